@@ -1,0 +1,551 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Uprobes on TT-Metal's allocator. The programs never use a uretprobe:
+ * allocate_buffer throws on out-of-memory, and a uretprobe's trampoline has
+ * no unwind info, so the exception would end in std::terminate. Instead:
+ *   - entry of allocate_buffer: read the Buffer, park it per thread;
+ *   - every `ret` instruction of allocate_buffer (found by disassembly in
+ *     user space): take the address from rax, account the buffer;
+ *   - __cxa_throw while a thread has a parked allocation: it failed.
+ * Frees, bulk frees (device close) and process exit release what they own.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+
+#include "ttbpf.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+const volatile struct ttbpf_config cfg = {
+	.max_plausible_size = 1ULL << 40,
+};
+
+/* Writable at run time: a tracer that leaves its maps pinned turns events
+ * off before it exits, so nobody's ring buffer fills and counts drops. */
+volatile __u32 emit_events = 1;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, TTBPF_MAX_LIBS);
+	__type(key, __u32);
+	__type(value, struct ttbpf_lib);
+} libs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ttbpf_meta);
+} meta SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, TTBPF_DEFAULT_MAX_BUFFERS);
+	__type(key, struct ttbpf_alloc_key);
+	__type(value, struct ttbpf_alloc);
+} allocs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64); /* pid_tgid */
+	__type(value, struct ttbpf_pending);
+} pending SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, TTBPF_MAX_DEVICES);
+	__type(key, struct ttbpf_dev_key);
+	__type(value, struct ttbpf_usage);
+} dev_usage SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, TTBPF_MAX_PROCS);
+	__type(key, struct ttbpf_proc_key);
+	__type(value, struct ttbpf_usage);
+} proc_usage SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, TTBPF_NR_STATS);
+	__type(key, __u32);
+	__type(value, __u64);
+} stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__uint(value_size, TTBPF_MAX_STACK_DEPTH * sizeof(__u64));
+} stacks SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 22);
+} events SEC(".maps");
+
+/* Zero-filled value used to create usage rows without a big stack frame. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ttbpf_usage);
+} usage_scratch SEC(".maps");
+
+static __always_inline void stat_inc(__u32 idx, __u64 n)
+{
+	__u64 *v = bpf_map_lookup_elem(&stats, &idx);
+
+	if (v)
+		*v += n; /* per-CPU: no atomics needed */
+}
+
+static __always_inline bool pid_wanted(__u32 pid)
+{
+	return !cfg.target_pid || cfg.target_pid == pid;
+}
+
+/* Returns the row for @key in @map, creating it (with comm) if missing. */
+static __always_inline struct ttbpf_usage *usage_row(void *map, void *key,
+						     bool with_comm)
+{
+	struct ttbpf_usage *u = bpf_map_lookup_elem(map, key);
+	__u32 zero = 0;
+
+	if (u)
+		return u;
+	u = bpf_map_lookup_elem(&usage_scratch, &zero);
+	if (!u)
+		return NULL;
+	__builtin_memset(u, 0, sizeof(*u));
+	u->first_ts_ns = bpf_ktime_get_ns();
+	if (with_comm)
+		bpf_get_current_comm(u->comm, sizeof(u->comm));
+	/* NOEXIST: another CPU may have created it meanwhile; both fine. */
+	bpf_map_update_elem(map, key, u, BPF_NOEXIST);
+	return bpf_map_lookup_elem(map, key);
+}
+
+/* Raise @u->peak[type] to @now if higher, racing other CPUs safely. */
+static __always_inline void peak_raise(struct ttbpf_usage *u, __u32 type,
+				       __u64 now)
+{
+	for (int i = 0; i < 4; i++) {
+		__u64 old = u->peak[type];
+
+		if (now <= old)
+			return;
+		if (__sync_val_compare_and_swap(&u->peak[type], old, now) ==
+		    old)
+			return;
+	}
+}
+
+static __always_inline void usage_add(struct ttbpf_usage *u, __u32 type,
+				      __u64 size)
+{
+	__u64 now;
+
+	if (type >= TTBPF_NR_TYPES)
+		return;
+	now = __sync_fetch_and_add(&u->bytes[type], size) + size;
+	__sync_fetch_and_add(&u->buffers[type], 1);
+	__sync_fetch_and_add(&u->allocs, 1);
+	u->last_ts_ns = bpf_ktime_get_ns();
+	peak_raise(u, type, now);
+}
+
+static __always_inline void usage_sub(struct ttbpf_usage *u, __u32 type,
+				      __u64 size, bool count_free)
+{
+	if (type >= TTBPF_NR_TYPES)
+		return;
+	__sync_fetch_and_sub(&u->bytes[type], size);
+	__sync_fetch_and_sub(&u->buffers[type], 1);
+	if (count_free)
+		__sync_fetch_and_add(&u->frees, 1);
+	u->last_ts_ns = bpf_ktime_get_ns();
+}
+
+/* Apply +/- one buffer to its device row and its process row. */
+static __always_inline void account(__u32 pid, const struct ttbpf_alloc *a,
+				    bool add, bool count_free)
+{
+	struct ttbpf_dev_key dk = { .device = a->device,
+				    .dev_kind = a->dev_kind };
+	struct ttbpf_proc_key pk = { .pid = pid,
+				     .device = a->device,
+				     .dev_kind = a->dev_kind };
+	struct ttbpf_usage *u;
+
+	u = add ? usage_row(&dev_usage, &dk, false)
+		: bpf_map_lookup_elem(&dev_usage, &dk);
+	if (u) {
+		if (add)
+			usage_add(u, a->type, a->size);
+		else
+			usage_sub(u, a->type, a->size, count_free);
+	}
+	u = add ? usage_row(&proc_usage, &pk, true)
+		: bpf_map_lookup_elem(&proc_usage, &pk);
+	if (u) {
+		if (add)
+			usage_add(u, a->type, a->size);
+		else
+			usage_sub(u, a->type, a->size, count_free);
+	} else if (add) {
+		stat_inc(TTBPF_STAT_PROCS_MAP_FULL, 1);
+	}
+}
+
+static __always_inline void count_failure(__u32 pid,
+					  const struct ttbpf_alloc *a)
+{
+	struct ttbpf_dev_key dk = { .device = a->device,
+				    .dev_kind = a->dev_kind };
+	struct ttbpf_proc_key pk = { .pid = pid,
+				     .device = a->device,
+				     .dev_kind = a->dev_kind };
+	struct ttbpf_usage *u;
+
+	u = usage_row(&dev_usage, &dk, false);
+	if (u)
+		__sync_fetch_and_add(&u->failed, 1);
+	u = usage_row(&proc_usage, &pk, true);
+	if (u)
+		__sync_fetch_and_add(&u->failed, 1);
+	stat_inc(TTBPF_STAT_ALLOC_FAILED, 1);
+}
+
+static __always_inline void emit(__u8 kind, __u32 pid, __u32 tid,
+				 const struct ttbpf_alloc *a, __u64 buffer,
+				 __u32 count, __u8 flags)
+{
+	struct ttbpf_event *e;
+
+	if (!emit_events)
+		return;
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		stat_inc(TTBPF_STAT_EVENTS_DROPPED, 1);
+		return;
+	}
+	e->ts_ns = bpf_ktime_get_ns();
+	e->pid = pid;
+	e->tid = tid;
+	e->kind = kind;
+	e->flags = flags;
+	e->count = count;
+	e->buffer = buffer;
+	if (a) {
+		e->size = a->size;
+		e->address = a->address;
+		e->allocator = a->allocator;
+		e->device = a->device;
+		e->stack_id = a->stack_id;
+		e->type = a->type;
+		e->dev_kind = a->dev_kind;
+	} else {
+		e->size = 0;
+		e->address = 0;
+		e->allocator = 0;
+		e->device = -1;
+		e->stack_id = -1;
+		e->type = 0;
+		e->dev_kind = TTBPF_DEV_UNKNOWN;
+	}
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	bpf_ringbuf_submit(e, 0);
+}
+
+static __always_inline int read_u64(__u64 *dst, __u64 addr)
+{
+	return bpf_probe_read_user(dst, sizeof(*dst), (const void *)addr);
+}
+
+/*
+ * Read size, type and device of @buffer with the library's layout. Returns
+ * false (and counts why) when a read fails or the values are implausible.
+ */
+static __always_inline bool read_buffer(struct pt_regs *ctx,
+					const struct ttbpf_lib *lib,
+					__u64 cookie, __u64 buffer,
+					struct ttbpf_alloc *a, bool want_address)
+{
+	const struct ttbpf_layout *l = &lib->layout;
+	__u64 base = buffer, dev = 0, vptr = 0, bias;
+	__s32 id = -1;
+	__u32 type = 0;
+
+	if (l->impl_off >= 0 && read_u64(&base, buffer + l->impl_off))
+		goto bad_read;
+	if (read_u64(&a->size, base + l->size_off) ||
+	    bpf_probe_read_user(&type, sizeof(type),
+				(const void *)(base + l->type_off)) ||
+	    read_u64(&dev, base + l->device_off))
+		goto bad_read;
+	if (want_address && l->address_off >= 0 &&
+	    read_u64(&a->address, base + l->address_off))
+		goto bad_read;
+	a->type = type & 0xff;
+	if (a->type >= TTBPF_NR_TYPES || a->size > cfg.max_plausible_size ||
+	    !dev) {
+		stat_inc(TTBPF_STAT_IMPLAUSIBLE, 1);
+		return false;
+	}
+
+	/* Tell a chip from a mesh by the vptr: the ip of this probe minus its
+	 * file address is the load bias of this mapping of the library. */
+	bias = PT_REGS_IP(ctx) - TTBPF_COOKIE_VADDR(cookie);
+	if (read_u64(&vptr, dev))
+		goto bad_read;
+	if (l->device_vtable && vptr == bias + l->device_vtable) {
+		a->dev_kind = TTBPF_DEV_CHIP;
+		bpf_probe_read_user(&id, sizeof(id),
+				    (const void *)(dev + l->device_id_off));
+	} else if (l->mesh_vtable && vptr == bias + l->mesh_vtable &&
+		   l->mesh_id_off >= 0) {
+		a->dev_kind = TTBPF_DEV_MESH;
+		bpf_probe_read_user(&id, sizeof(id),
+				    (const void *)(dev + l->mesh_id_off));
+	} else if (!l->device_vtable) {
+		/* No vtable symbol to check against: trust the layout. */
+		a->dev_kind = TTBPF_DEV_CHIP;
+		bpf_probe_read_user(&id, sizeof(id),
+				    (const void *)(dev + l->device_id_off));
+	} else {
+		a->dev_kind = TTBPF_DEV_UNKNOWN;
+		stat_inc(TTBPF_STAT_UNKNOWN_DEVICE, 1);
+	}
+	a->device = id;
+	return true;
+
+bad_read:
+	stat_inc(TTBPF_STAT_BAD_READS, 1);
+	return false;
+}
+
+static __always_inline void report_failure(__u64 id, struct ttbpf_pending *p,
+					   __u8 flags)
+{
+	__u32 pid = id >> 32;
+
+	count_failure(pid, &p->a);
+	emit(TTBPF_EV_ALLOC_FAILED, pid, (__u32)id, &p->a, p->buffer, 0, flags);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(alloc_entry)
+{
+	__u64 cookie = bpf_get_attach_cookie(ctx);
+	__u32 lib_idx = TTBPF_COOKIE_LIB(cookie);
+	__u64 id = bpf_get_current_pid_tgid();
+	struct ttbpf_pending p = {}, *old;
+	struct ttbpf_lib *lib;
+
+	if (!pid_wanted(id >> 32))
+		return 0;
+	lib = bpf_map_lookup_elem(&libs, &lib_idx);
+	if (!lib)
+		return 0;
+
+	/* A parked allocation still here means the last one on this thread
+	 * never returned: it threw and no __cxa_throw probe caught it. */
+	old = bpf_map_lookup_elem(&pending, &id);
+	if (old && !old->threw)
+		report_failure(id, old, TTBPF_EVF_LATE);
+	if (old && !old->threw)
+		stat_inc(TTBPF_STAT_LATE_FAILURES, 1);
+
+	p.buffer = PT_REGS_PARM2(ctx);
+	p.a.allocator = PT_REGS_PARM1(ctx);
+	p.a.lib = lib_idx;
+	p.a.tid = (__u32)id;
+	p.a.ts_ns = bpf_ktime_get_ns();
+	p.a.stack_id = -1;
+	if (!read_buffer(ctx, lib, cookie, p.buffer, &p.a, false)) {
+		bpf_map_delete_elem(&pending, &id);
+		return 0;
+	}
+	if (cfg.collect_stacks)
+		p.a.stack_id =
+			bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK);
+	bpf_map_update_elem(&pending, &id, &p, BPF_ANY);
+	return 0;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(alloc_return)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct ttbpf_alloc_key key = { .pid = id >> 32 };
+	struct ttbpf_pending *p;
+	struct ttbpf_alloc *prev;
+
+	p = bpf_map_lookup_elem(&pending, &id);
+	if (!p) {
+		if (pid_wanted(id >> 32))
+			stat_inc(TTBPF_STAT_ORPHAN_RETURNS, 1);
+		return 0;
+	}
+	p->a.address = PT_REGS_RC(ctx);
+	key.buffer = p->buffer;
+
+	/* Same Buffer* still recorded: its free was missed (e.g. it was
+	 * released by a path we do not probe). Replace, don't double count. */
+	prev = bpf_map_lookup_elem(&allocs, &key);
+	if (prev && !bpf_map_delete_elem(&allocs, &key))
+		account(key.pid, prev, false, false);
+
+	if (bpf_map_update_elem(&allocs, &key, &p->a, BPF_NOEXIST)) {
+		stat_inc(TTBPF_STAT_ALLOCS_MAP_FULL, 1);
+	} else {
+		account(key.pid, &p->a, true, false);
+		stat_inc(TTBPF_STAT_ALLOCS, 1);
+	}
+	emit(TTBPF_EV_ALLOC, key.pid, (__u32)id, &p->a, p->buffer, 1, 0);
+	bpf_map_delete_elem(&pending, &id);
+	return 0;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(free_entry)
+{
+	__u64 cookie = bpf_get_attach_cookie(ctx);
+	__u32 lib_idx = TTBPF_COOKIE_LIB(cookie);
+	__u64 id = bpf_get_current_pid_tgid();
+	struct ttbpf_alloc_key key = { .pid = id >> 32 };
+	struct ttbpf_alloc a = {}, *found;
+	struct ttbpf_lib *lib;
+
+	if (!pid_wanted(key.pid))
+		return 0;
+	key.buffer = PT_REGS_PARM2(ctx);
+	found = bpf_map_lookup_elem(&allocs, &key);
+	if (found) {
+		a = *found;
+		if (!bpf_map_delete_elem(&allocs, &key)) {
+			account(key.pid, &a, false, true);
+			stat_inc(TTBPF_STAT_FREES, 1);
+			emit(TTBPF_EV_FREE, key.pid, (__u32)id, &a, key.buffer,
+			     1, 0);
+		}
+		return 0;
+	}
+
+	/* Allocated before tracing began (or not recorded): never subtract
+	 * what we never added; report what the Buffer says. */
+	stat_inc(TTBPF_STAT_UNMATCHED_FREES, 1);
+	lib = bpf_map_lookup_elem(&libs, &lib_idx);
+	if (lib && read_buffer(ctx, lib, cookie, key.buffer, &a, true))
+		emit(TTBPF_EV_FREE, key.pid, (__u32)id, &a, key.buffer, 0,
+		     TTBPF_EVF_UNMATCHED);
+	return 0;
+}
+
+struct release_ctx {
+	__u32 pid;
+	__u32 count;
+	__u64 allocator; /* 0: every buffer of pid */
+	__u64 bytes;
+	__u32 stat;
+};
+
+static long release_one(struct bpf_map *map, struct ttbpf_alloc_key *key,
+			struct ttbpf_alloc *a, struct release_ctx *rc)
+{
+	struct ttbpf_alloc copy;
+
+	if (key->pid != rc->pid)
+		return 0;
+	if (rc->allocator && a->allocator != rc->allocator)
+		return 0;
+	copy = *a;
+	/* Only the CPU whose delete succeeds subtracts: exit and bulk free
+	 * may race on the same entries. */
+	if (bpf_map_delete_elem(map, key))
+		return 0;
+	account(rc->pid, &copy, false, true);
+	rc->count++;
+	rc->bytes += copy.size;
+	return 0;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(bulk_free)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct release_ctx rc = { .pid = id >> 32 };
+	struct ttbpf_alloc a = {};
+
+	if (!pid_wanted(rc.pid))
+		return 0;
+	rc.allocator = PT_REGS_PARM1(ctx);
+	if (!rc.allocator)
+		return 0;
+	bpf_for_each_map_elem(&allocs, release_one, &rc, 0);
+	if (!rc.count)
+		return 0;
+	stat_inc(TTBPF_STAT_BULK_FREED, rc.count);
+	a.size = rc.bytes;
+	a.allocator = rc.allocator;
+	a.device = -1;
+	a.stack_id = -1;
+	a.dev_kind = TTBPF_DEV_UNKNOWN;
+	emit(TTBPF_EV_BULK_FREE, rc.pid, (__u32)id, &a, 0, rc.count, 0);
+	return 0;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(throw_entry)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct ttbpf_pending *p = bpf_map_lookup_elem(&pending, &id);
+
+	/* Only throws inside allocate_buffer matter; every other throw on
+	 * the machine costs one hash lookup. */
+	if (!p || p->threw)
+		return 0;
+	p->threw = 1;
+	report_failure(id, p, 0);
+	return 0;
+}
+
+static long drop_proc_row(struct bpf_map *map, struct ttbpf_proc_key *key,
+			  struct ttbpf_usage *u, __u32 *pid)
+{
+	if (key->pid == *pid)
+		bpf_map_delete_elem(map, key);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(handle_exit, struct task_struct *task)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct release_ctx rc = { .pid = id >> 32 };
+	struct ttbpf_alloc a = {};
+	int live;
+
+	bpf_map_delete_elem(&pending, &id);
+	if (!pid_wanted(rc.pid))
+		return 0;
+	/* Only when the last thread of the process goes. */
+	live = BPF_CORE_READ(task, signal, live.counter);
+	if (live)
+		return 0;
+	bpf_for_each_map_elem(&allocs, release_one, &rc, 0);
+	bpf_for_each_map_elem(&proc_usage, drop_proc_row, &rc.pid, 0);
+	if (!rc.count)
+		return 0;
+	stat_inc(TTBPF_STAT_EXIT_FREED, rc.count);
+	a.size = rc.bytes;
+	a.device = -1;
+	a.stack_id = -1;
+	a.dev_kind = TTBPF_DEV_UNKNOWN;
+	emit(TTBPF_EV_EXIT, rc.pid, (__u32)id, &a, 0, rc.count, 0);
+	return 0;
+}

@@ -1,0 +1,221 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Types shared by the BPF programs and user space: events, map keys and
+ * values, the per-library layout table and the stats counters.
+ *
+ * Only fixed-width types so that both sides agree on every offset; the
+ * pinned maps are read by other tools and later runs, so changing a struct
+ * here is an ABI change: bump TTBPF_MAP_ABI.
+ */
+#ifndef TTBPF_H
+#define TTBPF_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+#define TTBPF_MAP_ABI 1
+
+#define TTBPF_MAX_LIBS		  16 /* distinct libtt_metal.so inodes per run */
+#define TTBPF_MAX_DEVICES	  256  /* (device, kind) keys */
+#define TTBPF_MAX_PROCS		  8192 /* (pid, device, kind) keys */
+#define TTBPF_DEFAULT_MAX_BUFFERS (1 << 20)
+#define TTBPF_MAX_STACK_DEPTH	  32
+#define TTBPF_COMM_LEN		  16
+
+/* Mirrors enum class tt::tt_metal::BufferType (stable across all eras). */
+enum ttbpf_buffer_type {
+	TTBPF_DRAM = 0,
+	TTBPF_L1 = 1,
+	TTBPF_SYSTEM_MEMORY = 2,
+	TTBPF_L1_SMALL = 3,
+	TTBPF_TRACE = 4,
+	TTBPF_NR_TYPES = 5,
+};
+
+/* What the Buffer's device_ pointer turned out to be. */
+enum ttbpf_dev_kind {
+	TTBPF_DEV_CHIP = 0,    /* a Device: id is the chip id */
+	TTBPF_DEV_MESH = 1,    /* a MeshDevice: id is the mesh id */
+	TTBPF_DEV_UNKNOWN = 2, /* vptr matched neither: id is -1 */
+};
+
+enum ttbpf_event_kind {
+	TTBPF_EV_ALLOC = 1,
+	TTBPF_EV_FREE = 2,
+	TTBPF_EV_ALLOC_FAILED = 3,
+	TTBPF_EV_BULK_FREE = 4,
+	TTBPF_EV_EXIT = 5,
+};
+
+/* Which probe a program instance serves; packed into the attach cookie. */
+enum ttbpf_probe_role {
+	TTBPF_ROLE_ALLOC_ENTRY = 1,
+	TTBPF_ROLE_ALLOC_RETURN = 2,
+	TTBPF_ROLE_FREE_ENTRY = 3,
+	TTBPF_ROLE_BULK_FREE = 4,
+	TTBPF_ROLE_THROW = 5,
+};
+
+/*
+ * Attach cookie: which library (index into the libs map) and the probed
+ * instruction's virtual address in that file. ip - vaddr gives the load
+ * bias of this mapping, which turns file addresses (vtables) into runtime
+ * addresses without reading /proc from BPF.
+ */
+#define TTBPF_COOKIE(lib, role, vaddr)                  \
+	(((__u64)(lib) << 56) | ((__u64)(role) << 48) | \
+	 ((__u64)(vaddr)&0xffffffffffffULL))
+#define TTBPF_COOKIE_LIB(c)   ((__u32)((c) >> 56))
+#define TTBPF_COOKIE_ROLE(c)  ((__u32)(((c) >> 48) & 0xff))
+#define TTBPF_COOKIE_VADDR(c) ((c)&0xffffffffffffULL)
+
+/* How the allocator receives its arguments in this era. */
+enum ttbpf_call_form {
+	TTBPF_CALL_MEMBER = 0,	/* this in rdi, Buffer* in rsi */
+	TTBPF_CALL_FREE_FN = 1, /* Allocator& in rdi, Buffer* in rsi */
+};
+
+/*
+ * Byte offsets of what the probes read, for one library. An offset of -1
+ * means "not available". With impl_off >= 0 the Buffer holds a pointer to
+ * a BufferImpl at that offset and the field offsets are relative to it
+ * (the pimpl era); otherwise they are relative to the Buffer itself.
+ */
+struct ttbpf_layout {
+	__s32 impl_off;
+	__s32 device_off;
+	__s32 size_off;
+	__s32 type_off;
+	__s32 address_off;
+	__s32 page_size_off;
+	__s32 device_id_off; /* int id_ in Device */
+	__s32 mesh_id_off;   /* id in MeshDevice, -1 if unknown */
+	__u32 call_form;     /* enum ttbpf_call_form */
+	__u32 pad;
+	__u64 device_vtable; /* file vaddr of the Device vptr value, 0 = unknown */
+	__u64 mesh_vtable; /* file vaddr of the MeshDevice vptr value, 0 = unknown */
+};
+
+struct ttbpf_lib {
+	struct ttbpf_layout layout;
+	__u64 dev; /* st_dev and st_ino of the traced file */
+	__u64 ino;
+};
+
+/* A buffer seen allocated and not yet freed. */
+struct ttbpf_alloc_key {
+	__u32 pid; /* tgid */
+	__u32 pad;
+	__u64 buffer; /* Buffer* */
+};
+
+struct ttbpf_alloc {
+	__u64 size;
+	__u64 address;
+	__u64 allocator; /* allocator this (or Allocator&) */
+	__u64 ts_ns;	 /* bpf_ktime_get_ns() at allocation */
+	__s32 device;
+	__s32 stack_id; /* <0: no stack */
+	__u32 tid;
+	__u8 type;
+	__u8 dev_kind;
+	__u8 lib;
+	__u8 pad;
+};
+
+/* Entry of allocate_buffer seen, return not yet: per thread. */
+struct ttbpf_pending {
+	struct ttbpf_alloc a;
+	__u64 buffer;
+	__u32 threw; /* __cxa_throw seen and failure reported */
+	__u32 pad;
+};
+
+/* Usage of one device (chip or mesh) or of one process on one device. */
+struct ttbpf_dev_key {
+	__s32 device;
+	__u32 dev_kind;
+};
+
+struct ttbpf_proc_key {
+	__u32 pid;
+	__s32 device;
+	__u32 dev_kind;
+	__u32 pad;
+};
+
+struct ttbpf_usage {
+	__u64 bytes[TTBPF_NR_TYPES];
+	__u64 buffers[TTBPF_NR_TYPES];
+	__u64 peak[TTBPF_NR_TYPES]; /* high-water mark of bytes[] */
+	__u64 allocs;
+	__u64 frees;
+	__u64 failed;
+	__u64 first_ts_ns;
+	__u64 last_ts_ns;
+	char comm[TTBPF_COMM_LEN]; /* process rows only */
+};
+
+/* Counters in a per-CPU array, index = enum ttbpf_stat. */
+enum ttbpf_stat {
+	TTBPF_STAT_EVENTS_DROPPED = 0, /* ring buffer full */
+	TTBPF_STAT_UNMATCHED_FREES,    /* freed, allocation not seen */
+	TTBPF_STAT_ALLOC_FAILED,       /* allocate_buffer threw */
+	TTBPF_STAT_ALLOCS_MAP_FULL, /* allocation not recorded: totals incomplete */
+	TTBPF_STAT_PROCS_MAP_FULL,
+	TTBPF_STAT_BAD_READS,	   /* a probe read failed */
+	TTBPF_STAT_IMPLAUSIBLE,	   /* type out of range, size absurd */
+	TTBPF_STAT_UNKNOWN_DEVICE, /* device vptr matched no known class */
+	TTBPF_STAT_ORPHAN_RETURNS, /* return probe with no pending entry */
+	TTBPF_STAT_LATE_FAILURES, /* failure found at the next entry, not at the throw */
+	TTBPF_STAT_BULK_FREED, /* buffers released by bulk frees */
+	TTBPF_STAT_EXIT_FREED, /* buffers released at process exit */
+	TTBPF_STAT_ALLOCS,
+	TTBPF_STAT_FREES,
+	TTBPF_NR_STATS,
+};
+
+struct ttbpf_event {
+	__u64 ts_ns;
+	__u64 size;
+	__u64 address;
+	__u64 buffer;
+	__u64 allocator;
+	__u32 pid;
+	__u32 tid;
+	__s32 device;
+	__s32 stack_id;
+	__u32 count; /* bulk_free/exit: buffers released */
+	__u8 kind;   /* enum ttbpf_event_kind */
+	__u8 type;
+	__u8 dev_kind;
+	__u8 flags; /* TTBPF_EVF_* */
+	char comm[TTBPF_COMM_LEN];
+};
+
+#define TTBPF_EVF_IMPLAUSIBLE 0x1 /* fields failed a sanity check */
+#define TTBPF_EVF_LATE	      0x2 /* failure detected late */
+#define TTBPF_EVF_UNMATCHED   0x4 /* free of a buffer allocated untraced */
+
+/* Read-only settings the loader fills before load. */
+struct ttbpf_config {
+	__u32 target_pid; /* 0: every process */
+	__u32 collect_stacks;
+	__u64 max_plausible_size;
+};
+
+/* Written by the loader into the one-entry "meta" array. */
+struct ttbpf_meta {
+	__u32 abi; /* TTBPF_MAP_ABI */
+	__u32 n_libs;
+	__u64 start_ts_ns; /* CLOCK_MONOTONIC at attach, as bpf_ktime_get_ns */
+	__u64 start_realtime_ns;
+	__u32 loader_pid;
+	__u32 max_buffers;
+	__u32 collect_stacks;
+	__u32 layout_warnings; /* fields from a fallback source */
+	char lib_paths[TTBPF_MAX_LIBS][128];
+};
+
+#endif /* TTBPF_H */

@@ -1,0 +1,84 @@
+#!/usr/bin/env python3
+"""Compare ttbpf-trace's JSON summary with the workloads' ground truth.
+
+usage: compare.py SUMMARY_JSON TRUTH_JSON... [--device-totals] [--at-most]
+
+Checks, for every process the truth files describe, that each (device,
+kind, type) has exactly the outstanding bytes and buffer count the
+stand-in allocator's own books hold, and the same peak and counters; with
+--device-totals also that the device rows equal the sum over processes.
+--at-most (tracer started late): traced values may be lower, never higher.
+Prints every mismatch; exits 1 if any.
+"""
+import json
+import sys
+
+TYPES = ["DRAM", "L1", "SYSTEM_MEMORY", "L1_SMALL", "TRACE"]
+
+
+def main():
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    flags = {a for a in sys.argv[1:] if a.startswith("--")}
+    summary = json.load(open(args[0]))
+    truths = [json.load(open(p)) for p in args[1:]]
+    at_most = "--at-most" in flags
+    errors = []
+
+    def cmp(what, traced, truth):
+        bad = traced > truth if at_most else traced != truth
+        if bad:
+            errors.append(f"{what}: traced {traced}, truth {truth}")
+
+    procs = {(p["pid"], p["device"], p["kind"]): p for p in summary["processes"]}
+    dev_sum = {}
+    for t in truths:
+        for d in t["devices"]:
+            key = (t["pid"], d["device"], d["kind"])
+            row = procs.get(key)
+            used = any(d["usage"][ty]["allocs"] for ty in TYPES)
+            if row is None:
+                if used and not at_most:
+                    errors.append(f"pid {key[0]} {key[2]} {key[1]}: no row traced")
+                row = {"usage": {ty: 0 for ty in TYPES},
+                       "buffers": {ty: 0 for ty in TYPES},
+                       "peak": {ty: 0 for ty in TYPES},
+                       "allocs": 0, "frees": 0, "failed": 0}
+            where = f"pid {key[0]} {key[2]} {key[1]}"
+            for ty in TYPES:
+                u = d["usage"][ty]
+                cmp(f"{where} {ty} bytes", row["usage"][ty], u["bytes"])
+                cmp(f"{where} {ty} buffers", row["buffers"][ty], u["buffers"])
+                if not at_most:
+                    cmp(f"{where} {ty} peak", row["peak"][ty], u["peak_bytes"])
+                dk = (d["device"], d["kind"])
+                acc = dev_sum.setdefault(dk, {ty: [0, 0] for ty in TYPES})
+                acc[ty][0] += u["bytes"]
+                acc[ty][1] += u["buffers"]
+            if not at_most:
+                cmp(f"{where} allocs", row["allocs"],
+                    sum(d["usage"][ty]["allocs"] for ty in TYPES))
+                cmp(f"{where} frees", row["frees"],
+                    sum(d["usage"][ty]["frees"] for ty in TYPES))
+                cmp(f"{where} failed", row["failed"],
+                    sum(d["usage"][ty]["failures"] for ty in TYPES))
+
+    if "--device-totals" in flags:
+        devs = {(d["device"], d["kind"]): d for d in summary["devices"]}
+        for dk, acc in dev_sum.items():
+            row = devs.get(dk)
+            for ty in TYPES:
+                traced_b = row["usage"][ty] if row else 0
+                traced_n = row["buffers"][ty] if row else 0
+                cmp(f"device {dk[1]} {dk[0]} {ty} bytes", traced_b, acc[ty][0])
+                cmp(f"device {dk[1]} {dk[0]} {ty} buffers", traced_n, acc[ty][1])
+
+    for e in errors:
+        print(e)
+    if not errors:
+        n = sum(len(t["devices"]) for t in truths)
+        print(f"match: {len(truths)} processes, {n} device rows")
+    return 1 if errors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,128 @@
+#!/bin/bash
+# Helpers for the end-to-end tests: real BPF, real uprobes, the stand-in
+# TT-Metal as the traced program. Each test script sources this with
+#   tests/e2e/test_X.sh TOOLS_OUT TTSIM_OUT
+# and ends with finish, which prints "N passed, N failed".
+set -u
+OUT=${1:?tools output dir}
+TTSIM=${2:?stand-in output dir}
+TRACE=$OUT/ttbpf-trace
+RUN=$TTSIM/ttsim-run
+E2E=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+WORK=$(mktemp -d /tmp/ttbpf-e2e.XXXXXX)
+PASS=0
+FAIL=0
+BG_PIDS=()
+VARIANTS=${TTBPF_VARIANTS:-"e4-release e4-debug e3-release e3-debug e2-release e2-debug"}
+
+cleanup() {
+	for p in "${BG_PIDS[@]}"; do
+		kill -KILL "$p" 2>/dev/null
+	done
+	wait 2>/dev/null
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+ok() {
+	echo "ok - $1"
+	PASS=$((PASS + 1))
+}
+
+not_ok() {
+	echo "not ok - $1: $2"
+	FAIL=$((FAIL + 1))
+}
+
+# check NAME CMD...: passes when CMD succeeds; its output explains a failure.
+check() {
+	local name=$1 out
+	shift
+	if out=$("$@" 2>&1); then
+		ok "$name"
+	else
+		not_ok "$name" "$out"
+	fi
+}
+
+finish() {
+	echo "$PASS passed, $FAIL failed"
+	[ "$FAIL" -eq 0 ]
+	exit $?
+}
+
+# wait_line FILE REGEX SECONDS: 0 once a line of FILE matches.
+wait_line() {
+	local file=$1 re=$2 secs=$3 i
+	for ((i = 0; i < secs * 20; i++)); do
+		if grep -Eq "$re" "$file" 2>/dev/null; then
+			return 0
+		fi
+		sleep 0.05
+	done
+	echo "timed out after ${secs}s waiting for /$re/ in $file:" >&2
+	tail -5 "$file" >&2
+	return 1
+}
+
+lib_of() {
+	echo "$TTSIM/$1/libtt_metal.so"
+}
+
+# start_workload NAME VARIANT ARGS...: runs ttsim-run held at the go
+# signal, sets WL_PID[NAME]. Ground truth lands in $WORK/NAME.truth.json.
+declare -A WL_PID
+start_workload() {
+	local name=$1 variant=$2
+	shift 2
+	LD_LIBRARY_PATH="$TTSIM/$variant" "$RUN" --wait-go --hold-after \
+		--truth "$WORK/$name.truth.json" "$@" >"$WORK/$name.out" 2>&1 &
+	local pid=$!
+	BG_PIDS+=("$pid")
+	WL_PID[$name]=$pid
+	wait_line "$WORK/$name.out" '^ready pid=' 10
+}
+
+go() {
+	kill -USR1 "${WL_PID[$1]}"
+}
+
+# Wait until the workload finished its scenario and wrote ground truth.
+wait_holding() {
+	wait_line "$WORK/$1.out" '^holding' "${2:-60}"
+}
+
+# Let a holding workload close its devices and exit; returns its status.
+release() {
+	local pid=${WL_PID[$1]}
+	kill -USR1 "$pid" 2>/dev/null
+	wait "$pid"
+}
+
+# start_tracer NAME ARGS...: ttbpf-trace in the background, attached.
+declare -A TR_PID
+start_tracer() {
+	local name=$1
+	shift
+	"$TRACE" "$@" >"$WORK/$name.trace.out" 2>"$WORK/$name.trace.err" &
+	local pid=$!
+	BG_PIDS+=("$pid")
+	TR_PID[$name]=$pid
+	wait_line "$WORK/$name.trace.err" '^ttbpf: attached' 30
+}
+
+# Stop a tracer with SIGINT; its last stdout line is then the summary.
+stop_tracer() {
+	local pid=${TR_PID[$1]}
+	kill -INT "$pid"
+	wait "$pid"
+}
+
+summary_of() {
+	grep '"event":"summary"' "$WORK/$1.trace.out" | tail -1
+}
+
+# Programs of ours still loaded: the test's "nothing left attached" check.
+loaded_progs() {
+	bpftool prog show 2>/dev/null | grep -cE 'name (alloc_entry|alloc_return|free_entry|bulk_free|throw_entry|handle_exit)'
+}

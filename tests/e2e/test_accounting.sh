@@ -1,0 +1,33 @@
+#!/bin/bash
+# Three processes with different scenarios (one multi-threaded, one on a
+# mesh) under one tracer: per-process and per-device outstanding bytes,
+# buffer counts, peaks and counters equal the allocator's own books, for
+# every stand-in variant with and without DWARF.
+source "$(dirname "$0")/lib.sh"
+
+for v in $VARIANTS; do
+	start_tracer "$v" --lib "$(lib_of "$v")" --json || {
+		not_ok "$v: tracer attaches" "$(cat "$WORK/$v.trace.err")"
+		continue
+	}
+	start_workload "$v-steady" "$v" --scenario steady --devices 2 --seed 1 --count 400
+	start_workload "$v-threads" "$v" --scenario threads --threads 4 --devices 2 --seed 2 --count 200
+	start_workload "$v-mesh" "$v" --scenario mesh --seed 3 --count 100
+	for w in steady threads mesh; do go "$v-$w"; done
+	for w in steady threads mesh; do wait_holding "$v-$w"; done
+	stop_tracer "$v"
+	summary_of "$v" >"$WORK/$v.summary.json"
+	check "$v: three processes match ground truth" \
+		"$E2E/compare.py" "$WORK/$v.summary.json" --device-totals \
+		"$WORK/$v-steady.truth.json" "$WORK/$v-threads.truth.json" \
+		"$WORK/$v-mesh.truth.json"
+	check "$v: no drops, no unmatched frees, no implausible reads" \
+		jq -e '.stats | .events_dropped == 0 and .unmatched_frees == 0 and .implausible == 0 and .bad_reads == 0 and .unknown_device == 0' \
+		"$WORK/$v.summary.json"
+	# Each alloc event is one line: their number is the allocs count.
+	check "$v: one alloc event per allocation" test \
+		"$(grep -c '"event":"alloc"' "$WORK/$v.trace.out")" -eq \
+		"$(jq -s '[.[].devices[].usage[].allocs] | add' "$WORK"/"$v"-*.truth.json)"
+	for w in steady threads mesh; do release "$v-$w"; done
+done
+finish

@@ -1,0 +1,37 @@
+#!/bin/bash
+# allocate_buffer throws on out-of-memory. Under ttbpf the workload must
+# behave exactly as untraced (same exit status, same failures caught) and
+# every failure must be reported as alloc_failed with its size and type.
+source "$(dirname "$0")/lib.sh"
+
+for v in $VARIANTS; do
+	LD_LIBRARY_PATH="$TTSIM/$v" "$RUN" --scenario oom --seed 5 \
+		--truth "$WORK/$v-untraced.truth.json" >/dev/null 2>&1
+	untraced=$?
+
+	start_tracer "$v" --lib "$(lib_of "$v")" --json || {
+		not_ok "$v: tracer attaches" "$(cat "$WORK/$v.trace.err")"
+		continue
+	}
+	start_workload "$v-oom" "$v" --scenario oom --seed 5
+	go "$v-oom"
+	wait_holding "$v-oom"
+	stop_tracer "$v"
+	release "$v-oom"
+	traced=$?
+	summary_of "$v" >"$WORK/$v.summary.json"
+
+	check "$v: exit status $untraced traced as untraced" test "$traced" -eq "$untraced"
+	failures=$(jq '[.devices[].usage[].failures] | add' "$WORK/$v-oom.truth.json")
+	check "$v: the workload hit out-of-memory" test "$failures" -gt 0
+	check "$v: one alloc_failed event per failure, at the throw" test \
+		"$(grep '"event":"alloc_failed"' "$WORK/$v.trace.out" | grep -c '"late":false')" -eq "$failures"
+	check "$v: failed events carry size and type" jq -se \
+		'[.[] | select(.event == "alloc_failed")] | all(.size > 0 and .type != "UNKNOWN" and .device >= 0)' \
+		"$WORK/$v.trace.out"
+	check "$v: totals match ground truth after failures" \
+		"$E2E/compare.py" "$WORK/$v.summary.json" --device-totals "$WORK/$v-oom.truth.json"
+	check "$v: the same failures as untraced" test "$failures" -eq \
+		"$(jq '[.devices[].usage[].failures] | add' "$WORK/$v-untraced.truth.json")"
+done
+finish

@@ -1,0 +1,145 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Discovery reads a proc-like tree given as a parameter: build one in a
+ * temp dir with two "processes" sharing a library through their roots.
+ */
+#include <limits.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <cmocka.h>
+
+#include "discover.h"
+
+static char root[64];
+
+static void write_file(const char *rel, const char *text)
+{
+	char path[PATH_MAX];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static void mkdirs(const char *rel)
+{
+	char cmd[PATH_MAX + 32];
+
+	snprintf(cmd, sizeof(cmd), "mkdir -p '%s/%s'", root, rel);
+	assert_int_equal(system(cmd), 0);
+}
+
+static int setup(void **state)
+{
+	char path[PATH_MAX], target[PATH_MAX];
+
+	(void)state;
+	snprintf(root, sizeof(root), "/tmp/ttbpf-discover.XXXXXX");
+	if (!mkdtemp(root))
+		return -1;
+	mkdirs("100/root/opt/tt/lib");
+	mkdirs("200");
+	mkdirs("300/root/other");
+	mkdirs("self");
+	write_file("100/root/opt/tt/lib/libtt_metal.so", "x");
+	write_file("300/root/other/libtt_metal.so", "y");
+	/* pid 200 lives in the same mount namespace as pid 100. */
+	snprintf(path, sizeof(path), "%s/200/root", root);
+	snprintf(target, sizeof(target), "%s/100/root", root);
+	if (symlink(target, path))
+		return -1;
+	write_file("100/maps",
+		   "7f0000000000-7f0000001000 r-xp 00000000 08:01 11 "
+		   "/opt/tt/lib/libtt_metal.so\n"
+		   "7f0000002000-7f0000003000 rw-p 00000000 00:00 0 \n"
+		   "7f0000004000-7f0000005000 r-xp 00000000 08:01 12 "
+		   "/usr/lib/libc.so.6\n");
+	write_file("200/maps", "7f0000000000-7f0000001000 r-xp 00000000 08:01 "
+			       "11 /opt/tt/lib/libtt_metal.so\n");
+	write_file("300/maps",
+		   "7f0000000000-7f0000001000 r-xp 00000000 08:01 13 "
+		   "/other/libtt_metal.so (deleted)\n");
+	write_file("self/maps", "7f0000000000-7f0000001000 r-xp 00000000 "
+				"08:01 11 /opt/tt/lib/libtt_metal.so\n");
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	char cmd[PATH_MAX + 16];
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
+	return system(cmd);
+}
+
+static void test_mapped_libs_deduplicated(void **state)
+{
+	struct found_lib found[4];
+	char want[PATH_MAX];
+	int n;
+
+	(void)state;
+	n = discover_mapped_libs(root, "libtt_metal.so", found, 4);
+	/* 100 and 200 share one inode; 300's copy was deleted. */
+	assert_int_equal(n, 1);
+	assert_string_equal(found[0].shown, "/opt/tt/lib/libtt_metal.so");
+	assert_true(found[0].pid == 100 || found[0].pid == 200);
+	snprintf(want, sizeof(want), "%s/%d/root/opt/tt/lib/libtt_metal.so",
+		 root, (int)found[0].pid);
+	assert_string_equal(found[0].path, want);
+}
+
+static void test_no_match(void **state)
+{
+	struct found_lib found[4];
+
+	(void)state;
+	assert_int_equal(discover_mapped_libs(root, "libnothing.so", found, 4),
+			 0);
+	assert_true(discover_mapped_libs("/nonexistent-proc", "x", found, 4) <
+		    0);
+}
+
+static void test_pids_mapping(void **state)
+{
+	char path[PATH_MAX];
+	pid_t pids[8];
+	struct stat st;
+	int n;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/100/root/opt/tt/lib/libtt_metal.so",
+		 root);
+	assert_int_equal(stat(path, &st), 0);
+	n = discover_pids_mapping(root, "libtt_metal.so", st.st_dev, st.st_ino,
+				  pids, 8);
+	assert_int_equal(n, 2);
+	assert_true((pids[0] == 100 && pids[1] == 200) ||
+		    (pids[0] == 200 && pids[1] == 100));
+	/* The output bound is respected. */
+	assert_int_equal(discover_pids_mapping(root, "libtt_metal.so",
+					       st.st_dev, st.st_ino, pids, 1),
+			 1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_mapped_libs_deduplicated),
+		cmocka_unit_test(test_no_match),
+		cmocka_unit_test(test_pids_mapping),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,191 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "discover.h"
+
+static const char *const system_libstdcxx[] = {
+	"/usr/lib/x86_64-linux-gnu/libstdc++.so.6",
+	"/lib/x86_64-linux-gnu/libstdc++.so.6",
+	"/usr/lib64/libstdc++.so.6",
+	"/lib64/libstdc++.so.6",
+};
+
+static bool already_found(const struct found_lib *out, size_t n, dev_t dev,
+			  ino_t ino)
+{
+	for (size_t i = 0; i < n; i++)
+		if (out[i].dev == dev && out[i].ino == ino)
+			return true;
+	return false;
+}
+
+/* Add @path if it is a regular file not yet listed; returns the new count. */
+static size_t add_file(struct found_lib *out, size_t n, size_t max,
+		       const char *path, const char *shown, pid_t pid)
+{
+	struct stat st;
+
+	if (n >= max || stat(path, &st) || !S_ISREG(st.st_mode))
+		return n;
+	if (already_found(out, n, st.st_dev, st.st_ino))
+		return n;
+	snprintf(out[n].path, sizeof(out[n].path), "%s", path);
+	snprintf(out[n].shown, sizeof(out[n].shown), "%s", shown);
+	out[n].pid = pid;
+	out[n].dev = st.st_dev;
+	out[n].ino = st.st_ino;
+	return n + 1;
+}
+
+/* The file name part of a maps line, or NULL for anonymous mappings. */
+static char *maps_line_path(char *line)
+{
+	char *p = strchr(line, '/');
+	size_t len;
+
+	if (!p)
+		return NULL;
+	len = strlen(p);
+	while (len && (p[len - 1] == '\n' || p[len - 1] == ' '))
+		p[--len] = '\0';
+	/* A file replaced after mapping keeps its old inode: skip it. */
+	if (len > 10 && !strcmp(p + len - 10, " (deleted)"))
+		return NULL;
+	return p;
+}
+
+static bool name_matches(const char *path, const char *basename)
+{
+	const char *slash = strrchr(path, '/');
+
+	return slash && !strcmp(slash + 1, basename);
+}
+
+static bool is_pid_dir(const char *name)
+{
+	if (!*name)
+		return false;
+	for (; *name; name++)
+		if (!isdigit((unsigned char)*name))
+			return false;
+	return true;
+}
+
+/*
+ * Walk every process's maps and call @match on mapped file paths; the
+ * path handed to add_file goes through /proc/PID/root so a library inside
+ * a container's mount namespace is opened as that container sees it.
+ */
+static int scan(const char *proc_root, const char *basename,
+		struct found_lib *out, size_t max)
+{
+	char maps[PATH_MAX], full[PATH_MAX], line[PATH_MAX + 128];
+	struct dirent *de;
+	size_t n = 0;
+	DIR *dir;
+
+	dir = opendir(proc_root);
+	if (!dir)
+		return -errno;
+	while ((de = readdir(dir))) {
+		FILE *f;
+
+		if (!is_pid_dir(de->d_name))
+			continue;
+		snprintf(maps, sizeof(maps), "%s/%s/maps", proc_root,
+			 de->d_name);
+		f = fopen(maps, "re");
+		if (!f)
+			continue; /* raced with exit, or not ours to read */
+		while (fgets(line, sizeof(line), f)) {
+			char *path = maps_line_path(line);
+
+			if (!path || !name_matches(path, basename))
+				continue;
+			snprintf(full, sizeof(full), "%s/%s/root%s", proc_root,
+				 de->d_name, path);
+			n = add_file(out, n, max, full, path,
+				     (pid_t)atoi(de->d_name));
+		}
+		fclose(f);
+	}
+	closedir(dir);
+	return (int)n;
+}
+
+int discover_mapped_libs(const char *proc_root, const char *basename,
+			 struct found_lib *out, size_t max)
+{
+	return scan(proc_root, basename, out, max);
+}
+
+int discover_libstdcxx(const char *proc_root, struct found_lib *out, size_t max)
+{
+	size_t n = 0;
+	int err;
+
+	for (size_t i = 0;
+	     i < sizeof(system_libstdcxx) / sizeof(system_libstdcxx[0]); i++)
+		n = add_file(out, n, max, system_libstdcxx[i],
+			     system_libstdcxx[i], 0);
+	err = scan(proc_root, "libstdc++.so.6", out + n, max - n);
+	if (err < 0)
+		return (int)n; /* the system copies are still useful */
+	/* scan() does not know about the system entries: dedupe again. */
+	size_t end = n + (size_t)err;
+
+	for (size_t i = n; i < end; i++) {
+		if (already_found(out, n, out[i].dev, out[i].ino))
+			continue;
+		out[n++] = out[i];
+	}
+	return (int)n;
+}
+
+int discover_pids_mapping(const char *proc_root, const char *basename,
+			  dev_t dev, ino_t ino, pid_t *pids, size_t max)
+{
+	char maps[PATH_MAX], full[PATH_MAX], line[PATH_MAX + 128];
+	struct dirent *de;
+	size_t n = 0;
+	DIR *dir;
+
+	dir = opendir(proc_root);
+	if (!dir)
+		return -errno;
+	while (n < max && (de = readdir(dir))) {
+		bool hit = false;
+		FILE *f;
+
+		if (!is_pid_dir(de->d_name))
+			continue;
+		snprintf(maps, sizeof(maps), "%s/%s/maps", proc_root,
+			 de->d_name);
+		f = fopen(maps, "re");
+		if (!f)
+			continue;
+		while (!hit && fgets(line, sizeof(line), f)) {
+			char *path = maps_line_path(line);
+			struct stat st;
+
+			if (!path || !name_matches(path, basename))
+				continue;
+			snprintf(full, sizeof(full), "%s/%s/root%s", proc_root,
+				 de->d_name, path);
+			hit = !stat(full, &st) && st.st_dev == dev &&
+			      st.st_ino == ino;
+		}
+		fclose(f);
+		if (hit)
+			pids[n++] = (pid_t)atoi(de->d_name);
+	}
+	closedir(dir);
+	return (int)n;
+}

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Finding libtt_metal.so (and the libstdc++ it throws through) in the
+ * memory maps of running processes, when the user gave no --lib.
+ */
+#ifndef TTBPF_DISCOVER_H
+#define TTBPF_DISCOVER_H
+
+#include <limits.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+struct found_lib {
+	char path[PATH_MAX];  /* openable from here: via /proc/PID/root */
+	char shown[PATH_MAX]; /* as the process sees it */
+	pid_t pid;	      /* first process seen mapping it */
+	dev_t dev;
+	ino_t ino;
+};
+
+/*
+ * Scan @proc_root (normally "/proc") for mappings whose file name is
+ * @basename. Distinct files (by device and inode) go to @out, at most
+ * @max. Returns how many were found, or a negative errno.
+ */
+int discover_mapped_libs(const char *proc_root, const char *basename,
+			 struct found_lib *out, size_t max);
+
+/*
+ * Candidate libstdc++ copies for __cxa_throw probes: the ones mapped by
+ * processes, plus the system's. Same contract as above.
+ */
+int discover_libstdcxx(const char *proc_root, struct found_lib *out,
+		       size_t max);
+
+/*
+ * Processes that map the file @dev/@ino (named @basename) right now: they were running
+ * before tracing began, so what they allocated earlier is unknown to us.
+ * Fills @pids (at most @max) and returns the count or a negative errno.
+ */
+int discover_pids_mapping(const char *proc_root, const char *basename,
+			  dev_t dev, ino_t ino, pid_t *pids, size_t max);
+
+#endif /* TTBPF_DISCOVER_H */

@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The BPF maps that hold ttbpf's state, whoever loaded them: a running
+ * tracer in this process, or a `ttbpf-trace --pin` run that left them in
+ * bpffs. Readers (top, snapshot, trace's summaries) only see this struct.
+ */
+#ifndef TTBPF_MAPS_H
+#define TTBPF_MAPS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "ttbpf.h"
+
+#define TTBPF_PIN_DIR "/sys/fs/bpf/ttbpf"
+
+/* Map names: the BPF object's map names and the pinned file names. */
+#define TTBPF_MAP_ALLOCS     "allocs"
+#define TTBPF_MAP_DEV_USAGE  "dev_usage"
+#define TTBPF_MAP_PROC_USAGE "proc_usage"
+#define TTBPF_MAP_STATS	     "stats"
+#define TTBPF_MAP_STACKS     "stacks"
+#define TTBPF_MAP_LIBS	     "libs"
+#define TTBPF_MAP_META	     "meta"
+
+struct ttbpf_maps {
+	int allocs_fd;
+	int dev_usage_fd;
+	int proc_usage_fd;
+	int stats_fd;
+	int stacks_fd;
+	int libs_fd;
+	int meta_fd;
+	bool pinned; /* fds came from bpffs: close them on release */
+};
+
+/*
+ * Open the maps pinned under @dir (TTBPF_PIN_DIR normally). Returns 0,
+ * -ENOENT when nothing is pinned there, or another negative errno.
+ */
+int ttbpf_maps__open_pinned(const char *dir, struct ttbpf_maps *m);
+void ttbpf_maps__close(struct ttbpf_maps *m);
+
+/* Sum the per-CPU stats into @out (TTBPF_NR_STATS entries). */
+int ttbpf_maps__read_stats(const struct ttbpf_maps *m, uint64_t *out);
+int ttbpf_maps__read_meta(const struct ttbpf_maps *m, struct ttbpf_meta *out);
+
+#endif /* TTBPF_MAPS_H */

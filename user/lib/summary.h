@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Per-device (and per-process) usage lines printed by ttbpf-trace every
+ * interval and at the end, read straight from the maps.
+ */
+#ifndef TTBPF_SUMMARY_H
+#define TTBPF_SUMMARY_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "maps.h"
+
+struct summary_opts {
+	int device;	/* only this device; -1 for all */
+	bool processes; /* one line per process too */
+	bool stats;	/* drops, unmatched frees, ... */
+};
+
+int summary_print_text(const struct ttbpf_maps *m, const struct summary_opts *o,
+		       FILE *f);
+/* One JSON object on one line: {"event":"summary",...}. */
+int summary_print_json(const struct ttbpf_maps *m, const struct summary_opts *o,
+		       FILE *f);
+
+#endif /* TTBPF_SUMMARY_H */

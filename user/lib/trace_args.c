@@ -1,0 +1,207 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <argp.h>
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "trace_args.h"
+
+const char *argp_program_version = "ttbpf-trace 0.1";
+
+static const char doc[] =
+	"Trace Tenstorrent device memory allocations of every process using "
+	"libtt_metal.so, live, without changing TT-Metal.\n"
+	"\n"
+	"USAGE: ttbpf-trace [--lib PATH]... [-p PID] [-d DEV] [--json] "
+	"[--pin] [-- CMD ARGS]\n"
+	"\n"
+	"EXAMPLES:\n"
+	"  sudo ttbpf-trace --lib build/lib/libtt_metal.so   # all processes\n"
+	"  sudo ttbpf-trace                     # find the library in running "
+	"processes\n"
+	"  sudo ttbpf-trace -- python model.py  # trace one command, print a "
+	"summary\n"
+	"  sudo ttbpf-trace --json -d 0         # JSON lines for device 0\n"
+	"  ttbpf-trace --explain --lib libtt_metal.so  # symbols and layout, "
+	"attach nothing\n"
+	"  sudo ttbpf-trace --pin --lib ... & ttbpf-top  # keep maps for the "
+	"other tools\n";
+
+enum {
+	OPT_LIB = 'l',
+	OPT_PID = 'p',
+	OPT_DEV = 'd',
+	OPT_INTERVAL = 'i',
+	OPT_VERBOSE = 'v',
+	OPT_QUIET = 'q',
+	OPT_JSON = 0x100,
+	OPT_EXPLAIN,
+	OPT_PIN,
+	OPT_UNPIN,
+	OPT_LAYOUT,
+	OPT_NO_STACKS,
+	OPT_MAX_BUFFERS,
+	OPT_PIN_DIR,
+};
+
+static const struct argp_option options[] = {
+	{ "lib", OPT_LIB, "PATH", 0,
+	  "libtt_metal.so to trace (repeatable); default: the copies mapped "
+	  "by running processes", 0 },
+	{ "pid", OPT_PID, "PID", 0, "Only this process", 0 },
+	{ "device", OPT_DEV, "DEV", 0, "Only show this device id", 0 },
+	{ "json", OPT_JSON, NULL, 0, "One JSON object per event", 0 },
+	{ "explain", OPT_EXPLAIN, NULL, 0,
+	  "Print symbols, probe sites and layout with their sources; attach "
+	  "nothing", 0 },
+	{ "layout", OPT_LAYOUT, "KEY=OFF,...", 0,
+	  "Override layout offsets (keys: impl device size type address "
+	  "page_size device_id mesh_id device_vtable mesh_vtable)", 0 },
+	{ "pin", OPT_PIN, NULL, 0,
+	  "Keep probes and maps pinned under /sys/fs/bpf/ttbpf after exit", 0 },
+	{ "unpin", OPT_UNPIN, NULL, 0, "Remove what --pin left, and exit", 0 },
+	{ "interval", OPT_INTERVAL, "MS", 0,
+	  "Print per-device usage every MS milliseconds (0: never; default "
+	  "1000)", 0 },
+	{ "quiet", OPT_QUIET, NULL, 0, "No per-event lines, usage only", 0 },
+	{ "no-stacks", OPT_NO_STACKS, NULL, 0,
+	  "Do not record allocation call stacks (cheaper)", 0 },
+	{ "max-buffers", OPT_MAX_BUFFERS, "N", 0,
+	  "Outstanding buffers the maps can hold (default 1048576)", 0 },
+	{ "pin-dir", OPT_PIN_DIR, "DIR", OPTION_HIDDEN, "bpffs dir for --pin", 0 },
+	{ "verbose", OPT_VERBOSE, NULL, 0, "libbpf logs (twice: debug)", 0 },
+	{},
+};
+
+int parse_uint(const char *s, unsigned long long max, unsigned long long *out)
+{
+	unsigned long long v;
+	char *end;
+
+	/* strtoull accepts spaces and signs; a number here must not. */
+	if (!s || !isdigit((unsigned char)*s))
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	if (errno || *end || v > max)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+static error_t parse_opt(int key, char *arg, struct argp_state *state)
+{
+	struct trace_args *a = state->input;
+	unsigned long long v;
+
+	switch (key) {
+	case OPT_LIB:
+		if (a->n_libs >= TTBPF_MAX_LIBS) {
+			argp_error(state, "at most %d --lib", TTBPF_MAX_LIBS);
+			return EINVAL;
+		}
+		a->libs[a->n_libs++] = arg;
+		break;
+	case OPT_PID:
+		if (parse_uint(arg, 0x3fffffff, &v) || !v) {
+			argp_error(state, "invalid PID: %s", arg);
+			return EINVAL;
+		}
+		a->pid = (pid_t)v;
+		break;
+	case OPT_DEV:
+		if (parse_uint(arg, 0x7fffffff, &v)) {
+			argp_error(state, "invalid device id: %s", arg);
+			return EINVAL;
+		}
+		a->device = (int)v;
+		break;
+	case OPT_INTERVAL:
+		if (parse_uint(arg, 3600000, &v)) {
+			argp_error(state, "invalid interval: %s", arg);
+			return EINVAL;
+		}
+		a->interval_ms = (unsigned int)v;
+		break;
+	case OPT_MAX_BUFFERS:
+		if (parse_uint(arg, 1U << 26, &v) || v < 1024) {
+			argp_error(
+				state,
+				"invalid --max-buffers: %s (1024 .. 67108864)",
+				arg);
+			return EINVAL;
+		}
+		a->max_buffers = (unsigned int)v;
+		break;
+	case OPT_JSON:
+		a->json = true;
+		break;
+	case OPT_EXPLAIN:
+		a->explain = true;
+		break;
+	case OPT_LAYOUT:
+		a->layout = arg;
+		break;
+	case OPT_PIN:
+		a->pin = true;
+		break;
+	case OPT_UNPIN:
+		a->unpin = true;
+		break;
+	case OPT_PIN_DIR:
+		a->pin_dir = arg;
+		break;
+	case OPT_QUIET:
+		a->quiet = true;
+		break;
+	case OPT_NO_STACKS:
+		a->stacks = false;
+		break;
+	case OPT_VERBOSE:
+		a->verbose++;
+		break;
+	case ARGP_KEY_ARG:
+		/* Everything from the first non-option on is the command. */
+		a->cmd = &state->argv[state->next - 1];
+		state->next = state->argc;
+		break;
+	case ARGP_KEY_END:
+		if (a->pin && a->unpin) {
+			argp_error(state,
+				   "--pin and --unpin exclude each other");
+			return EINVAL;
+		}
+		if (a->cmd && a->pid) {
+			argp_error(state,
+				   "-p and a command exclude each other");
+			return EINVAL;
+		}
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+int trace_args_parse(int argc, char **argv, unsigned int argp_flags,
+		     struct trace_args *out)
+{
+	static const struct argp argp = {
+		.options = options,
+		.parser = parse_opt,
+		.args_doc = "[-- CMD ARGS]",
+		.doc = doc,
+	};
+	int err;
+
+	memset(out, 0, sizeof(*out));
+	out->device = -1;
+	out->interval_ms = 1000;
+	out->max_buffers = TTBPF_DEFAULT_MAX_BUFFERS;
+	out->stacks = true;
+	err = argp_parse(&argp, argc, argv, argp_flags | ARGP_IN_ORDER, NULL,
+			 out);
+	return err ? -err : 0;
+}

@@ -1,0 +1,312 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * ttbpf-trace: attach to libtt_metal.so's allocator, stream allocation
+ * events and print live per-device usage across processes.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include "discover.h"
+#include "event_format.h"
+#include "summary.h"
+#include "trace_args.h"
+#include "tracer.h"
+#include "tt_lib.h"
+
+static volatile sig_atomic_t exiting;
+static struct trace_args args;
+static long long mono_to_wall_ns;
+
+static void on_signal(int sig)
+{
+	/* A second Ctrl-C means "now": die with the default action. */
+	if (exiting)
+		signal(sig, SIG_DFL);
+	exiting = 1;
+}
+
+static long long now_ns(clockid_t clk)
+{
+	struct timespec ts;
+
+	clock_gettime(clk, &ts);
+	return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static int on_event(void *ctx, const struct ttbpf_event *e)
+{
+	char line[512];
+
+	(void)ctx;
+	if (args.quiet)
+		return 0;
+	/* Device filter applies to per-buffer events; bulk and exit
+	 * events span devices and are always shown. */
+	if (args.device >= 0 && e->device != args.device &&
+	    (e->kind == TTBPF_EV_ALLOC || e->kind == TTBPF_EV_FREE ||
+	     e->kind == TTBPF_EV_ALLOC_FAILED))
+		return 0;
+	if (args.json)
+		event_format_json(e, line, sizeof(line));
+	else
+		event_format_text(e, (unsigned long long)(e->ts_ns +
+							  mono_to_wall_ns),
+				  line, sizeof(line));
+	puts(line);
+	return 0;
+}
+
+static int explain(void)
+{
+	struct found_lib found[TTBPF_MAX_LIBS];
+	const char *paths[TTBPF_MAX_LIBS];
+	size_t n = args.n_libs;
+	char err[512];
+	int rc = 0;
+
+	for (size_t i = 0; i < n; i++)
+		paths[i] = args.libs[i];
+	if (!n) {
+		int k = discover_mapped_libs("/proc", "libtt_metal.so", found,
+					     TTBPF_MAX_LIBS);
+
+		if (k <= 0) {
+			fprintf(stderr,
+				"ttbpf-trace: no --lib given and no running "
+				"process maps libtt_metal.so; pass --lib "
+				"PATH\n");
+			return 1;
+		}
+		for (int i = 0; i < k; i++)
+			paths[i] = found[i].path;
+		n = (size_t)k;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct tt_lib_info *info = calloc(1, sizeof(*info));
+
+		if (!info)
+			return 1;
+		if (tt_lib_analyze(paths[i], args.layout, info, err,
+				   sizeof(err))) {
+			fprintf(stderr, "ttbpf-trace: %s\n", err);
+			rc = 1;
+		} else {
+			tt_lib_explain(info, stdout);
+		}
+		free(info);
+	}
+	return rc;
+}
+
+/* Fork @cmd stopped on a pipe until the probes are in place. */
+static pid_t spawn_held(char **cmd, int *release_fd)
+{
+	int fds[2];
+	pid_t pid;
+
+	if (pipe2(fds, O_CLOEXEC))
+		return -1;
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (!pid) {
+		char go;
+
+		close(fds[1]);
+		/* EOF without a byte: the tracer failed, do not run. */
+		if (read(fds[0], &go, 1) != 1)
+			_exit(127);
+		execvp(cmd[0], cmd);
+		fprintf(stderr, "ttbpf-trace: cannot run %s: %s\n", cmd[0],
+			strerror(errno));
+		_exit(127);
+	}
+	close(fds[0]);
+	*release_fd = fds[1];
+	return pid;
+}
+
+static void warn_preexisting(const struct tracer *t)
+{
+	for (size_t i = 0; i < tracer__n_libs(t); i++) {
+		const struct tt_lib_info *info = tracer__lib(t, i);
+		char copy[PATH_MAX];
+		pid_t pids[64];
+		struct stat st;
+		int n;
+
+		if (stat(info->path, &st))
+			continue;
+		snprintf(copy, sizeof(copy), "%s", info->path);
+		n = discover_pids_mapping("/proc", basename(copy), st.st_dev,
+					  st.st_ino, pids, 64);
+		for (int k = 0; k < n; k++) {
+			if (pids[k] == getpid())
+				continue;
+			fprintf(stderr,
+				"ttbpf: pid %d was already running: buffers it "
+				"allocated before now are not counted (their "
+				"frees show as unmatched)\n",
+				(int)pids[k]);
+		}
+	}
+}
+
+static void print_banner(const struct tracer *t)
+{
+	for (size_t i = 0; i < tracer__n_libs(t); i++) {
+		const struct tt_lib_info *info = tracer__lib(t, i);
+
+		fprintf(stderr, "ttbpf: %s: %s, %zu probes, layout from %s\n",
+			info->path, info->era_name, info->n_sites,
+			tt_layout_source_name(info->source[TT_F_SIZE]));
+	}
+	fprintf(stderr, "ttbpf: attached%s\n",
+		args.cmd ? "" : "; Ctrl-C to stop and print totals");
+}
+
+static void print_summary(const struct tracer *t)
+{
+	struct summary_opts so = { .device = args.device,
+				   .processes = true,
+				   .stats = true };
+
+	if (args.json) {
+		summary_print_json(tracer__maps(t), &so, stdout);
+	} else {
+		printf("--- totals ---\n");
+		summary_print_text(tracer__maps(t), &so, stdout);
+	}
+}
+
+static int run(void)
+{
+	struct tracer_opts o = {
+		.libs = args.libs,
+		.n_libs = args.n_libs,
+		.layout = args.layout,
+		.pid = args.pid,
+		.stacks = args.stacks,
+		.events = !args.quiet,
+		.max_buffers = args.max_buffers,
+		.pin = args.pin,
+		.pin_dir = args.pin_dir,
+		.verbose = args.verbose,
+	};
+	struct summary_opts so = { .device = args.device };
+	long long next_usage, status_code = 0;
+	int release_fd = -1, status = 0;
+	struct tracer *t = NULL;
+	pid_t child = 0;
+	char err[1024];
+	int e;
+
+	if (args.cmd) {
+		child = spawn_held(args.cmd, &release_fd);
+		if (child < 0) {
+			fprintf(stderr, "ttbpf-trace: fork failed: %s\n",
+				strerror(errno));
+			return 1;
+		}
+		o.pid = child;
+	}
+	e = tracer__open(&o, &t, err, sizeof(err));
+	if (e) {
+		fprintf(stderr, "ttbpf-trace: %s\n", err);
+		if (child) {
+			close(release_fd); /* child exits on EOF */
+			waitpid(child, NULL, 0);
+		}
+		return 1;
+	}
+	tracer__set_event_fn(t, on_event, NULL);
+	mono_to_wall_ns = now_ns(CLOCK_REALTIME) - now_ns(CLOCK_MONOTONIC);
+	print_banner(t);
+	if (child) {
+		if (write(release_fd, "g", 1) != 1)
+			fprintf(stderr, "ttbpf-trace: cannot start %s\n",
+				args.cmd[0]);
+		close(release_fd);
+	} else {
+		warn_preexisting(t);
+	}
+
+	next_usage = now_ns(CLOCK_MONOTONIC) + args.interval_ms * 1000000LL;
+	while (!exiting) {
+		e = tracer__poll(t, 100);
+		if (e < 0) {
+			fprintf(stderr, "ttbpf-trace: polling events: %s\n",
+				strerror(-e));
+			break;
+		}
+		if (child && waitpid(child, &status, WNOHANG) == child) {
+			child = 0;
+			break;
+		}
+		if (args.interval_ms && !args.json &&
+		    now_ns(CLOCK_MONOTONIC) >= next_usage) {
+			summary_print_text(tracer__maps(t), &so, stdout);
+			next_usage += args.interval_ms * 1000000LL;
+		}
+	}
+	/* The exit probe runs before waitpid returns: drain what is left. */
+	while (tracer__poll(t, 0) > 0)
+		;
+	print_summary(t);
+	if (args.pin)
+		fprintf(stderr,
+			"ttbpf: probes and maps stay pinned in %s: read them "
+			"with ttbpf-top or ttbpf-snapshot; remove them with "
+			"ttbpf-trace --unpin\n",
+			args.pin_dir ? args.pin_dir : TTBPF_PIN_DIR);
+	tracer__close(t);
+
+	if (args.cmd) {
+		if (child) { /* interrupted: stop the command too */
+			kill(child, SIGTERM);
+			waitpid(child, &status, 0);
+		}
+		if (WIFEXITED(status))
+			status_code = WEXITSTATUS(status);
+		else if (WIFSIGNALED(status))
+			status_code = 128 + WTERMSIG(status);
+	}
+	return (int)status_code;
+}
+
+int main(int argc, char **argv)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+	int e;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (trace_args_parse(argc, argv, 0, &args))
+		return 2;
+	if (args.unpin) {
+		const char *dir = args.pin_dir ? args.pin_dir : TTBPF_PIN_DIR;
+
+		e = tracer__unpin(dir);
+		if (e) {
+			fprintf(stderr, "ttbpf-trace: cannot unpin %s: %s\n",
+				dir, strerror(-e));
+			return 1;
+		}
+		fprintf(stderr, "ttbpf: removed %s\n", dir);
+		return 0;
+	}
+	if (args.explain)
+		return explain();
+
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	return run();
+}
