@@ -270,10 +270,9 @@ static __always_inline int read_u64(__u64 *dst, __u64 addr)
  * Read size, type and device of @buffer with the library's layout. Returns
  * false (and counts why) when a read fails or the values are implausible.
  */
-static __always_inline bool read_buffer(struct pt_regs *ctx,
-					const struct ttbpf_lib *lib,
-					__u64 cookie, __u64 buffer,
-					struct ttbpf_alloc *a, bool want_address)
+static __always_inline bool
+read_buffer(struct pt_regs *ctx, const struct ttbpf_lib *lib, __u64 cookie,
+	    __u64 buffer, struct ttbpf_alloc *a, bool want_address)
 {
 	const struct ttbpf_layout *l = &lib->layout;
 	__u64 base = buffer, dev = 0, vptr = 0, bias;
@@ -371,8 +370,7 @@ int BPF_KPROBE(alloc_entry)
 		return 0;
 	}
 	if (cfg.collect_stacks)
-		p.a.stack_id =
-			bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK);
+		p.a.stack_id = bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK);
 	bpf_map_update_elem(&pending, &id, &p, BPF_ANY);
 	return 0;
 }

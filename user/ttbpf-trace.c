@@ -4,6 +4,7 @@
  * events and print live per-device usage across processes.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <fcntl.h>
 #include <libgen.h>
 #include <signal.h>
@@ -21,6 +22,8 @@
 #include "trace_args.h"
 #include "tracer.h"
 #include "tt_lib.h"
+
+const char *argp_program_version = "ttbpf-trace 0.1";
 
 static volatile sig_atomic_t exiting;
 static struct trace_args args;
@@ -58,9 +61,9 @@ static int on_event(void *ctx, const struct ttbpf_event *e)
 	if (args.json)
 		event_format_json(e, line, sizeof(line));
 	else
-		event_format_text(e, (unsigned long long)(e->ts_ns +
-							  mono_to_wall_ns),
-				  line, sizeof(line));
+		event_format_text(
+			e, (unsigned long long)(e->ts_ns + mono_to_wall_ns),
+			line, sizeof(line));
 	puts(line);
 	return 0;
 }
@@ -174,6 +177,44 @@ static void print_banner(const struct tracer *t)
 		args.cmd ? "" : "; Ctrl-C to stop and print totals");
 }
 
+/*
+ * Say loudly, while it happens, when numbers cannot be trusted: lost
+ * events, a map that filled up, or reads that suggest a wrong layout.
+ */
+static void warn_on_stats(const struct tracer *t)
+{
+	static uint64_t last[TTBPF_NR_STATS];
+	uint64_t s[TTBPF_NR_STATS];
+
+	if (ttbpf_maps__read_stats(tracer__maps(t), s))
+		return;
+	if (s[TTBPF_STAT_EVENTS_DROPPED] > last[TTBPF_STAT_EVENTS_DROPPED])
+		fprintf(stderr,
+			"ttbpf: WARNING: %llu events dropped so far (ring "
+			"buffer full): totals stay exact, the event stream "
+			"does not\n",
+			(unsigned long long)s[TTBPF_STAT_EVENTS_DROPPED]);
+	if (s[TTBPF_STAT_ALLOCS_MAP_FULL] > last[TTBPF_STAT_ALLOCS_MAP_FULL])
+		fprintf(stderr,
+			"ttbpf: WARNING: %llu allocations not recorded, the "
+			"buffer map is full: totals are incomplete (raise "
+			"--max-buffers)\n",
+			(unsigned long long)s[TTBPF_STAT_ALLOCS_MAP_FULL]);
+	if (s[TTBPF_STAT_IMPLAUSIBLE] + s[TTBPF_STAT_BAD_READS] +
+		    s[TTBPF_STAT_UNKNOWN_DEVICE] >
+	    last[TTBPF_STAT_IMPLAUSIBLE] + last[TTBPF_STAT_BAD_READS] +
+		    last[TTBPF_STAT_UNKNOWN_DEVICE])
+		fprintf(stderr,
+			"ttbpf: WARNING: %llu implausible Buffer reads, %llu "
+			"failed reads, %llu unknown devices: the layout may be "
+			"wrong for this build (check --explain, fix with "
+			"--layout)\n",
+			(unsigned long long)s[TTBPF_STAT_IMPLAUSIBLE],
+			(unsigned long long)s[TTBPF_STAT_BAD_READS],
+			(unsigned long long)s[TTBPF_STAT_UNKNOWN_DEVICE]);
+	memcpy(last, s, sizeof(last));
+}
+
 static void print_summary(const struct tracer *t)
 {
 	struct summary_opts so = { .device = args.device,
@@ -240,7 +281,8 @@ static int run(void)
 		warn_preexisting(t);
 	}
 
-	next_usage = now_ns(CLOCK_MONOTONIC) + args.interval_ms * 1000000LL;
+	next_usage = now_ns(CLOCK_MONOTONIC) +
+		     (args.interval_ms ? args.interval_ms : 1000) * 1000000LL;
 	while (!exiting) {
 		e = tracer__poll(t, 100);
 		if (e < 0) {
@@ -252,11 +294,13 @@ static int run(void)
 			child = 0;
 			break;
 		}
-		if (args.interval_ms && !args.json &&
-		    now_ns(CLOCK_MONOTONIC) >= next_usage) {
+		if (now_ns(CLOCK_MONOTONIC) < next_usage)
+			continue;
+		next_usage += (args.interval_ms ? args.interval_ms : 1000) *
+			      1000000LL;
+		warn_on_stats(t);
+		if (args.interval_ms && !args.json)
 			summary_print_text(tracer__maps(t), &so, stdout);
-			next_usage += args.interval_ms * 1000000LL;
-		}
 	}
 	/* The exit probe runs before waitpid returns: drain what is left. */
 	while (tracer__poll(t, 0) > 0)

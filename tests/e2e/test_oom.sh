@@ -4,6 +4,20 @@
 # every failure must be reported as alloc_failed with its size and type.
 source "$(dirname "$0")/lib.sh"
 
+# Negative control: the hazard is real. A kernel uretprobe on the same
+# allocate_buffer makes the caught out-of-memory exception terminate the
+# workload; the checks below show ttbpf's probes do not.
+if command -v bpftrace >/dev/null; then
+	v=e4-release
+	sym=$(nm -D --defined-only "$(lib_of $v)" | awk '/allocate_buffer/ && !/deallocate/ {print $3; exit}')
+	timeout 60 bpftrace -e "uretprobe:$(lib_of $v):$sym { @n = count(); }" \
+		-c "/usr/bin/env LD_LIBRARY_PATH=$TTSIM/$v $RUN --scenario oom --seed 5 --truth $WORK/uret.truth.json" \
+		>"$WORK/uret.out" 2>&1
+	check "control: a uretprobe aborts the oom workload" \
+		grep -q "terminate called after throwing" "$WORK/uret.out"
+	check "control: the aborted workload never finished" test ! -e "$WORK/uret.truth.json"
+fi
+
 for v in $VARIANTS; do
 	LD_LIBRARY_PATH="$TTSIM/$v" "$RUN" --scenario oom --seed 5 \
 		--truth "$WORK/$v-untraced.truth.json" >/dev/null 2>&1

@@ -67,9 +67,8 @@ static void test_command_after_dashes(void **state)
 	struct trace_args a;
 
 	(void)state;
-	assert_int_equal(parse(&a, "--json", "--", "python3", "-c", "pass",
-			       NULL),
-			 0);
+	assert_int_equal(
+		parse(&a, "--json", "--", "python3", "-c", "pass", NULL), 0);
 	assert_non_null(a.cmd);
 	assert_string_equal(a.cmd[0], "python3");
 	assert_string_equal(a.cmd[1], "-c");

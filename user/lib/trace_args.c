@@ -8,8 +8,6 @@
 
 #include "trace_args.h"
 
-const char *argp_program_version = "ttbpf-trace 0.1";
-
 static const char doc[] =
 	"Trace Tenstorrent device memory allocations of every process using "
 	"libtt_metal.so, live, without changing TT-Metal.\n"
@@ -49,28 +47,33 @@ enum {
 static const struct argp_option options[] = {
 	{ "lib", OPT_LIB, "PATH", 0,
 	  "libtt_metal.so to trace (repeatable); default: the copies mapped "
-	  "by running processes", 0 },
+	  "by running processes",
+	  0 },
 	{ "pid", OPT_PID, "PID", 0, "Only this process", 0 },
 	{ "device", OPT_DEV, "DEV", 0, "Only show this device id", 0 },
 	{ "json", OPT_JSON, NULL, 0, "One JSON object per event", 0 },
 	{ "explain", OPT_EXPLAIN, NULL, 0,
 	  "Print symbols, probe sites and layout with their sources; attach "
-	  "nothing", 0 },
+	  "nothing",
+	  0 },
 	{ "layout", OPT_LAYOUT, "KEY=OFF,...", 0,
 	  "Override layout offsets (keys: impl device size type address "
-	  "page_size device_id mesh_id device_vtable mesh_vtable)", 0 },
+	  "page_size device_id mesh_id device_vtable mesh_vtable)",
+	  0 },
 	{ "pin", OPT_PIN, NULL, 0,
 	  "Keep probes and maps pinned under /sys/fs/bpf/ttbpf after exit", 0 },
 	{ "unpin", OPT_UNPIN, NULL, 0, "Remove what --pin left, and exit", 0 },
 	{ "interval", OPT_INTERVAL, "MS", 0,
 	  "Print per-device usage every MS milliseconds (0: never; default "
-	  "1000)", 0 },
+	  "1000)",
+	  0 },
 	{ "quiet", OPT_QUIET, NULL, 0, "No per-event lines, usage only", 0 },
 	{ "no-stacks", OPT_NO_STACKS, NULL, 0,
 	  "Do not record allocation call stacks (cheaper)", 0 },
 	{ "max-buffers", OPT_MAX_BUFFERS, "N", 0,
 	  "Outstanding buffers the maps can hold (default 1048576)", 0 },
-	{ "pin-dir", OPT_PIN_DIR, "DIR", OPTION_HIDDEN, "bpffs dir for --pin", 0 },
+	{ "pin-dir", OPT_PIN_DIR, "DIR", OPTION_HIDDEN, "bpffs dir for --pin",
+	  0 },
 	{ "verbose", OPT_VERBOSE, NULL, 0, "libbpf logs (twice: debug)", 0 },
 	{},
 };

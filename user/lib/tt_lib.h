@@ -23,6 +23,7 @@ enum tt_layout_source {
 	TT_SRC_ACCESSOR, /* machine code of an exported accessor */
 	TT_SRC_PROFILE,	 /* built-in profile for the era */
 	TT_SRC_OVERRIDE, /* --layout key=offset */
+	TT_SRC_SYMBOL,	 /* symbol table (the vtables) */
 };
 
 /* The fields of struct ttbpf_layout, in order, for sources and --layout keys. */
@@ -45,6 +46,8 @@ struct tt_probe_site {
 	uint64_t file_offset; /* what uprobes attach to */
 	enum ttbpf_probe_role role;
 	char symbol[160]; /* mangled name of the containing function */
+	char insn[48];	  /* instruction probed: "push rbp", "ret" */
+	int emulated;	  /* x86 uprobes emulate it (push, nop) */
 };
 
 struct tt_lib_info {
@@ -60,6 +63,8 @@ struct tt_lib_info {
 	char source_detail[TT_NR_FIELDS]
 			  [96]; /* e.g. "Buffer::size() @0x1234" */
 	char notes[1024];	/* warnings worth showing in --explain */
+	char profile[64];	/* built-in profile consulted, or "" */
+	char bank_alloc[256];	/* BankManager::allocate_buffer seen, or "" */
 };
 
 /* Field names as used by --layout and --explain ("impl", "device", ...). */
@@ -72,6 +77,14 @@ const char *tt_layout_source_name(enum tt_layout_source s);
  */
 int tt_lib_analyze(const char *path, const char *layout_override,
 		   struct tt_lib_info *out, char *err, size_t errlen);
+
+/*
+ * As tt_lib_analyze(), looking for separate debug files under @debug_root
+ * instead of /usr/lib/debug (NULL: the default).
+ */
+int tt_lib_analyze_at(const char *path, const char *layout_override,
+		      const char *debug_root, struct tt_lib_info *out,
+		      char *err, size_t errlen);
 
 /* Human-readable account of symbols, sites and layout with sources. */
 void tt_lib_explain(const struct tt_lib_info *info, FILE *f);

@@ -1,0 +1,141 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "maps.h"
+
+struct map_spec {
+	const char *name;
+	size_t fd_off;
+	__u32 type;
+	__u32 key_size;
+	__u32 value_size; /* 0: not checked */
+};
+
+#define SPEC(n, field, t, k, v)                                \
+	{                                                      \
+		n, offsetof(struct ttbpf_maps, field), t, k, v \
+	}
+
+/*
+ * What each pinned file must be. A pin left by an older ttbpf with other
+ * struct sizes would be misread silently, so a mismatch is an error.
+ */
+static const struct map_spec specs[] = {
+	SPEC(TTBPF_MAP_ALLOCS, allocs_fd, BPF_MAP_TYPE_HASH,
+	     sizeof(struct ttbpf_alloc_key), sizeof(struct ttbpf_alloc)),
+	SPEC(TTBPF_MAP_DEV_USAGE, dev_usage_fd, BPF_MAP_TYPE_HASH,
+	     sizeof(struct ttbpf_dev_key), sizeof(struct ttbpf_usage)),
+	SPEC(TTBPF_MAP_PROC_USAGE, proc_usage_fd, BPF_MAP_TYPE_HASH,
+	     sizeof(struct ttbpf_proc_key), sizeof(struct ttbpf_usage)),
+	SPEC(TTBPF_MAP_STATS, stats_fd, BPF_MAP_TYPE_PERCPU_ARRAY,
+	     sizeof(__u32), sizeof(__u64)),
+	SPEC(TTBPF_MAP_STACKS, stacks_fd, BPF_MAP_TYPE_STACK_TRACE,
+	     sizeof(__u32), 0),
+	SPEC(TTBPF_MAP_LIBS, libs_fd, BPF_MAP_TYPE_ARRAY, sizeof(__u32),
+	     sizeof(struct ttbpf_lib)),
+	SPEC(TTBPF_MAP_META, meta_fd, BPF_MAP_TYPE_ARRAY, sizeof(__u32),
+	     sizeof(struct ttbpf_meta)),
+};
+
+#define NR_SPECS (sizeof(specs) / sizeof(specs[0]))
+
+static int *fd_of(struct ttbpf_maps *m, const struct map_spec *s)
+{
+	return (int *)((char *)m + s->fd_off);
+}
+
+static int check_map(int fd, const struct map_spec *s)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return -errno;
+	if (info.type != s->type || info.key_size != s->key_size ||
+	    (s->value_size && info.value_size != s->value_size))
+		return -EPROTO;
+	return 0;
+}
+
+int ttbpf_maps__open_pinned(const char *dir, struct ttbpf_maps *m)
+{
+	char path[512];
+	int err = 0;
+
+	for (size_t i = 0; i < NR_SPECS; i++)
+		*fd_of(m, &specs[i]) = -1;
+	m->pinned = true;
+	for (size_t i = 0; i < NR_SPECS; i++) {
+		int fd;
+
+		snprintf(path, sizeof(path), "%s/%s", dir, specs[i].name);
+		fd = bpf_obj_get(path);
+		if (fd < 0) {
+			err = -errno;
+			goto cleanup;
+		}
+		*fd_of(m, &specs[i]) = fd;
+		err = check_map(fd, &specs[i]);
+		if (err)
+			goto cleanup;
+	}
+	return 0;
+
+cleanup:
+	ttbpf_maps__close(m);
+	return err;
+}
+
+void ttbpf_maps__close(struct ttbpf_maps *m)
+{
+	if (!m || !m->pinned)
+		return;
+	for (size_t i = 0; i < NR_SPECS; i++) {
+		int *fd = fd_of(m, &specs[i]);
+
+		if (*fd >= 0)
+			close(*fd);
+		*fd = -1;
+	}
+}
+
+int ttbpf_maps__read_stats(const struct ttbpf_maps *m, uint64_t *out)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	__u64 *vals;
+	int err = 0;
+
+	if (ncpu <= 0)
+		return ncpu < 0 ? ncpu : -EINVAL;
+	vals = calloc((size_t)ncpu, sizeof(*vals));
+	if (!vals)
+		return -ENOMEM;
+	for (__u32 i = 0; i < TTBPF_NR_STATS; i++) {
+		out[i] = 0;
+		if (bpf_map_lookup_elem(m->stats_fd, &i, vals)) {
+			err = -errno;
+			goto cleanup;
+		}
+		for (int c = 0; c < ncpu; c++)
+			out[i] += vals[c];
+	}
+cleanup:
+	free(vals);
+	return err;
+}
+
+int ttbpf_maps__read_meta(const struct ttbpf_maps *m, struct ttbpf_meta *out)
+{
+	__u32 zero = 0;
+
+	if (bpf_map_lookup_elem(m->meta_fd, &zero, out))
+		return -errno;
+	return 0;
+}

@@ -1,0 +1,439 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <bpf/bpf.h>
+
+#include "state.h"
+
+/* A growing array of (key, value) pairs read from one hash map. */
+struct kv {
+	char *keys;
+	char *vals;
+	size_t ksz, vsz;
+	size_t n, cap;
+};
+
+static int kv_reserve(struct kv *kv, size_t want)
+{
+	char *k, *v;
+
+	if (want <= kv->cap)
+		return 0;
+	k = realloc(kv->keys, want * kv->ksz);
+	if (!k)
+		return -ENOMEM;
+	kv->keys = k;
+	v = realloc(kv->vals, want * kv->vsz);
+	if (!v)
+		return -ENOMEM;
+	kv->vals = v;
+	kv->cap = want;
+	return 0;
+}
+
+static void kv_free(struct kv *kv)
+{
+	free(kv->keys);
+	free(kv->vals);
+	kv->keys = kv->vals = NULL;
+}
+
+static __u32 map_max_entries(int fd)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return 0;
+	return info.max_entries;
+}
+
+/*
+ * Batched lookup: one syscall per few thousand entries instead of two per
+ * entry, which is what makes a million buffers readable in well under a
+ * second. Returns -EOPNOTSUPP/-EINVAL where the kernel lacks it.
+ */
+static int read_batch(int fd, struct kv *kv)
+{
+	__u64 in[4], out[4]; /* batch cursor: at least key-sized */
+	bool first = true;
+	int err;
+
+	for (;;) {
+		__u32 count;
+		int ret;
+
+		if (kv->cap - kv->n < 1024) {
+			err = kv_reserve(kv, kv->cap * 2 > kv->n + 1024
+						     ? kv->cap * 2
+						     : kv->n + 1024);
+			if (err)
+				return err;
+		}
+		count = (__u32)(kv->cap - kv->n);
+		ret = bpf_map_lookup_batch(
+			fd, first ? NULL : in, out, kv->keys + kv->n * kv->ksz,
+			kv->vals + kv->n * kv->vsz, &count, NULL);
+		err = ret ? -errno : 0;
+		if (err && err != -ENOENT) {
+			/* A bucket larger than the room left: grow, retry. */
+			if (err == -ENOSPC && !count) {
+				err = kv_reserve(kv, kv->cap * 2 + 1024);
+				if (err)
+					return err;
+				continue;
+			}
+			return err;
+		}
+		kv->n += count;
+		if (err == -ENOENT)
+			return 0;
+		memcpy(in, out, sizeof(in));
+		first = false;
+	}
+}
+
+static int read_iter(int fd, struct kv *kv, __u32 max_entries)
+{
+	char key[64], next[64];
+	void *prev = NULL;
+	size_t steps = 0;
+	int err;
+
+	while (!bpf_map_get_next_key(fd, prev, next)) {
+		/* Deletions restart the walk: do not loop forever. */
+		if (++steps > 2 * (size_t)max_entries + 16)
+			break;
+		memcpy(key, next, kv->ksz);
+		prev = key;
+		if (kv->n == kv->cap) {
+			err = kv_reserve(kv, kv->cap ? kv->cap * 2 : 256);
+			if (err)
+				return err;
+		}
+		if (bpf_map_lookup_elem(fd, key, kv->vals + kv->n * kv->vsz))
+			continue; /* deleted meanwhile */
+		memcpy(kv->keys + kv->n * kv->ksz, key, kv->ksz);
+		kv->n++;
+	}
+	return 0;
+}
+
+static int read_hash(int fd, size_t ksz, size_t vsz, bool batch, struct kv *kv)
+{
+	__u32 max = map_max_entries(fd);
+	int err;
+
+	memset(kv, 0, sizeof(*kv));
+	kv->ksz = ksz;
+	kv->vsz = vsz;
+	if (ksz > 64)
+		return -EINVAL;
+	if (batch) {
+		err = read_batch(fd, kv);
+		if (!err)
+			return 0;
+		if (err != -EINVAL && err != -EOPNOTSUPP && err != -ENOTSUP)
+			goto cleanup;
+		kv->n = 0; /* start over the slow way */
+	}
+	err = read_iter(fd, kv, max);
+	if (!err)
+		return 0;
+cleanup:
+	kv_free(kv);
+	return err;
+}
+
+static int cmp_dev(const void *a, const void *b)
+{
+	const struct state_dev *x = a, *y = b;
+
+	if (x->kind != y->kind)
+		return x->kind < y->kind ? -1 : 1;
+	if (x->device != y->device)
+		return x->device < y->device ? -1 : 1;
+	return 0;
+}
+
+static int cmp_proc_pid(const void *a, const void *b)
+{
+	const struct state_proc *x = a, *y = b;
+
+	if (x->pid != y->pid)
+		return x->pid < y->pid ? -1 : 1;
+	if (x->kind != y->kind)
+		return x->kind < y->kind ? -1 : 1;
+	if (x->device != y->device)
+		return x->device < y->device ? -1 : 1;
+	return 0;
+}
+
+static int read_devs(const struct ttbpf_maps *m, struct state *s, bool batch)
+{
+	struct kv kv;
+	int err;
+
+	err = read_hash(m->dev_usage_fd, sizeof(struct ttbpf_dev_key),
+			sizeof(struct ttbpf_usage), batch, &kv);
+	if (err)
+		return err;
+	s->devs = calloc(kv.n ? kv.n : 1, sizeof(*s->devs));
+	if (!s->devs) {
+		kv_free(&kv);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < kv.n; i++) {
+		const struct ttbpf_dev_key *k =
+			(const void *)(kv.keys + i * kv.ksz);
+
+		s->devs[i].device = k->device;
+		s->devs[i].kind = k->dev_kind;
+		memcpy(&s->devs[i].u, kv.vals + i * kv.vsz, kv.vsz);
+	}
+	s->n_devs = kv.n;
+	kv_free(&kv);
+	qsort(s->devs, s->n_devs, sizeof(*s->devs), cmp_dev);
+	return 0;
+}
+
+static int read_procs(const struct ttbpf_maps *m, struct state *s, bool batch)
+{
+	struct kv kv;
+	int err;
+
+	err = read_hash(m->proc_usage_fd, sizeof(struct ttbpf_proc_key),
+			sizeof(struct ttbpf_usage), batch, &kv);
+	if (err)
+		return err;
+	s->procs = calloc(kv.n ? kv.n : 1, sizeof(*s->procs));
+	if (!s->procs) {
+		kv_free(&kv);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < kv.n; i++) {
+		const struct ttbpf_proc_key *k =
+			(const void *)(kv.keys + i * kv.ksz);
+
+		s->procs[i].pid = k->pid;
+		s->procs[i].device = k->device;
+		s->procs[i].kind = k->dev_kind;
+		memcpy(&s->procs[i].u, kv.vals + i * kv.vsz, kv.vsz);
+	}
+	s->n_procs = kv.n;
+	kv_free(&kv);
+	qsort(s->procs, s->n_procs, sizeof(*s->procs), cmp_proc_pid);
+	return 0;
+}
+
+static int read_bufs(const struct ttbpf_maps *m, struct state *s, bool batch)
+{
+	struct kv kv;
+	int err;
+
+	err = read_hash(m->allocs_fd, sizeof(struct ttbpf_alloc_key),
+			sizeof(struct ttbpf_alloc), batch, &kv);
+	if (err)
+		return err;
+	s->bufs = malloc((kv.n ? kv.n : 1) * sizeof(*s->bufs));
+	if (!s->bufs) {
+		kv_free(&kv);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < kv.n; i++) {
+		const struct ttbpf_alloc_key *k =
+			(const void *)(kv.keys + i * kv.ksz);
+
+		s->bufs[i].pid = k->pid;
+		s->bufs[i].buffer = k->buffer;
+		memcpy(&s->bufs[i].a, kv.vals + i * kv.vsz, kv.vsz);
+	}
+	s->n_bufs = kv.n;
+	kv_free(&kv);
+	return 0;
+}
+
+int state__read(const struct ttbpf_maps *m, struct state *s, unsigned int flags)
+{
+	bool batch = !(flags & STATE_NO_BATCH);
+	struct timespec ts;
+	int err;
+
+	memset(s, 0, sizeof(*s));
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	s->now_ns = (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+	s->has_meta = !ttbpf_maps__read_meta(m, &s->meta) &&
+		      s->meta.abi == TTBPF_MAP_ABI;
+	err = ttbpf_maps__read_stats(m, s->stats);
+	if (err)
+		goto cleanup;
+	err = read_devs(m, s, batch);
+	if (err)
+		goto cleanup;
+	err = read_procs(m, s, batch);
+	if (err)
+		goto cleanup;
+	if (flags & STATE_BUFFERS) {
+		err = read_bufs(m, s, batch);
+		if (err)
+			goto cleanup;
+	}
+	return 0;
+
+cleanup:
+	state__free(s);
+	return err;
+}
+
+void state__free(struct state *s)
+{
+	if (!s)
+		return;
+	free(s->devs);
+	free(s->procs);
+	free(s->bufs);
+	memset(s, 0, sizeof(*s));
+}
+
+static bool keep(int want_dev, int want_kind, uint32_t want_pid, int device,
+		 uint32_t kind, uint32_t pid)
+{
+	if (want_dev >= 0 && device != want_dev)
+		return false;
+	if (want_kind >= 0 && kind != (uint32_t)want_kind)
+		return false;
+	return !want_pid || !pid || pid == want_pid;
+}
+
+void state__filter(struct state *s, int device, int kind, uint32_t pid)
+{
+	size_t j = 0;
+
+	for (size_t i = 0; i < s->n_devs; i++)
+		if (keep(device, kind, 0, s->devs[i].device, s->devs[i].kind,
+			 0))
+			s->devs[j++] = s->devs[i];
+	s->n_devs = j;
+	j = 0;
+	for (size_t i = 0; i < s->n_procs; i++)
+		if (keep(device, kind, pid, s->procs[i].device,
+			 s->procs[i].kind, s->procs[i].pid))
+			s->procs[j++] = s->procs[i];
+	s->n_procs = j;
+	j = 0;
+	for (size_t i = 0; i < s->n_bufs; i++)
+		if (keep(device, kind, pid, s->bufs[i].a.device,
+			 s->bufs[i].a.dev_kind, s->bufs[i].pid))
+			s->bufs[j++] = s->bufs[i];
+	s->n_bufs = j;
+}
+
+uint64_t usage__total_bytes(const struct ttbpf_usage *u)
+{
+	uint64_t t = 0;
+
+	for (int i = 0; i < TTBPF_NR_TYPES; i++)
+		t += u->bytes[i];
+	return t;
+}
+
+uint64_t usage__total_buffers(const struct ttbpf_usage *u)
+{
+	uint64_t t = 0;
+
+	for (int i = 0; i < TTBPF_NR_TYPES; i++)
+		t += u->buffers[i];
+	return t;
+}
+
+uint64_t usage__total_peak(const struct ttbpf_usage *u)
+{
+	uint64_t t = 0;
+
+	for (int i = 0; i < TTBPF_NR_TYPES; i++)
+		t += u->peak[i];
+	return t;
+}
+
+static uint64_t sort_value(const struct state_proc *p, enum state_sort by)
+{
+	switch (by) {
+	case STATE_SORT_DRAM:
+		return p->u.bytes[TTBPF_DRAM];
+	case STATE_SORT_L1:
+		return p->u.bytes[TTBPF_L1];
+	case STATE_SORT_L1_SMALL:
+		return p->u.bytes[TTBPF_L1_SMALL];
+	case STATE_SORT_TRACE:
+		return p->u.bytes[TTBPF_TRACE];
+	case STATE_SORT_TOTAL:
+		return usage__total_bytes(&p->u);
+	case STATE_SORT_BUFFERS:
+		return usage__total_buffers(&p->u);
+	case STATE_SORT_PEAK:
+		return usage__total_peak(&p->u);
+	case STATE_SORT_AGE:
+		/* Oldest first: smaller first_ts is "larger". */
+		return UINT64_MAX - p->u.first_ts_ns;
+	case STATE_SORT_PID:
+		break;
+	}
+	return 0;
+}
+
+/* qsort has no context argument in C11: the key lives here. */
+static _Thread_local enum state_sort sort_by;
+
+static int cmp_proc(const void *a, const void *b)
+{
+	const struct state_proc *x = a, *y = b;
+	uint64_t vx = sort_value(x, sort_by), vy = sort_value(y, sort_by);
+
+	if (vx != vy)
+		return vx > vy ? -1 : 1;
+	return cmp_proc_pid(a, b);
+}
+
+void state__sort_procs(struct state *s, enum state_sort by)
+{
+	sort_by = by;
+	qsort(s->procs, s->n_procs, sizeof(*s->procs),
+	      by == STATE_SORT_PID ? cmp_proc_pid : cmp_proc);
+}
+
+const struct state_dev *state__dev(const struct state *s, int device,
+				   uint32_t kind)
+{
+	for (size_t i = 0; i < s->n_devs; i++)
+		if (s->devs[i].device == device && s->devs[i].kind == kind)
+			return &s->devs[i];
+	return NULL;
+}
+
+int state__read_stack(const struct ttbpf_maps *m, int32_t stack_id,
+		      uint64_t *ips, size_t max)
+{
+	__u64 frames[TTBPF_MAX_STACK_DEPTH] = {};
+	size_t n = 0;
+
+	if (stack_id < 0)
+		return -ENOENT;
+	if (bpf_map_lookup_elem(m->stacks_fd, &stack_id, frames))
+		return -errno;
+	/* bpf_get_stackid zero-fills past the last frame. */
+	while (n < TTBPF_MAX_STACK_DEPTH && n < max && frames[n]) {
+		ips[n] = frames[n];
+		n++;
+	}
+	return (int)n;
+}
+
+uint64_t state__age_ms(const struct state *s, uint64_t ts_ns)
+{
+	if (!ts_ns || ts_ns > s->now_ns)
+		return 0;
+	return (s->now_ns - ts_ns) / 1000000ULL;
+}

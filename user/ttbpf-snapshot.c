@@ -1,0 +1,991 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * ttbpf-snapshot: the outstanding device buffers that a pinned ttbpf-trace
+ * knows about, grouped by device, type and process, with the call stacks
+ * that allocated them; or, with --leaks, the old ones grouped by stack.
+ */
+#include <argp.h>
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "format.h"
+#include "maps.h"
+#include "state.h"
+#include "symbolize.h"
+
+#define EXIT_LEAKS 2
+
+static struct env {
+	const char *pin_dir;
+	const char *proc_root;
+	int device; /* -1: all */
+	int kind;   /* -1: any */
+	uint32_t pid;
+	uint64_t top; /* 0: every buffer */
+	bool json;
+	bool leaks;
+	uint64_t min_age_ms;
+	bool fail_on_leak;
+	bool symbols;
+} env = {
+	.pin_dir = TTBPF_PIN_DIR,
+	.proc_root = "/proc",
+	.device = -1,
+	.kind = -1,
+	.min_age_ms = 0,
+	.symbols = true,
+};
+
+const char *argp_program_version = "ttbpf-snapshot 0.1";
+
+static const char doc[] =
+	"Print the Tenstorrent device buffers still allocated, per device, "
+	"type and process, with the call stacks that allocated them. Reads "
+	"the maps that `ttbpf-trace --pin` keeps.\n"
+	"\n"
+	"USAGE: ttbpf-snapshot [-p PID] [-d DEV] [--top N] [--json] "
+	"[--leaks [--min-age MS] [--fail-on-leak]]\n"
+	"\n"
+	"EXAMPLES:\n"
+	"  sudo ttbpf-trace --pin --lib build/lib/libtt_metal.so &\n"
+	"  sudo ttbpf-snapshot                 # everything outstanding\n"
+	"  sudo ttbpf-snapshot -d 0 --top 10   # the 10 largest on device 0\n"
+	"  sudo ttbpf-snapshot --json | jq .devices\n"
+	"  sudo ttbpf-snapshot --leaks --min-age 60000 --fail-on-leak  # CI: "
+	"exit 2 if buffers older than a minute remain\n";
+
+enum {
+	OPT_JSON = 0x100,
+	OPT_TOP,
+	OPT_LEAKS,
+	OPT_MIN_AGE,
+	OPT_FAIL_ON_LEAK,
+	OPT_PIN_DIR,
+	OPT_PROC_ROOT,
+	OPT_NO_SYMBOLS,
+};
+
+static const struct argp_option options[] = {
+	{ "pid", 'p', "PID", 0, "Only this process", 0 },
+	{ "device", 'd', "DEV", 0,
+	  "Only this device: N (chip or mesh), chip:N or mesh:N", 0 },
+	{ "top", OPT_TOP, "N", 0, "Only the N largest buffers", 0 },
+	{ "json", OPT_JSON, NULL, 0, "One JSON document", 0 },
+	{ "leaks", OPT_LEAKS, NULL, 0,
+	  "Buffers older than --min-age, grouped by allocation stack", 0 },
+	{ "min-age", OPT_MIN_AGE, "MS", 0,
+	  "Age in milliseconds from which a buffer counts as leaked "
+	  "(default 0)",
+	  0 },
+	{ "fail-on-leak", OPT_FAIL_ON_LEAK, NULL, 0,
+	  "Exit with status 2 when --leaks finds any buffer", 0 },
+	{ "no-symbols", OPT_NO_SYMBOLS, NULL, 0,
+	  "Print stack addresses without resolving them", 0 },
+	{ "pin-dir", OPT_PIN_DIR, "DIR", 0,
+	  "Where the maps are pinned (default " TTBPF_PIN_DIR ")", 0 },
+	{ "proc-root", OPT_PROC_ROOT, "DIR", OPTION_HIDDEN, "procfs root", 0 },
+	{},
+};
+
+static error_t parse_opt(int key, char *arg, struct argp_state *state)
+{
+	uint64_t v;
+
+	switch (key) {
+	case 'p':
+		if (format_parse_u64(arg, 0x3fffffff, &v) || !v)
+			argp_error(state, "invalid PID: %s", arg);
+		env.pid = (uint32_t)v;
+		break;
+	case 'd':
+		if (format_device_parse(arg, &env.device, &env.kind))
+			argp_error(state, "invalid device: %s", arg);
+		break;
+	case OPT_TOP:
+		if (format_parse_u64(arg, UINT32_MAX, &v) || !v)
+			argp_error(state, "invalid --top: %s", arg);
+		env.top = v;
+		break;
+	case OPT_JSON:
+		env.json = true;
+		break;
+	case OPT_LEAKS:
+		env.leaks = true;
+		break;
+	case OPT_MIN_AGE:
+		if (format_parse_u64(arg, UINT64_MAX / 1000000, &v))
+			argp_error(state, "invalid --min-age: %s", arg);
+		env.min_age_ms = v;
+		break;
+	case OPT_FAIL_ON_LEAK:
+		env.fail_on_leak = true;
+		break;
+	case OPT_NO_SYMBOLS:
+		env.symbols = false;
+		break;
+	case OPT_PIN_DIR:
+		env.pin_dir = arg;
+		break;
+	case OPT_PROC_ROOT:
+		env.proc_root = arg;
+		break;
+	case ARGP_KEY_ARG:
+		argp_error(state, "unexpected argument: %s", arg);
+		break;
+	case ARGP_KEY_END:
+		if (env.fail_on_leak && !env.leaks)
+			argp_error(state, "--fail-on-leak needs --leaks");
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+/* One allocation stack of one process, resolved once. */
+struct stack_sym {
+	uint32_t pid;
+	int32_t id;
+	size_t n;
+	char **frames; /* JSON form: name or "0x..." */
+	char **labels; /* text form: name or "0x... (module+0x...)" */
+	char *joined;  /* frames joined: groups equal stacks of any pid */
+};
+
+struct stacks {
+	struct stack_sym *v;
+	size_t n;
+};
+
+static int cmp_stack_key(const void *a, const void *b)
+{
+	const struct stack_sym *x = a, *y = b;
+
+	if (x->pid != y->pid)
+		return x->pid < y->pid ? -1 : 1;
+	if (x->id != y->id)
+		return x->id < y->id ? -1 : 1;
+	return 0;
+}
+
+static const struct stack_sym *stacks__find(const struct stacks *st,
+					    uint32_t pid, int32_t id)
+{
+	struct stack_sym key = { .pid = pid, .id = id };
+
+	if (id < 0)
+		return NULL;
+	return bsearch(&key, st->v, st->n, sizeof(key), cmp_stack_key);
+}
+
+static void stacks__free(struct stacks *st)
+{
+	for (size_t i = 0; i < st->n; i++) {
+		for (size_t f = 0; f < st->v[i].n; f++) {
+			free(st->v[i].frames[f]);
+			free(st->v[i].labels[f]);
+		}
+		free(st->v[i].frames);
+		free(st->v[i].labels);
+		free(st->v[i].joined);
+	}
+	free(st->v);
+	st->v = NULL;
+	st->n = 0;
+}
+
+static int stack_sym__resolve(struct stack_sym *ss, const struct ttbpf_maps *m,
+			      struct symbolizer *sym)
+{
+	uint64_t ips[TTBPF_MAX_STACK_DEPTH];
+	size_t joined_len = 1;
+	char label[1024];
+	int n;
+
+	n = state__read_stack(m, ss->id, ips, TTBPF_MAX_STACK_DEPTH);
+	if (n < 0)
+		n = 0; /* gone from the map: show no frames */
+	ss->frames = calloc((size_t)n + 1, sizeof(char *));
+	ss->labels = calloc((size_t)n + 1, sizeof(char *));
+	if (!ss->frames || !ss->labels)
+		return -ENOMEM;
+	for (int i = 0; i < n; i++) {
+		struct sym_frame f = { .ip = ips[i] };
+		char hex[32];
+
+		if (sym)
+			symbolizer__resolve(sym, ss->pid, ips[i], &f);
+		snprintf(hex, sizeof(hex), "0x%llx",
+			 (unsigned long long)ips[i]);
+		ss->frames[i] = strdup(f.name[0] ? f.name : hex);
+		ss->labels[i] =
+			strdup(sym_frame__label(&f, label, sizeof(label)));
+		if (!ss->frames[i] || !ss->labels[i])
+			return -ENOMEM;
+		ss->n++;
+		joined_len += strlen(ss->frames[i]) + 1;
+	}
+	ss->joined = calloc(1, joined_len);
+	if (!ss->joined)
+		return -ENOMEM;
+	for (size_t i = 0; i < ss->n; i++) {
+		strcat(ss->joined, ss->frames[i]);
+		strcat(ss->joined, "\n");
+	}
+	return 0;
+}
+
+/* Resolve every distinct (pid, stack) among @bufs once. */
+static int stacks__build(struct stacks *st, const struct state_buf *bufs,
+			 size_t n, const struct ttbpf_maps *m,
+			 struct symbolizer *sym)
+{
+	size_t u = 0;
+	int err;
+
+	st->v = calloc(n ? n : 1, sizeof(*st->v));
+	if (!st->v)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		if (bufs[i].a.stack_id < 0)
+			continue;
+		st->v[u].pid = bufs[i].pid;
+		st->v[u].id = bufs[i].a.stack_id;
+		u++;
+	}
+	qsort(st->v, u, sizeof(*st->v), cmp_stack_key);
+	st->n = 0;
+	for (size_t i = 0; i < u; i++)
+		if (!st->n || cmp_stack_key(&st->v[st->n - 1], &st->v[i]))
+			st->v[st->n++] = st->v[i];
+	for (size_t i = 0; i < st->n; i++) {
+		err = stack_sym__resolve(&st->v[i], m, sym);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/* Buffers in report order, with the groups they fall into. */
+struct group {
+	size_t start, count; /* range in the sorted buffers */
+	uint64_t bytes;
+	size_t first_child, n_children; /* type groups: their proc groups */
+};
+
+static const char *comm_of(const struct state *s, uint32_t pid)
+{
+	for (size_t i = 0; i < s->n_procs; i++)
+		if (s->procs[i].pid == pid)
+			return s->procs[i].u.comm;
+	return "";
+}
+
+/*
+ * Sorting a million 80-byte buffers with qsort and a many-field comparator
+ * is most of a snapshot's time. Instead: stable LSD radix passes over
+ * (key, index) pairs, least significant key first, skipping the bytes
+ * that are equal in every key; then one permutation of the buffers.
+ */
+struct rkey {
+	uint64_t key;
+	size_t idx;
+};
+
+static void radix_sort(struct rkey *a, struct rkey *tmp, size_t n)
+{
+	for (unsigned int shift = 0; shift < 64; shift += 8) {
+		size_t count[256] = { 0 }, pos = 0;
+
+		for (size_t i = 0; i < n; i++)
+			count[(a[i].key >> shift) & 0xff]++;
+		if (n && count[(a[0].key >> shift) & 0xff] == n)
+			continue; /* this byte is the same everywhere */
+		for (unsigned int b = 0; b < 256; b++) {
+			size_t c = count[b];
+
+			count[b] = pos;
+			pos += c;
+		}
+		for (size_t i = 0; i < n; i++)
+			tmp[count[(a[i].key >> shift) & 0xff]++] = a[i];
+		memcpy(a, tmp, n * sizeof(*a));
+	}
+}
+
+/* Device, type and process in one word: kind 2 bits, device 32, type 3,
+ * pid 22 (pid_max is at most 2^22). */
+static uint64_t group_key(const struct state_buf *b)
+{
+	return (uint64_t)(b->a.dev_kind & 3) << 57 |
+	       (uint64_t)((uint32_t)b->a.device + 0x80000000U) << 25 |
+	       (uint64_t)(b->a.type & 7) << 22 | (b->pid & 0x3fffff);
+}
+
+enum sort_by { BY_GROUP, BY_SIZE };
+
+/* The sort keys of @by, least significant first. */
+static uint64_t sort_key(const struct state_buf *b, enum sort_by by, int level)
+{
+	if (by == BY_GROUP)
+		return level == 0   ? b->a.address
+		       : level == 1 ? ~b->a.size
+				    : group_key(b);
+	return level == 0 ? b->pid : level == 1 ? b->a.address : ~b->a.size;
+}
+
+/* Sort @s->bufs by group then size (largest first), or by size only. */
+static int sort_bufs(struct state *s, enum sort_by by)
+{
+	size_t n = s->n_bufs;
+	struct rkey *keys = malloc((n + 1) * sizeof(*keys));
+	struct rkey *tmp = malloc((n + 1) * sizeof(*tmp));
+	struct state_buf *out = malloc((n + 1) * sizeof(*out));
+	int err = -ENOMEM;
+
+	if (!keys || !tmp || !out)
+		goto cleanup;
+	for (size_t i = 0; i < n; i++)
+		keys[i].idx = i;
+	for (int level = 0; level < 3; level++) {
+		for (size_t i = 0; i < n; i++)
+			keys[i].key =
+				sort_key(&s->bufs[keys[i].idx], by, level);
+		radix_sort(keys, tmp, n);
+	}
+	for (size_t i = 0; i < n; i++)
+		out[i] = s->bufs[keys[i].idx];
+	free(s->bufs);
+	s->bufs = out;
+	out = NULL;
+	err = 0;
+cleanup:
+	free(keys);
+	free(tmp);
+	free(out);
+	return err;
+}
+
+static bool same_dev(const struct state_buf *x, const struct state_buf *y)
+{
+	return x->a.dev_kind == y->a.dev_kind && x->a.device == y->a.device;
+}
+
+static bool same_type(const struct state_buf *x, const struct state_buf *y)
+{
+	return same_dev(x, y) && x->a.type == y->a.type;
+}
+
+static int cmp_group_bytes(const void *a, const void *b)
+{
+	const struct group *x = a, *y = b;
+
+	if (x->bytes != y->bytes)
+		return x->bytes > y->bytes ? -1 : 1;
+	return x->start < y->start ? -1 : 1;
+}
+
+/*
+ * Order buffers device -> type -> process, largest groups first: sort by
+ * keys, sum each run, then reorder runs by their sums.
+ */
+static int order_buffers(struct state *s)
+{
+	struct group *procs = NULL, *types = NULL;
+	struct state_buf *out = NULL;
+	size_t np = 0, nt = 0, k = 0, i;
+	int err;
+
+	err = sort_bufs(s, BY_GROUP);
+	if (err)
+		return err;
+	err = -ENOMEM;
+	procs = calloc(s->n_bufs + 1, sizeof(*procs));
+	types = calloc(s->n_bufs + 1, sizeof(*types));
+	out = malloc((s->n_bufs + 1) * sizeof(*out));
+	if (!procs || !types || !out)
+		goto cleanup;
+	for (i = 0; i < s->n_bufs; i++) {
+		const struct state_buf *b = &s->bufs[i];
+
+		if (!i || !same_type(b, b - 1)) {
+			types[nt].start = i;
+			types[nt].first_child = np;
+			nt++;
+		}
+		if (!i || !same_type(b, b - 1) || b->pid != (b - 1)->pid) {
+			procs[np].start = i;
+			np++;
+			types[nt - 1].n_children++;
+		}
+		procs[np - 1].count++;
+		procs[np - 1].bytes += b->a.size;
+		types[nt - 1].count++;
+		types[nt - 1].bytes += b->a.size;
+	}
+	for (i = 0; i < nt; i++)
+		qsort(procs + types[i].first_child, types[i].n_children,
+		      sizeof(*procs), cmp_group_bytes);
+	/* Types reorder only within their device. */
+	for (i = 0; i < nt;) {
+		size_t j = i + 1;
+
+		while (j < nt && same_dev(&s->bufs[types[j].start],
+					  &s->bufs[types[i].start]))
+			j++;
+		qsort(types + i, j - i, sizeof(*types), cmp_group_bytes);
+		i = j;
+	}
+	for (i = 0; i < nt; i++)
+		for (size_t p = 0; p < types[i].n_children; p++) {
+			const struct group *g =
+				&procs[types[i].first_child + p];
+
+			memcpy(out + k, s->bufs + g->start,
+			       g->count * sizeof(*out));
+			k += g->count;
+		}
+	free(s->bufs);
+	s->bufs = out;
+	out = NULL;
+	err = 0;
+cleanup:
+	free(procs);
+	free(types);
+	free(out);
+	return err;
+}
+
+/* Stack groups of leaked buffers, largest total first. */
+struct leak {
+	const struct stack_sym *stack; /* NULL: no stack recorded */
+	uint64_t bytes, count;
+	__u64 bytes_by_type[TTBPF_NR_TYPES];
+	uint32_t pids[8];
+	size_t n_pids;
+	uint64_t oldest_ms;
+};
+
+struct leaks {
+	struct leak *v;
+	size_t n;
+	uint64_t bytes, count;
+};
+
+static const char *leak_key(const struct leak *l)
+{
+	return l->stack ? l->stack->joined : "";
+}
+
+static int cmp_leak_key(const void *a, const void *b)
+{
+	return strcmp(leak_key(a), leak_key(b));
+}
+
+static int cmp_leak_bytes(const void *a, const void *b)
+{
+	const struct leak *x = a, *y = b;
+
+	if (x->bytes != y->bytes)
+		return x->bytes > y->bytes ? -1 : 1;
+	if (x->count != y->count)
+		return x->count > y->count ? -1 : 1;
+	return strcmp(leak_key(x), leak_key(y));
+}
+
+static void leak__add_pid(struct leak *l, uint32_t pid)
+{
+	for (size_t i = 0; i < l->n_pids; i++)
+		if (l->pids[i] == pid)
+			return;
+	if (l->n_pids < sizeof(l->pids) / sizeof(l->pids[0]))
+		l->pids[l->n_pids++] = pid;
+}
+
+static int leaks__build(struct leaks *lk, const struct state *s,
+			const struct stacks *st)
+{
+	size_t n = 0, u = 0;
+
+	memset(lk, 0, sizeof(*lk));
+	lk->v = calloc(s->n_bufs + 1, sizeof(*lk->v));
+	if (!lk->v)
+		return -ENOMEM;
+	for (size_t i = 0; i < s->n_bufs; i++) {
+		const struct state_buf *b = &s->bufs[i];
+		uint64_t age = state__age_ms(s, b->a.ts_ns);
+		struct leak *l = &lk->v[n++];
+
+		if (age < env.min_age_ms) {
+			n--;
+			continue;
+		}
+		l->stack = stacks__find(st, b->pid, b->a.stack_id);
+		l->bytes = b->a.size;
+		l->count = 1;
+		if (b->a.type < TTBPF_NR_TYPES)
+			l->bytes_by_type[b->a.type] = b->a.size;
+		l->pids[0] = b->pid;
+		l->n_pids = 1;
+		l->oldest_ms = age;
+		lk->bytes += b->a.size;
+		lk->count++;
+	}
+	/* Equal stacks of different processes merge into one entry. */
+	qsort(lk->v, n, sizeof(*lk->v), cmp_leak_key);
+	for (size_t i = 0; i < n; i++) {
+		struct leak *l = &lk->v[i], *g;
+
+		if (u && !cmp_leak_key(&lk->v[u - 1], l)) {
+			g = &lk->v[u - 1];
+			g->bytes += l->bytes;
+			g->count += l->count;
+			for (int t = 0; t < TTBPF_NR_TYPES; t++)
+				g->bytes_by_type[t] += l->bytes_by_type[t];
+			leak__add_pid(g, l->pids[0]);
+			if (l->oldest_ms > g->oldest_ms)
+				g->oldest_ms = l->oldest_ms;
+			continue;
+		}
+		lk->v[u++] = *l;
+	}
+	lk->n = u;
+	qsort(lk->v, lk->n, sizeof(*lk->v), cmp_leak_bytes);
+	return 0;
+}
+
+static void json_types(struct json_writer *w, const char *key, const __u64 *v)
+{
+	json_writer__key(w, key);
+	json_writer__begin_object(w);
+	for (unsigned int t = 0; t < TTBPF_NR_TYPES; t++) {
+		json_writer__key(w, buffer_type_name(t));
+		json_writer__u64(w, v[t]);
+	}
+	json_writer__end_object(w);
+}
+
+static void json_usage(struct json_writer *w, const struct ttbpf_usage *u)
+{
+	json_types(w, "usage", u->bytes);
+	json_types(w, "buffers", u->buffers);
+	json_types(w, "peak", u->peak);
+	json_writer__key(w, "allocs");
+	json_writer__u64(w, u->allocs);
+	json_writer__key(w, "frees");
+	json_writer__u64(w, u->frees);
+	json_writer__key(w, "failed");
+	json_writer__u64(w, u->failed);
+}
+
+static void json_stack(struct json_writer *w, const struct stack_sym *ss)
+{
+	json_writer__key(w, "stack");
+	json_writer__begin_array(w);
+	for (size_t f = 0; ss && f < ss->n; f++)
+		json_writer__string(w, ss->frames[f]);
+	json_writer__end_array(w);
+}
+
+static void json_stats(struct json_writer *w, const uint64_t *s)
+{
+	static const struct {
+		const char *name;
+		enum ttbpf_stat idx;
+	} names[] = {
+		{ "events_dropped", TTBPF_STAT_EVENTS_DROPPED },
+		{ "unmatched_frees", TTBPF_STAT_UNMATCHED_FREES },
+		{ "alloc_failed", TTBPF_STAT_ALLOC_FAILED },
+		{ "allocs_map_full", TTBPF_STAT_ALLOCS_MAP_FULL },
+		{ "procs_map_full", TTBPF_STAT_PROCS_MAP_FULL },
+		{ "bad_reads", TTBPF_STAT_BAD_READS },
+		{ "implausible", TTBPF_STAT_IMPLAUSIBLE },
+		{ "unknown_device", TTBPF_STAT_UNKNOWN_DEVICE },
+		{ "orphan_returns", TTBPF_STAT_ORPHAN_RETURNS },
+		{ "late_failures", TTBPF_STAT_LATE_FAILURES },
+		{ "bulk_freed", TTBPF_STAT_BULK_FREED },
+		{ "exit_freed", TTBPF_STAT_EXIT_FREED },
+		{ "allocs", TTBPF_STAT_ALLOCS },
+		{ "frees", TTBPF_STAT_FREES },
+	};
+
+	json_writer__key(w, "stats");
+	json_writer__begin_object(w);
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		json_writer__key(w, names[i].name);
+		json_writer__u64(w, s[names[i].idx]);
+	}
+	json_writer__end_object(w);
+}
+
+static void print_json(const struct state *s, const struct stacks *st,
+		       const struct leaks *lk, FILE *f)
+{
+	struct json_writer w;
+	char hex[32];
+
+	json_writer__init(&w, f);
+	json_writer__begin_object(&w);
+	if (s->has_meta) {
+		json_writer__key(&w, "meta");
+		json_writer__begin_object(&w);
+		json_writer__key(&w, "loader_pid");
+		json_writer__u64(&w, s->meta.loader_pid);
+		json_writer__key(&w, "start_realtime_ns");
+		json_writer__u64(&w, s->meta.start_realtime_ns);
+		json_writer__key(&w, "tracing_ms");
+		json_writer__u64(&w, state__age_ms(s, s->meta.start_ts_ns));
+		json_writer__key(&w, "layout_warnings");
+		json_writer__u64(&w, s->meta.layout_warnings);
+		json_writer__key(&w, "libs");
+		json_writer__begin_array(&w);
+		for (__u32 i = 0; i < s->meta.n_libs && i < TTBPF_MAX_LIBS; i++)
+			json_writer__string_n(&w, s->meta.lib_paths[i],
+					      sizeof(s->meta.lib_paths[i]));
+		json_writer__end_array(&w);
+		json_writer__end_object(&w);
+	}
+	json_writer__key(&w, "devices");
+	json_writer__begin_array(&w);
+	for (size_t i = 0; i < s->n_devs; i++) {
+		json_writer__begin_object(&w);
+		json_writer__key(&w, "device");
+		json_writer__i64(&w, s->devs[i].device);
+		json_writer__key(&w, "kind");
+		json_writer__string(&w, dev_kind_name(s->devs[i].kind));
+		json_usage(&w, &s->devs[i].u);
+		json_writer__end_object(&w);
+	}
+	json_writer__end_array(&w);
+	json_writer__key(&w, "processes");
+	json_writer__begin_array(&w);
+	for (size_t i = 0; i < s->n_procs; i++) {
+		const struct state_proc *p = &s->procs[i];
+
+		json_writer__begin_object(&w);
+		json_writer__key(&w, "pid");
+		json_writer__u64(&w, p->pid);
+		json_writer__key(&w, "comm");
+		json_writer__string_n(&w, p->u.comm, sizeof(p->u.comm));
+		json_writer__key(&w, "device");
+		json_writer__i64(&w, p->device);
+		json_writer__key(&w, "kind");
+		json_writer__string(&w, dev_kind_name(p->kind));
+		json_usage(&w, &p->u);
+		json_writer__key(&w, "age_ms");
+		json_writer__u64(&w, state__age_ms(s, p->u.first_ts_ns));
+		json_writer__end_object(&w);
+	}
+	json_writer__end_array(&w);
+	json_writer__key(&w, "buffers");
+	json_writer__begin_array(&w);
+	for (size_t i = 0; i < s->n_bufs; i++) {
+		const struct state_buf *b = &s->bufs[i];
+
+		json_writer__begin_object(&w);
+		json_writer__key(&w, "pid");
+		json_writer__u64(&w, b->pid);
+		json_writer__key(&w, "tid");
+		json_writer__u64(&w, b->a.tid);
+		json_writer__key(&w, "device");
+		json_writer__i64(&w, b->a.device);
+		json_writer__key(&w, "kind");
+		json_writer__string(&w, dev_kind_name(b->a.dev_kind));
+		json_writer__key(&w, "type");
+		json_writer__string(&w, buffer_type_name(b->a.type));
+		json_writer__key(&w, "size");
+		json_writer__u64(&w, b->a.size);
+		json_writer__key(&w, "address");
+		json_writer__u64(&w, b->a.address);
+		json_writer__key(&w, "buffer");
+		snprintf(hex, sizeof(hex), "0x%llx",
+			 (unsigned long long)b->buffer);
+		json_writer__string(&w, hex);
+		json_writer__key(&w, "age_ms");
+		json_writer__u64(&w, state__age_ms(s, b->a.ts_ns));
+		json_stack(&w, stacks__find(st, b->pid, b->a.stack_id));
+		json_writer__end_object(&w);
+	}
+	json_writer__end_array(&w);
+	json_stats(&w, s->stats);
+	if (lk) {
+		json_writer__key(&w, "leaks");
+		json_writer__begin_object(&w);
+		json_writer__key(&w, "min_age_ms");
+		json_writer__u64(&w, env.min_age_ms);
+		json_writer__key(&w, "bytes");
+		json_writer__u64(&w, lk->bytes);
+		json_writer__key(&w, "count");
+		json_writer__u64(&w, lk->count);
+		json_writer__key(&w, "stacks");
+		json_writer__begin_array(&w);
+		for (size_t i = 0; i < lk->n; i++) {
+			const struct leak *l = &lk->v[i];
+
+			json_writer__begin_object(&w);
+			json_writer__key(&w, "bytes");
+			json_writer__u64(&w, l->bytes);
+			json_writer__key(&w, "count");
+			json_writer__u64(&w, l->count);
+			json_types(&w, "usage", l->bytes_by_type);
+			json_writer__key(&w, "oldest_ms");
+			json_writer__u64(&w, l->oldest_ms);
+			json_writer__key(&w, "pids");
+			json_writer__begin_array(&w);
+			for (size_t p = 0; p < l->n_pids; p++)
+				json_writer__u64(&w, l->pids[p]);
+			json_writer__end_array(&w);
+			json_stack(&w, l->stack);
+			json_writer__end_object(&w);
+		}
+		json_writer__end_array(&w);
+		json_writer__end_object(&w);
+	}
+	json_writer__end_object(&w);
+	fputc('\n', f);
+}
+
+static void print_stack_text(const struct stack_sym *ss, const char *indent,
+			     FILE *f)
+{
+	if (!ss || !ss->n) {
+		fprintf(f, "%s(no stack recorded)\n", indent);
+		return;
+	}
+	for (size_t i = 0; i < ss->n; i++)
+		fprintf(f, "%s%s\n", indent, ss->labels[i]);
+}
+
+static void print_stats_text(const uint64_t *st, FILE *f)
+{
+	fprintf(f,
+		"stats: events dropped %llu, unmatched frees %llu, failed "
+		"allocations %llu, allocs map full %llu, procs map full %llu\n",
+		(unsigned long long)st[TTBPF_STAT_EVENTS_DROPPED],
+		(unsigned long long)st[TTBPF_STAT_UNMATCHED_FREES],
+		(unsigned long long)st[TTBPF_STAT_ALLOC_FAILED],
+		(unsigned long long)st[TTBPF_STAT_ALLOCS_MAP_FULL],
+		(unsigned long long)st[TTBPF_STAT_PROCS_MAP_FULL]);
+	if (st[TTBPF_STAT_ALLOCS_MAP_FULL] || st[TTBPF_STAT_PROCS_MAP_FULL])
+		fprintf(f, "WARNING: maps were full: some buffers are "
+			   "missing here (raise ttbpf-trace --max-buffers)\n");
+}
+
+static void print_text(const struct state *s, const struct stacks *st, FILE *f)
+{
+	char dev[32], hb[32], age[32], comm[TTBPF_COMM_LEN + 1];
+	size_t i = 0;
+
+	if (s->has_meta)
+		fprintf(f,
+			"tracing for %s (loader pid %u), %zu buffers "
+			"outstanding\n",
+			format_age_ms(state__age_ms(s, s->meta.start_ts_ns),
+				      age, sizeof(age)),
+			s->meta.loader_pid, s->n_bufs);
+	for (size_t d = 0; d < s->n_devs; d++) {
+		const struct state_dev *sd = &s->devs[d];
+
+		fprintf(f, "%s:",
+			device_label(sd->device, sd->kind, dev, sizeof(dev)));
+		for (unsigned int t = 0; t < TTBPF_NR_TYPES; t++)
+			if (sd->u.bytes[t] || sd->u.peak[t])
+				fprintf(f,
+					" %s %llu B (%s) in %llu buffers, peak "
+					"%llu;",
+					buffer_type_name(t),
+					(unsigned long long)sd->u.bytes[t],
+					human_bytes(sd->u.bytes[t], hb,
+						    sizeof(hb)),
+					(unsigned long long)sd->u.buffers[t],
+					(unsigned long long)sd->u.peak[t]);
+		fputc('\n', f);
+	}
+	/* The buffers are already in device -> type -> process order. */
+	while (i < s->n_bufs) {
+		const struct state_buf *b = &s->bufs[i];
+		size_t j = i;
+		uint64_t bytes = 0;
+
+		if (!i || !same_dev(b, b - 1))
+			fprintf(f, "%s\n",
+				device_label(b->a.device, b->a.dev_kind, dev,
+					     sizeof(dev)));
+		if (!i || !same_type(b, b - 1)) {
+			for (j = i; j < s->n_bufs && same_type(&s->bufs[j], b);
+			     j++)
+				bytes += s->bufs[j].a.size;
+			fprintf(f, "  %s: %llu B (%s) in %zu buffers\n",
+				buffer_type_name(b->a.type),
+				(unsigned long long)bytes,
+				human_bytes(bytes, hb, sizeof(hb)), j - i);
+			bytes = 0;
+		}
+		for (j = i; j < s->n_bufs && same_type(&s->bufs[j], b) &&
+			    s->bufs[j].pid == b->pid;
+		     j++)
+			bytes += s->bufs[j].a.size;
+		fprintf(f, "    pid %u %s: %llu B (%s) in %zu buffers\n",
+			b->pid,
+			format_printable(comm_of(s, b->pid), TTBPF_COMM_LEN,
+					 comm, sizeof(comm)),
+			(unsigned long long)bytes,
+			human_bytes(bytes, hb, sizeof(hb)), j - i);
+		for (; i < j; i++) {
+			b = &s->bufs[i];
+			fprintf(f,
+				"      %llu B (%s) at 0x%llx, age %s, buffer "
+				"0x%llx\n",
+				(unsigned long long)b->a.size,
+				human_bytes(b->a.size, hb, sizeof(hb)),
+				(unsigned long long)b->a.address,
+				format_age_ms(state__age_ms(s, b->a.ts_ns), age,
+					      sizeof(age)),
+				(unsigned long long)b->buffer);
+			print_stack_text(
+				stacks__find(st, b->pid, b->a.stack_id),
+				"        ", f);
+		}
+	}
+	if (!s->n_bufs)
+		fprintf(f, "no outstanding buffers\n");
+	print_stats_text(s->stats, f);
+}
+
+static void print_leaks_text(const struct leaks *lk, FILE *f)
+{
+	char hb[32], age[32];
+
+	for (size_t i = 0; i < lk->n; i++) {
+		const struct leak *l = &lk->v[i];
+
+		fprintf(f, "%llu B (%s) in %llu buffers, oldest %s, pid",
+			(unsigned long long)l->bytes,
+			human_bytes(l->bytes, hb, sizeof(hb)),
+			(unsigned long long)l->count,
+			format_age_ms(l->oldest_ms, age, sizeof(age)));
+		for (size_t p = 0; p < l->n_pids; p++)
+			fprintf(f, "%s%u", p ? "," : " ", l->pids[p]);
+		for (unsigned int t = 0; t < TTBPF_NR_TYPES; t++)
+			if (l->bytes_by_type[t])
+				fprintf(f, " %s %llu", buffer_type_name(t),
+					(unsigned long long)
+						l->bytes_by_type[t]);
+		fputc('\n', f);
+		print_stack_text(l->stack, "    ", f);
+	}
+	fprintf(f, "%llu leaked buffers older than %llu ms, %llu B (%s)\n",
+		(unsigned long long)lk->count,
+		(unsigned long long)env.min_age_ms,
+		(unsigned long long)lk->bytes,
+		human_bytes(lk->bytes, hb, sizeof(hb)));
+}
+
+static void explain_open_error(int err)
+{
+	if (err == -ENOENT)
+		fprintf(stderr,
+			"ttbpf-snapshot: nothing is pinned in %s: no tracer is "
+			"running with --pin. Start one with:\n"
+			"  sudo ttbpf-trace --pin --lib PATH/libtt_metal.so\n",
+			env.pin_dir);
+	else if (err == -EPERM || err == -EACCES)
+		fprintf(stderr,
+			"ttbpf-snapshot: cannot open the maps in %s: %s (run "
+			"as root or with CAP_BPF)\n",
+			env.pin_dir, strerror(-err));
+	else if (err == -EPROTO)
+		fprintf(stderr,
+			"ttbpf-snapshot: the maps in %s come from another "
+			"ttbpf version; remove them with ttbpf-trace --unpin\n",
+			env.pin_dir);
+	else
+		fprintf(stderr,
+			"ttbpf-snapshot: cannot open the maps in %s: %s\n",
+			env.pin_dir, strerror(-err));
+}
+
+int main(int argc, char **argv)
+{
+	static const struct argp argp = { options, parse_opt, NULL, doc,
+					  NULL,	   NULL,      NULL };
+	struct ttbpf_maps maps = {};
+	struct symbolizer *sym = NULL;
+	struct stacks st = {};
+	struct leaks lk = {};
+	struct state s = {};
+	int err, ret = 1;
+
+	err = argp_parse(&argp, argc, argv, 0, NULL, NULL);
+	if (err)
+		return 1;
+	setvbuf(stdout, NULL, _IOFBF, 1 << 16);
+
+	err = ttbpf_maps__open_pinned(env.pin_dir, &maps);
+	if (err) {
+		explain_open_error(err);
+		return 1;
+	}
+	err = state__read(&maps, &s, STATE_BUFFERS);
+	if (err) {
+		fprintf(stderr, "ttbpf-snapshot: reading the maps failed: %s\n",
+			strerror(-err));
+		goto cleanup;
+	}
+	if (s.meta.abi && s.meta.abi != TTBPF_MAP_ABI)
+		fprintf(stderr,
+			"ttbpf-snapshot: warning: maps written with ABI %u, "
+			"this tool reads ABI %u\n",
+			s.meta.abi, TTBPF_MAP_ABI);
+	state__filter(&s, env.device, env.kind, env.pid);
+	if (env.top && s.n_bufs > env.top && !env.leaks) {
+		err = sort_bufs(&s, BY_SIZE);
+		if (err)
+			goto cleanup;
+		s.n_bufs = env.top;
+	}
+	err = order_buffers(&s);
+	if (err)
+		goto cleanup;
+	if (env.symbols) {
+		sym = symbolizer__new(env.proc_root);
+		if (!sym) {
+			err = -ENOMEM;
+			goto cleanup;
+		}
+	}
+	err = stacks__build(&st, s.bufs, s.n_bufs, &maps, sym);
+	if (err)
+		goto cleanup;
+	if (env.leaks) {
+		err = leaks__build(&lk, &s, &st);
+		if (err)
+			goto cleanup;
+		if (env.top && lk.n > env.top)
+			lk.n = env.top;
+	}
+	if (env.json)
+		print_json(&s, &st, env.leaks ? &lk : NULL, stdout);
+	else if (env.leaks)
+		print_leaks_text(&lk, stdout);
+	else
+		print_text(&s, &st, stdout);
+	if (fflush(stdout)) {
+		err = -errno;
+		goto cleanup;
+	}
+	ret = env.fail_on_leak && lk.count ? EXIT_LEAKS : 0;
+
+cleanup:
+	if (err)
+		fprintf(stderr, "ttbpf-snapshot: %s\n", strerror(-err));
+	free(lk.v);
+	stacks__free(&st);
+	symbolizer__free(sym);
+	state__free(&s);
+	ttbpf_maps__close(&maps);
+	return err ? 1 : ret;
+}
