@@ -52,7 +52,8 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(UNIT_SRCS))
 
 .DELETE_ON_ERROR:
-.PHONY: all tools ttsim unit-tests test demo bench clean format format-check deps
+.PHONY: all tools ttsim unit-tests test test-real demo bench clean format \
+	format-check deps
 
 all: tools ttsim unit-tests
 
@@ -116,6 +117,12 @@ test: deps
 	$(Q)$(MAKE) --no-print-directory SAN=1 all
 	$(Q)$(MAKE) --no-print-directory SAN=0 ttsim
 	$(Q)tests/run-all.sh $(OUTPUT)/san $(TTSIM_OUT)
+
+# Downloads real ttnn wheels into a cache outside git (skips when the
+# package index cannot be reached), then runs the real-binary tests.
+test-real: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)tests/real/test_real_binaries.sh $(OUT) --fetch
 
 bench: deps
 	$(Q)$(MAKE) --no-print-directory all

@@ -305,11 +305,14 @@ read_buffer(struct pt_regs *ctx, const struct ttbpf_lib *lib, __u64 cookie,
 		a->dev_kind = TTBPF_DEV_CHIP;
 		bpf_probe_read_user(&id, sizeof(id),
 				    (const void *)(dev + l->device_id_off));
-	} else if (l->mesh_vtable && vptr == bias + l->mesh_vtable &&
-		   l->mesh_id_off >= 0) {
+	} else if (l->mesh_vtable && vptr == bias + l->mesh_vtable) {
+		/* A mesh whose id offset is unknown stays "mesh -1": still
+		 * exact per process, only the mesh label is missing. */
 		a->dev_kind = TTBPF_DEV_MESH;
-		bpf_probe_read_user(&id, sizeof(id),
-				    (const void *)(dev + l->mesh_id_off));
+		if (l->mesh_id_off >= 0)
+			bpf_probe_read_user(
+				&id, sizeof(id),
+				(const void *)(dev + l->mesh_id_off));
 	} else if (!l->device_vtable) {
 		/* No vtable symbol to check against: trust the layout. */
 		a->dev_kind = TTBPF_DEV_CHIP;

@@ -74,6 +74,12 @@ for t in tests/e2e/test_*.sh; do
 	run_suite "$(basename "$t" .sh)" "$t" "$OUT" "$TTSIM"
 done
 
+# Real ttnn binaries: only when already cached (make test-real fetches).
+for t in tests/real/test_*.sh; do
+	[ -x "$t" ] || continue
+	run_suite "$(basename "$t" .sh)" "$t" "$OUT"
+done
+
 echo "logs: $logs"
 if [ ${#failed_suites[@]} -ne 0 ]; then
 	echo "failed suites: ${failed_suites[*]}"

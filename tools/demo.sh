@@ -59,11 +59,11 @@ kill -INT "$tracer"
 wait "$tracer" || true
 
 echo
-echo "== ttbpf-top --once (reads the pinned maps)"
-"$OUT/ttbpf-top" --once | tee "$SAVE/top.txt"
+echo "== ttbpf-top --once --arch wormhole_b0 (reads the pinned maps)"
+"$OUT/ttbpf-top" --once --arch wormhole_b0 | tee "$SAVE/top.txt"
 echo
-echo "== ttbpf-snapshot --top 8"
-"$OUT/ttbpf-snapshot" --top 8 | tee "$SAVE/snapshot.txt"
+echo "== ttbpf-snapshot --top 3"
+"$OUT/ttbpf-snapshot" --top 3 | tee "$SAVE/snapshot.txt"
 echo
 echo "== ttbpf-snapshot --leaks --min-age 0 (the leak scenario's functions)"
 "$OUT/ttbpf-snapshot" --leaks --min-age 0 -p "$pid_leaky" | tee "$SAVE/leaks.txt" || true

@@ -2,12 +2,15 @@
 """Compare ttbpf-trace's JSON summary with the workloads' ground truth.
 
 usage: compare.py SUMMARY_JSON TRUTH_JSON... [--device-totals] [--at-most]
+                  [--buffers]
 
 Checks, for every process the truth files describe, that each (device,
 kind, type) has exactly the outstanding bytes and buffer count the
 stand-in allocator's own books hold, and the same peak and counters; with
 --device-totals also that the device rows equal the sum over processes.
 --at-most (tracer started late): traced values may be lower, never higher.
+--buffers (ttbpf-snapshot --json): the outstanding buffer list is exactly
+the truth's, buffer by buffer (Buffer*, address, size, type, device).
 Prints every mismatch; exits 1 if any.
 """
 import json
@@ -71,6 +74,19 @@ def main():
                 traced_n = row["buffers"][ty] if row else 0
                 cmp(f"device {dk[1]} {dk[0]} {ty} bytes", traced_b, acc[ty][0])
                 cmp(f"device {dk[1]} {dk[0]} {ty} buffers", traced_n, acc[ty][1])
+
+    if "--buffers" in flags:
+        def key(pid, b):
+            return (pid, b["device"], b["kind"], b["type"], b["size"],
+                    b["address"], int(str(b["buffer"]), 0))
+        traced = sorted(key(b["pid"], b) for b in summary["buffers"])
+        truth = sorted(key(t["pid"], b) for t in truths for b in t["buffers"])
+        for b in sorted(set(traced) - set(truth)):
+            errors.append(f"buffer traced but not in truth: {b}")
+        for b in sorted(set(truth) - set(traced)):
+            errors.append(f"buffer in truth but not traced: {b}")
+        if len(traced) != len(truth):
+            errors.append(f"{len(traced)} buffers traced, {len(truth)} in truth")
 
     for e in errors:
         print(e)

@@ -50,6 +50,9 @@ static void test_names(void **state)
 			    "mesh 1");
 	assert_string_equal(
 		device_label(-1, TTBPF_DEV_UNKNOWN, buf, sizeof(buf)), "dev ?");
+	/* A mesh recognised by its vtable whose id offset is unknown. */
+	assert_string_equal(device_label(-1, TTBPF_DEV_MESH, buf, sizeof(buf)),
+			    "mesh ?");
 }
 
 static void test_human_bytes(void **state)

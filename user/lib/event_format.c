@@ -48,7 +48,9 @@ const char *dev_kind_name(unsigned int dev_kind)
 const char *device_label(int device, unsigned int dev_kind, char *buf,
 			 size_t len)
 {
-	if (dev_kind == TTBPF_DEV_UNKNOWN || device < 0)
+	if (dev_kind == TTBPF_DEV_MESH && device < 0)
+		snprintf(buf, len, "mesh ?");
+	else if (dev_kind == TTBPF_DEV_UNKNOWN || device < 0)
 		snprintf(buf, len, "dev ?");
 	else
 		snprintf(buf, len, "%s %d",

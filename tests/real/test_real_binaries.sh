@@ -1,0 +1,90 @@
+#!/bin/bash
+# ttbpf on the Release libtt_metal.so shipped in real ttnn wheels (no
+# DWARF, no flags): symbols, return sites and the full Buffer/Device layout
+# must be found, the offsets must equal what that version's headers imply,
+# and probes must attach to the real file and detach cleanly.
+# Usage: tests/real/test_real_binaries.sh TOOLS_OUT [--fetch]
+# Without --fetch only wheels already in the cache are used (so `make test`
+# never downloads); `make test-real` passes --fetch.
+set -u
+OUT=${1:?tools output dir}
+FETCH=${2:-}
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+PASS=0
+FAIL=0
+SKIPPED=0
+ok() { echo "ok - $1"; PASS=$((PASS + 1)); }
+not_ok() { echo "not ok - $1: $2"; FAIL=$((FAIL + 1)); }
+
+# Offsets each version's headers imply (derivation in README.md,
+# "Compatibility"): ttnn version, era, impl, device, size, type, address,
+# page_size, device_id.
+#  0.64.5 (tt-metal v0.64.5): Buffer : enable_shared_from_this (16 bytes),
+#    members inline from +16 in buffer.hpp's declaration order;
+#    Device : IDevice (vptr) with id_ first => +8.
+#  0.81.1 (tt-metal v0.81.1): Buffer holds unique_ptr<BufferImpl> after the
+#    16-byte base => impl +16; buffer_impl.hpp members from +0.
+#    Device id: from 0.67.4 on, Device::id() is `mov eax,[rdi+0x18]; ret`
+#    (objdump of the wheel's .symtab entry, checked independently of our
+#    disassembler): id_ is no longer the first member after the vptr.
+EXPECT=(
+	"0.64.5 3 -1 16 24 32 80 88 8"
+	"0.81.1 4 16 0 8 16 64 72 24"
+)
+
+lib_for() {
+	local v=$1 lib
+	lib=$(find "${TTBPF_CACHE:-$HOME/.cache/ttbpf}/ttnn/$v" -name libtt_metal.so 2>/dev/null | head -1)
+	if [ -z "$lib" ] && [ "$FETCH" = --fetch ]; then
+		lib=$("$ROOT/tools/fetch-ttnn.sh" "$v" | tail -1) || return $?
+	fi
+	[ -n "$lib" ] || return 77
+	echo "$lib"
+}
+
+field() { # EXPLAIN_FILE NAME -> value
+	awk -v n="$2" '$1 == n {print $2; exit}' "$1"
+}
+
+for row in "${EXPECT[@]}"; do
+	read -r v era impl device size type address page dev_id <<<"$row"
+	lib=$(lib_for "$v")
+	rc=$?
+	if [ $rc -ne 0 ]; then
+		echo "skip - ttnn $v: not cached (make test-real downloads it)"
+		SKIPPED=$((SKIPPED + 1))
+		continue
+	fi
+	ex=$(mktemp)
+	if ! "$OUT/ttbpf-trace" --explain --lib "$lib" >"$ex" 2>&1; then
+		not_ok "ttnn $v: --explain" "$(head -3 "$ex")"
+		continue
+	fi
+	if grep -q "era: E$era " "$ex"; then ok "ttnn $v: era E$era"; else not_ok "ttnn $v: era" "$(grep era: "$ex")"; fi
+	for f in alloc-entry alloc-return free-entry bulk-free; do
+		if grep -q "^  $f " "$ex"; then ok "ttnn $v: $f site found"; else not_ok "ttnn $v: $f site" "missing"; fi
+	done
+	for kv in impl:$impl device:$device size:$size type:$type address:$address page_size:$page device_id:$dev_id; do
+		k=${kv%%:*}
+		want=${kv#*:}
+		got=$(field "$ex" "$k")
+		if [ "$got" = "$want" ]; then ok "ttnn $v: $k = $want"; else not_ok "ttnn $v: $k" "got $got, headers imply $want"; fi
+	done
+	if grep -qE '^  (size|address|type) .* profile' "$ex"; then
+		not_ok "ttnn $v: size/type/address from machine code" "$(grep -E '^  (size|address|type) ' "$ex")"
+	else
+		ok "ttnn $v: size/type/address from machine code, not a profile"
+	fi
+	# Real attach: probes on the real file while a command runs, then gone.
+	before=$(bpftool prog show | grep -cE 'name (alloc_entry|alloc_return|free_entry|bulk_free)')
+	if "$OUT/ttbpf-trace" --lib "$lib" --quiet -- true >"$ex" 2>&1; then
+		ok "ttnn $v: probes attach to the real library"
+	else
+		not_ok "ttnn $v: attach" "$(tail -3 "$ex")"
+	fi
+	after=$(bpftool prog show | grep -cE 'name (alloc_entry|alloc_return|free_entry|bulk_free)')
+	if [ "$before" = "$after" ]; then ok "ttnn $v: detached cleanly"; else not_ok "ttnn $v: detach" "$before programs before, $after after"; fi
+	rm -f "$ex"
+done
+echo "$PASS passed, $FAIL failed, $SKIPPED skipped"
+[ "$FAIL" -eq 0 ]
