@@ -79,8 +79,7 @@ static int explain(void)
 	for (size_t i = 0; i < n; i++)
 		paths[i] = args.libs[i];
 	if (!n) {
-		int k = discover_mapped_libs("/proc", "libtt_metal.so", found,
-					     TTBPF_MAX_LIBS);
+		int k = discover_tt_libs("/proc", found, TTBPF_MAX_LIBS);
 
 		if (k <= 0) {
 			fprintf(stderr,

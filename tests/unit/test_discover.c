@@ -133,12 +133,23 @@ static void test_pids_mapping(void **state)
 			 1);
 }
 
+static void test_tt_libs_prefers_libtt_metal(void **state)
+{
+	struct found_lib found[4];
+
+	(void)state;
+	/* libtt_metal.so is mapped: _ttnncpp.so is not considered. */
+	assert_int_equal(discover_tt_libs(root, found, 4), 1);
+	assert_string_equal(found[0].shown, "/opt/tt/lib/libtt_metal.so");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_mapped_libs_deduplicated),
 		cmocka_unit_test(test_no_match),
 		cmocka_unit_test(test_pids_mapping),
+		cmocka_unit_test(test_tt_libs_prefers_libtt_metal),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

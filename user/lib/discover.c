@@ -126,6 +126,15 @@ int discover_mapped_libs(const char *proc_root, const char *basename,
 	return scan(proc_root, basename, out, max);
 }
 
+int discover_tt_libs(const char *proc_root, struct found_lib *out, size_t max)
+{
+	int n = scan(proc_root, "libtt_metal.so", out, max);
+
+	if (n)
+		return n;
+	return scan(proc_root, "_ttnncpp.so", out, max);
+}
+
 int discover_libstdcxx(const char *proc_root, struct found_lib *out, size_t max)
 {
 	size_t n = 0;

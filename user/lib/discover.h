@@ -27,6 +27,13 @@ int discover_mapped_libs(const char *proc_root, const char *basename,
 			 struct found_lib *out, size_t max);
 
 /*
+ * The files holding TT-Metal's allocator in running processes: every
+ * libtt_metal.so, or, for ttnn wheels before 0.62 that link TT-Metal into
+ * the Python extension, _ttnncpp.so. Same contract as above.
+ */
+int discover_tt_libs(const char *proc_root, struct found_lib *out, size_t max);
+
+/*
  * Candidate libstdc++ copies for __cxa_throw probes: the ones mapped by
  * processes, plus the system's. Same contract as above.
  */

@@ -92,8 +92,7 @@ static int collect_libs(const struct tracer_opts *o, struct tracer *t,
 	int n;
 
 	if (!n_paths) {
-		n = discover_mapped_libs("/proc", "libtt_metal.so", found,
-					 TTBPF_MAX_LIBS);
+		n = discover_tt_libs("/proc", found, TTBPF_MAX_LIBS);
 		if (n < 0)
 			return fail(err, errlen, n,
 				    "cannot scan /proc for libtt_metal.so: %s",
