@@ -79,22 +79,25 @@ static bool is_pid_dir(const char *name)
 }
 
 /*
- * Walk every process's maps and call @match on mapped file paths; the
- * path handed to add_file goes through /proc/PID/root so a library inside
- * a container's mount namespace is opened as that container sees it.
+ * Call @fn for every file mapped by every process under @proc_root; @fn
+ * returns true when it is done with that process. Paths handed on go
+ * through /proc/PID/root so a library inside a container's mount namespace
+ * is opened as that container sees it.
  */
-static int scan(const char *proc_root, const char *basename,
-		struct found_lib *out, size_t max)
+typedef bool (*mapped_fn)(void *ctx, pid_t pid, const char *path,
+			  const char *full);
+
+static int walk_maps(const char *proc_root, mapped_fn fn, void *ctx)
 {
 	char maps[PATH_MAX], full[PATH_MAX], line[PATH_MAX + 128];
 	struct dirent *de;
-	size_t n = 0;
 	DIR *dir;
 
 	dir = opendir(proc_root);
 	if (!dir)
 		return -errno;
 	while ((de = readdir(dir))) {
+		bool done = false;
 		FILE *f;
 
 		if (!is_pid_dir(de->d_name))
@@ -104,20 +107,43 @@ static int scan(const char *proc_root, const char *basename,
 		f = fopen(maps, "re");
 		if (!f)
 			continue; /* raced with exit, or not ours to read */
-		while (fgets(line, sizeof(line), f)) {
+		while (!done && fgets(line, sizeof(line), f)) {
 			char *path = maps_line_path(line);
 
-			if (!path || !name_matches(path, basename))
+			if (!path)
 				continue;
 			snprintf(full, sizeof(full), "%s/%s/root%s", proc_root,
 				 de->d_name, path);
-			n = add_file(out, n, max, full, path,
-				     (pid_t)atoi(de->d_name));
+			done = fn(ctx, (pid_t)atoi(de->d_name), path, full);
 		}
 		fclose(f);
 	}
 	closedir(dir);
-	return (int)n;
+	return 0;
+}
+
+struct scan_ctx {
+	const char *basename;
+	struct found_lib *out;
+	size_t n, max;
+};
+
+static bool scan_one(void *ctx, pid_t pid, const char *path, const char *full)
+{
+	struct scan_ctx *c = ctx;
+
+	if (name_matches(path, c->basename))
+		c->n = add_file(c->out, c->n, c->max, full, path, pid);
+	return false;
+}
+
+static int scan(const char *proc_root, const char *basename,
+		struct found_lib *out, size_t max)
+{
+	struct scan_ctx c = { .basename = basename, .out = out, .max = max };
+	int err = walk_maps(proc_root, scan_one, &c);
+
+	return err ? err : (int)c.n;
 }
 
 int discover_mapped_libs(const char *proc_root, const char *basename,
@@ -158,43 +184,36 @@ int discover_libstdcxx(const char *proc_root, struct found_lib *out, size_t max)
 	return (int)n;
 }
 
+struct pids_ctx {
+	const char *basename;
+	dev_t dev;
+	ino_t ino;
+	pid_t *pids;
+	size_t n, max;
+};
+
+static bool pids_one(void *ctx, pid_t pid, const char *path, const char *full)
+{
+	struct pids_ctx *c = ctx;
+	struct stat st;
+
+	if (c->n >= c->max || !name_matches(path, c->basename))
+		return false;
+	if (stat(full, &st) || st.st_dev != c->dev || st.st_ino != c->ino)
+		return false;
+	c->pids[c->n++] = pid;
+	return true; /* one entry per process */
+}
+
 int discover_pids_mapping(const char *proc_root, const char *basename,
 			  dev_t dev, ino_t ino, pid_t *pids, size_t max)
 {
-	char maps[PATH_MAX], full[PATH_MAX], line[PATH_MAX + 128];
-	struct dirent *de;
-	size_t n = 0;
-	DIR *dir;
+	struct pids_ctx c = { .basename = basename,
+			      .dev = dev,
+			      .ino = ino,
+			      .pids = pids,
+			      .max = max };
+	int err = walk_maps(proc_root, pids_one, &c);
 
-	dir = opendir(proc_root);
-	if (!dir)
-		return -errno;
-	while (n < max && (de = readdir(dir))) {
-		bool hit = false;
-		FILE *f;
-
-		if (!is_pid_dir(de->d_name))
-			continue;
-		snprintf(maps, sizeof(maps), "%s/%s/maps", proc_root,
-			 de->d_name);
-		f = fopen(maps, "re");
-		if (!f)
-			continue;
-		while (!hit && fgets(line, sizeof(line), f)) {
-			char *path = maps_line_path(line);
-			struct stat st;
-
-			if (!path || !name_matches(path, basename))
-				continue;
-			snprintf(full, sizeof(full), "%s/%s/root%s", proc_root,
-				 de->d_name, path);
-			hit = !stat(full, &st) && st.st_dev == dev &&
-			      st.st_ino == ino;
-		}
-		fclose(f);
-		if (hit)
-			pids[n++] = (pid_t)atoi(de->d_name);
-	}
-	closedir(dir);
-	return (int)n;
+	return err ? err : (int)c.n;
 }

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "errmsg.h"
 #include "elf_image.h"
 
 #ifndef NT_GNU_BUILD_ID
@@ -27,18 +28,6 @@ struct elf_image {
 	size_t shstrndx;
 };
 
-static int fail(char *err, size_t errlen, int e, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return e;
-}
-
 /*
  * Classify from the identification bytes first: libelf would happily open
  * a 32-bit or big-endian file, and we want to say which one it is.
@@ -50,30 +39,33 @@ static int check_ident(const char *path, int fd, uint64_t size, char *err,
 	ssize_t n = pread(fd, id, sizeof(id), 0);
 
 	if (n < 0)
-		return fail(err, errlen, -errno, "%s: read failed: %s", path,
-			    strerror(errno));
+		return errmsg_set(err, errlen, -errno, "%s: read failed: %s",
+				  path, strerror(errno));
 	if (n < SELFMAG || memcmp(id, ELFMAG, SELFMAG))
-		return fail(err, errlen, ELF_IMAGE_ENOTELF,
-			    "%s: not an ELF file", path);
+		return errmsg_set(err, errlen, ELF_IMAGE_ENOTELF,
+				  "%s: not an ELF file", path);
 	if (n < EI_NIDENT)
-		return fail(err, errlen, ELF_IMAGE_ETRUNC,
-			    "%s: truncated ELF file (%zd bytes)", path, n);
+		return errmsg_set(err, errlen, ELF_IMAGE_ETRUNC,
+				  "%s: truncated ELF file (%zd bytes)", path,
+				  n);
 	if (id[EI_CLASS] == ELFCLASS32)
-		return fail(err, errlen, ELF_IMAGE_EWRONGKIND,
-			    "%s: 32-bit ELF (ELFCLASS32): need a 64-bit "
-			    "x86-64 libtt_metal.so",
-			    path);
+		return errmsg_set(err, errlen, ELF_IMAGE_EWRONGKIND,
+				  "%s: 32-bit ELF (ELFCLASS32): need a 64-bit "
+				  "x86-64 libtt_metal.so",
+				  path);
 	if (id[EI_CLASS] != ELFCLASS64)
-		return fail(err, errlen, ELF_IMAGE_EWRONGKIND,
-			    "%s: unknown ELF class %u", path, id[EI_CLASS]);
+		return errmsg_set(err, errlen, ELF_IMAGE_EWRONGKIND,
+				  "%s: unknown ELF class %u", path,
+				  id[EI_CLASS]);
 	if (id[EI_DATA] != ELFDATA2LSB)
-		return fail(err, errlen, ELF_IMAGE_EWRONGKIND,
-			    "%s: big-endian ELF: need x86-64", path);
+		return errmsg_set(err, errlen, ELF_IMAGE_EWRONGKIND,
+				  "%s: big-endian ELF: need x86-64", path);
 	if (size < sizeof(Elf64_Ehdr))
-		return fail(err, errlen, ELF_IMAGE_ETRUNC,
-			    "%s: truncated ELF file (%llu bytes, header "
-			    "needs %zu)",
-			    path, (unsigned long long)size, sizeof(Elf64_Ehdr));
+		return errmsg_set(err, errlen, ELF_IMAGE_ETRUNC,
+				  "%s: truncated ELF file (%llu bytes, header "
+				  "needs %zu)",
+				  path, (unsigned long long)size,
+				  sizeof(Elf64_Ehdr));
 	return 0;
 }
 
@@ -109,10 +101,11 @@ static int check_extents(struct elf_image *img, char *err, size_t errlen)
 	}
 	return 0;
 trunc:
-	return fail(err, errlen, ELF_IMAGE_ETRUNC,
-		    "%s: truncated or corrupt ELF file (headers or sections "
-		    "past its end, %llu bytes)",
-		    img->path, (unsigned long long)img->file_size);
+	return errmsg_set(
+		err, errlen, ELF_IMAGE_ETRUNC,
+		"%s: truncated or corrupt ELF file (headers or sections "
+		"past its end, %llu bytes)",
+		img->path, (unsigned long long)img->file_size);
 }
 
 int elf_image__open(const char *path, struct elf_image **out, char *err,
@@ -124,17 +117,19 @@ int elf_image__open(const char *path, struct elf_image **out, char *err,
 
 	*out = NULL;
 	if (elf_version(EV_CURRENT) == EV_NONE)
-		return fail(err, errlen, -EINVAL, "libelf: %s", elf_errmsg(-1));
+		return errmsg_set(err, errlen, -EINVAL, "libelf: %s",
+				  elf_errmsg(-1));
 	if (stat(path, &st))
-		return fail(err, errlen, -errno,
-			    "%s: %s (check the --lib path; `ttbpf-trace` "
-			    "without --lib finds the library in running "
-			    "processes)",
-			    path,
-			    errno == ENOENT ? "no such file" : strerror(errno));
+		return errmsg_set(err, errlen, -errno,
+				  "%s: %s (check the --lib path; `ttbpf-trace` "
+				  "without --lib finds the library in running "
+				  "processes)",
+				  path,
+				  errno == ENOENT ? "no such file"
+						  : strerror(errno));
 	if (S_ISDIR(st.st_mode))
-		return fail(err, errlen, -EISDIR,
-			    "%s: is a directory, not a library", path);
+		return errmsg_set(err, errlen, -EISDIR,
+				  "%s: is a directory, not a library", path);
 	img = calloc(1, sizeof(*img));
 	if (!img)
 		return -ENOMEM;
@@ -146,8 +141,8 @@ int elf_image__open(const char *path, struct elf_image **out, char *err,
 	}
 	img->fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (img->fd < 0) {
-		e = fail(err, errlen, -errno, "%s: cannot open: %s", path,
-			 strerror(errno));
+		e = errmsg_set(err, errlen, -errno, "%s: cannot open: %s", path,
+			       strerror(errno));
 		goto cleanup;
 	}
 	img->file_size = (uint64_t)st.st_size;
@@ -156,21 +151,21 @@ int elf_image__open(const char *path, struct elf_image **out, char *err,
 		goto cleanup;
 	img->elf = elf_begin(img->fd, ELF_C_READ_MMAP, NULL);
 	if (!img->elf || !gelf_getehdr(img->elf, &img->ehdr)) {
-		e = fail(err, errlen, ELF_IMAGE_ETRUNC, "%s: bad ELF file: %s",
-			 path, elf_errmsg(-1));
+		e = errmsg_set(err, errlen, ELF_IMAGE_ETRUNC,
+			       "%s: bad ELF file: %s", path, elf_errmsg(-1));
 		goto cleanup;
 	}
 	if (img->ehdr.e_machine != EM_X86_64) {
-		e = fail(err, errlen, ELF_IMAGE_EMACHINE,
-			 "%s: ELF machine %u is not x86-64 (%u)", path,
-			 img->ehdr.e_machine, EM_X86_64);
+		e = errmsg_set(err, errlen, ELF_IMAGE_EMACHINE,
+			       "%s: ELF machine %u is not x86-64 (%u)", path,
+			       img->ehdr.e_machine, EM_X86_64);
 		goto cleanup;
 	}
 	if (img->ehdr.e_type != ET_DYN && img->ehdr.e_type != ET_EXEC) {
-		e = fail(err, errlen, ELF_IMAGE_EWRONGKIND,
-			 "%s: ELF type %u is not a shared library or "
-			 "executable",
-			 path, img->ehdr.e_type);
+		e = errmsg_set(err, errlen, ELF_IMAGE_EWRONGKIND,
+			       "%s: ELF type %u is not a shared library or "
+			       "executable",
+			       path, img->ehdr.e_type);
 		goto cleanup;
 	}
 	e = check_extents(img, err, errlen);

@@ -214,41 +214,43 @@ static void print_row_json(const struct row *r, bool proc, FILE *f)
 		(unsigned long long)r->u.failed);
 }
 
-int summary_print_json(const struct ttbpf_maps *m, const struct summary_opts *o,
-		       FILE *f)
+/* The rows of one usage map as comma-separated JSON objects. */
+static int print_rows_json(int fd, bool proc, const struct summary_opts *o,
+			   FILE *f)
 {
-	uint64_t s[TTBPF_NR_STATS] = {};
 	struct row *rows = NULL;
 	size_t n = 0;
 	int err, first = 1;
 
+	err = read_rows(fd, proc, &rows, &n);
+	if (err)
+		return err;
+	for (size_t i = 0; i < n; i++) {
+		if (!wanted(o, &rows[i]))
+			continue;
+		if (!first)
+			fputc(',', f);
+		first = 0;
+		print_row_json(&rows[i], proc, f);
+	}
+	free(rows);
+	return 0;
+}
+
+int summary_print_json(const struct ttbpf_maps *m, const struct summary_opts *o,
+		       FILE *f)
+{
+	uint64_t s[TTBPF_NR_STATS] = {};
+	int err;
+
 	fprintf(f, "{\"event\":\"summary\",\"devices\":[");
-	err = read_rows(m->dev_usage_fd, false, &rows, &n);
+	err = print_rows_json(m->dev_usage_fd, false, o, f);
 	if (err)
 		return err;
-	for (size_t i = 0; i < n; i++) {
-		if (!wanted(o, &rows[i]))
-			continue;
-		if (!first)
-			fputc(',', f);
-		first = 0;
-		print_row_json(&rows[i], false, f);
-	}
-	free(rows);
 	fprintf(f, "],\"processes\":[");
-	err = read_rows(m->proc_usage_fd, true, &rows, &n);
+	err = print_rows_json(m->proc_usage_fd, true, o, f);
 	if (err)
 		return err;
-	first = 1;
-	for (size_t i = 0; i < n; i++) {
-		if (!wanted(o, &rows[i]))
-			continue;
-		if (!first)
-			fputc(',', f);
-		first = 0;
-		print_row_json(&rows[i], true, f);
-	}
-	free(rows);
 	err = ttbpf_maps__read_stats(m, s);
 	if (err)
 		return err;

@@ -11,6 +11,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "errmsg.h"
 #include "discover.h"
 #include "privileges.h"
 #include "tracer.h"
@@ -42,16 +43,6 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt,
 	if (!verbose_level)
 		return 0;
 	return vfprintf(stderr, fmt, args);
-}
-
-static int fail(char *err, size_t errlen, int code, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return code;
 }
 
 static struct bpf_program *prog_for_role(struct ttbpf *skel,
@@ -94,11 +85,12 @@ static int collect_libs(const struct tracer_opts *o, struct tracer *t,
 	if (!n_paths) {
 		n = discover_tt_libs("/proc", found, TTBPF_MAX_LIBS);
 		if (n < 0)
-			return fail(err, errlen, n,
-				    "cannot scan /proc for libtt_metal.so: %s",
-				    strerror(-n));
+			return errmsg_set(
+				err, errlen, n,
+				"cannot scan /proc for libtt_metal.so: %s",
+				strerror(-n));
 		if (!n)
-			return fail(
+			return errmsg_set(
 				err, errlen, -ENOENT,
 				"no --lib given and no running process maps "
 				"libtt_metal.so; pass --lib "
@@ -112,8 +104,9 @@ static int collect_libs(const struct tracer_opts *o, struct tracer *t,
 		n_paths = (size_t)n;
 	} else {
 		if (n_paths > TTBPF_MAX_LIBS)
-			return fail(err, errlen, -E2BIG,
-				    "at most %d --lib paths", TTBPF_MAX_LIBS);
+			return errmsg_set(err, errlen, -E2BIG,
+					  "at most %d --lib paths",
+					  TTBPF_MAX_LIBS);
 		for (size_t i = 0; i < n_paths; i++)
 			paths[i] = o->libs[i];
 	}
@@ -195,16 +188,16 @@ static int attach_lib(struct tracer *t, __u32 idx, char *err, size_t errlen)
 			s->file_offset, &uo);
 		if (!link) {
 			e = -errno;
-			return fail(err, errlen, e,
-				    "attaching a uprobe to %s+0x%llx (%s) "
-				    "failed: %s",
-				    info->path,
-				    (unsigned long long)s->file_offset,
-				    s->symbol, strerror(-e));
+			return errmsg_set(
+				err, errlen, e,
+				"attaching a uprobe to %s+0x%llx (%s) "
+				"failed: %s",
+				info->path, (unsigned long long)s->file_offset,
+				s->symbol, strerror(-e));
 		}
 		e = add_link(t, link);
 		if (e)
-			return fail(err, errlen, e, "too many probes");
+			return errmsg_set(err, errlen, e, "too many probes");
 	}
 	return 0;
 }
@@ -248,8 +241,8 @@ static int pin_all(struct tracer *t, char *err, size_t errlen)
 	int e;
 
 	if (mkdir(t->pin_dir, 0700) && errno != EEXIST)
-		return fail(err, errlen, -errno, "cannot create %s: %s",
-			    t->pin_dir, strerror(errno));
+		return errmsg_set(err, errlen, -errno, "cannot create %s: %s",
+				  t->pin_dir, strerror(errno));
 	bpf_object__for_each_map(map, t->skel->obj)
 	{
 		const char *name = bpf_map__name(map);
@@ -261,19 +254,21 @@ static int pin_all(struct tracer *t, char *err, size_t errlen)
 		snprintf(path, sizeof(path), "%s/%s", t->pin_dir, name);
 		e = bpf_map__pin(map, path);
 		if (e)
-			return fail(err, errlen, e, "pinning %s failed: %s",
-				    path, strerror(-e));
+			return errmsg_set(err, errlen, e,
+					  "pinning %s failed: %s", path,
+					  strerror(-e));
 	}
 	snprintf(path, sizeof(path), "%s/links", t->pin_dir);
 	if (mkdir(path, 0700) && errno != EEXIST)
-		return fail(err, errlen, -errno, "cannot create %s: %s", path,
-			    strerror(errno));
+		return errmsg_set(err, errlen, -errno, "cannot create %s: %s",
+				  path, strerror(errno));
 	for (size_t i = 0; i < t->n_links; i++) {
 		snprintf(path, sizeof(path), "%s/links/%zu", t->pin_dir, i);
 		e = bpf_link__pin(t->links[i], path);
 		if (e)
-			return fail(err, errlen, e, "pinning %s failed: %s",
-				    path, strerror(-e));
+			return errmsg_set(err, errlen, e,
+					  "pinning %s failed: %s", path,
+					  strerror(-e));
 	}
 	return 0;
 }
@@ -325,11 +320,12 @@ int tracer__open(const struct tracer_opts *o, struct tracer **out, char *err,
 		if (e)
 			goto cleanup;
 		if (!access(t->pin_dir, F_OK)) {
-			e = fail(err, errlen, -EEXIST,
-				 "%s already holds a pinned tracer; read it "
-				 "with ttbpf-top/ttbpf-snapshot or remove it "
-				 "with ttbpf-trace --unpin",
-				 t->pin_dir);
+			e = errmsg_set(
+				err, errlen, -EEXIST,
+				"%s already holds a pinned tracer; read it "
+				"with ttbpf-top/ttbpf-snapshot or remove it "
+				"with ttbpf-trace --unpin",
+				t->pin_dir);
 			goto cleanup;
 		}
 	}
@@ -340,8 +336,9 @@ int tracer__open(const struct tracer_opts *o, struct tracer **out, char *err,
 
 	t->skel = ttbpf__open();
 	if (!t->skel) {
-		e = fail(err, errlen, -errno,
-			 "opening the BPF object failed: %s", strerror(errno));
+		e = errmsg_set(err, errlen, -errno,
+			       "opening the BPF object failed: %s",
+			       strerror(errno));
 		goto cleanup;
 	}
 	t->skel->rodata->cfg.target_pid = (__u32)o->pid;
@@ -351,26 +348,27 @@ int tracer__open(const struct tracer_opts *o, struct tracer **out, char *err,
 		bpf_map__set_max_entries(t->skel->maps.allocs, o->max_buffers);
 	e = ttbpf__load(t->skel);
 	if (e) {
-		e = fail(err, errlen, e,
-			 "loading the BPF programs failed: %s (run with -v "
-			 "for the verifier log)",
-			 strerror(-e));
+		e = errmsg_set(
+			err, errlen, e,
+			"loading the BPF programs failed: %s (run with -v "
+			"for the verifier log)",
+			strerror(-e));
 		goto cleanup;
 	}
 	set_map_fds(t);
 	e = fill_maps(t, o);
 	if (e) {
-		e = fail(err, errlen, e, "filling the BPF maps failed: %s",
-			 strerror(-e));
+		e = errmsg_set(err, errlen, e,
+			       "filling the BPF maps failed: %s", strerror(-e));
 		goto cleanup;
 	}
 
 	/* Exit first: a process that dies while we attach is still released. */
 	e = add_link(t, bpf_program__attach(t->skel->progs.handle_exit));
 	if (e || !t->links[t->n_links - 1]) {
-		e = fail(err, errlen, -errno,
-			 "attaching to sched_process_exit failed: %s",
-			 strerror(errno));
+		e = errmsg_set(err, errlen, -errno,
+			       "attaching to sched_process_exit failed: %s",
+			       strerror(errno));
 		goto cleanup;
 	}
 	for (__u32 i = 0; i < t->n_libs; i++) {
@@ -383,9 +381,9 @@ int tracer__open(const struct tracer_opts *o, struct tracer **out, char *err,
 	t->rb = ring_buffer__new(bpf_map__fd(t->skel->maps.events), handle_rb,
 				 t, NULL);
 	if (!t->rb) {
-		e = fail(err, errlen, -errno,
-			 "creating the ring buffer failed: %s",
-			 strerror(errno));
+		e = errmsg_set(err, errlen, -errno,
+			       "creating the ring buffer failed: %s",
+			       strerror(errno));
 		goto cleanup;
 	}
 	if (t->pin) {

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "errmsg.h"
 #include "accessor_decode.h"
 #include "dwarf_layout.h"
 #include "elf_image.h"
@@ -56,18 +57,6 @@ const char *tt_layout_source_name(enum tt_layout_source s)
 		return "symbol";
 	}
 	return "?";
-}
-
-static int fail(char *err, size_t errlen, int e, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return e;
 }
 
 static void note(struct tt_lib_info *out, const char *fmt, ...)
@@ -263,10 +252,11 @@ static int add_function_sites(struct tt_lib_info *out,
 		return -ENOMEM;
 	e = scan_function(img, sym, rs);
 	if (e) {
-		e = fail(err, errlen, e,
-			 "%s: cannot disassemble %s at 0x%llx (size %llu): %s",
-			 out->path, sym->name, (unsigned long long)sym->value,
-			 (unsigned long long)sym->size, strerror(-e));
+		e = errmsg_set(
+			err, errlen, e,
+			"%s: cannot disassemble %s at 0x%llx (size %llu): %s",
+			out->path, sym->name, (unsigned long long)sym->value,
+			(unsigned long long)sym->size, strerror(-e));
 		goto cleanup;
 	}
 	e = add_site(out, img, role, sym->value, sym->name, rs->entry_text,
@@ -274,10 +264,11 @@ static int add_function_sites(struct tt_lib_info *out,
 	if (e || !rets)
 		goto cleanup;
 	if (!rs->n_rets) {
-		e = fail(err, errlen, -ENOTSUP,
-			 "%s: %s has no ret instruction: its return cannot "
-			 "be probed",
-			 out->path, sym->name);
+		e = errmsg_set(
+			err, errlen, -ENOTSUP,
+			"%s: %s has no ret instruction: its return cannot "
+			"be probed",
+			out->path, sym->name);
 		goto cleanup;
 	}
 	e = add_rets(out, img, sym->name, rs);
@@ -296,11 +287,12 @@ static int add_function_sites(struct tt_lib_info *out,
 		     rs->n_undecoded);
 cleanup:
 	if (e == -E2BIG)
-		e = fail(err, errlen, e, "%s: more than %d probe sites",
-			 out->path, TT_LIB_MAX_SITES);
+		e = errmsg_set(err, errlen, e, "%s: more than %d probe sites",
+			       out->path, TT_LIB_MAX_SITES);
 	else if (e == -EFAULT)
-		e = fail(err, errlen, e, "%s: %s is not in a loaded segment",
-			 out->path, sym->name);
+		e = errmsg_set(err, errlen, e,
+			       "%s: %s is not in a loaded segment", out->path,
+			       sym->name);
 	free(rs);
 	return e;
 }
@@ -502,10 +494,11 @@ static int find_layout(struct tt_lib_info *out, const struct elf_image *img,
 
 		if (out->source[required[i]])
 			continue;
-		e = fail(err, errlen, -ENODATA,
-			 "%s: layout unknown for %s: pass --layout %s=OFFSET "
-			 "(see --explain)",
-			 out->path, n, n);
+		e = errmsg_set(
+			err, errlen, -ENODATA,
+			"%s: layout unknown for %s: pass --layout %s=OFFSET "
+			"(see --explain)",
+			out->path, n, n);
 		goto cleanup;
 	}
 cleanup:
@@ -536,7 +529,7 @@ int tt_lib_analyze_at(const char *path, const char *layout_override,
 		return e;
 	e = eras__resolve(img, &m, why, sizeof(why));
 	if (e) {
-		e = fail(err, errlen, e, "%s: %s", path, why);
+		e = errmsg_set(err, errlen, e, "%s: %s", path, why);
 		goto cleanup;
 	}
 	out->era = m.desc->era;
