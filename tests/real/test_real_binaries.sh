@@ -6,7 +6,7 @@
 # Usage: tests/real/test_real_binaries.sh TOOLS_OUT [--fetch]
 # Without --fetch only wheels already in the cache are used (so `make test`
 # never downloads); `make test-real` passes --fetch.
-set -u
+set -u -o pipefail
 OUT=${1:?tools output dir}
 FETCH=${2:-}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
