@@ -103,6 +103,8 @@ $(OUT)/tests/test_%: $(OUT)/tests/test_%.o $(LIBTTBPF)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -lcmocka -lncursesw -o $@
 
 include tools/ttsim/ttsim.mk
+include tests/fuzz/fuzz.mk
+include tools/bench/bench.mk
 
 # --- the two commands of the README -------------------------------------
 
