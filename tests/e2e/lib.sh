@@ -10,8 +10,6 @@ TRACE=$OUT/ttbpf-trace
 RUN=$TTSIM/ttsim-run
 E2E=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 WORK=$(mktemp -d /tmp/ttbpf-e2e.XXXXXX)
-PASS=0
-FAIL=0
 BG_PIDS=()
 VARIANTS=${TTBPF_VARIANTS:-"e4-release e4-debug e3-release e3-debug e2-release e2-debug"}
 
@@ -24,26 +22,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-ok() {
-	echo "ok - $1"
-	PASS=$((PASS + 1))
-}
-
-not_ok() {
-	echo "not ok - $1: $2"
-	FAIL=$((FAIL + 1))
-}
-
-# check NAME CMD...: passes when CMD succeeds; its output explains a failure.
-check() {
-	local name=$1 out
-	shift
-	if out=$("$@" 2>&1); then
-		ok "$name"
-	else
-		not_ok "$name" "$out"
-	fi
-}
+source "$E2E/../tap.sh"
 
 finish() {
 	echo "$PASS passed, $FAIL failed"

@@ -9,29 +9,7 @@ RUN=$TTSIM/ttsim-run
 VARIANTS=${TTSIM_VARIANTS:-"e4-debug e4-release e3-debug e3-release e2-debug e2-release"}
 WORK=$(mktemp -d /tmp/ttsim-tests.XXXXXX)
 trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$WORK"' EXIT
-PASS=0
-FAIL=0
-
-ok() {
-	echo "ok - $1"
-	PASS=$((PASS + 1))
-}
-
-not_ok() {
-	echo "not ok - $1${2:+: $2}"
-	FAIL=$((FAIL + 1))
-}
-
-# check NAME CMD...: passes when CMD succeeds.
-check() {
-	local name=$1 out
-	shift
-	if out=$("$@" 2>&1); then
-		ok "$name"
-	else
-		not_ok "$name" "$(echo "$out" | head -5)"
-	fi
-}
+source "$(dirname "$0")/../tap.sh"
 
 # Real mangled names of each era (tt-metal-abi.md, section 1).
 E4_SYMS="_ZN2tt8tt_metal13AllocatorImpl15allocate_bufferEPNS0_6BufferE
