@@ -18,6 +18,8 @@
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
+#define EEXIST 17 /* vmlinux.h carries no errno values */
+
 const volatile struct ttbpf_config cfg = {
 	.max_plausible_size = 1ULL << 40,
 };
@@ -47,10 +49,12 @@ struct {
 	__type(value, struct ttbpf_alloc);
 } allocs SEC(".maps");
 
+/* Per thread, in the task itself: cheaper than a hash keyed by tid, and
+ * freed by the kernel with the thread. */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u64); /* pid_tgid */
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
 	__type(value, struct ttbpf_pending);
 } pending SEC(".maps");
 
@@ -145,7 +149,7 @@ static __always_inline void peak_raise(struct ttbpf_usage *u, __u32 type,
 }
 
 static __always_inline void usage_add(struct ttbpf_usage *u, __u32 type,
-				      __u64 size)
+				      __u64 size, __u64 ts)
 {
 	__u64 now;
 
@@ -154,12 +158,12 @@ static __always_inline void usage_add(struct ttbpf_usage *u, __u32 type,
 	now = __sync_fetch_and_add(&u->bytes[type], size) + size;
 	__sync_fetch_and_add(&u->buffers[type], 1);
 	__sync_fetch_and_add(&u->allocs, 1);
-	u->last_ts_ns = bpf_ktime_get_ns();
+	u->last_ts_ns = ts;
 	peak_raise(u, type, now);
 }
 
 static __always_inline void usage_sub(struct ttbpf_usage *u, __u32 type,
-				      __u64 size, bool count_free)
+				      __u64 size, bool count_free, __u64 ts)
 {
 	if (type >= TTBPF_NR_TYPES)
 		return;
@@ -167,12 +171,13 @@ static __always_inline void usage_sub(struct ttbpf_usage *u, __u32 type,
 	__sync_fetch_and_sub(&u->buffers[type], 1);
 	if (count_free)
 		__sync_fetch_and_add(&u->frees, 1);
-	u->last_ts_ns = bpf_ktime_get_ns();
+	u->last_ts_ns = ts;
 }
 
-/* Apply +/- one buffer to its device row and its process row. */
+/* Apply +/- one buffer to its device row and its process row; @ts is the
+ * caller's clock reading, taken once per event. */
 static __always_inline void account(__u32 pid, const struct ttbpf_alloc *a,
-				    bool add, bool count_free)
+				    bool add, bool count_free, __u64 ts)
 {
 	struct ttbpf_dev_key dk = { .device = a->device,
 				    .dev_kind = a->dev_kind };
@@ -185,17 +190,17 @@ static __always_inline void account(__u32 pid, const struct ttbpf_alloc *a,
 		: bpf_map_lookup_elem(&dev_usage, &dk);
 	if (u) {
 		if (add)
-			usage_add(u, a->type, a->size);
+			usage_add(u, a->type, a->size, ts);
 		else
-			usage_sub(u, a->type, a->size, count_free);
+			usage_sub(u, a->type, a->size, count_free, ts);
 	}
 	u = add ? usage_row(&proc_usage, &pk, true)
 		: bpf_map_lookup_elem(&proc_usage, &pk);
 	if (u) {
 		if (add)
-			usage_add(u, a->type, a->size);
+			usage_add(u, a->type, a->size, ts);
 		else
-			usage_sub(u, a->type, a->size, count_free);
+			usage_sub(u, a->type, a->size, count_free, ts);
 	} else if (add) {
 		stat_inc(TTBPF_STAT_PROCS_MAP_FULL, 1);
 	}
@@ -267,6 +272,68 @@ static __always_inline int read_u64(__u64 *dst, __u64 addr)
 }
 
 /*
+ * Each bpf_probe_read_user() costs a user-copy setup, so neighbouring
+ * fields are read in one go: size, type and device lie within a few words
+ * of each other in every era, and so do a Device's vptr and id.
+ */
+#define WINDOW 64
+
+struct window {
+	__u64 w[WINDOW / 8];
+};
+
+/* The u64 at window offset @off (a 32-bit field is its low half). */
+static __always_inline __u64 window_u64(const struct window *win, __s32 off)
+{
+	__u64 v;
+
+	if (off < 0 || off > WINDOW - 8)
+		return 0;
+	__builtin_memcpy(&v, (const __u8 *)win->w + off, sizeof(v));
+	return v;
+}
+
+/*
+ * Read the words at @offs[0..n) of the object at @addr into @out (an offset
+ * of -1 is skipped): one read when they span at most WINDOW bytes, else one
+ * per field. A field that cannot be read is all ones (an id of -1); the
+ * call fails only when a field in the @required bit mask cannot be read.
+ */
+static __always_inline int read_fields(__u64 addr, const __s32 *offs, int n,
+				       __u32 required, __u64 *out)
+{
+	struct window win = {};
+	__s32 lo = 0x7fffffff, hi = -1;
+	__u32 len;
+
+	for (int i = 0; i < n; i++) {
+		if (offs[i] < 0)
+			continue;
+		lo = offs[i] < lo ? offs[i] : lo;
+		hi = offs[i] > hi ? offs[i] : hi;
+	}
+	if (hi < 0)
+		return 0;
+	len = hi - lo + 8;
+	if (len <= WINDOW &&
+	    !bpf_probe_read_user(&win, len, (const void *)(addr + lo))) {
+		for (int i = 0; i < n; i++)
+			if (offs[i] >= 0)
+				out[i] = window_u64(&win, offs[i] - lo);
+		return 0;
+	}
+	/* Too far apart, or the window ran into an unmapped page. */
+	for (int i = 0; i < n; i++) {
+		if (offs[i] < 0 || !read_u64(&out[i], addr + offs[i]))
+			continue;
+		out[i] = ~0ULL;
+		if (required & (1u << i))
+			return -1;
+	}
+	return 0;
+}
+
+/*
  * Read size, type and device of @buffer with the library's layout. Returns
  * false (and counts why) when a read fails or the values are implausible.
  */
@@ -275,49 +342,46 @@ read_buffer(struct pt_regs *ctx, const struct ttbpf_lib *lib, __u64 cookie,
 	    __u64 buffer, struct ttbpf_alloc *a, bool want_address)
 {
 	const struct ttbpf_layout *l = &lib->layout;
-	__u64 base = buffer, dev = 0, vptr = 0, bias;
+	__s32 offs[4] = { l->size_off, l->type_off, l->device_off,
+			  want_address ? l->address_off : -1 };
+	/* The vptr and both candidate ids, read before the class is known. */
+	__s32 dev_offs[3] = { 0, l->device_id_off, l->mesh_id_off };
+	__u64 base = buffer, v[4] = {}, dv[3] = { 0, ~0ULL, ~0ULL }, bias, dev;
 	__s32 id = -1;
-	__u32 type = 0;
 
 	if (l->impl_off >= 0 && read_u64(&base, buffer + l->impl_off))
 		goto bad_read;
-	if (read_u64(&a->size, base + l->size_off) ||
-	    bpf_probe_read_user(&type, sizeof(type),
-				(const void *)(base + l->type_off)) ||
-	    read_u64(&dev, base + l->device_off))
+	if (read_fields(base, offs, 4, 0xf, v))
 		goto bad_read;
-	if (want_address && l->address_off >= 0 &&
-	    read_u64(&a->address, base + l->address_off))
-		goto bad_read;
-	a->type = type & 0xff;
+	a->size = v[0];
+	a->type = (__u32)v[1] & 0xff; /* a 32-bit enum: low bytes only */
+	dev = v[2];
+	if (want_address)
+		a->address = v[3];
 	if (a->type >= TTBPF_NR_TYPES || a->size > cfg.max_plausible_size ||
 	    !dev) {
 		stat_inc(TTBPF_STAT_IMPLAUSIBLE, 1);
 		return false;
 	}
+	if (read_fields(dev, dev_offs, 3, 0x1, dv))
+		goto bad_read;
 
 	/* Tell a chip from a mesh by the vptr: the ip of this probe minus its
 	 * file address is the load bias of this mapping of the library. */
 	bias = PT_REGS_IP(ctx) - TTBPF_COOKIE_VADDR(cookie);
-	if (read_u64(&vptr, dev))
-		goto bad_read;
-	if (l->device_vtable && vptr == bias + l->device_vtable) {
+	if (l->device_vtable && dv[0] == bias + l->device_vtable) {
 		a->dev_kind = TTBPF_DEV_CHIP;
-		bpf_probe_read_user(&id, sizeof(id),
-				    (const void *)(dev + l->device_id_off));
-	} else if (l->mesh_vtable && vptr == bias + l->mesh_vtable) {
+		id = (__s32)dv[1];
+	} else if (l->mesh_vtable && dv[0] == bias + l->mesh_vtable) {
 		/* A mesh whose id offset is unknown stays "mesh -1": still
 		 * exact per process, only the mesh label is missing. */
 		a->dev_kind = TTBPF_DEV_MESH;
 		if (l->mesh_id_off >= 0)
-			bpf_probe_read_user(
-				&id, sizeof(id),
-				(const void *)(dev + l->mesh_id_off));
+			id = (__s32)dv[2];
 	} else if (!l->device_vtable) {
 		/* No vtable symbol to check against: trust the layout. */
 		a->dev_kind = TTBPF_DEV_CHIP;
-		bpf_probe_read_user(&id, sizeof(id),
-				    (const void *)(dev + l->device_id_off));
+		id = (__s32)dv[1];
 	} else {
 		a->dev_kind = TTBPF_DEV_UNKNOWN;
 		stat_inc(TTBPF_STAT_UNKNOWN_DEVICE, 1);
@@ -339,13 +403,20 @@ static __always_inline void report_failure(__u64 id, struct ttbpf_pending *p,
 	emit(TTBPF_EV_ALLOC_FAILED, pid, (__u32)id, &p->a, p->buffer, 0, flags);
 }
 
+static __always_inline struct ttbpf_pending *pending_of_current(bool create)
+{
+	return bpf_task_storage_get(&pending, bpf_get_current_task_btf(), 0,
+				    create ? BPF_LOCAL_STORAGE_GET_F_CREATE
+					   : 0);
+}
+
 SEC("uprobe")
 int BPF_KPROBE(alloc_entry)
 {
 	__u64 cookie = bpf_get_attach_cookie(ctx);
 	__u32 lib_idx = TTBPF_COOKIE_LIB(cookie);
 	__u64 id = bpf_get_current_pid_tgid();
-	struct ttbpf_pending p = {}, *old;
+	struct ttbpf_pending *p;
 	struct ttbpf_lib *lib;
 
 	if (!pid_wanted(id >> 32))
@@ -353,29 +424,48 @@ int BPF_KPROBE(alloc_entry)
 	lib = bpf_map_lookup_elem(&libs, &lib_idx);
 	if (!lib)
 		return 0;
+	p = pending_of_current(true);
+	if (!p)
+		return 0;
 
 	/* A parked allocation still here means the last one on this thread
 	 * never returned: it threw and no __cxa_throw probe caught it. */
-	old = bpf_map_lookup_elem(&pending, &id);
-	if (old && !old->threw)
-		report_failure(id, old, TTBPF_EVF_LATE);
-	if (old && !old->threw)
+	if (p->active && !p->threw) {
+		report_failure(id, p, TTBPF_EVF_LATE);
 		stat_inc(TTBPF_STAT_LATE_FAILURES, 1);
-
-	p.buffer = PT_REGS_PARM2(ctx);
-	p.a.allocator = PT_REGS_PARM1(ctx);
-	p.a.lib = lib_idx;
-	p.a.tid = (__u32)id;
-	p.a.ts_ns = bpf_ktime_get_ns();
-	p.a.stack_id = -1;
-	if (!read_buffer(ctx, lib, cookie, p.buffer, &p.a, false)) {
-		bpf_map_delete_elem(&pending, &id);
-		return 0;
 	}
+	p->active = 0;
+	p->threw = 0;
+	p->buffer = PT_REGS_PARM2(ctx);
+	p->a.allocator = PT_REGS_PARM1(ctx);
+	p->a.lib = lib_idx;
+	p->a.tid = (__u32)id;
+	p->a.ts_ns = bpf_ktime_get_ns();
+	p->a.address = 0;
+	p->a.stack_id = -1;
+	if (!read_buffer(ctx, lib, cookie, p->buffer, &p->a, false))
+		return 0;
 	if (cfg.collect_stacks)
-		p.a.stack_id = bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK);
-	bpf_map_update_elem(&pending, &id, &p, BPF_ANY);
+		p->a.stack_id = bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK);
+	p->active = 1;
 	return 0;
+}
+
+/* Record @a as allocated at @key, replacing a stale entry for the same
+ * Buffer* (its free was missed): never count one buffer twice. */
+static __always_inline int record_alloc(struct ttbpf_alloc_key *key,
+					const struct ttbpf_alloc *a)
+{
+	struct ttbpf_alloc *prev;
+	int err;
+
+	err = bpf_map_update_elem(&allocs, key, a, BPF_NOEXIST);
+	if (err != -EEXIST)
+		return err;
+	prev = bpf_map_lookup_elem(&allocs, key);
+	if (prev && !bpf_map_delete_elem(&allocs, key))
+		account(key->pid, prev, false, false, a->ts_ns);
+	return bpf_map_update_elem(&allocs, key, a, BPF_NOEXIST);
 }
 
 SEC("uprobe")
@@ -383,32 +473,24 @@ int BPF_KPROBE(alloc_return)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	struct ttbpf_alloc_key key = { .pid = id >> 32 };
-	struct ttbpf_pending *p;
-	struct ttbpf_alloc *prev;
+	struct ttbpf_pending *p = pending_of_current(false);
 
-	p = bpf_map_lookup_elem(&pending, &id);
-	if (!p) {
-		if (pid_wanted(id >> 32))
+	if (!p || !p->active) {
+		if (pid_wanted(key.pid))
 			stat_inc(TTBPF_STAT_ORPHAN_RETURNS, 1);
 		return 0;
 	}
+	p->active = 0;
 	p->a.address = PT_REGS_RC(ctx);
 	key.buffer = p->buffer;
-
-	/* Same Buffer* still recorded: its free was missed (e.g. it was
-	 * released by a path we do not probe). Replace, don't double count. */
-	prev = bpf_map_lookup_elem(&allocs, &key);
-	if (prev && !bpf_map_delete_elem(&allocs, &key))
-		account(key.pid, prev, false, false);
-
-	if (bpf_map_update_elem(&allocs, &key, &p->a, BPF_NOEXIST)) {
+	if (record_alloc(&key, &p->a)) {
 		stat_inc(TTBPF_STAT_ALLOCS_MAP_FULL, 1);
 	} else {
-		account(key.pid, &p->a, true, false);
+		/* The entry's clock reading stands for the whole call. */
+		account(key.pid, &p->a, true, false, p->a.ts_ns);
 		stat_inc(TTBPF_STAT_ALLOCS, 1);
 	}
 	emit(TTBPF_EV_ALLOC, key.pid, (__u32)id, &p->a, p->buffer, 1, 0);
-	bpf_map_delete_elem(&pending, &id);
 	return 0;
 }
 
@@ -429,7 +511,7 @@ int BPF_KPROBE(free_entry)
 	if (found) {
 		a = *found;
 		if (!bpf_map_delete_elem(&allocs, &key)) {
-			account(key.pid, &a, false, true);
+			account(key.pid, &a, false, true, bpf_ktime_get_ns());
 			stat_inc(TTBPF_STAT_FREES, 1);
 			emit(TTBPF_EV_FREE, key.pid, (__u32)id, &a, key.buffer,
 			     1, 0);
@@ -448,6 +530,7 @@ int BPF_KPROBE(free_entry)
 }
 
 struct release_ctx {
+	__u64 ts;
 	__u32 pid;
 	__u32 count;
 	__u64 allocator; /* 0: every buffer of pid */
@@ -469,7 +552,7 @@ static long release_one(struct bpf_map *map, struct ttbpf_alloc_key *key,
 	 * may race on the same entries. */
 	if (bpf_map_delete_elem(map, key))
 		return 0;
-	account(rc->pid, &copy, false, true);
+	account(rc->pid, &copy, false, true, rc->ts);
 	rc->count++;
 	rc->bytes += copy.size;
 	return 0;
@@ -484,6 +567,7 @@ int BPF_KPROBE(bulk_free)
 
 	if (!pid_wanted(rc.pid))
 		return 0;
+	rc.ts = bpf_ktime_get_ns();
 	rc.allocator = PT_REGS_PARM1(ctx);
 	if (!rc.allocator)
 		return 0;
@@ -504,11 +588,11 @@ SEC("uprobe")
 int BPF_KPROBE(throw_entry)
 {
 	__u64 id = bpf_get_current_pid_tgid();
-	struct ttbpf_pending *p = bpf_map_lookup_elem(&pending, &id);
+	struct ttbpf_pending *p = pending_of_current(false);
 
 	/* Only throws inside allocate_buffer matter; every other throw on
-	 * the machine costs one hash lookup. */
-	if (!p || p->threw)
+	 * the machine costs one task-storage lookup. */
+	if (!p || !p->active || p->threw)
 		return 0;
 	p->threw = 1;
 	report_failure(id, p, 0);
@@ -531,13 +615,14 @@ int BPF_PROG(handle_exit, struct task_struct *task)
 	struct ttbpf_alloc a = {};
 	int live;
 
-	bpf_map_delete_elem(&pending, &id);
+	/* The thread's pending slot goes with the task itself. */
 	if (!pid_wanted(rc.pid))
 		return 0;
 	/* Only when the last thread of the process goes. */
 	live = BPF_CORE_READ(task, signal, live.counter);
 	if (live)
 		return 0;
+	rc.ts = bpf_ktime_get_ns();
 	bpf_for_each_map_elem(&allocs, release_one, &rc, 0);
 	bpf_for_each_map_elem(&proc_usage, drop_proc_row, &rc.pid, 0);
 	if (!rc.count)

@@ -128,8 +128,8 @@ struct ttbpf_alloc {
 struct ttbpf_pending {
 	struct ttbpf_alloc a;
 	__u64 buffer;
-	__u32 threw; /* __cxa_throw seen and failure reported */
-	__u32 pad;
+	__u32 threw;  /* __cxa_throw seen and failure reported */
+	__u32 active; /* entry seen, neither return nor throw yet */
 };
 
 /* Usage of one device (chip or mesh) or of one process on one device. */
