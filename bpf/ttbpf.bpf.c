@@ -20,6 +20,9 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 #define EEXIST 17 /* vmlinux.h carries no errno values */
 
+/* Bytes of user stack read at once from rsp; a power of two. */
+#define STACK_CHUNK 2048
+
 const volatile struct ttbpf_config cfg = {
 	.max_plausible_size = 1ULL << 40,
 };
@@ -79,12 +82,26 @@ struct {
 	__type(value, __u64);
 } stats SEC(".maps");
 
+/* Distinct user stacks by id; see user_stack_id(). */
 struct {
-	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
-	__uint(max_entries, 16384);
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, TTBPF_MAX_STACKS);
 	__type(key, __u32);
-	__uint(value_size, TTBPF_MAX_STACK_DEPTH * sizeof(__u64));
+	__type(value, struct ttbpf_stack);
 } stacks SEC(".maps");
+
+/* The walk's working memory: too big for the BPF stack. */
+struct stack_scratch {
+	struct ttbpf_stack frames;
+	__u8 chunk[STACK_CHUNK + 8]; /* + 8: any masked offset is readable */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct stack_scratch);
+} stack_scratch SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -394,6 +411,100 @@ bad_read:
 	return false;
 }
 
+/*
+ * The user stack at the entry of allocate_buffer, walked by frame pointers:
+ * the probed ip, the return address at [rsp] (the prologue has not run
+ * yet), then the rbp chain. bpf_get_stackid() does the same walk, but reads
+ * every frame separately and ends most walks with a page fault on the
+ * outermost frame's null or stray rbp, which costs more than the rest of
+ * the walk together. Here the stack is read once from rsp, and the chain
+ * ends without touching memory as soon as a frame pointer is null, not
+ * above the last one, or outside what was read: a frame beyond the chunk
+ * costs one read, but is only trusted when it lies further up the stack.
+ */
+static __always_inline __u64 chunk_u64(const struct stack_scratch *s, __u64 off)
+{
+	__u64 v;
+
+	__builtin_memcpy(&v, s->chunk + (off & (STACK_CHUNK - 1)), sizeof(v));
+	return v;
+}
+
+static __always_inline __u32 stack_hash(const struct ttbpf_stack *st)
+{
+	__u64 h = 0xcbf29ce484222325ULL;
+
+	for (int i = 0; i < TTBPF_MAX_STACK_DEPTH && st->ip[i]; i++)
+		h = (h ^ st->ip[i]) * 0x100000001b3ULL;
+	return (__u32)(h ^ (h >> 32)) & 0x7fffffff;
+}
+
+static __always_inline bool stack_equal(const struct ttbpf_stack *a,
+					const struct ttbpf_stack *b)
+{
+	for (int i = 0; i < TTBPF_MAX_STACK_DEPTH; i++)
+		if (a->ip[i] != b->ip[i])
+			return false;
+	return true;
+}
+
+static __s32 user_stack_id(struct pt_regs *ctx)
+{
+	__u64 sp = PT_REGS_SP(ctx), fp = ctx->bp, len = STACK_CHUNK, frame[2];
+	struct stack_scratch *s;
+	struct ttbpf_stack *old;
+	__u32 zero = 0, id;
+	int n = 0;
+
+	s = bpf_map_lookup_elem(&stack_scratch, &zero);
+	if (!s)
+		return -1;
+	__builtin_memset(&s->frames, 0, sizeof(s->frames));
+	s->frames.ip[n++] = PT_REGS_IP(ctx);
+	/* Near the top of a stack mapping a full chunk faults: take less. */
+	if (bpf_probe_read_user(s->chunk, STACK_CHUNK, (const void *)sp)) {
+		len = STACK_CHUNK / 4;
+		if (bpf_probe_read_user(s->chunk, STACK_CHUNK / 4,
+					(const void *)sp))
+			len = 0;
+	}
+	if (len >= 8)
+		s->frames.ip[n++] = chunk_u64(s, 0);
+	for (int i = 0; i < TTBPF_MAX_STACK_DEPTH - 2; i++) {
+		if (!fp || (fp & 7) || fp < sp)
+			break;
+		if (fp - sp <= len - 16) {
+			frame[0] = chunk_u64(s, fp - sp);
+			frame[1] = chunk_u64(s, fp - sp + 8);
+		} else if (bpf_probe_read_user(frame, sizeof(frame),
+					       (const void *)fp)) {
+			break;
+		}
+		if (!frame[1] || n >= TTBPF_MAX_STACK_DEPTH)
+			break;
+		s->frames.ip[n++ & (TTBPF_MAX_STACK_DEPTH - 1)] = frame[1];
+		if (frame[0] <= fp)
+			break;
+		fp = frame[0];
+	}
+
+	/* Open addressing over a few slots: equal ids mean equal stacks. */
+	id = stack_hash(&s->frames);
+	for (int i = 0; i < 4; i++, id = (id + 1) & 0x7fffffff) {
+		old = bpf_map_lookup_elem(&stacks, &id);
+		if (!old) {
+			if (bpf_map_update_elem(&stacks, &id, &s->frames,
+						BPF_NOEXIST))
+				break;
+			return id;
+		}
+		if (stack_equal(old, &s->frames))
+			return id;
+	}
+	stat_inc(TTBPF_STAT_STACKS_LOST, 1);
+	return -1;
+}
+
 static __always_inline void report_failure(__u64 id, struct ttbpf_pending *p,
 					   __u8 flags)
 {
@@ -446,7 +557,7 @@ int BPF_KPROBE(alloc_entry)
 	if (!read_buffer(ctx, lib, cookie, p->buffer, &p->a, false))
 		return 0;
 	if (cfg.collect_stacks)
-		p->a.stack_id = bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK);
+		p->a.stack_id = user_stack_id(ctx);
 	p->active = 1;
 	return 0;
 }

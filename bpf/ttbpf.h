@@ -14,13 +14,14 @@
 #include <linux/types.h>
 #endif
 
-#define TTBPF_MAP_ABI 1
+#define TTBPF_MAP_ABI 2
 
 #define TTBPF_MAX_LIBS		  16 /* distinct libtt_metal.so inodes per run */
 #define TTBPF_MAX_DEVICES	  256  /* (device, kind) keys */
 #define TTBPF_MAX_PROCS		  8192 /* (pid, device, kind) keys */
 #define TTBPF_DEFAULT_MAX_BUFFERS (1 << 20)
-#define TTBPF_MAX_STACK_DEPTH	  32
+#define TTBPF_MAX_STACK_DEPTH	  32 /* a power of two */
+#define TTBPF_MAX_STACKS	  16384
 #define TTBPF_COMM_LEN		  16
 
 /* Mirrors enum class tt::tt_metal::BufferType (stable across all eras). */
@@ -132,6 +133,11 @@ struct ttbpf_pending {
 	__u32 active; /* entry seen, neither return nor throw yet */
 };
 
+/* One user stack, innermost frame first, zero-filled after the last. */
+struct ttbpf_stack {
+	__u64 ip[TTBPF_MAX_STACK_DEPTH];
+};
+
 /* Usage of one device (chip or mesh) or of one process on one device. */
 struct ttbpf_dev_key {
 	__s32 device;
@@ -173,6 +179,7 @@ enum ttbpf_stat {
 	TTBPF_STAT_EXIT_FREED, /* buffers released at process exit */
 	TTBPF_STAT_ALLOCS,
 	TTBPF_STAT_FREES,
+	TTBPF_STAT_STACKS_LOST, /* stack map full: allocation has no stack */
 	TTBPF_NR_STATS,
 };
 

@@ -1,72 +1,169 @@
 #!/bin/bash
-# Overhead bench: ns per allocate+free pair, burst scenario, e4-release.
-# Usage: tools/bench.sh OUT TTSIM_OUT   (env: N_UNTRACED, N_TRACED, RUNS)
-# (c) empty uprobe programs at the same sites (tools/bench/emptyprobe). (d) is MODELED: untraced + 2 x
-# measured 72-byte AF_UNIX send (tools/bench/sockcost.c).
+# make bench: what ttbpf costs, side by side with the alternatives, plus the
+# load and scale runs. Usage: tools/bench.sh OUT TTSIM_OUT
+# Env: RUNS (rounds, default 5), N_UNTRACED, N_TRACED (pairs per run),
+# SKIP_LOAD=1, SKIP_SCALE=1.
+#
+# Overhead = ns per allocate+free pair in the stand-in's burst scenario on
+# the e4 Release build, for: (a) untraced, (b) ttbpf, (b2) ttbpf --no-stacks,
+# (c) empty BPF programs at the same probe sites (the kernel's trap floor),
+# (d) the allocation-server style reporter compiled into the allocator.
+# The variants run interleaved, round after round, so that drift of this
+# VM's speed hits them all alike; each figure is the median of all runs.
+# Wall-clock runs have BPF statistics off (they cost two clock reads per
+# program run); the per-program figures come from a separate pass.
 set -u
 OUT=${1:-build/release}
 TTSIM=${2:-build/ttsim}
 LIB=$TTSIM/e4-release/libtt_metal.so
 RUNS=${RUNS:-5}
 N_U=${N_UNTRACED:-200000}
-N_T=${N_TRACED:-2000}
+N_T=${N_TRACED:-4000}
 RES=$(dirname "$OUT")/bench
+SAMPLES=$RES/samples
 mkdir -p "$RES"
+: >"$SAMPLES"
 
-run_once() { # count -> ns/pair
-	LD_LIBRARY_PATH=$TTSIM/e4-release "$TTSIM/ttsim-run" --scenario burst \
-		--count "$1" | sed -n 's/.* \([0-9.]*\) ns\/pair.*/\1/p'
+BG=
+cleanup() {
+	[ -n "$BG" ] && kill "$BG" 2>/dev/null && wait "$BG" 2>/dev/null
+	sysctl -qw kernel.bpf_stats_enabled="$STATS_WAS"
 }
-median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-series() { for _ in $(seq "$RUNS"); do run_once "$1"; done | median; }
+STATS_WAS=$(sysctl -n kernel.bpf_stats_enabled)
+trap cleanup EXIT
 
-traced() { # extra trace args...
-	"$OUT/ttbpf-trace" --lib "$LIB" --quiet -i 0 "$@" >/dev/null 2>&1 &
-	local pid=$!
-	sleep 2
-	series "$N_T"
-	bpftool -j prog show | jq -r '.[] | select(.run_cnt != null and
-		.run_cnt > 0) | "\(.name) \(.run_time_ns) \(.run_cnt)"' \
-		>"$RES/progstats.txt"
-	kill "$pid"; wait "$pid" 2>/dev/null
-}
-
-empty() {
-	[ -x "$RES/emptyprobe" ] || make -s -f tools/bench/bench.mk \
-		OUTPUT="$(dirname "$OUT")" OUT="$OUT" "$RES/emptyprobe" >&2
-	"$RES/emptyprobe" "$RES/empty.bpf.o" "$LIB" 2>/dev/null &
-	local pid=$!
-	sleep 1
-	series "$N_T"
-	kill "$pid"; wait "$pid" 2>/dev/null
+burst() { # variant libdir count [env...] -> appends "variant ns" to SAMPLES
+	local v=$1 dir=$2 n=$3
+	shift 3
+	env LD_LIBRARY_PATH="$dir" "$@" "$TTSIM/ttsim-run" --scenario burst \
+		--count "$n" | sed -n "s/.* \([0-9.]*\) ns\/pair.*/$v \1/p" \
+		>>"$SAMPLES"
 }
 
-old=$(sysctl -n kernel.bpf_stats_enabled)
-sysctl -qw kernel.bpf_stats_enabled=1
-a=$(series "$N_U")
-b=$(traced)
-cp "$RES/progstats.txt" "$RES/progstats-stacks.txt"
-b2=$(traced --no-stacks)
-sysctl -qw kernel.bpf_stats_enabled="$old"
-c=$(empty)
-SOCK=$RES/sockcost
-[ -x "$SOCK" ] || cc -std=c11 -D_GNU_SOURCE -O2 -o "$SOCK" tools/bench/sockcost.c
-msg=$(for _ in $(seq "$RUNS"); do "$SOCK" "$N_U"; done | median)
-d=$(echo "$a + 2 * $msg" | bc -l)
+# start_bg LOG PATTERN CMD...: run CMD in the background until PATTERN shows.
+start_bg() {
+	local log=$1 pat=$2
+	shift 2
+	"$@" >/dev/null 2>"$log" &
+	BG=$!
+	for _ in $(seq 300); do
+		grep -q "$pat" "$log" && return 0
+		kill -0 "$BG" 2>/dev/null || break
+		sleep 0.1
+	done
+	echo "bench: $1 did not start: $(tail -1 "$log")" >&2
+	exit 1
+}
 
-printf '%-28s %12s %8s\n' variant ns/pair ratio
-for v in "untraced $a" "ttbpf $b" "ttbpf--no-stacks $b2" "empty-probes $c" "instrumented(modeled) $d"; do
-	set -- $v
-	printf '%-28s %12s %8.1f\n' "$1" "$2" "$(echo "$2 / $a" | bc -l)"
+stop_bg() {
+	kill "$BG" 2>/dev/null
+	wait "$BG" 2>/dev/null
+	BG=
+}
+
+traced() { # variant trace-args...
+	local v=$1
+	shift
+	start_bg "$RES/trace.err" '^ttbpf: attached' \
+		"$OUT/ttbpf-trace" --lib "$LIB" --quiet -i 0 "$@"
+	burst "$v" "$TTSIM/e4-release" "$N_T"
+	stop_bg
+}
+
+make -s -f tools/bench/bench.mk OUTPUT="$(dirname "$OUT")" OUT="$OUT" \
+	bench-helpers >&2 || exit 1
+
+echo "overhead: $RUNS rounds, $N_U untraced / $N_T probed pairs per run" >&2
+sysctl -qw kernel.bpf_stats_enabled=0
+for r in $(seq "$RUNS"); do
+	burst untraced "$TTSIM/e4-release" "$N_U"
+	traced ttbpf
+	traced ttbpf_no_stacks --no-stacks
+	start_bg "$RES/empty.err" 'sites' \
+		"$RES/emptyprobe" "$RES/empty.bpf.o" "$LIB"
+	burst empty_probes "$TTSIM/e4-release" "$N_T"
+	stop_bg
+	tools/bench/instrumented.sh "$OUT" "$TTSIM" 1 "$N_T" 2>/dev/null |
+		sed 's/^/instrumented /' >>"$SAMPLES"
+	echo "  round $r/$RUNS" >&2
 done
-printf "ttbpf share over empty-probe floor (b-c)/(c-a): %.2f (no-stacks %.2f)\n" \
-	"$(echo "($b - $c) / ($c - $a)" | bc -l)" "$(echo "($b2 - $c) / ($c - $a)" | bc -l)"
-echo "BPF run time per event (stacks run): name ns/event"
-awk '{printf "  %-24s %8.0f ns (%d runs)\n", $1, $2/$3, $3}' \
-	"$RES/progstats-stacks.txt"
-jq -n --arg a "$a" --arg b "$b" --arg b2 "$b2" --arg c "$c" --arg d "$d" --arg m "$msg" \
-	'{untraced_ns: ($a|tonumber), ttbpf_ns: ($b|tonumber),
-	  ttbpf_no_stacks_ns: ($b2|tonumber),
-	  empty_probes_ns: ($c|tonumber),
-	  instrumented_modeled_ns: ($d|tonumber), socket_msg_ns: ($m|tonumber)}' >"$RES/results.json"
+
+median() { # variant
+	awk -v v="$1" '$1 == v {print $2}' "$SAMPLES" | sort -g |
+		awk '{a[NR]=$1} END {if (NR) print a[int((NR+1)/2)]; else print 0}'
+}
+a=$(median untraced)
+b=$(median ttbpf)
+b2=$(median ttbpf_no_stacks)
+c=$(median empty_probes)
+d=$(median instrumented)
+
+# BPF run time per event, stacks on and off, from the kernel's counters.
+prog_ns() { # trace-args... -> "entry return free" ns per event
+	sysctl -qw kernel.bpf_stats_enabled=1
+	start_bg "$RES/trace.err" '^ttbpf: attached' \
+		"$OUT/ttbpf-trace" --lib "$LIB" --quiet -i 0 "$@"
+	for _ in 1 2 3; do
+		LD_LIBRARY_PATH=$TTSIM/e4-release "$TTSIM/ttsim-run" \
+			--scenario burst --count "$N_T" >/dev/null
+	done
+	bpftool -j prog show | jq -r '[.[] | select(.run_cnt != null and
+		.run_cnt > 0) | {(.name): (.run_time_ns / .run_cnt)}] | add |
+		"\(.alloc_entry // 0) \(.alloc_return // 0) \(.free_entry // 0)"'
+	stop_bg
+	sysctl -qw kernel.bpf_stats_enabled=0
+}
+read -r pe pr pf < <(prog_ns)
+read -r qe qr qf < <(prog_ns --no-stacks)
+
+calc() { echo "$@" | bc -l; }
+printf '\n%-36s %10s %8s\n' "burst, e4 Release stand-in" ns/pair ratio
+row() { printf '%-36s %10.0f %8.1f\n' "$1" "$2" "$(calc "$2 / $a")"; }
+row "(a) untraced" "$a"
+row "(b) ttbpf" "$b"
+row "(b2) ttbpf --no-stacks" "$b2"
+row "(c) empty programs, same probes" "$c"
+row "(d) in-process socket reporter" "$d"
+share=$(calc "($b - $c) / ($c - $a)")
+share2=$(calc "($b2 - $c) / ($c - $a)")
+bpf=$(calc "$pe + $pr + $pf")
+bpf2=$(calc "$qe + $qr + $qf")
+printf 'ttbpf over the floor, wall clock (b-c)/(c-a): %.2f (no stacks %.2f)\n' \
+	"$share" "$share2"
+printf 'BPF ns per event: entry %.0f, return %.0f, free %.0f (stacks)\n' \
+	"$pe" "$pr" "$pf"
+printf '                  entry %.0f, return %.0f, free %.0f (no stacks)\n' \
+	"$qe" "$qr" "$qf"
+printf 'BPF work per pair / floor (c-a): %.2f (no stacks %.2f)\n' \
+	"$(calc "$bpf / ($c - $a)")" "$(calc "$bpf2 / ($c - $a)")"
+
+jq -n --argjson a "$a" --argjson b "$b" --argjson b2 "$b2" --argjson c "$c" \
+	--argjson d "$d" --argjson pe "$pe" --argjson pr "$pr" \
+	--argjson pf "$pf" --argjson qe "$qe" --argjson qr "$qr" \
+	--argjson qf "$qf" --argjson runs "$RUNS" --arg kernel "$(uname -r)" \
+	--argjson cpus "$(nproc)" \
+	'{machine: {kernel: $kernel, cpus: $cpus}, rounds: $runs,
+	  ns_per_pair: {untraced: $a, ttbpf: $b, ttbpf_no_stacks: $b2,
+			empty_probes: $c, instrumented: $d},
+	  share_over_floor: {stacks: (($b - $c) / ($c - $a)),
+			     no_stacks: (($b2 - $c) / ($c - $a))},
+	  bpf_ns_per_event: {stacks: {entry: $pe, return: $pr, free: $pf},
+			     no_stacks: {entry: $qe, return: $qr, free: $qf}},
+	  bpf_work_over_floor: {stacks: (($pe + $pr + $pf) / ($c - $a)),
+				no_stacks: (($qe + $qr + $qf) / ($c - $a))}}' \
+	>"$RES/overhead.json"
+
+status=0
+if [ "${SKIP_LOAD:-0}" != 1 ]; then
+	echo
+	tools/bench/load.sh "$OUT" "$TTSIM" || status=1
+fi
+if [ "${SKIP_SCALE:-0}" != 1 ]; then
+	echo
+	tools/bench/scale.sh "$OUT" "$TTSIM" || status=1
+fi
+jq -s '{overhead: .[0], load: .[1], scale: .[2]}' "$RES/overhead.json" \
+	"$RES/load.json" "$RES/scale.json" >"$RES/results.json" 2>/dev/null ||
+	cp "$RES/overhead.json" "$RES/results.json"
 echo "wrote $RES/results.json"
+exit $status

@@ -610,6 +610,7 @@ static void json_stats(struct json_writer *w, const uint64_t *s)
 		{ "exit_freed", TTBPF_STAT_EXIT_FREED },
 		{ "allocs", TTBPF_STAT_ALLOCS },
 		{ "frees", TTBPF_STAT_FREES },
+		{ "stacks_lost", TTBPF_STAT_STACKS_LOST },
 	};
 
 	json_writer__key(w, "stats");

@@ -393,6 +393,8 @@ static void render_warnings(struct out *o, const struct state *s)
 		{ TTBPF_STAT_UNMATCHED_FREES, "note",
 		  "unmatched frees (allocated before tracing)" },
 		{ TTBPF_STAT_ALLOC_FAILED, "note", "failed allocations" },
+		{ TTBPF_STAT_STACKS_LOST, "note",
+		  "allocations without a stack: stack map full" },
 		{ TTBPF_STAT_ALLOCS_MAP_FULL, "WARNING",
 		  "allocations not recorded: buffer map full" },
 		{ TTBPF_STAT_PROCS_MAP_FULL, "WARNING",

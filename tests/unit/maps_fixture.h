@@ -15,10 +15,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <sys/ioctl.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
-#include <linux/perf_event.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -86,8 +83,7 @@ static inline int mfx_create(struct mfx *f, __u32 max_allocs, bool pin)
 		{ BPF_MAP_TYPE_HASH, sizeof(struct ttbpf_proc_key),
 		  sizeof(struct ttbpf_usage), TTBPF_MAX_PROCS },
 		{ BPF_MAP_TYPE_PERCPU_ARRAY, 4, 8, TTBPF_NR_STATS },
-		{ BPF_MAP_TYPE_STACK_TRACE, 4, TTBPF_MAX_STACK_DEPTH * 8,
-		  1024 },
+		{ BPF_MAP_TYPE_HASH, 4, sizeof(struct ttbpf_stack), 1024 },
 		{ BPF_MAP_TYPE_ARRAY, 4, sizeof(struct ttbpf_lib),
 		  TTBPF_MAX_LIBS },
 		{ BPF_MAP_TYPE_ARRAY, 4, sizeof(struct ttbpf_meta), 1 },
@@ -189,12 +185,15 @@ static inline int mfx_set_meta(struct mfx *f, const struct ttbpf_meta *meta)
 }
 
 /*
- * A real user stack in the stacks map: a tiny BPF program on a uprobe at
- * mfx_stack_target() calls bpf_get_stackid() (user space cannot write a
- * STACK_TRACE map) and leaves the id in a one-entry array.
+ * A real user stack of this process in the stacks map, as the BPF walk
+ * records it at the entry of mfx_stack_target(): its first instruction,
+ * then the return address into mfx_stack_caller().
  */
+static uint64_t mfx_return_address;
+
 __attribute__((noinline)) static int mfx_stack_target(volatile int *x)
 {
+	mfx_return_address = (uint64_t)__builtin_return_address(0);
 	return *x + 1;
 }
 
@@ -203,122 +202,19 @@ __attribute__((noinline)) static int mfx_stack_caller(volatile int *x)
 	return mfx_stack_target(x) * 2;
 }
 
-#define MFX_INSN(c, d, s, o, i)             \
-	((struct bpf_insn){ .code = (c),    \
-			    .dst_reg = (d), \
-			    .src_reg = (s), \
-			    .off = (o),     \
-			    .imm = (i) })
-
-static inline int mfx_file_offset(const void *addr, char *path, size_t len,
-				  uint64_t *off)
-{
-	unsigned long start, end, pgoff;
-	char line[1024], file[PATH_MAX];
-	FILE *f = fopen("/proc/self/maps", "r");
-	int err = -ENOENT;
-
-	if (!f)
-		return -errno;
-	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%lx-%lx %*s %lx %*s %*s %4095s", &start, &end,
-			   &pgoff, file) != 4)
-			continue;
-		if ((unsigned long)addr < start || (unsigned long)addr >= end)
-			continue;
-		snprintf(path, len, "%s", file);
-		*off = (unsigned long)addr - start + pgoff;
-		err = 0;
-		break;
-	}
-	fclose(f);
-	return err;
-}
-
 static inline int mfx_capture_stack(struct mfx *f, int *stack_id)
 {
-	int out_fd, prog_fd = -1, pfd = -1, err, type;
-	__u32 zero = 0;
-	__s32 id = -1;
+	struct ttbpf_stack st = {};
 	volatile int x = 1;
-	char path[PATH_MAX];
-	uint64_t off = 0;
-	FILE *tf;
+	__u32 id = 7;
 
-	out_fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "mfx_out", 4, 4, 1, NULL);
-	if (out_fd < 0)
-		return -errno;
-	bpf_map_update_elem(out_fd, &zero, &id, BPF_ANY);
-	struct bpf_insn insns[] = {
-		MFX_INSN(BPF_ALU64 | BPF_MOV | BPF_X, 6, 1, 0, 0),
-		MFX_INSN(BPF_ALU64 | BPF_MOV | BPF_X, 1, 6, 0, 0),
-		MFX_INSN(BPF_LD | BPF_DW | BPF_IMM, 2, BPF_PSEUDO_MAP_FD, 0,
-			 f->m.stacks_fd),
-		MFX_INSN(0, 0, 0, 0, 0),
-		MFX_INSN(BPF_ALU64 | BPF_MOV | BPF_K, 3, 0, 0,
-			 BPF_F_USER_STACK),
-		MFX_INSN(BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_get_stackid),
-		MFX_INSN(BPF_ALU64 | BPF_MOV | BPF_X, 7, 0, 0, 0),
-		MFX_INSN(BPF_ST | BPF_MEM | BPF_W, 10, 0, -4, 0),
-		MFX_INSN(BPF_LD | BPF_DW | BPF_IMM, 1, BPF_PSEUDO_MAP_FD, 0,
-			 out_fd),
-		MFX_INSN(0, 0, 0, 0, 0),
-		MFX_INSN(BPF_ALU64 | BPF_MOV | BPF_X, 2, 10, 0, 0),
-		MFX_INSN(BPF_ALU64 | BPF_ADD | BPF_K, 2, 0, 0, -4),
-		MFX_INSN(BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_map_lookup_elem),
-		MFX_INSN(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 1, 0),
-		MFX_INSN(BPF_STX | BPF_MEM | BPF_W, 0, 7, 0, 0),
-		MFX_INSN(BPF_ALU64 | BPF_MOV | BPF_K, 0, 0, 0, 0),
-		MFX_INSN(BPF_JMP | BPF_EXIT, 0, 0, 0, 0),
-	};
-	struct perf_event_attr attr = { .size = sizeof(attr) };
-
-	prog_fd = bpf_prog_load(BPF_PROG_TYPE_KPROBE, "mfx_stack", "GPL", insns,
-				sizeof(insns) / sizeof(insns[0]), NULL);
-	if (prog_fd < 0) {
-		err = -errno;
-		goto cleanup;
-	}
-	err = mfx_file_offset((const void *)mfx_stack_target, path,
-			      sizeof(path), &off);
-	if (err)
-		goto cleanup;
-	tf = fopen("/sys/bus/event_source/devices/uprobe/type", "r");
-	if (!tf || fscanf(tf, "%d", &type) != 1) {
-		err = -ENOENT;
-		if (tf)
-			fclose(tf);
-		goto cleanup;
-	}
-	fclose(tf);
-	attr.type = (__u32)type;
-	attr.config1 = (__u64)(unsigned long)path;
-	attr.config2 = off;
-	pfd = (int)syscall(__NR_perf_event_open, &attr, getpid(), -1, -1,
-			   PERF_FLAG_FD_CLOEXEC);
-	if (pfd < 0) {
-		err = -errno;
-		goto cleanup;
-	}
-	if (ioctl(pfd, PERF_EVENT_IOC_SET_BPF, prog_fd) ||
-	    ioctl(pfd, PERF_EVENT_IOC_ENABLE, 0)) {
-		err = -errno;
-		goto cleanup;
-	}
 	mfx_stack_caller(&x);
-	if (bpf_map_lookup_elem(out_fd, &zero, &id)) {
-		err = -errno;
-		goto cleanup;
-	}
-	err = id >= 0 ? 0 : -ENODATA;
-	*stack_id = id;
-cleanup:
-	if (pfd >= 0)
-		close(pfd);
-	if (prog_fd >= 0)
-		close(prog_fd);
-	close(out_fd);
-	return err;
+	st.ip[0] = (uint64_t)(uintptr_t)mfx_stack_target;
+	st.ip[1] = mfx_return_address;
+	if (bpf_map_update_elem(f->m.stacks_fd, &id, &st, BPF_ANY))
+		return -errno;
+	*stack_id = (int)id;
+	return 0;
 }
 
 /*

@@ -441,20 +441,15 @@ static void test_errors(void **state)
 	assert_non_null(strstr(out, "EXAMPLES:"));
 }
 
-#ifdef __SANITIZE_ADDRESS__
-#define PERF_LIMIT_MS 6000 /* ASan+UBSan: about 2.5x slower */
-#else
-#define PERF_LIMIT_MS 2000
-#endif
-
-/* A million outstanding buffers: read, sorted and printed in time. */
+/* A million outstanding buffers: read, sorted and printed right. How long
+ * that takes is measured by make bench, not asserted here. */
 static void test_million(void **state)
 {
 	const size_t n = 1000000;
 	struct ttbpf_alloc_key *k = calloc(n, sizeof(*k));
 	struct ttbpf_alloc *v = calloc(n, sizeof(*v));
 	char cmd[PATH_MAX + 256], out[4096], want[512];
-	uint64_t now = mfx_now_ns(), t0, ms;
+	uint64_t now = mfx_now_ns();
 	__u32 count = (__u32)n;
 	struct mfx big;
 	int status;
@@ -482,13 +477,8 @@ static void test_million(void **state)
 
 	snprintf(cmd, sizeof(cmd), "%s --pin-dir %s --json > /dev/null",
 		 g->tool, big.dir);
-	t0 = mfx_now_ns();
 	assert_int_equal(mfx_run(cmd, out, sizeof(out), &status), 0);
-	ms = (mfx_now_ns() - t0) / 1000000;
 	assert_int_equal(status, 0);
-	print_message("1M buffers: --json in %llu ms (limit %d)\n",
-		      (unsigned long long)ms, PERF_LIMIT_MS);
-	assert_true(ms < PERF_LIMIT_MS);
 
 	snprintf(cmd, sizeof(cmd),
 		 "%s --pin-dir %s --json --top 2 | jq -c '[.buffers[] | "
