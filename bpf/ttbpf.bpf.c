@@ -108,6 +108,15 @@ struct {
 	__uint(max_entries, 1 << 22);
 } events SEC(".maps");
 
+/* Processes that have usage rows: a process exit looks here first, so
+ * that only traced processes pay for a walk over the buffer map. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, TTBPF_MAX_PROCS);
+	__type(key, __u32);
+	__type(value, __u8);
+} traced_pids SEC(".maps");
+
 /* Zero-filled value used to create usage rows without a big stack frame. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -143,8 +152,13 @@ static __always_inline struct ttbpf_usage *usage_row(void *map, void *key,
 		return NULL;
 	__builtin_memset(u, 0, sizeof(*u));
 	u->first_ts_ns = bpf_ktime_get_ns();
-	if (with_comm)
+	if (with_comm) {
+		const struct ttbpf_proc_key *pk = key;
+		__u8 one = 1;
+
 		bpf_get_current_comm(u->comm, sizeof(u->comm));
+		bpf_map_update_elem(&traced_pids, &pk->pid, &one, BPF_ANY);
+	}
 	/* NOEXIST: another CPU may have created it meanwhile; both fine. */
 	bpf_map_update_elem(map, key, u, BPF_NOEXIST);
 	return bpf_map_lookup_elem(map, key);
@@ -676,7 +690,7 @@ int BPF_KPROBE(bulk_free)
 	struct release_ctx rc = { .pid = id >> 32 };
 	struct ttbpf_alloc a = {};
 
-	if (!pid_wanted(rc.pid))
+	if (!pid_wanted(rc.pid) || !bpf_map_lookup_elem(&traced_pids, &rc.pid))
 		return 0;
 	rc.ts = bpf_ktime_get_ns();
 	rc.allocator = PT_REGS_PARM1(ctx);
@@ -731,11 +745,12 @@ int BPF_PROG(handle_exit, struct task_struct *task)
 		return 0;
 	/* Only when the last thread of the process goes. */
 	live = BPF_CORE_READ(task, signal, live.counter);
-	if (live)
+	if (live || !bpf_map_lookup_elem(&traced_pids, &rc.pid))
 		return 0;
 	rc.ts = bpf_ktime_get_ns();
 	bpf_for_each_map_elem(&allocs, release_one, &rc, 0);
 	bpf_for_each_map_elem(&proc_usage, drop_proc_row, &rc.pid, 0);
+	bpf_map_delete_elem(&traced_pids, &rc.pid);
 	if (!rc.count)
 		return 0;
 	stat_inc(TTBPF_STAT_EXIT_FREED, rc.count);

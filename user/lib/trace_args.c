@@ -71,7 +71,9 @@ static const struct argp_option options[] = {
 	{ "no-stacks", OPT_NO_STACKS, NULL, 0,
 	  "Do not record allocation call stacks (cheaper)", 0 },
 	{ "max-buffers", OPT_MAX_BUFFERS, "N", 0,
-	  "Outstanding buffers the maps can hold (default 1048576)", 0 },
+	  "Outstanding buffers the maps can hold (default 262144, 128 B of "
+	  "kernel memory each)",
+	  0 },
 	{ "pin-dir", OPT_PIN_DIR, "DIR", OPTION_HIDDEN, "bpffs dir for --pin",
 	  0 },
 	{ "verbose", OPT_VERBOSE, NULL, 0, "libbpf logs (twice: debug)", 0 },
