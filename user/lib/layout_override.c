@@ -1,24 +1,12 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <ctype.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "errmsg.h"
 #include "layout_override.h"
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -EINVAL;
-}
 
 static int field_by_name(const char *name, size_t len)
 {
@@ -83,30 +71,34 @@ static int parse_item(const char *item, struct layout_override *out, char *err,
 	int f;
 
 	if (!*item)
-		return fail(err, errlen, "--layout: empty item in the list");
+		return errmsg_set(err, errlen, -EINVAL,
+				  "--layout: empty item in the list");
 	if (!eq || eq == item)
-		return fail(err, errlen, "--layout: '%s' is not key=offset",
-			    item);
+		return errmsg_set(err, errlen, -EINVAL,
+				  "--layout: '%s' is not key=offset", item);
 	f = field_by_name(item, (size_t)(eq - item));
 	if (f < 0) {
 		known_keys(keys, sizeof(keys));
-		return fail(err, errlen,
-			    "--layout: unknown field '%.*s' in '%s' (known: "
-			    "%s)",
-			    (int)(eq - item), item, item, keys);
+		return errmsg_set(
+			err, errlen, -EINVAL,
+			"--layout: unknown field '%.*s' in '%s' (known: %s)",
+			(int)(eq - item), item, item, keys);
 	}
 	if (parse_value(eq + 1, &v))
-		return fail(err, errlen,
-			    "--layout: bad number in '%s' (decimal or 0x hex)",
-			    item);
+		return errmsg_set(
+			err, errlen, -EINVAL,
+			"--layout: bad number in '%s' (decimal or 0x hex)",
+			item);
 	if (!in_range(f, v))
-		return fail(
-			err, errlen, "--layout: '%s' out of range (0..0x%x%s)",
-			item, LAYOUT_OVERRIDE_MAX_OFF,
+		return errmsg_set(
+			err, errlen, -EINVAL,
+			"--layout: '%s' out of range (0..0x%x%s)", item,
+			LAYOUT_OVERRIDE_MAX_OFF,
 			f == TT_F_IMPL || f == TT_F_MESH_ID ? ", or -1" : "");
 	if (out->set[f])
-		return fail(err, errlen, "--layout: '%s' sets %s twice", item,
-			    tt_layout_field_name((enum tt_layout_field)f));
+		return errmsg_set(
+			err, errlen, -EINVAL, "--layout: '%s' sets %s twice",
+			item, tt_layout_field_name((enum tt_layout_field)f));
 	out->set[f] = 1;
 	out->value[f] = v;
 	return 0;
@@ -122,7 +114,8 @@ int layout_override__parse(const char *spec, struct layout_override *out,
 	if (!spec)
 		return 0;
 	if (!*spec)
-		return fail(err, errlen, "--layout: empty value");
+		return errmsg_set(err, errlen, -EINVAL,
+				  "--layout: empty value");
 	copy = strdup(spec);
 	if (!copy)
 		return -ENOMEM;

@@ -1,80 +1,40 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-#include <errno.h>
 #include <stdlib.h>
-#include <string.h>
-
-#include <bpf/bpf.h>
 
 #include "event_format.h"
+#include "state.h"
 #include "summary.h"
 
-struct row {
-	struct ttbpf_proc_key key; /* pid 0 for device rows */
-	struct ttbpf_usage u;
-};
-
-static int cmp_rows(const void *a, const void *b)
+/* Processes are listed under their device: kind, device, then pid. */
+static int cmp_proc_dev(const void *a, const void *b)
 {
-	const struct row *x = a, *y = b;
+	const struct state_proc *x = a, *y = b;
 
-	if (x->key.dev_kind != y->key.dev_kind)
-		return x->key.dev_kind < y->key.dev_kind ? -1 : 1;
-	if (x->key.device != y->key.device)
-		return x->key.device < y->key.device ? -1 : 1;
-	if (x->key.pid != y->key.pid)
-		return x->key.pid < y->key.pid ? -1 : 1;
+	if (x->kind != y->kind)
+		return x->kind < y->kind ? -1 : 1;
+	if (x->device != y->device)
+		return x->device < y->device ? -1 : 1;
+	if (x->pid != y->pid)
+		return x->pid < y->pid ? -1 : 1;
 	return 0;
 }
 
-/* Read a usage map, either keyed by device or by (pid, device), sorted. */
-static int read_rows(int fd, bool per_proc, struct row **out, size_t *n)
+/*
+ * One read of the maps, cut to @o->device. @any_dev tells whether any
+ * device had allocations before the cut ("no allocations seen yet").
+ */
+static int read_state(const struct ttbpf_maps *m, const struct summary_opts *o,
+		      struct state *s, bool *any_dev)
 {
-	size_t cap = 64, len = 0;
-	struct row *rows = malloc(cap * sizeof(*rows));
-	struct ttbpf_proc_key pk, next_pk;
-	struct ttbpf_dev_key dk, next_dk;
-	void *key = NULL,
-	     *next = per_proc ? (void *)&next_pk : (void *)&next_dk;
+	int err;
 
-	if (!rows)
-		return -ENOMEM;
-	while (!bpf_map_get_next_key(fd, key, next)) {
-		struct row r = {};
-
-		if (len == cap) {
-			struct row *bigger =
-				realloc(rows, 2 * cap * sizeof(*rows));
-
-			if (!bigger) {
-				free(rows);
-				return -ENOMEM;
-			}
-			rows = bigger;
-			cap *= 2;
-		}
-		if (per_proc) {
-			pk = next_pk;
-			key = &pk;
-			r.key = pk;
-		} else {
-			dk = next_dk;
-			key = &dk;
-			r.key.device = dk.device;
-			r.key.dev_kind = dk.dev_kind;
-		}
-		if (bpf_map_lookup_elem(fd, key, &r.u))
-			continue; /* deleted meanwhile */
-		rows[len++] = r;
-	}
-	qsort(rows, len, sizeof(*rows), cmp_rows);
-	*out = rows;
-	*n = len;
+	err = state__read(m, s, 0);
+	if (err)
+		return err;
+	*any_dev = s->n_devs > 0;
+	state__filter(s, o->device, -1, 0);
+	qsort(s->procs, s->n_procs, sizeof(*s->procs), cmp_proc_dev);
 	return 0;
-}
-
-static bool wanted(const struct summary_opts *o, const struct row *r)
-{
-	return o->device < 0 || r->key.device == o->device;
 }
 
 static void print_usage_text(const struct ttbpf_usage *u, FILE *f)
@@ -100,24 +60,22 @@ static void print_usage_text(const struct ttbpf_usage *u, FILE *f)
 int summary_print_text(const struct ttbpf_maps *m, const struct summary_opts *o,
 		       FILE *f)
 {
-	struct row *rows = NULL;
+	struct state st;
+	bool any_dev;
 	char dev[32];
-	size_t n = 0;
 	int err;
 
-	err = read_rows(m->dev_usage_fd, false, &rows, &n);
+	err = read_state(m, o, &st, &any_dev);
 	if (err)
 		return err;
-	if (!n)
+	if (!any_dev)
 		fprintf(f, "usage: no allocations seen yet\n");
-	for (size_t i = 0; i < n; i++) {
-		const struct ttbpf_usage *u = &rows[i].u;
+	for (size_t i = 0; i < st.n_devs; i++) {
+		const struct state_dev *d = &st.devs[i];
+		const struct ttbpf_usage *u = &d->u;
 
-		if (!wanted(o, &rows[i]))
-			continue;
 		fprintf(f, "usage %-7s:",
-			device_label(rows[i].key.device, rows[i].key.dev_kind,
-				     dev, sizeof(dev)));
+			device_label(d->device, d->kind, dev, sizeof(dev)));
 		print_usage_text(u, f);
 		fprintf(f,
 			" | peak DRAM %llu L1 %llu | allocs %llu frees %llu "
@@ -128,32 +86,19 @@ int summary_print_text(const struct ttbpf_maps *m, const struct summary_opts *o,
 			(unsigned long long)u->frees,
 			(unsigned long long)u->failed);
 	}
-	free(rows);
 
-	if (o->processes) {
-		err = read_rows(m->proc_usage_fd, true, &rows, &n);
-		if (err)
-			return err;
-		for (size_t i = 0; i < n; i++) {
-			if (!wanted(o, &rows[i]))
-				continue;
-			fprintf(f, "  pid %-7u %-15.15s %-7s:", rows[i].key.pid,
-				rows[i].u.comm,
-				device_label(rows[i].key.device,
-					     rows[i].key.dev_kind, dev,
-					     sizeof(dev)));
-			print_usage_text(&rows[i].u, f);
-			fputc('\n', f);
-		}
-		free(rows);
+	for (size_t i = 0; o->processes && i < st.n_procs; i++) {
+		const struct state_proc *p = &st.procs[i];
+
+		fprintf(f, "  pid %-7u %-15.15s %-7s:", p->pid, p->u.comm,
+			device_label(p->device, p->kind, dev, sizeof(dev)));
+		print_usage_text(&p->u, f);
+		fputc('\n', f);
 	}
 
 	if (o->stats) {
-		uint64_t s[TTBPF_NR_STATS] = {};
+		const uint64_t *s = st.stats;
 
-		err = ttbpf_maps__read_stats(m, s);
-		if (err)
-			return err;
 		fprintf(f,
 			"events dropped %llu, unmatched frees %llu (allocated "
 			"before tracing, not counted), failed allocations "
@@ -181,6 +126,7 @@ int summary_print_text(const struct ttbpf_maps *m, const struct summary_opts *o,
 				(unsigned long long)
 					s[TTBPF_STAT_UNKNOWN_DEVICE]);
 	}
+	state__free(&st);
 	return 0;
 }
 
@@ -193,67 +139,50 @@ static void print_types_json(const char *name, const __u64 *v, FILE *f)
 	fputc('}', f);
 }
 
-static void print_row_json(const struct row *r, bool proc, FILE *f)
+/* The fields after "device" of one row, and the closing brace. */
+static void print_usage_json(int device, uint32_t kind,
+			     const struct ttbpf_usage *u, FILE *f)
 {
-	char comm[TTBPF_COMM_LEN * 6 + 1];
-
-	fputc('{', f);
-	if (proc) {
-		json_escape(r->u.comm, TTBPF_COMM_LEN, comm, sizeof(comm));
-		fprintf(f, "\"pid\":%u,\"comm\":\"%s\",", r->key.pid, comm);
-	}
-	fprintf(f, "\"device\":%d,\"kind\":\"%s\",", r->key.device,
-		dev_kind_name(r->key.dev_kind));
-	print_types_json("usage", r->u.bytes, f);
+	fprintf(f, "\"device\":%d,\"kind\":\"%s\",", device,
+		dev_kind_name(kind));
+	print_types_json("usage", u->bytes, f);
 	fputc(',', f);
-	print_types_json("buffers", r->u.buffers, f);
+	print_types_json("buffers", u->buffers, f);
 	fputc(',', f);
-	print_types_json("peak", r->u.peak, f);
+	print_types_json("peak", u->peak, f);
 	fprintf(f, ",\"allocs\":%llu,\"frees\":%llu,\"failed\":%llu}",
-		(unsigned long long)r->u.allocs, (unsigned long long)r->u.frees,
-		(unsigned long long)r->u.failed);
-}
-
-/* The rows of one usage map as comma-separated JSON objects. */
-static int print_rows_json(int fd, bool proc, const struct summary_opts *o,
-			   FILE *f)
-{
-	struct row *rows = NULL;
-	size_t n = 0;
-	int err, first = 1;
-
-	err = read_rows(fd, proc, &rows, &n);
-	if (err)
-		return err;
-	for (size_t i = 0; i < n; i++) {
-		if (!wanted(o, &rows[i]))
-			continue;
-		if (!first)
-			fputc(',', f);
-		first = 0;
-		print_row_json(&rows[i], proc, f);
-	}
-	free(rows);
-	return 0;
+		(unsigned long long)u->allocs, (unsigned long long)u->frees,
+		(unsigned long long)u->failed);
 }
 
 int summary_print_json(const struct ttbpf_maps *m, const struct summary_opts *o,
 		       FILE *f)
 {
-	uint64_t s[TTBPF_NR_STATS] = {};
+	char comm[TTBPF_COMM_LEN * 6 + 1];
+	const uint64_t *s;
+	struct state st;
+	bool any_dev;
 	int err;
 
+	err = read_state(m, o, &st, &any_dev);
+	if (err)
+		return err;
 	fprintf(f, "{\"event\":\"summary\",\"devices\":[");
-	err = print_rows_json(m->dev_usage_fd, false, o, f);
-	if (err)
-		return err;
+	for (size_t i = 0; i < st.n_devs; i++) {
+		fputs(i ? ",{" : "{", f);
+		print_usage_json(st.devs[i].device, st.devs[i].kind,
+				 &st.devs[i].u, f);
+	}
 	fprintf(f, "],\"processes\":[");
-	err = print_rows_json(m->proc_usage_fd, true, o, f);
-	if (err)
-		return err;
-	err = ttbpf_maps__read_stats(m, s);
-	if (err)
-		return err;
+	for (size_t i = 0; i < st.n_procs; i++) {
+		const struct state_proc *p = &st.procs[i];
+
+		json_escape(p->u.comm, TTBPF_COMM_LEN, comm, sizeof(comm));
+		fprintf(f, "%s{\"pid\":%u,\"comm\":\"%s\",", i ? "," : "",
+			p->pid, comm);
+		print_usage_json(p->device, p->kind, &p->u, f);
+	}
+	s = st.stats;
 	fprintf(f,
 		"],\"stats\":{\"events_dropped\":%llu,\"unmatched_frees\":%llu,"
 		"\"alloc_failed\":%llu,\"allocs_map_full\":%llu,"
@@ -274,5 +203,6 @@ int summary_print_json(const struct ttbpf_maps *m, const struct summary_opts *o,
 		(unsigned long long)s[TTBPF_STAT_EXIT_FREED],
 		(unsigned long long)s[TTBPF_STAT_ALLOCS],
 		(unsigned long long)s[TTBPF_STAT_FREES]);
+	state__free(&st);
 	return 0;
 }

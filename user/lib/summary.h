@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * Per-device (and per-process) usage lines printed by ttbpf-trace every
- * interval and at the end, read straight from the maps.
+ * interval and at the end, read through state__read().
  */
 #ifndef TTBPF_SUMMARY_H
 #define TTBPF_SUMMARY_H
