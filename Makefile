@@ -127,7 +127,7 @@ test-real: deps
 	$(Q)tests/real/test_real_binaries.sh $(OUT) --fetch
 
 bench: deps
-	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(MAKE) --no-print-directory all ttsim-client bench-helpers
 	$(Q)tools/bench.sh $(OUT) $(TTSIM_OUT)
 
 format:

@@ -581,13 +581,31 @@ static void json_usage(struct json_writer *w, const struct ttbpf_usage *u)
 	json_writer__u64(w, u->failed);
 }
 
-static void json_stack(struct json_writer *w, const struct stack_sym *ss)
+static void json_frames(struct json_writer *w, const struct stack_sym *ss)
 {
-	json_writer__key(w, "stack");
 	json_writer__begin_array(w);
 	for (size_t f = 0; ss && f < ss->n; f++)
 		json_writer__string(w, ss->frames[f]);
 	json_writer__end_array(w);
+}
+
+static void json_stack(struct json_writer *w, const struct stack_sym *ss)
+{
+	json_writer__key(w, "stack");
+	json_frames(w, ss);
+}
+
+/* "stack": index into the top-level "stacks", or null without one. */
+static void json_stack_ref(struct json_writer *w, const struct stacks *st,
+			   const struct state_buf *b)
+{
+	const struct stack_sym *ss = stacks__find(st, b->pid, b->a.stack_id);
+
+	json_writer__key(w, "stack");
+	if (ss)
+		json_writer__u64(w, (uint64_t)(ss - st->v));
+	else
+		json_writer__null(w);
 }
 
 static void json_stats(struct json_writer *w, const uint64_t *s)
@@ -707,9 +725,17 @@ static void print_json(const struct state *s, const struct stacks *st,
 		json_writer__string(&w, hex);
 		json_writer__key(&w, "age_ms");
 		json_writer__u64(&w, state__age_ms(s, b->a.ts_ns));
-		json_stack(&w, stacks__find(st, b->pid, b->a.stack_id));
+		json_stack_ref(&w, st, b);
 		json_writer__end_object(&w);
 	}
+	json_writer__end_array(&w);
+	/* Each (process, stack) once; buffers refer to it by index: a
+	 * million buffers would otherwise repeat their frames a million
+	 * times. */
+	json_writer__key(&w, "stacks");
+	json_writer__begin_array(&w);
+	for (size_t i = 0; i < st->n; i++)
+		json_frames(&w, &st->v[i]);
 	json_writer__end_array(&w);
 	json_stats(&w, s->stats);
 	if (lk) {
