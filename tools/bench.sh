@@ -70,8 +70,7 @@ traced() { # variant trace-args...
 	stop_bg
 }
 
-make -s -f tools/bench/bench.mk OUTPUT="$(dirname "$OUT")" OUT="$OUT" \
-	bench-helpers >&2 || exit 1
+make -s OUTPUT="$(dirname "$OUT")" bench-helpers ttsim-client >&2 || exit 1
 
 echo "overhead: $RUNS rounds, $N_U untraced / $N_T probed pairs per run" >&2
 sysctl -qw kernel.bpf_stats_enabled=0

@@ -1,19 +1,32 @@
-# Bench helpers, included from the root Makefile.
+# Bench helpers, included from the root Makefile (its CC, CFLAGS, LDLIBS,
+# CLANG, BPF_CFLAGS and LIBTTBPF; not usable with `make -f` alone).
 BENCH_OUT := $(OUTPUT)/bench
+# empty.bpf.c includes <linux/bpf.h>, whose <asm/types.h> lives under the
+# host's multiarch directory, not in the BPF target's search path.
+BENCH_BPF_INC := -I/usr/include/$(shell $(CC) -dumpmachine)
 
-$(BENCH_OUT)/sockcost: tools/bench/sockcost.c
-	$(Q)mkdir -p $(BENCH_OUT)
-	$(Q)$(CC) -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -O2 -o $@ $<
+.PHONY: bench-helpers
+bench-helpers: $(BENCH_OUT)/sockcost $(BENCH_OUT)/emptyprobe \
+	       $(BENCH_OUT)/alloc_server
 
-bench-helpers: $(BENCH_OUT)/sockcost
+$(BENCH_OUT):
+	$(Q)mkdir -p $@
 
-$(BENCH_OUT)/empty.bpf.o: tools/bench/empty.bpf.c
-	$(Q)mkdir -p $(BENCH_OUT)
-	$(Q)clang -g -O2 -target bpf -I/usr/include/x86_64-linux-gnu -c $< -o $@
+$(BENCH_OUT)/sockcost: tools/bench/sockcost.c | $(BENCH_OUT)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -o $@ $<
 
-$(BENCH_OUT)/emptyprobe: tools/bench/emptyprobe.c $(BENCH_OUT)/empty.bpf.o
-	$(Q)$(CC) -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -O2 -I$(OUT) \
-		-Ibpf -Iuser/lib -o $@ $< $(OUT)/libttbpf.a \
-		-lbpf -lelf -ldw -lcapstone -lz
+$(BENCH_OUT)/alloc_server: tools/bench/alloc_server.c | $(BENCH_OUT)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -o $@ $<
 
-bench-helpers: $(BENCH_OUT)/emptyprobe
+$(BENCH_OUT)/empty.bpf.o: tools/bench/empty.bpf.c | $(BENCH_OUT)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) $(BENCH_BPF_INC) -c $< -o $@
+
+$(BENCH_OUT)/emptyprobe: tools/bench/emptyprobe.c $(BENCH_OUT)/empty.bpf.o \
+			 $(LIBTTBPF) | $(BENCH_OUT)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) -o $@ $< $(LIBTTBPF) $(LDLIBS)
+
+-include $(wildcard $(BENCH_OUT)/*.d)

@@ -21,6 +21,11 @@ TTSIM_LIBS := $(foreach v,$(TTSIM_VARIANTS),$(TTSIM_OUT)/$(v)/libtt_metal.so)
 TTSIM_RUN := $(TTSIM_OUT)/ttsim-run
 
 TTSIM_SRCS := $(wildcard tools/ttsim/src/*.cpp)
+# The reporter's object only in the client build: the six variants link
+# exactly the objects they always did (even an empty one moves padding).
+TTSIM_SRCS_debug := $(filter-out %/alloc_client.cpp,$(TTSIM_SRCS))
+TTSIM_SRCS_release := $(TTSIM_SRCS_debug)
+TTSIM_SRCS_client := $(TTSIM_SRCS)
 TTSIM_RUN_SRCS := $(wildcard tools/ttsim/run/*.cpp)
 
 TTSIM_CXXFLAGS := -std=c++17 -fPIC -fno-omit-frame-pointer -momit-leaf-frame-pointer \
@@ -29,15 +34,20 @@ TTSIM_CXXFLAGS := -std=c++17 -fPIC -fno-omit-frame-pointer -momit-leaf-frame-poi
 		  -Itools/ttsim/include -Itools/ttsim/src
 TTSIM_debug_FLAGS := -O2 -g
 TTSIM_release_FLAGS := -O3
+# Not a variant (the test suites loop over TTSIM_VARIANTS): e4 release with
+# the allocation-server reporter patched in, for the overhead bench only.
+TTSIM_client_FLAGS := $(TTSIM_release_FLAGS) -DTTSIM_ALLOC_CLIENT
+TTSIM_CLIENT_LIB := $(TTSIM_OUT)/e4-client/libtt_metal.so
 # Driver: sibling calls off too, so each leak_* function keeps its frame.
 TTSIM_RUN_CXXFLAGS := -std=c++17 -O2 -g -fno-omit-frame-pointer \
 		      -fno-optimize-sibling-calls -fcf-protection=none \
 		      -Wall -Wextra -Werror -MMD -MP -Itools/ttsim/include
 
-.PHONY: ttsim
+.PHONY: ttsim ttsim-client
 ttsim: $(TTSIM_LIBS) $(TTSIM_RUN)
+ttsim-client: $(TTSIM_CLIENT_LIB) $(TTSIM_RUN)
 
-# $(1) = era (e2), $(2) = cfg (debug)
+# $(1) = era (e2), $(2) = cfg (debug, release, or client: see above)
 define TTSIM_VARIANT_RULES
 $(TTSIM_OUT)/obj/$(1)-$(2)/%.o: tools/ttsim/src/%.cpp tools/ttsim/ttsim.mk
 	$$(call msg,CXX,$$@)
@@ -45,18 +55,19 @@ $(TTSIM_OUT)/obj/$(1)-$(2)/%.o: tools/ttsim/src/%.cpp tools/ttsim/ttsim.mk
 	$$(Q)$$(TTSIM_CXX) $$(TTSIM_CXXFLAGS) $$(TTSIM_$(2)_FLAGS) \
 		-DTTSIM_ERA=$(subst e,,$(1)) -c $$< -o $$@
 
-$(TTSIM_OUT)/$(1)-$(2)/libtt_metal.so: $(patsubst tools/ttsim/src/%.cpp,$(TTSIM_OUT)/obj/$(1)-$(2)/%.o,$(TTSIM_SRCS))
+$(TTSIM_OUT)/$(1)-$(2)/libtt_metal.so: $(patsubst tools/ttsim/src/%.cpp,$(TTSIM_OUT)/obj/$(1)-$(2)/%.o,$(TTSIM_SRCS_$(2)))
 	$$(call msg,LINK,$$@)
 	$$(Q)mkdir -p $$(@D)
 	$$(Q)$$(TTSIM_CXX) -shared -Wl,-soname,libtt_metal.so -Wl,-z,defs \
 		$$^ -pthread -o $$@
-	$$(if $$(filter release,$(2)),$$(Q)strip --strip-all $$@)
+	$$(if $$(filter release client,$(2)),$$(Q)strip --strip-all $$@)
 
 -include $(wildcard $(TTSIM_OUT)/obj/$(1)-$(2)/*.d)
 endef
 
 $(foreach e,$(TTSIM_ERAS),$(foreach c,$(TTSIM_CFGS),\
 	$(eval $(call TTSIM_VARIANT_RULES,$(e),$(c)))))
+$(eval $(call TTSIM_VARIANT_RULES,e4,client))
 
 $(TTSIM_OUT)/obj/run/%.o: tools/ttsim/run/%.cpp tools/ttsim/ttsim.mk
 	$(call msg,CXX,$@)

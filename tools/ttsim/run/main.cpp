@@ -27,7 +27,7 @@ static const char usage[] =
 	"USAGE: ttsim-run [--scenario NAME] [--seed N] [--count N]\n"
 	"                 [--devices N] [--threads T] [--rate OPS]\n"
 	"                 [--duration-ms MS] [--truth PATH] [--wait-go]\n"
-	"                 [--hold-after]\n"
+	"                 [--hold-after] [--buffer-size BYTES]\n"
 	"\n"
 	"Scenarios: steady leak oom close mesh threads burst hold.\n"
 	"Run with LD_LIBRARY_PATH pointing at one libtt_metal.so variant.\n"
@@ -101,6 +101,7 @@ static int parse_args(int argc, char **argv, env *e)
 		{ "truth", required_argument, nullptr, 'T' },
 		{ "wait-go", no_argument, nullptr, 'w' },
 		{ "hold-after", no_argument, nullptr, 'H' },
+		{ "buffer-size", required_argument, nullptr, 'B' },
 		{ "help", no_argument, nullptr, 'h' },
 		{},
 	};
@@ -151,6 +152,10 @@ static int parse_args(int argc, char **argv, env *e)
 			break;
 		case 'H':
 			e->hold_after = true;
+			break;
+		case 'B':
+			err = parse_u64("buffer-size", optarg, 32, 1ull << 30,
+					&e->buffer_size);
 			break;
 		case 'h':
 			fputs(usage, stdout);

@@ -21,6 +21,7 @@ struct env {
 	uint64_t threads = 4;
 	uint64_t rate = 0; // operations per second, 0 = unlimited
 	uint64_t duration_ms = 0;
+	uint64_t buffer_size = 0; // hold: DRAM buffers of this size, 0 = mixed
 	std::string truth;
 	bool wait_go = false;
 	bool hold_after = false;

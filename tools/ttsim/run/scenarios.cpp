@@ -373,9 +373,19 @@ static int run_hold(run_ctx *ctx)
 	uint64_t count = count_or(ctx, 50);
 	pacer p(ctx->opt);
 	open_chips(ctx);
-	for (uint64_t i = 0; p.next(i, count); i++)
-		alloc_random(ctx, &ctx->live,
-			     ctx->chips[i % ctx->chips.size()]);
+	uint64_t size = ctx->opt->buffer_size;
+	for (uint64_t i = 0; p.next(i, count); i++) {
+		ttsim::device *dev = ctx->chips[i % ctx->chips.size()];
+		/* One page per buffer: a million fit in one device's banks. */
+		if (!size) {
+			alloc_random(ctx, &ctx->live, dev);
+			continue;
+		}
+		ttsim::buffer *b =
+			try_alloc(ctx, dev, 0, ttsim::MEM_DRAM, size, size);
+		if (b)
+			ctx->live.push_back(held{ b, dev });
+	}
 	return 0;
 }
 

@@ -11,6 +11,10 @@
 #include "buffer.hpp"
 #include "device.hpp"
 
+#ifdef TTSIM_ALLOC_CLIENT
+#include "alloc_client.hpp"
+#endif
+
 #define TTSIM_INLINE inline __attribute__((always_inline))
 
 namespace ttsim
@@ -95,6 +99,13 @@ struct access {
 			size, page_size, buffer->bottom_up(), compute_grid,
 			std::nullopt);
 		a.allocated_buffers_.insert(buffer);
+#ifdef TTSIM_ALLOC_CLIENT
+		/* Where the allocation-server patch reports. */
+		if (AllocationClient::is_enabled())
+			AllocationClient::report_allocation(
+				buffer->device()->id(), size,
+				static_cast<uint8_t>(type), address);
+#endif
 		ledger::on_alloc(&a, a.owner_.id, a.owner_.mesh, buffer,
 				 address, buffer->size(), size, (int)type);
 		return address;
@@ -105,6 +116,11 @@ struct access {
 	{
 		std::lock_guard<std::mutex> lock(a.mutex_);
 		DeviceAddr address = buffer->address();
+#ifdef TTSIM_ALLOC_CLIENT
+		if (AllocationClient::is_enabled())
+			AllocationClient::report_deallocation(
+				buffer->device()->id(), address);
+#endif
 		manager(a, buffer->buffer_type())->deallocate_buffer(address);
 		a.allocated_buffers_.erase(buffer);
 		ledger::on_free(buffer);

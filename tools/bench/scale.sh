@@ -1,0 +1,168 @@
+#!/bin/bash
+# Scale bench: one hold workload on e4-release keeps 10k, 100k and 1M
+# buffers while ttbpf-trace --pin runs; per size: time to populate,
+# ttbpf-snapshot --json and one ttbpf-top --once (wall time, peak RSS), the
+# snapshot's buffer count against ground truth, and BPF map memory.
+# Usage: tools/bench/scale.sh OUT TTSIM   (env: SCALE_SIZES="10000 100000")
+set -u
+BENCH_OUT=${1:-build/release}
+BENCH_TTSIM=${2:-build/ttsim}
+RES=$(dirname "$BENCH_OUT")/bench
+V=e4-release
+# hold with --buffer-size: one-page DRAM buffers, every request is held.
+SIZES=${SCALE_SIZES:-"10000 100000 1000000"}
+# The allocs map must hold the largest size (the default is smaller).
+MAX_BUFFERS=${SCALE_MAX_BUFFERS:-1048576}
+source "$(dirname "$0")/../../tests/e2e/lib.sh" "$BENCH_OUT" "$BENCH_TTSIM"
+SNAP=$OUT/ttbpf-snapshot
+TOP=$OUT/ttbpf-top
+# A private copy of the library: uprobes are per file, so tracers and
+# workloads of other people on the shared build stay out of these numbers.
+mkdir -p "$WORK/ttsim/$V"
+cp "$TTSIM/$V/libtt_metal.so" "$WORK/ttsim/$V/" || exit 1
+TTSIM=$WORK/ttsim
+PIN=/sys/fs/bpf/ttbpf-bench-scale-$$
+
+unpin() {
+	"$TRACE" --unpin --pin-dir "$PIN" >/dev/null 2>&1
+	# Anything --unpin does not know (older builds missed some maps).
+	[ -d "$PIN" ] && rm -rf "$PIN"
+}
+STATS_OLD=$(sysctl -n kernel.bpf_stats_enabled)
+trap 'sysctl -qw kernel.bpf_stats_enabled="$STATS_OLD"; cleanup; unpin' EXIT
+mkdir -p "$RES"
+
+# measure NAME CMD...: wall seconds and peak RSS (KiB) of CMD, stdout kept.
+measure() {
+	local name=$1
+	shift
+	/usr/bin/time -f '%e %M' -o "$WORK/$name.time" "$@" >"$WORK/$name.out" \
+		2>"$WORK/$name.err"
+	echo "$? $(cat "$WORK/$name.time")"
+}
+
+# The tracer's maps: name, max_entries, bytes_memlock, as a JSON array.
+maps_of() {
+	local id
+	for id in $(grep -h '^map_id:' /proc/"$1"/fdinfo/* 2>/dev/null |
+		awk '{print $2}' | sort -u); do
+		bpftool -j map show id "$id"
+	done | jq -s '[.[] | {name, type, max_entries, bytes_memlock}]'
+}
+
+# "run_time_ns run_cnt" of the tracer's bulk_free program.
+bulk_stats() {
+	local id
+	for id in $(grep -h '^prog_id:' /proc/"$1"/fdinfo/* 2>/dev/null |
+		awk '{print $2}' | sort -u); do
+		bpftool -j prog show id "$id"
+	done | jq -r 'select(.name == "bulk_free") |
+		"\(.run_time_ns // 0) \(.run_cnt // 0)"'
+}
+
+start_tracer scale --lib "$(lib_of $V)" --pin --pin-dir "$PIN" --quiet -i 0 \
+	--max-buffers "$MAX_BUFFERS" ||
+	exit 1
+tp=${TR_PID[scale]}
+maps_of "$tp" >"$WORK/maps.json"
+RESULTS=()
+ok_all=1
+for s in $SIZES; do
+	target=$s
+	req=$target
+	w=hold-$target
+	start_workload "$w" "$V" --scenario hold --devices 1 \
+		--buffer-size 1024 --count "$target" || exit 1
+	t0=$(date +%s%N)
+	go "$w"
+	wait_holding "$w" 900 || exit 1
+	t1=$(date +%s%N)
+	held=$(python3 -c 'import json, sys
+t = json.load(open(sys.argv[1]))
+print(sum(u["buffers"] for d in t["devices"] for u in d["usage"].values()))' \
+		"$WORK/$w.truth.json")
+	read -r src snap_s snap_kb <<<"$(measure "snap-$target" "$SNAP" \
+		--pin-dir "$PIN" --json)"
+	read -r trc top_s top_kb <<<"$(measure "top-$target" "$TOP" \
+		--pin-dir "$PIN" --once --plain)"
+	# One entry per buffer carries "buffer":; per-process counts as well.
+	n_list=$(grep -o '"buffer":' "$WORK/snap-$target.out" | wc -l)
+	read -r n_proc map_full <<<"$(python3 -c 'import json, sys
+s = json.load(open(sys.argv[1]))
+print(sum(sum(p["buffers"].values()) for p in s["processes"]),
+      s["stats"]["allocs_map_full"])' "$WORK/snap-$target.out" 2>/dev/null ||
+		echo -1 -1)"
+	tracer_kb=$(awk '/VmRSS/ {print $2}' "/proc/$tp/status")
+	top_pid=$(grep -c "^ *${WL_PID[$w]} " "$WORK/top-$target.out")
+	# Device close: the bulk release, with BPF run times on for it only.
+	sysctl -qw kernel.bpf_stats_enabled=1
+	read -r b0ns b0n <<<"$(bulk_stats "$tp")"
+	t2=$(date +%s%N)
+	release "$w"
+	t3=$(date +%s%N)
+	read -r b1ns b1n <<<"$(bulk_stats "$tp")"
+	sysctl -qw kernel.bpf_stats_enabled="$STATS_OLD"
+	exact=true
+	[ "$src" -eq 0 ] && [ "$trc" -eq 0 ] && [ "$n_list" -eq "$held" ] &&
+		[ "$top_pid" -gt 0 ] &&
+		[ "$n_proc" -eq "$held" ] || { exact=false; ok_all=0; }
+	jq -n --argjson target "$target" --argjson req "$req" \
+		--argjson held "$held" --argjson n_list "$n_list" \
+		--argjson n_proc "$n_proc" --argjson exact "$exact" \
+		--argjson pop $((t1 - t0)) --argjson rel $((t3 - t2)) \
+		--argjson snap_s "$snap_s" --argjson snap_kb "$snap_kb" \
+		--argjson top_s "$top_s" --argjson top_kb "$top_kb" \
+		--argjson src "$src" --argjson trc "$trc" \
+		--argjson snap_bytes "$(stat -c %s "$WORK/snap-$target.out")" \
+		--argjson tracer_kb "${tracer_kb:-0}" \
+		--argjson top_pid "$top_pid" --argjson map_full "$map_full" \
+		--argjson bulk_ns $((b1ns - b0ns)) --argjson bulk_n $((b1n - b0n)) \
+		--slurpfile maps "$WORK/maps.json" '
+		($maps[0] | map(.bytes_memlock) | add) as $total |
+		{target: $target, requested: $req, held: $held,
+		 snapshot_buffers: $n_list, snapshot_process_buffers: $n_proc,
+		 exact: $exact, allocs_map_full: $map_full,
+		 populate_s: ($pop / 1e9 | . * 10 | round / 10),
+		 release_s: ($rel / 1e9 | . * 10 | round / 10),
+		 snapshot: {wall_s: $snap_s, peak_rss_kb: $snap_kb,
+			    exit: $src, json_bytes: $snap_bytes},
+		 top_once: {wall_s: $top_s, peak_rss_kb: $top_kb, exit: $trc,
+			    lists_workload: ($top_pid > 0)},
+		 release_bulk_free_calls: $bulk_n,
+		 release_bulk_free_ms_per_call: (if $bulk_n > 0 then
+			$bulk_ns / $bulk_n / 1e6 | . * 100 | round / 100
+			else null end),
+		 tracer_rss_kb: $tracer_kb,
+		 map_memlock_total: $total,
+		 map_bytes_per_held_buffer: ($total / $held | round)}' \
+		>"$WORK/$target.result.json"
+	RESULTS+=("$WORK/$target.result.json")
+done
+stop_tracer scale
+
+jq -s --slurpfile maps "$WORK/maps.json" '
+	($maps[0] | map(select(.name == "allocs"))[0]) as $a |
+	{variant: "'$V'", maps: $maps[0],
+	 allocs_map: {max_entries: $a.max_entries,
+		      bytes_memlock: $a.bytes_memlock,
+		      bytes_per_entry: ($a.bytes_memlock / $a.max_entries
+					| round)},
+	 map_memlock_total: ($maps[0] | map(.bytes_memlock) | add),
+	 sizes: .}' "${RESULTS[@]}" >"$RES/scale.json"
+
+FMT='%-8s %8s %8s %6s %7s %7s %8s %6s %7s %8s %6s %9s\n'
+printf "$FMT" target held snap-n exact pop-s snap-s snap-MiB top-s top-MiB \
+	B/buffer rel-s bulk-ms/c
+jq -r '.sizes[] | [.target, .held, .snapshot_buffers,
+	(if .exact then "exact" else "NO" end), .populate_s,
+	.snapshot.wall_s, (.snapshot.peak_rss_kb / 1024 | floor),
+	.top_once.wall_s, (.top_once.peak_rss_kb / 1024 | floor),
+	.map_bytes_per_held_buffer, .release_s,
+	(.release_bulk_free_ms_per_call // "-")] | @tsv' "$RES/scale.json" |
+	while IFS=$'\t' read -r -a f; do printf "$FMT" "${f[@]}"; done
+jq -r '"allocs map: \(.allocs_map.bytes_memlock) B memlock / \(
+	.allocs_map.max_entries) entries = \(.allocs_map.bytes_per_entry
+	) B per entry; all ttbpf maps: \(.map_memlock_total) B memlock"' \
+	"$RES/scale.json"
+echo "wrote $RES/scale.json"
+[ "$ok_all" -eq 1 ]
