@@ -82,7 +82,7 @@ for r in $(seq "$RUNS"); do
 		"$RES/emptyprobe" "$RES/empty.bpf.o" "$LIB"
 	burst empty_probes "$TTSIM/e4-release" "$N_T"
 	stop_bg
-	tools/bench/instrumented.sh "$OUT" "$TTSIM" 1 "$N_T" 2>/dev/null |
+	tools/bench/instrumented.sh "$OUT" "$TTSIM" 1 $((N_U / 4)) 2>/dev/null |
 		sed 's/^/instrumented /' >>"$SAMPLES"
 	echo "  round $r/$RUNS" >&2
 done
