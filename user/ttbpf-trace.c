@@ -94,11 +94,17 @@ static int explain(void)
 	}
 	for (size_t i = 0; i < n; i++) {
 		struct tt_lib_info *info = calloc(1, sizeof(*info));
+		int e;
 
 		if (!info)
 			return 1;
-		if (tt_lib_analyze(paths[i], args.layout, info, err,
-				   sizeof(err))) {
+		e = tt_lib_analyze(paths[i], args.layout, info, err,
+				   sizeof(err));
+		if (e == -ENOENT && args.n_libs)
+			e = discover_explain_missing("/proc", paths[i],
+						     args.pid, e, err,
+						     sizeof(err));
+		if (e) {
 			fprintf(stderr, "ttbpf-trace: %s\n", err);
 			rc = 1;
 		} else {

@@ -3,6 +3,7 @@
  * Discovery reads a proc-like tree given as a parameter: build one in a
  * temp dir with two "processes" sharing a library through their roots.
  */
+#include <errno.h>
 #include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -71,6 +72,17 @@ static int setup(void **state)
 		   "/other/libtt_metal.so (deleted)\n");
 	write_file("self/maps", "7f0000000000-7f0000001000 r-xp 00000000 "
 				"08:01 11 /opt/tt/lib/libtt_metal.so\n");
+	/* pid 400 shares our mount namespace and maps a file we see too. */
+	mkdirs("400");
+	snprintf(path, sizeof(path), "%s/400/root", root);
+	if (symlink("/", path))
+		return -1;
+	write_file("here.so", "z");
+	snprintf(
+		target, sizeof(target),
+		"7f0000000000-7f0000001000 r-xp 00000000 08:01 14 %s/here.so\n",
+		root);
+	write_file("400/maps", target);
 	return 0;
 }
 
@@ -143,6 +155,54 @@ static void test_tt_libs_prefers_libtt_metal(void **state)
 	assert_string_equal(found[0].shown, "/opt/tt/lib/libtt_metal.so");
 }
 
+static void expect_unchanged(const char *path, pid_t pid)
+{
+	char err[PATH_MAX * 2] = "unchanged";
+
+	assert_int_equal(discover_explain_missing(root, path, pid, -ENOENT, err,
+						  sizeof(err)),
+			 -ENOENT);
+	assert_string_equal(err, "unchanged");
+}
+
+static void test_explain_missing(void **state)
+{
+	char err[PATH_MAX * 2], want[PATH_MAX * 2], here[PATH_MAX];
+	const char *lib = "/opt/tt/lib/libtt_metal.so";
+	struct stat st;
+
+	(void)state;
+	if (!stat(lib, &st))
+		skip(); /* the fixture's path exists on this machine */
+	/* Mapped by 100 and 200 in their own namespace: name one of them. */
+	err[0] = '\0';
+	assert_int_equal(discover_explain_missing(root, lib, 0, -ENOENT, err,
+						  sizeof(err)),
+			 -ENOENT);
+	assert_non_null(strstr(err, "mount namespace"));
+	snprintf(want, sizeof(want), "--lib %s/100/root%s (", root, lib);
+	if (!strstr(err, want))
+		snprintf(want, sizeof(want), "--lib %s/200/root%s (", root,
+			 lib);
+	assert_non_null(strstr(err, want));
+	/* --pid 200 asks for that process's copy. */
+	assert_int_equal(discover_explain_missing(root, lib, 200, -ENOENT, err,
+						  sizeof(err)),
+			 -ENOENT);
+	snprintf(want, sizeof(want), "pid 200 maps it");
+	assert_non_null(strstr(err, want));
+	snprintf(want, sizeof(want), "--lib %s/200/root%s (", root, lib);
+	assert_non_null(strstr(err, want));
+	/* Not mapped by that pid, deleted, unmapped, relative: no hint. */
+	expect_unchanged(lib, 300);
+	expect_unchanged("/other/libtt_metal.so", 0);
+	expect_unchanged("/opt/tt/lib/libnothing.so", 0);
+	expect_unchanged("opt/tt/lib/libtt_metal.so", 0);
+	/* Visible here too: whatever failed, it was not the namespace. */
+	snprintf(here, sizeof(here), "%s/here.so", root);
+	expect_unchanged(here, 400);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -150,6 +210,7 @@ int main(void)
 		cmocka_unit_test(test_no_match),
 		cmocka_unit_test(test_pids_mapping),
 		cmocka_unit_test(test_tt_libs_prefers_libtt_metal),
+		cmocka_unit_test(test_explain_missing),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "discover.h"
+#include "errmsg.h"
 
 static const char *const system_libstdcxx[] = {
 	"/usr/lib/x86_64-linux-gnu/libstdc++.so.6",
@@ -216,4 +217,44 @@ int discover_pids_mapping(const char *proc_root, const char *basename,
 	int err = walk_maps(proc_root, pids_one, &c);
 
 	return err ? err : (int)c.n;
+}
+
+struct missing_ctx {
+	const char *path;
+	pid_t want;
+	pid_t found;
+	char full[PATH_MAX];
+};
+
+static bool missing_one(void *ctx, pid_t pid, const char *path,
+			const char *full)
+{
+	struct missing_ctx *c = ctx;
+	struct stat st;
+
+	if (c->found || (c->want && pid != c->want) || strcmp(path, c->path))
+		return false;
+	if (stat(full, &st) || !S_ISREG(st.st_mode))
+		return true; /* this process's copy is gone: try the next */
+	c->found = pid;
+	snprintf(c->full, sizeof(c->full), "%s", full);
+	return true;
+}
+
+int discover_explain_missing(const char *proc_root, const char *path, pid_t pid,
+			     int code, char *err, size_t errlen)
+{
+	struct missing_ctx c = { .path = path, .want = pid };
+	struct stat st;
+
+	/* /proc/PID/maps only ever shows absolute paths. */
+	if (path[0] != '/' || !stat(path, &st) || errno != ENOENT)
+		return code;
+	if (walk_maps(proc_root, missing_one, &c) || !c.found)
+		return code;
+	return errmsg_set(err, errlen, code,
+			  "%s: no such file in this mount namespace, but pid "
+			  "%d maps it in its own; pass --lib %s (probes attach "
+			  "to the file, so that traces it)",
+			  path, (int)c.found, c.full);
 }

@@ -48,4 +48,14 @@ int discover_libstdcxx(const char *proc_root, struct found_lib *out,
 int discover_pids_mapping(const char *proc_root, const char *basename,
 			  dev_t dev, ino_t ino, pid_t *pids, size_t max);
 
+/*
+ * A --lib @path that does not exist here may exist in the mount namespace
+ * of a process that maps it (a container, `unshare -m`). Find such a
+ * process (only @pid if it is not 0) whose root holds @path as a regular
+ * file and, if there is one, replace @err with a cause naming the
+ * @proc_root/PID/root@path that reaches it from here. Returns @code.
+ */
+int discover_explain_missing(const char *proc_root, const char *path, pid_t pid,
+			     int code, char *err, size_t errlen);
+
 #endif /* TTBPF_DISCOVER_H */

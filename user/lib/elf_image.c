@@ -120,13 +120,14 @@ int elf_image__open(const char *path, struct elf_image **out, char *err,
 		return errmsg_set(err, errlen, -EINVAL, "libelf: %s",
 				  elf_errmsg(-1));
 	if (stat(path, &st))
-		return errmsg_set(err, errlen, -errno,
-				  "%s: %s (check the --lib path; `ttbpf-trace` "
-				  "without --lib finds the library in running "
-				  "processes)",
-				  path,
-				  errno == ENOENT ? "no such file"
-						  : strerror(errno));
+		return errmsg_set(
+			err, errlen, -errno,
+			"%s: %s (check the --lib path; one in another mount "
+			"namespace is /proc/PID/root/PATH from here; "
+			"`ttbpf-trace` without --lib finds the library in "
+			"running processes)",
+			path,
+			errno == ENOENT ? "no such file" : strerror(errno));
 	if (S_ISDIR(st.st_mode))
 		return errmsg_set(err, errlen, -EISDIR,
 				  "%s: is a directory, not a library", path);

@@ -118,6 +118,9 @@ static int collect_libs(const struct tracer_opts *o, struct tracer *t,
 		int e = tt_lib_analyze(paths[i], o->layout, &t->libs[i], err,
 				       errlen);
 
+		if (e == -ENOENT && o->n_libs)
+			e = discover_explain_missing("/proc", paths[i], o->pid,
+						     e, err, errlen);
 		if (e)
 			return e;
 		t->n_libs++;
@@ -248,7 +251,7 @@ static int pin_all(struct tracer *t, char *err, size_t errlen)
 		const char *name = bpf_map__name(map);
 
 		/* Internal maps (.rodata, .bss) and scratch stay private. */
-		if (strchr(name, '.') || !strcmp(name, "usage_scratch") ||
+		if (strchr(name, '.') || strstr(name, "_scratch") ||
 		    !strcmp(name, "pending"))
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", t->pin_dir, name);
@@ -427,9 +430,16 @@ int tracer__set_event_fn(struct tracer *t, tracer_event_fn fn, void *ctx)
 
 int tracer__poll(struct tracer *t, int timeout_ms)
 {
-	int n = ring_buffer__poll(t->rb, timeout_ms);
+	int n = ring_buffer__poll(t->rb, timeout_ms), more;
 
-	return n == -EINTR ? 0 : n;
+	if (n == -EINTR)
+		n = 0;
+	if (n < 0)
+		return n;
+	/* Events are submitted without a wake-up until the ring fills up:
+	 * epoll has not seen them, read what waits anyway. */
+	more = ring_buffer__consume(t->rb);
+	return more < 0 ? more : n + more;
 }
 
 void tracer__close(struct tracer *t)
@@ -463,7 +473,8 @@ int tracer__unpin(const char *dir)
 	const char *names[] = { TTBPF_MAP_ALLOCS,     TTBPF_MAP_DEV_USAGE,
 				TTBPF_MAP_PROC_USAGE, TTBPF_MAP_STATS,
 				TTBPF_MAP_STACKS,     TTBPF_MAP_LIBS,
-				TTBPF_MAP_META,	      "events" };
+				TTBPF_MAP_META,	      "events",
+				"traced_pids" };
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
 		if (unlink(path) && errno != ENOENT)
