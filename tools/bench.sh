@@ -112,8 +112,12 @@ prog_ns() { # trace-args... -> "entry return free" ns per event
 	stop_bg
 	sysctl -qw kernel.bpf_stats_enabled=0
 }
-read -r pe pr pf < <(prog_ns)
-read -r qe qr qf < <(prog_ns --no-stacks)
+# Not "< <(prog_ns)": that runs in the background, and its tail (stopping
+# the tracer, statistics off) would overlap what comes next.
+prog_ns >"$RES/prog-stacks"
+prog_ns --no-stacks >"$RES/prog-no-stacks"
+read -r pe pr pf <"$RES/prog-stacks"
+read -r qe qr qf <"$RES/prog-no-stacks"
 
 calc() { echo "$@" | bc -l; }
 printf '\n%-36s %10s %8s\n' "burst, e4 Release stand-in" ns/pair ratio
