@@ -801,9 +801,31 @@ static void print_stats_text(const uint64_t *st, FILE *f)
 			   "missing here (raise ttbpf-trace --max-buffers)\n");
 }
 
+/*
+ * End a buffer's line with its stack: the frames under the first buffer
+ * that has it, "stack #N" under every later one. A million buffers from a
+ * few call sites would otherwise print the same frames a million times.
+ */
+static void print_stack_ref(const struct stacks *st, const struct stack_sym *ss,
+			    bool *shown, FILE *f)
+{
+	size_t n = ss ? (size_t)(ss - st->v) : 0;
+
+	if (ss)
+		fprintf(f, ", stack #%zu", n + 1);
+	fputc('\n', f);
+	if (ss && shown && shown[n])
+		return;
+	print_stack_text(ss, "        ", f);
+	if (ss && shown)
+		shown[n] = true;
+}
+
 static void print_text(const struct state *s, const struct stacks *st, FILE *f)
 {
 	char dev[32], hb[32], age[32], comm[TTBPF_COMM_LEN + 1];
+	/* Without memory every stack is printed in full: still right. */
+	bool *shown = calloc(st->n ? st->n : 1, sizeof(*shown));
 	size_t i = 0;
 
 	if (s->has_meta)
@@ -862,24 +884,26 @@ static void print_text(const struct state *s, const struct stacks *st, FILE *f)
 			(unsigned long long)bytes,
 			human_bytes(bytes, hb, sizeof(hb)), j - i);
 		for (; i < j; i++) {
+			const struct stack_sym *ss;
+
 			b = &s->bufs[i];
+			ss = stacks__find(st, b->pid, b->a.stack_id);
 			fprintf(f,
 				"      %llu B (%s) at 0x%llx, age %s, buffer "
-				"0x%llx\n",
+				"0x%llx",
 				(unsigned long long)b->a.size,
 				human_bytes(b->a.size, hb, sizeof(hb)),
 				(unsigned long long)b->a.address,
 				format_age_ms(state__age_ms(s, b->a.ts_ns), age,
 					      sizeof(age)),
 				(unsigned long long)b->buffer);
-			print_stack_text(
-				stacks__find(st, b->pid, b->a.stack_id),
-				"        ", f);
+			print_stack_ref(st, ss, shown, f);
 		}
 	}
 	if (!s->n_bufs)
 		fprintf(f, "no outstanding buffers\n");
 	print_stats_text(s->stats, f);
+	free(shown);
 }
 
 static void print_leaks_text(const struct leaks *lk, FILE *f)
