@@ -83,6 +83,8 @@ print(sum(u["buffers"] for d in t["devices"] for u in d["usage"].values()))' \
 		"$WORK/$w.truth.json")
 	read -r src snap_s snap_kb <<<"$(measure "snap-$target" "$SNAP" \
 		--pin-dir "$PIN" --json)"
+	read -r txc txt_s txt_kb <<<"$(measure "text-$target" "$SNAP" \
+		--pin-dir "$PIN")"
 	read -r trc top_s top_kb <<<"$(measure "top-$target" "$TOP" \
 		--pin-dir "$PIN" --once --plain)"
 	# One entry per buffer carries "buffer":; per-process counts as well.
@@ -103,7 +105,8 @@ print(sum(sum(p["buffers"].values()) for p in s["processes"]),
 	read -r b1ns b1n <<<"$(bulk_stats "$tp")"
 	sysctl -qw kernel.bpf_stats_enabled="$STATS_OLD"
 	exact=true
-	[ "$src" -eq 0 ] && [ "$trc" -eq 0 ] && [ "$n_list" -eq "$held" ] &&
+	[ "$src" -eq 0 ] && [ "$trc" -eq 0 ] && [ "$txc" -eq 0 ] &&
+		[ "$n_list" -eq "$held" ] &&
 		[ "$top_pid" -gt 0 ] &&
 		[ "$n_proc" -eq "$held" ] || { exact=false; ok_all=0; }
 	jq -n --argjson target "$target" --argjson req "$req" \
@@ -112,6 +115,8 @@ print(sum(sum(p["buffers"].values()) for p in s["processes"]),
 		--argjson pop $((t1 - t0)) --argjson rel $((t3 - t2)) \
 		--argjson snap_s "$snap_s" --argjson snap_kb "$snap_kb" \
 		--argjson top_s "$top_s" --argjson top_kb "$top_kb" \
+		--argjson txt_s "$txt_s" --argjson txt_kb "$txt_kb" \
+		--argjson txc "$txc" \
 		--argjson src "$src" --argjson trc "$trc" \
 		--argjson snap_bytes "$(stat -c %s "$WORK/snap-$target.out")" \
 		--argjson tracer_kb "${tracer_kb:-0}" \
@@ -126,6 +131,8 @@ print(sum(sum(p["buffers"].values()) for p in s["processes"]),
 		 release_s: ($rel / 1e9 | . * 10 | round / 10),
 		 snapshot: {wall_s: $snap_s, peak_rss_kb: $snap_kb,
 			    exit: $src, json_bytes: $snap_bytes},
+		 snapshot_text: {wall_s: $txt_s, peak_rss_kb: $txt_kb,
+				 exit: $txc},
 		 top_once: {wall_s: $top_s, peak_rss_kb: $top_kb, exit: $trc,
 			    lists_workload: ($top_pid > 0)},
 		 release_bulk_free_calls: $bulk_n,
@@ -150,12 +157,13 @@ jq -s --slurpfile maps "$WORK/maps.json" '
 	 map_memlock_total: ($maps[0] | map(.bytes_memlock) | add),
 	 sizes: .}' "${RESULTS[@]}" >"$RES/scale.json"
 
-FMT='%-8s %8s %8s %6s %7s %7s %8s %6s %7s %8s %6s %9s\n'
-printf "$FMT" target held snap-n exact pop-s snap-s snap-MiB top-s top-MiB \
-	B/buffer rel-s bulk-ms/c
+FMT='%-8s %8s %8s %6s %7s %7s %7s %8s %6s %7s %8s %6s %9s\n'
+printf "$FMT" target held snap-n exact pop-s json-s text-s snap-MiB top-s \
+	top-MiB B/buffer rel-s bulk-ms/c
 jq -r '.sizes[] | [.target, .held, .snapshot_buffers,
 	(if .exact then "exact" else "NO" end), .populate_s,
-	.snapshot.wall_s, (.snapshot.peak_rss_kb / 1024 | floor),
+	.snapshot.wall_s, .snapshot_text.wall_s,
+	(.snapshot.peak_rss_kb / 1024 | floor),
 	.top_once.wall_s, (.top_once.peak_rss_kb / 1024 | floor),
 	.map_bytes_per_held_buffer, .release_s,
 	(.release_bulk_free_ms_per_call // "-")] | @tsv' "$RES/scale.json" |
