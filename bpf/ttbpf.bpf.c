@@ -23,7 +23,7 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #define EVENTS_RING (1 << 22)
 
 /* Bytes of user stack read at once from rsp; a power of two. */
-#define STACK_CHUNK 2048
+#define STACK_CHUNK 1024
 
 const volatile struct ttbpf_config cfg = {
 	.max_plausible_size = 1ULL << 40,
