@@ -18,27 +18,10 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#define MSG_SIZE   72
-#define MSG_ALLOC  1
-#define MSG_FREE   2
-#define OFF_SIZE   8
+#include "tt_alloc_message.h"
+
+#define MSG_SIZE   TT_ALLOC_MESSAGE_SIZE
 #define READ_BATCH 65536
-
-struct alloc_message {
-	uint8_t type;
-	uint8_t pad1[3];
-	int32_t device_id;
-	uint64_t size;
-	uint8_t buffer_type;
-	uint8_t pad2[3];
-	int32_t process_id;
-	uint64_t buffer_id;
-	uint64_t timestamp;
-	uint64_t totals[4]; /* RESPONSE only */
-} __attribute__((packed));
-
-_Static_assert(sizeof(struct alloc_message) == MSG_SIZE, "72-byte protocol");
-_Static_assert(offsetof(struct alloc_message, size) == OFF_SIZE, "layout");
 
 struct client {
 	int fd;
@@ -68,13 +51,13 @@ static void on_signal(int sig)
 
 static void server__count(struct server *s, const unsigned char *raw)
 {
-	struct alloc_message m;
+	struct tt_alloc_message m;
 
 	memcpy(&m, raw, sizeof(m));
-	if (m.type == MSG_ALLOC) {
+	if (m.type == TT_ALLOC_MSG_ALLOC) {
 		s->allocs++;
 		s->bytes += m.size;
-	} else if (m.type == MSG_FREE) {
+	} else if (m.type == TT_ALLOC_MSG_FREE) {
 		s->frees++;
 	} else {
 		s->other++;

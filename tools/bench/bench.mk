@@ -16,9 +16,11 @@ $(BENCH_OUT)/sockcost: tools/bench/sockcost.c | $(BENCH_OUT)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -o $@ $<
 
-$(BENCH_OUT)/alloc_server: tools/bench/alloc_server.c | $(BENCH_OUT)
+# The message layout is the stand-in reporter's own header.
+$(BENCH_OUT)/alloc_server: tools/bench/alloc_server.c \
+			   tools/ttsim/include/tt_alloc_message.h | $(BENCH_OUT)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -o $@ $<
+	$(Q)$(CC) $(CFLAGS) -Itools/ttsim/include -o $@ $<
 
 $(BENCH_OUT)/empty.bpf.o: tools/bench/empty.bpf.c | $(BENCH_OUT)
 	$(call msg,BPF,$@)

@@ -130,7 +130,7 @@ void AllocationClient::report_allocation(int device_id, uint64_t size,
 	AllocMessage msg;
 
 	std::memset(&msg, 0, sizeof(msg));
-	msg.type = AllocMessage::ALLOC;
+	msg.type = TT_ALLOC_MSG_ALLOC;
 	msg.device_id = device_id;
 	msg.size = size;
 	msg.buffer_type = buffer_type;
@@ -143,7 +143,7 @@ void AllocationClient::report_deallocation(int device_id, uint64_t address)
 	AllocMessage msg;
 
 	std::memset(&msg, 0, sizeof(msg));
-	msg.type = AllocMessage::FREE;
+	msg.type = TT_ALLOC_MSG_FREE;
 	msg.device_id = device_id;
 	msg.buffer_id = address;
 	instance().send(&msg);

@@ -17,29 +17,12 @@
 #include <cstdint>
 #include <mutex>
 
+#include "tt_alloc_message.h"
+
 namespace tt::tt_metal
 {
 
-// The wire format of the 72-byte protocol generation: fields at natural
-// offsets, the QUERY/RESPONSE totals unused (zero) in ALLOC/FREE.
-struct __attribute__((packed)) AllocMessage {
-	enum Type : uint8_t { ALLOC = 1, FREE = 2, QUERY = 3, RESPONSE = 4 };
-
-	uint8_t type;
-	uint8_t pad1[3];
-	int32_t device_id;
-	uint64_t size;
-	uint8_t buffer_type;
-	uint8_t pad2[3];
-	int32_t process_id;
-	uint64_t buffer_id; // the device address
-	uint64_t timestamp; // ns since the epoch (system clock)
-	uint64_t dram_allocated;
-	uint64_t l1_allocated;
-	uint64_t l1_small_allocated;
-	uint64_t trace_allocated;
-};
-static_assert(sizeof(AllocMessage) == 72, "the protocol sends 72 bytes");
+using AllocMessage = tt_alloc_message;
 
 // Hidden: the reporter is not part of the library's ABI.
 class __attribute__((visibility("hidden"))) AllocationClient
