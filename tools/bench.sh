@@ -5,9 +5,10 @@
 # SKIP_LOAD=1, SKIP_SCALE=1.
 #
 # Overhead = ns per allocate+free pair in the stand-in's burst scenario on
-# the e4 Release build, for: (a) untraced, (b) ttbpf, (b2) ttbpf --no-stacks,
-# (c) empty BPF programs at the same probe sites (the kernel's trap floor),
-# (d) the allocation-server style reporter compiled into the allocator.
+# the e4 Release build, for: (a) untraced, (b) ttbpf --quiet, (b2) the same
+# with --no-stacks, (b3) ttbpf printing every event, (c) empty BPF programs
+# at the same probe sites (the kernel's trap floor), (d) the
+# allocation-server style reporter compiled into the allocator.
 # The variants run interleaved, round after round, so that drift of this
 # VM's speed hits them all alike; each figure is the median of all runs.
 # Wall-clock runs have BPF statistics off (they cost two clock reads per
@@ -61,11 +62,12 @@ stop_bg() {
 	BG=
 }
 
-traced() { # variant trace-args...
-	local v=$1
+traced() { # variant trace-args... (--events: print events, to /dev/null)
+	local v=$1 quiet=--quiet
 	shift
+	[ "${1:-}" = --events ] && quiet= && shift
 	start_bg "$RES/trace.err" '^ttbpf: attached' \
-		"$OUT/ttbpf-trace" --lib "$LIB" --quiet -i 0 "$@"
+		"$OUT/ttbpf-trace" --lib "$LIB" $quiet -i 0 "$@"
 	burst "$v" "$TTSIM/e4-release" "$N_T"
 	stop_bg
 }
@@ -78,6 +80,7 @@ for r in $(seq "$RUNS"); do
 	burst untraced "$TTSIM/e4-release" "$N_U"
 	traced ttbpf
 	traced ttbpf_no_stacks --no-stacks
+	traced ttbpf_events --events
 	start_bg "$RES/empty.err" 'sites' \
 		"$RES/emptyprobe" "$RES/empty.bpf.o" "$LIB"
 	burst empty_probes "$TTSIM/e4-release" "$N_T"
@@ -94,6 +97,7 @@ median() { # variant
 a=$(median untraced)
 b=$(median ttbpf)
 b2=$(median ttbpf_no_stacks)
+b3=$(median ttbpf_events)
 c=$(median empty_probes)
 d=$(median instrumented)
 
@@ -125,6 +129,7 @@ row() { printf '%-36s %10.0f %8.1f\n' "$1" "$2" "$(calc "$2 / $a")"; }
 row "(a) untraced" "$a"
 row "(b) ttbpf" "$b"
 row "(b2) ttbpf --no-stacks" "$b2"
+row "(b3) ttbpf, events printed" "$b3"
 row "(c) empty programs, same probes" "$c"
 row "(d) in-process socket reporter" "$d"
 share=$(calc "($b - $c) / ($c - $a)")
@@ -140,13 +145,15 @@ printf '                  entry %.0f, return %.0f, free %.0f (no stacks)\n' \
 printf 'BPF work per pair / floor (c-a): %.2f (no stacks %.2f)\n' \
 	"$(calc "$bpf / ($c - $a)")" "$(calc "$bpf2 / ($c - $a)")"
 
-jq -n --argjson a "$a" --argjson b "$b" --argjson b2 "$b2" --argjson c "$c" \
+jq -n --argjson a "$a" --argjson b "$b" --argjson b2 "$b2" --argjson b3 "$b3" \
+	--argjson c "$c" \
 	--argjson d "$d" --argjson pe "$pe" --argjson pr "$pr" \
 	--argjson pf "$pf" --argjson qe "$qe" --argjson qr "$qr" \
 	--argjson qf "$qf" --argjson runs "$RUNS" --arg kernel "$(uname -r)" \
 	--argjson cpus "$(nproc)" \
 	'{machine: {kernel: $kernel, cpus: $cpus}, rounds: $runs,
 	  ns_per_pair: {untraced: $a, ttbpf: $b, ttbpf_no_stacks: $b2,
+			ttbpf_events: $b3,
 			empty_probes: $c, instrumented: $d},
 	  share_over_floor: {stacks: (($b - $c) / ($c - $a)),
 			     no_stacks: (($b2 - $c) / ($c - $a))},
