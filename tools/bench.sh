@@ -7,7 +7,8 @@
 # Overhead = ns per allocate+free pair in the stand-in's burst scenario on
 # the e4 Release build, for: (a) untraced, (b) ttbpf --quiet, (b2) the same
 # with --no-stacks, (b3) ttbpf printing every event, (c) empty BPF programs
-# at the same probe sites (the kernel's trap floor), (d) the
+# at the same probe sites (the kernel's trap floor), (c2) the same without
+# the return-site probes (what the single-stepped ret costs), (d) the
 # allocation-server style reporter compiled into the allocator.
 # The variants run interleaved, round after round, so that drift of this
 # VM's speed hits them all alike; each figure is the median of all runs.
@@ -85,6 +86,10 @@ for r in $(seq "$RUNS"); do
 		"$RES/emptyprobe" "$RES/empty.bpf.o" "$LIB"
 	burst empty_probes "$TTSIM/e4-release" "$N_T"
 	stop_bg
+	start_bg "$RES/empty.err" 'sites' \
+		"$RES/emptyprobe" "$RES/empty.bpf.o" "$LIB" noret
+	burst empty_no_ret "$TTSIM/e4-release" "$N_T"
+	stop_bg
 	tools/bench/instrumented.sh "$OUT" "$TTSIM" 1 $((N_U / 4)) 2>/dev/null |
 		sed 's/^/instrumented /' >>"$SAMPLES"
 	echo "  round $r/$RUNS" >&2
@@ -99,6 +104,7 @@ b=$(median ttbpf)
 b2=$(median ttbpf_no_stacks)
 b3=$(median ttbpf_events)
 c=$(median empty_probes)
+c2=$(median empty_no_ret)
 d=$(median instrumented)
 
 # BPF run time per event, stacks on and off, from the kernel's counters.
@@ -131,6 +137,7 @@ row "(b) ttbpf" "$b"
 row "(b2) ttbpf --no-stacks" "$b2"
 row "(b3) ttbpf, events printed" "$b3"
 row "(c) empty programs, same probes" "$c"
+row "(c2) the same without the ret probes" "$c2"
 row "(d) in-process socket reporter" "$d"
 share=$(calc "($b - $c) / ($c - $a)")
 share2=$(calc "($b2 - $c) / ($c - $a)")
@@ -146,7 +153,7 @@ printf 'BPF work per pair / floor (c-a): %.2f (no stacks %.2f)\n' \
 	"$(calc "$bpf / ($c - $a)")" "$(calc "$bpf2 / ($c - $a)")"
 
 jq -n --argjson a "$a" --argjson b "$b" --argjson b2 "$b2" --argjson b3 "$b3" \
-	--argjson c "$c" \
+	--argjson c "$c" --argjson c2 "$c2" \
 	--argjson d "$d" --argjson pe "$pe" --argjson pr "$pr" \
 	--argjson pf "$pf" --argjson qe "$qe" --argjson qr "$qr" \
 	--argjson qf "$qf" --argjson runs "$RUNS" --arg kernel "$(uname -r)" \
@@ -154,7 +161,8 @@ jq -n --argjson a "$a" --argjson b "$b" --argjson b2 "$b2" --argjson b3 "$b3" \
 	'{machine: {kernel: $kernel, cpus: $cpus}, rounds: $runs,
 	  ns_per_pair: {untraced: $a, ttbpf: $b, ttbpf_no_stacks: $b2,
 			ttbpf_events: $b3,
-			empty_probes: $c, instrumented: $d},
+			empty_probes: $c, empty_probes_no_ret: $c2,
+			instrumented: $d},
 	  share_over_floor: {stacks: (($b - $c) / ($c - $a)),
 			     no_stacks: (($b2 - $c) / ($c - $a))},
 	  bpf_ns_per_event: {stacks: {entry: $pe, return: $pr, free: $pf},
