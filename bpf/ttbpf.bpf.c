@@ -495,7 +495,7 @@ static __s32 user_stack_id(struct pt_regs *ctx)
 	for (int i = 0; i < TTBPF_MAX_STACK_DEPTH - 2; i++) {
 		if (!fp || (fp & 7) || fp < sp)
 			break;
-		if (fp - sp <= len - 16) {
+		if (len >= 16 && fp - sp <= len - 16) {
 			frame[0] = chunk_u64(s, fp - sp);
 			frame[1] = chunk_u64(s, fp - sp + 8);
 		} else if (bpf_probe_read_user(frame, sizeof(frame),
@@ -515,10 +515,16 @@ static __s32 user_stack_id(struct pt_regs *ctx)
 	for (int i = 0; i < 4; i++, id = (id + 1) & 0x7fffffff) {
 		old = bpf_map_lookup_elem(&stacks, &id);
 		if (!old) {
-			if (bpf_map_update_elem(&stacks, &id, &s->frames,
-						BPF_NOEXIST))
+			int err = bpf_map_update_elem(&stacks, &id, &s->frames,
+						      BPF_NOEXIST);
+
+			if (!err)
+				return id;
+			/* Another CPU took the slot first: compare with it. */
+			old = err == -EEXIST ? bpf_map_lookup_elem(&stacks, &id)
+					     : NULL;
+			if (!old)
 				break;
-			return id;
 		}
 		if (stack_equal(old, &s->frames))
 			return id;
@@ -558,8 +564,12 @@ int BPF_KPROBE(alloc_entry)
 	if (!lib)
 		return 0;
 	p = pending_of_current(true);
-	if (!p)
+	if (!p) {
+		/* No per-thread slot (out of memory, or nested task-storage
+		 * use on this CPU): the allocation goes unrecorded. */
+		stat_inc(TTBPF_STAT_NOT_RECORDED, 1);
 		return 0;
+	}
 
 	/* A parked allocation still here means the last one on this thread
 	 * never returned: it threw and no __cxa_throw probe caught it. */

@@ -618,6 +618,7 @@ static void json_stats(struct json_writer *w, const uint64_t *s)
 		{ "unmatched_frees", TTBPF_STAT_UNMATCHED_FREES },
 		{ "alloc_failed", TTBPF_STAT_ALLOC_FAILED },
 		{ "allocs_map_full", TTBPF_STAT_ALLOCS_MAP_FULL },
+		{ "not_recorded", TTBPF_STAT_NOT_RECORDED },
 		{ "procs_map_full", TTBPF_STAT_PROCS_MAP_FULL },
 		{ "bad_reads", TTBPF_STAT_BAD_READS },
 		{ "implausible", TTBPF_STAT_IMPLAUSIBLE },
@@ -799,6 +800,11 @@ static void print_stats_text(const uint64_t *st, FILE *f)
 	if (st[TTBPF_STAT_ALLOCS_MAP_FULL] || st[TTBPF_STAT_PROCS_MAP_FULL])
 		fprintf(f, "WARNING: maps were full: some buffers are "
 			   "missing here (raise ttbpf-trace --max-buffers)\n");
+	if (st[TTBPF_STAT_NOT_RECORDED])
+		fprintf(f,
+			"WARNING: %llu allocations not recorded (no per-thread "
+			"slot): some buffers are missing here\n",
+			(unsigned long long)st[TTBPF_STAT_NOT_RECORDED]);
 }
 
 /*

@@ -397,6 +397,8 @@ static void render_warnings(struct out *o, const struct state *s)
 		  "allocations without a stack: stack map full" },
 		{ TTBPF_STAT_ALLOCS_MAP_FULL, "WARNING",
 		  "allocations not recorded: buffer map full" },
+		{ TTBPF_STAT_NOT_RECORDED, "WARNING",
+		  "allocations not recorded: no per-thread slot" },
 		{ TTBPF_STAT_PROCS_MAP_FULL, "WARNING",
 		  "updates lost: process map full" },
 		{ TTBPF_STAT_IMPLAUSIBLE, "WARNING",

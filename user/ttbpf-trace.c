@@ -205,6 +205,12 @@ static void warn_on_stats(const struct tracer *t)
 			"buffer map is full: totals are incomplete (raise "
 			"--max-buffers)\n",
 			(unsigned long long)s[TTBPF_STAT_ALLOCS_MAP_FULL]);
+	if (s[TTBPF_STAT_NOT_RECORDED] > last[TTBPF_STAT_NOT_RECORDED])
+		fprintf(stderr,
+			"ttbpf: WARNING: %llu allocations not recorded, the "
+			"kernel had no per-thread slot for them: totals are "
+			"incomplete\n",
+			(unsigned long long)s[TTBPF_STAT_NOT_RECORDED]);
 	if (s[TTBPF_STAT_IMPLAUSIBLE] + s[TTBPF_STAT_BAD_READS] +
 		    s[TTBPF_STAT_UNKNOWN_DEVICE] >
 	    last[TTBPF_STAT_IMPLAUSIBLE] + last[TTBPF_STAT_BAD_READS] +

@@ -106,6 +106,12 @@ int summary_print_text(const struct ttbpf_maps *m, const struct summary_opts *o,
 			(unsigned long long)s[TTBPF_STAT_EVENTS_DROPPED],
 			(unsigned long long)s[TTBPF_STAT_UNMATCHED_FREES],
 			(unsigned long long)s[TTBPF_STAT_ALLOC_FAILED]);
+		if (s[TTBPF_STAT_NOT_RECORDED])
+			fprintf(f,
+				"WARNING: totals are incomplete: %llu "
+				"allocations not recorded (no per-thread "
+				"slot)\n",
+				(unsigned long long)s[TTBPF_STAT_NOT_RECORDED]);
 		if (s[TTBPF_STAT_ALLOCS_MAP_FULL] ||
 		    s[TTBPF_STAT_PROCS_MAP_FULL])
 			fprintf(f,
@@ -186,6 +192,7 @@ int summary_print_json(const struct ttbpf_maps *m, const struct summary_opts *o,
 	fprintf(f,
 		"],\"stats\":{\"events_dropped\":%llu,\"unmatched_frees\":%llu,"
 		"\"alloc_failed\":%llu,\"allocs_map_full\":%llu,"
+		"\"not_recorded\":%llu,"
 		"\"implausible\":%llu,\"bad_reads\":%llu,\"unknown_device\":%"
 		"llu,"
 		"\"late_failures\":%llu,\"bulk_freed\":%llu,\"exit_freed\":%"
@@ -195,6 +202,7 @@ int summary_print_json(const struct ttbpf_maps *m, const struct summary_opts *o,
 		(unsigned long long)s[TTBPF_STAT_UNMATCHED_FREES],
 		(unsigned long long)s[TTBPF_STAT_ALLOC_FAILED],
 		(unsigned long long)s[TTBPF_STAT_ALLOCS_MAP_FULL],
+		(unsigned long long)s[TTBPF_STAT_NOT_RECORDED],
 		(unsigned long long)s[TTBPF_STAT_IMPLAUSIBLE],
 		(unsigned long long)s[TTBPF_STAT_BAD_READS],
 		(unsigned long long)s[TTBPF_STAT_UNKNOWN_DEVICE],
