@@ -52,6 +52,9 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(UNIT_SRCS))
 
 .DELETE_ON_ERROR:
+# Objects made through pattern chains are kept: incremental rebuilds need
+# them, and make would otherwise delete them after every fresh build.
+.SECONDARY:
 .PHONY: all tools ttsim unit-tests test test-real demo bench clean format \
 	format-check deps
 

@@ -30,8 +30,8 @@ FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,$(FUZZ_OUT)/%,$(FUZZ_SRCS))
 
 .PHONY: fuzz-build fuzz
-# Keep the objects: they are not throwaway intermediates.
-.SECONDARY: $(FUZZ_LIB_OBJS) $(FUZZ_TARGETS:=.o)
+# The objects are kept by the root Makefile's .SECONDARY (every target):
+# a list here would narrow that to the list.
 
 fuzz-build: $(FUZZ_TARGETS)
 
