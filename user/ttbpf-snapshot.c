@@ -827,7 +827,9 @@ static void print_stack_ref(const struct stacks *st, const struct stack_sym *ss,
 		shown[n] = true;
 }
 
-static void print_text(const struct state *s, const struct stacks *st, FILE *f)
+/* @outstanding: buffers before --top kept only the largest. */
+static void print_text(const struct state *s, const struct stacks *st,
+		       size_t outstanding, FILE *f)
 {
 	char dev[32], hb[32], age[32], comm[TTBPF_COMM_LEN + 1];
 	/* Without memory every stack is printed in full: still right. */
@@ -835,12 +837,14 @@ static void print_text(const struct state *s, const struct stacks *st, FILE *f)
 	size_t i = 0;
 
 	if (s->has_meta)
-		fprintf(f,
-			"tracing for %s (loader pid %u), %zu buffers "
-			"outstanding\n",
+		fprintf(f, "tracing for %s (loader pid %u), ",
 			format_age_ms(state__age_ms(s, s->meta.start_ts_ns),
 				      age, sizeof(age)),
-			s->meta.loader_pid, s->n_bufs);
+			s->meta.loader_pid);
+	fprintf(f, "%zu buffers outstanding", outstanding);
+	if (s->n_bufs < outstanding)
+		fprintf(f, ", the %zu largest listed", s->n_bufs);
+	fputc('\n', f);
 	for (size_t d = 0; d < s->n_devs; d++) {
 		const struct state_dev *sd = &s->devs[d];
 
@@ -974,6 +978,7 @@ int main(int argc, char **argv)
 	struct stacks st = {};
 	struct leaks lk = {};
 	struct state s = {};
+	size_t outstanding;
 	int err, ret = 1;
 
 	err = argp_parse(&argp, argc, argv, 0, NULL, NULL);
@@ -998,6 +1003,7 @@ int main(int argc, char **argv)
 			"this tool reads ABI %u\n",
 			s.meta.abi, TTBPF_MAP_ABI);
 	state__filter(&s, env.device, env.kind, env.pid);
+	outstanding = s.n_bufs;
 	if (env.top && s.n_bufs > env.top && !env.leaks) {
 		err = sort_bufs(&s, BY_SIZE);
 		if (err)
@@ -1029,7 +1035,7 @@ int main(int argc, char **argv)
 	else if (env.leaks)
 		print_leaks_text(&lk, stdout);
 	else
-		print_text(&s, &st, stdout);
+		print_text(&s, &st, outstanding, stdout);
 	if (fflush(stdout)) {
 		err = -errno;
 		goto cleanup;

@@ -423,6 +423,16 @@ static void test_text(void **state)
 	assert_true(strstr(out, "  L1: 65536") < strstr(out, "  DRAM: 12288"));
 	assert_non_null(strstr(out, "stats: events dropped 10, unmatched frees "
 				    "11, failed allocations 12"));
+	/* The first buffer with a stack prints it, the next one names it. */
+	assert_non_null(strstr(out, ", stack #1\n        mfx_stack_target"));
+	assert_non_null(strstr(out, ", stack #1\n      "));
+
+	/* --top keeps the largest, and says how many there are in all. */
+	snprintf(args, sizeof(args), "--pin-dir %s --top 1", g->mf.dir);
+	assert_int_equal(snap_status(args, out, sizeof(out)), 0);
+	assert_non_null(strstr(out, " buffers outstanding, the 1 largest "
+				    "listed\n"));
+	assert_null(strstr(out, "8192 B (8.00 KiB) at"));
 }
 
 static void test_errors(void **state)
