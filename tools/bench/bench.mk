@@ -6,15 +6,10 @@ BENCH_OUT := $(OUTPUT)/bench
 BENCH_BPF_INC := -I/usr/include/$(shell $(CC) -dumpmachine)
 
 .PHONY: bench-helpers
-bench-helpers: $(BENCH_OUT)/sockcost $(BENCH_OUT)/emptyprobe \
-	       $(BENCH_OUT)/alloc_server
+bench-helpers: $(BENCH_OUT)/emptyprobe $(BENCH_OUT)/alloc_server
 
 $(BENCH_OUT):
 	$(Q)mkdir -p $@
-
-$(BENCH_OUT)/sockcost: tools/bench/sockcost.c | $(BENCH_OUT)
-	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -o $@ $<
 
 # The message layout is the stand-in reporter's own header.
 $(BENCH_OUT)/alloc_server: tools/bench/alloc_server.c \
