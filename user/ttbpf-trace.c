@@ -188,29 +188,30 @@ static void print_banner(const struct tracer *t)
  */
 static void warn_on_stats(const struct tracer *t)
 {
+	static const struct {
+		enum ttbpf_stat idx;
+		const char *what;
+	} counted[] = {
+		{ TTBPF_STAT_EVENTS_DROPPED,
+		  "events dropped so far (ring buffer full): totals stay "
+		  "exact, the event stream does not" },
+		{ TTBPF_STAT_ALLOCS_MAP_FULL,
+		  "allocations not recorded, the buffer map is full: totals "
+		  "are incomplete (raise --max-buffers)" },
+		{ TTBPF_STAT_NOT_RECORDED,
+		  "allocations not recorded, the kernel had no per-thread "
+		  "slot for them: totals are incomplete" },
+	};
 	static uint64_t last[TTBPF_NR_STATS];
 	uint64_t s[TTBPF_NR_STATS];
 
 	if (ttbpf_maps__read_stats(tracer__maps(t), s))
 		return;
-	if (s[TTBPF_STAT_EVENTS_DROPPED] > last[TTBPF_STAT_EVENTS_DROPPED])
-		fprintf(stderr,
-			"ttbpf: WARNING: %llu events dropped so far (ring "
-			"buffer full): totals stay exact, the event stream "
-			"does not\n",
-			(unsigned long long)s[TTBPF_STAT_EVENTS_DROPPED]);
-	if (s[TTBPF_STAT_ALLOCS_MAP_FULL] > last[TTBPF_STAT_ALLOCS_MAP_FULL])
-		fprintf(stderr,
-			"ttbpf: WARNING: %llu allocations not recorded, the "
-			"buffer map is full: totals are incomplete (raise "
-			"--max-buffers)\n",
-			(unsigned long long)s[TTBPF_STAT_ALLOCS_MAP_FULL]);
-	if (s[TTBPF_STAT_NOT_RECORDED] > last[TTBPF_STAT_NOT_RECORDED])
-		fprintf(stderr,
-			"ttbpf: WARNING: %llu allocations not recorded, the "
-			"kernel had no per-thread slot for them: totals are "
-			"incomplete\n",
-			(unsigned long long)s[TTBPF_STAT_NOT_RECORDED]);
+	for (size_t i = 0; i < sizeof(counted) / sizeof(counted[0]); i++)
+		if (s[counted[i].idx] > last[counted[i].idx])
+			fprintf(stderr, "ttbpf: WARNING: %llu %s\n",
+				(unsigned long long)s[counted[i].idx],
+				counted[i].what);
 	if (s[TTBPF_STAT_IMPLAUSIBLE] + s[TTBPF_STAT_BAD_READS] +
 		    s[TTBPF_STAT_UNKNOWN_DEVICE] >
 	    last[TTBPF_STAT_IMPLAUSIBLE] + last[TTBPF_STAT_BAD_READS] +
