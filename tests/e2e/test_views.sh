@@ -45,6 +45,12 @@ for fn in leak_kv_cache_dram leak_activations_l1 leak_trace_region; do
 	check "leak stacks name $fn" jq -e --arg f "$fn" \
 		'[.leaks.stacks[].stack[] | select(contains($f))] | length > 0' "$WORK/leaks.json"
 done
+# Worker threads' stacks are walked from their own stacks up to the thread
+# body; every buffer refers to its stack by index into "stacks".
+check "threads: every buffer has a stack through run_threads" jq -e \
+	'. as $r | [.buffers[] | $r.stacks[.stack] // [] |
+	 any(contains("run_threads"))] | length > 0 and all' \
+	"$WORK/snap-threads.json"
 "$SNAP" --pin-dir "$PIN" --leaks --min-age 0 --fail-on-leak -p "${WL_PID[leak]}" >/dev/null 2>&1
 check "--fail-on-leak exits non-zero on leaks" test $? -ne 0
 "$SNAP" --pin-dir "$PIN" --leaks --min-age 0 --fail-on-leak -p "${WL_PID[burst]}" >"$WORK/noleak.txt" 2>&1
