@@ -101,21 +101,6 @@ static void test_exclusive_options(void **state)
 	assert_int_not_equal(parse(&a, "-p", "5", "--", "true", NULL), 0);
 }
 
-static void test_parse_uint(void **state)
-{
-	unsigned long long v = 0;
-
-	(void)state;
-	assert_int_equal(parse_uint("4096", 1 << 20, &v), 0);
-	assert_int_equal(v, 4096);
-	assert_int_equal(parse_uint("0x1000", 1 << 20, &v), 0);
-	assert_int_equal(v, 4096);
-	assert_int_equal(parse_uint("4097", 4096, &v), -EINVAL);
-	assert_int_equal(parse_uint(" 1", 10, &v), -EINVAL);
-	assert_int_equal(parse_uint("+1", 10, &v), -EINVAL);
-	assert_int_equal(parse_uint(NULL, 10, &v), -EINVAL);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -124,7 +109,6 @@ int main(void)
 		cmocka_unit_test(test_command_after_dashes),
 		cmocka_unit_test(test_strict_numbers),
 		cmocka_unit_test(test_exclusive_options),
-		cmocka_unit_test(test_parse_uint),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <argp.h>
-#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "format.h"
 #include "trace_args.h"
 
 static const char doc[] =
@@ -80,26 +80,10 @@ static const struct argp_option options[] = {
 	{},
 };
 
-int parse_uint(const char *s, unsigned long long max, unsigned long long *out)
-{
-	unsigned long long v;
-	char *end;
-
-	/* strtoull accepts spaces and signs; a number here must not. */
-	if (!s || !isdigit((unsigned char)*s))
-		return -EINVAL;
-	errno = 0;
-	v = strtoull(s, &end, 0);
-	if (errno || *end || v > max)
-		return -EINVAL;
-	*out = v;
-	return 0;
-}
-
 static error_t parse_opt(int key, char *arg, struct argp_state *state)
 {
 	struct trace_args *a = state->input;
-	unsigned long long v;
+	uint64_t v;
 
 	switch (key) {
 	case OPT_LIB:
@@ -110,28 +94,28 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		a->libs[a->n_libs++] = arg;
 		break;
 	case OPT_PID:
-		if (parse_uint(arg, 0x3fffffff, &v) || !v) {
+		if (format_parse_u64(arg, 0x3fffffff, &v) || !v) {
 			argp_error(state, "invalid PID: %s", arg);
 			return EINVAL;
 		}
 		a->pid = (pid_t)v;
 		break;
 	case OPT_DEV:
-		if (parse_uint(arg, 0x7fffffff, &v)) {
+		if (format_parse_u64(arg, 0x7fffffff, &v)) {
 			argp_error(state, "invalid device id: %s", arg);
 			return EINVAL;
 		}
 		a->device = (int)v;
 		break;
 	case OPT_INTERVAL:
-		if (parse_uint(arg, 3600000, &v)) {
+		if (format_parse_u64(arg, 3600000, &v)) {
 			argp_error(state, "invalid interval: %s", arg);
 			return EINVAL;
 		}
 		a->interval_ms = (unsigned int)v;
 		break;
 	case OPT_MAX_BUFFERS:
-		if (parse_uint(arg, 1U << 26, &v) || v < 1024) {
+		if (format_parse_u64(arg, 1U << 26, &v) || v < 1024) {
 			argp_error(
 				state,
 				"invalid --max-buffers: %s (1024 .. 67108864)",

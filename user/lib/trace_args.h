@@ -35,7 +35,4 @@ struct trace_args {
 int trace_args_parse(int argc, char **argv, unsigned int argp_flags,
 		     struct trace_args *out);
 
-/* Strict unsigned parse of @s into @out, at most @max. 0 or -EINVAL. */
-int parse_uint(const char *s, unsigned long long max, unsigned long long *out);
-
 #endif /* TTBPF_TRACE_ARGS_H */
