@@ -13,6 +13,7 @@
 
 #include "format.h"
 #include "maps.h"
+#include "stat_notes.h"
 #include "state.h"
 #include "symbolize.h"
 
@@ -797,14 +798,7 @@ static void print_stats_text(const uint64_t *st, FILE *f)
 		(unsigned long long)st[TTBPF_STAT_ALLOC_FAILED],
 		(unsigned long long)st[TTBPF_STAT_ALLOCS_MAP_FULL],
 		(unsigned long long)st[TTBPF_STAT_PROCS_MAP_FULL]);
-	if (st[TTBPF_STAT_ALLOCS_MAP_FULL] || st[TTBPF_STAT_PROCS_MAP_FULL])
-		fprintf(f, "WARNING: maps were full: some buffers are "
-			   "missing here (raise ttbpf-trace --max-buffers)\n");
-	if (st[TTBPF_STAT_NOT_RECORDED])
-		fprintf(f,
-			"WARNING: %llu allocations not recorded (no per-thread "
-			"slot): some buffers are missing here\n",
-			(unsigned long long)st[TTBPF_STAT_NOT_RECORDED]);
+	stat_notes__print(st, NULL, STAT_WARNING, "", f);
 }
 
 /*

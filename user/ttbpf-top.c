@@ -20,6 +20,7 @@
 #include "capacity.h"
 #include "format.h"
 #include "maps.h"
+#include "stat_notes.h"
 #include "state.h"
 #include "tracer.h"
 
@@ -384,35 +385,18 @@ static void render_procs(struct out *o, const struct state *s)
 /* Counters that mean the picture is incomplete or suspect. */
 static void render_warnings(struct out *o, const struct state *s)
 {
-	/* Notes are expected in normal runs; warnings mean wrong totals. */
-	static const struct {
-		enum ttbpf_stat idx;
-		const char *level, *what;
-	} w[] = {
-		{ TTBPF_STAT_EVENTS_DROPPED, "note", "events dropped" },
-		{ TTBPF_STAT_UNMATCHED_FREES, "note",
-		  "unmatched frees (allocated before tracing)" },
-		{ TTBPF_STAT_ALLOC_FAILED, "note", "failed allocations" },
-		{ TTBPF_STAT_STACKS_LOST, "note",
-		  "allocations without a stack: stack map full" },
-		{ TTBPF_STAT_ALLOCS_MAP_FULL, "WARNING",
-		  "allocations not recorded: buffer map full" },
-		{ TTBPF_STAT_NOT_RECORDED, "WARNING",
-		  "allocations not recorded: no per-thread slot" },
-		{ TTBPF_STAT_PROCS_MAP_FULL, "WARNING",
-		  "updates lost: process map full" },
-		{ TTBPF_STAT_IMPLAUSIBLE, "WARNING",
-		  "implausible Buffer reads" },
-		{ TTBPF_STAT_BAD_READS, "WARNING", "failed Buffer reads" },
-		{ TTBPF_STAT_UNKNOWN_DEVICE, "WARNING",
-		  "allocations on unknown devices" },
-	};
+	/* Notes are expected in normal runs; warnings mean wrong totals.
+	 * top shows no events: a lost one is only a note here. */
+	for (size_t i = 0; i < n_stat_notes; i++) {
+		const struct stat_note *sn = &stat_notes[i];
 
-	for (size_t i = 0; i < sizeof(w) / sizeof(w[0]); i++)
-		if (s->stats[w[i].idx])
-			out_printf(o, "%s: %llu %s\n", w[i].level,
-				   (unsigned long long)s->stats[w[i].idx],
-				   w[i].what);
+		if (s->stats[sn->idx])
+			out_printf(o, "%s: %llu %s\n",
+				   sn->level == STAT_WARNING ? "WARNING"
+							     : "note",
+				   (unsigned long long)s->stats[sn->idx],
+				   sn->what);
+	}
 	if (s->has_meta && s->meta.layout_warnings)
 		out_printf(o,
 			   "WARNING: %u layout fields come from a built-in "

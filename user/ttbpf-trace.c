@@ -18,6 +18,7 @@
 
 #include "discover.h"
 #include "event_format.h"
+#include "stat_notes.h"
 #include "summary.h"
 #include "trace_args.h"
 #include "tracer.h"
@@ -188,42 +189,12 @@ static void print_banner(const struct tracer *t)
  */
 static void warn_on_stats(const struct tracer *t)
 {
-	static const struct {
-		enum ttbpf_stat idx;
-		const char *what;
-	} counted[] = {
-		{ TTBPF_STAT_EVENTS_DROPPED,
-		  "events dropped so far (ring buffer full): totals stay "
-		  "exact, the event stream does not" },
-		{ TTBPF_STAT_ALLOCS_MAP_FULL,
-		  "allocations not recorded, the buffer map is full: totals "
-		  "are incomplete (raise --max-buffers)" },
-		{ TTBPF_STAT_NOT_RECORDED,
-		  "allocations not recorded, the kernel had no per-thread "
-		  "slot for them: totals are incomplete" },
-	};
 	static uint64_t last[TTBPF_NR_STATS];
 	uint64_t s[TTBPF_NR_STATS];
 
 	if (ttbpf_maps__read_stats(tracer__maps(t), s))
 		return;
-	for (size_t i = 0; i < sizeof(counted) / sizeof(counted[0]); i++)
-		if (s[counted[i].idx] > last[counted[i].idx])
-			fprintf(stderr, "ttbpf: WARNING: %llu %s\n",
-				(unsigned long long)s[counted[i].idx],
-				counted[i].what);
-	if (s[TTBPF_STAT_IMPLAUSIBLE] + s[TTBPF_STAT_BAD_READS] +
-		    s[TTBPF_STAT_UNKNOWN_DEVICE] >
-	    last[TTBPF_STAT_IMPLAUSIBLE] + last[TTBPF_STAT_BAD_READS] +
-		    last[TTBPF_STAT_UNKNOWN_DEVICE])
-		fprintf(stderr,
-			"ttbpf: WARNING: %llu implausible Buffer reads, %llu "
-			"failed reads, %llu unknown devices: the layout may be "
-			"wrong for this build (check --explain, fix with "
-			"--layout)\n",
-			(unsigned long long)s[TTBPF_STAT_IMPLAUSIBLE],
-			(unsigned long long)s[TTBPF_STAT_BAD_READS],
-			(unsigned long long)s[TTBPF_STAT_UNKNOWN_DEVICE]);
+	stat_notes__print(s, last, STAT_STREAM, "ttbpf: ", stderr);
 	memcpy(last, s, sizeof(last));
 }
 

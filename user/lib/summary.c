@@ -2,6 +2,7 @@
 #include <stdlib.h>
 
 #include "event_format.h"
+#include "stat_notes.h"
 #include "state.h"
 #include "summary.h"
 
@@ -106,31 +107,7 @@ int summary_print_text(const struct ttbpf_maps *m, const struct summary_opts *o,
 			(unsigned long long)s[TTBPF_STAT_EVENTS_DROPPED],
 			(unsigned long long)s[TTBPF_STAT_UNMATCHED_FREES],
 			(unsigned long long)s[TTBPF_STAT_ALLOC_FAILED]);
-		if (s[TTBPF_STAT_NOT_RECORDED])
-			fprintf(f,
-				"WARNING: totals are incomplete: %llu "
-				"allocations not recorded (no per-thread "
-				"slot)\n",
-				(unsigned long long)s[TTBPF_STAT_NOT_RECORDED]);
-		if (s[TTBPF_STAT_ALLOCS_MAP_FULL] ||
-		    s[TTBPF_STAT_PROCS_MAP_FULL])
-			fprintf(f,
-				"WARNING: totals are incomplete: %llu "
-				"allocations not recorded (map full; raise "
-				"--max-buffers)\n",
-				(unsigned long long)(s[TTBPF_STAT_ALLOCS_MAP_FULL] +
-						     s[TTBPF_STAT_PROCS_MAP_FULL]));
-		if (s[TTBPF_STAT_IMPLAUSIBLE] || s[TTBPF_STAT_BAD_READS] ||
-		    s[TTBPF_STAT_UNKNOWN_DEVICE])
-			fprintf(f,
-				"WARNING: %llu implausible Buffer reads, %llu "
-				"failed reads, %llu unknown devices: the "
-				"layout "
-				"may be wrong (see --explain)\n",
-				(unsigned long long)s[TTBPF_STAT_IMPLAUSIBLE],
-				(unsigned long long)s[TTBPF_STAT_BAD_READS],
-				(unsigned long long)
-					s[TTBPF_STAT_UNKNOWN_DEVICE]);
+		stat_notes__print(s, NULL, STAT_WARNING, "", f);
 	}
 	state__free(&st);
 	return 0;

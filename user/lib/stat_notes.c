@@ -1,0 +1,53 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include "stat_notes.h"
+
+const struct stat_note stat_notes[] = {
+	{ TTBPF_STAT_EVENTS_DROPPED, STAT_STREAM, "events dropped",
+	  "ring buffer full: totals stay exact, the event stream does not" },
+	{ TTBPF_STAT_UNMATCHED_FREES, STAT_NOTE,
+	  "unmatched frees (allocated before tracing)", NULL },
+	{ TTBPF_STAT_ALLOC_FAILED, STAT_NOTE, "failed allocations", NULL },
+	{ TTBPF_STAT_STACKS_LOST, STAT_NOTE,
+	  "allocations without a stack: stack map full", NULL },
+	{ TTBPF_STAT_ALLOCS_MAP_FULL, STAT_WARNING,
+	  "allocations not recorded: buffer map full",
+	  "totals are incomplete; raise --max-buffers" },
+	{ TTBPF_STAT_NOT_RECORDED, STAT_WARNING,
+	  "allocations not recorded: no per-thread slot",
+	  "totals are incomplete" },
+	{ TTBPF_STAT_PROCS_MAP_FULL, STAT_WARNING,
+	  "updates lost: process map full",
+	  "per-process totals are incomplete" },
+	{ TTBPF_STAT_IMPLAUSIBLE, STAT_WARNING, "implausible Buffer reads",
+	  "the layout may be wrong for this build: check ttbpf-trace "
+	  "--explain, fix with --layout" },
+	{ TTBPF_STAT_BAD_READS, STAT_WARNING, "failed Buffer reads",
+	  "the layout may be wrong for this build: check ttbpf-trace "
+	  "--explain, fix with --layout" },
+	{ TTBPF_STAT_UNKNOWN_DEVICE, STAT_WARNING,
+	  "allocations on unknown devices",
+	  "the device class was not recognised: check ttbpf-trace "
+	  "--explain" },
+};
+
+const size_t n_stat_notes = sizeof(stat_notes) / sizeof(stat_notes[0]);
+
+int stat_notes__print(const uint64_t *s, const uint64_t *since,
+		      enum stat_level level, const char *prefix, FILE *f)
+{
+	int n = 0;
+
+	for (size_t i = 0; i < n_stat_notes; i++) {
+		const struct stat_note *sn = &stat_notes[i];
+
+		if (sn->level < level ||
+		    s[sn->idx] <= (since ? since[sn->idx] : 0))
+			continue;
+		fprintf(f, "%sWARNING: %llu %s%s%s%s\n", prefix,
+			(unsigned long long)s[sn->idx], sn->what,
+			sn->hint ? " (" : "", sn->hint ? sn->hint : "",
+			sn->hint ? ")" : "");
+		n++;
+	}
+	return n;
+}
