@@ -611,33 +611,11 @@ static void json_stack_ref(struct json_writer *w, const struct stacks *st,
 
 static void json_stats(struct json_writer *w, const uint64_t *s)
 {
-	static const struct {
-		const char *name;
-		enum ttbpf_stat idx;
-	} names[] = {
-		{ "events_dropped", TTBPF_STAT_EVENTS_DROPPED },
-		{ "unmatched_frees", TTBPF_STAT_UNMATCHED_FREES },
-		{ "alloc_failed", TTBPF_STAT_ALLOC_FAILED },
-		{ "allocs_map_full", TTBPF_STAT_ALLOCS_MAP_FULL },
-		{ "not_recorded", TTBPF_STAT_NOT_RECORDED },
-		{ "procs_map_full", TTBPF_STAT_PROCS_MAP_FULL },
-		{ "bad_reads", TTBPF_STAT_BAD_READS },
-		{ "implausible", TTBPF_STAT_IMPLAUSIBLE },
-		{ "unknown_device", TTBPF_STAT_UNKNOWN_DEVICE },
-		{ "orphan_returns", TTBPF_STAT_ORPHAN_RETURNS },
-		{ "late_failures", TTBPF_STAT_LATE_FAILURES },
-		{ "bulk_freed", TTBPF_STAT_BULK_FREED },
-		{ "exit_freed", TTBPF_STAT_EXIT_FREED },
-		{ "allocs", TTBPF_STAT_ALLOCS },
-		{ "frees", TTBPF_STAT_FREES },
-		{ "stacks_lost", TTBPF_STAT_STACKS_LOST },
-	};
-
 	json_writer__key(w, "stats");
 	json_writer__begin_object(w);
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		json_writer__key(w, names[i].name);
-		json_writer__u64(w, s[names[i].idx]);
+	for (size_t i = 0; i < TTBPF_NR_STATS; i++) {
+		json_writer__key(w, stat_names[i]);
+		json_writer__u64(w, s[i]);
 	}
 	json_writer__end_object(w);
 }

@@ -65,9 +65,23 @@ static void test_stream_and_since(void **state)
 			 0);
 }
 
+/* A counter added to the enum without a JSON name would print "(null)". */
+static void test_every_counter_named(void **state)
+{
+	(void)state;
+	for (int i = 0; i < TTBPF_NR_STATS; i++) {
+		assert_non_null(stat_names[i]);
+		for (int j = 0; j < i; j++)
+			assert_string_not_equal(stat_names[i], stat_names[j]);
+	}
+	assert_string_equal(stat_names[TTBPF_STAT_ALLOCS_MAP_FULL],
+			    "allocs_map_full");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_every_counter_named),
 		cmocka_unit_test(test_warnings_only),
 		cmocka_unit_test(test_stream_and_since),
 	};

@@ -1,6 +1,25 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include "stat_notes.h"
 
+const char *const stat_names[TTBPF_NR_STATS] = {
+	[TTBPF_STAT_EVENTS_DROPPED] = "events_dropped",
+	[TTBPF_STAT_UNMATCHED_FREES] = "unmatched_frees",
+	[TTBPF_STAT_ALLOC_FAILED] = "alloc_failed",
+	[TTBPF_STAT_ALLOCS_MAP_FULL] = "allocs_map_full",
+	[TTBPF_STAT_PROCS_MAP_FULL] = "procs_map_full",
+	[TTBPF_STAT_BAD_READS] = "bad_reads",
+	[TTBPF_STAT_IMPLAUSIBLE] = "implausible",
+	[TTBPF_STAT_UNKNOWN_DEVICE] = "unknown_device",
+	[TTBPF_STAT_ORPHAN_RETURNS] = "orphan_returns",
+	[TTBPF_STAT_LATE_FAILURES] = "late_failures",
+	[TTBPF_STAT_BULK_FREED] = "bulk_freed",
+	[TTBPF_STAT_EXIT_FREED] = "exit_freed",
+	[TTBPF_STAT_ALLOCS] = "allocs",
+	[TTBPF_STAT_FREES] = "frees",
+	[TTBPF_STAT_STACKS_LOST] = "stacks_lost",
+	[TTBPF_STAT_NOT_RECORDED] = "not_recorded",
+};
+
 const struct stat_note stat_notes[] = {
 	{ TTBPF_STAT_EVENTS_DROPPED, STAT_STREAM, "events dropped",
 	  "ring buffer full: totals stay exact, the event stream does not" },

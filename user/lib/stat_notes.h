@@ -25,6 +25,9 @@ struct stat_note {
 	const char *hint; /* what it means or what to do; NULL: nothing */
 };
 
+/* Every counter's name in JSON output, indexed by enum ttbpf_stat. */
+extern const char *const stat_names[TTBPF_NR_STATS];
+
 extern const struct stat_note stat_notes[];
 extern const size_t n_stat_notes;
 

@@ -166,28 +166,11 @@ int summary_print_json(const struct ttbpf_maps *m, const struct summary_opts *o,
 		print_usage_json(p->device, p->kind, &p->u, f);
 	}
 	s = st.stats;
-	fprintf(f,
-		"],\"stats\":{\"events_dropped\":%llu,\"unmatched_frees\":%llu,"
-		"\"alloc_failed\":%llu,\"allocs_map_full\":%llu,"
-		"\"not_recorded\":%llu,"
-		"\"implausible\":%llu,\"bad_reads\":%llu,\"unknown_device\":%"
-		"llu,"
-		"\"late_failures\":%llu,\"bulk_freed\":%llu,\"exit_freed\":%"
-		"llu,"
-		"\"allocs\":%llu,\"frees\":%llu}}\n",
-		(unsigned long long)s[TTBPF_STAT_EVENTS_DROPPED],
-		(unsigned long long)s[TTBPF_STAT_UNMATCHED_FREES],
-		(unsigned long long)s[TTBPF_STAT_ALLOC_FAILED],
-		(unsigned long long)s[TTBPF_STAT_ALLOCS_MAP_FULL],
-		(unsigned long long)s[TTBPF_STAT_NOT_RECORDED],
-		(unsigned long long)s[TTBPF_STAT_IMPLAUSIBLE],
-		(unsigned long long)s[TTBPF_STAT_BAD_READS],
-		(unsigned long long)s[TTBPF_STAT_UNKNOWN_DEVICE],
-		(unsigned long long)s[TTBPF_STAT_LATE_FAILURES],
-		(unsigned long long)s[TTBPF_STAT_BULK_FREED],
-		(unsigned long long)s[TTBPF_STAT_EXIT_FREED],
-		(unsigned long long)s[TTBPF_STAT_ALLOCS],
-		(unsigned long long)s[TTBPF_STAT_FREES]);
+	fputs("],\"stats\":{", f);
+	for (size_t i = 0; i < TTBPF_NR_STATS; i++)
+		fprintf(f, "%s\"%s\":%llu", i ? "," : "", stat_names[i],
+			(unsigned long long)s[i]);
+	fputs("}}\n", f);
 	state__free(&st);
 	return 0;
 }
