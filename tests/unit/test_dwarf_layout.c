@@ -72,25 +72,11 @@ static int load(const char *name, const char *root, struct dwarf_layout *dl)
 /* Every field equals the compiler's offsetof() exported by the fixture. */
 static void expect_truth(const struct dwarf_layout *dl, const char *lib)
 {
-	static const struct {
-		enum tt_layout_field f;
-		const char *sym;
-	} map[] = {
-		{ TT_F_IMPL, "fx_off_impl" },
-		{ TT_F_DEVICE, "fx_off_device" },
-		{ TT_F_SIZE, "fx_off_size" },
-		{ TT_F_TYPE, "fx_off_type" },
-		{ TT_F_ADDRESS, "fx_off_address" },
-		{ TT_F_PAGE_SIZE, "fx_off_page_size" },
-		{ TT_F_DEVICE_ID, "fx_off_device_id" },
-		{ TT_F_MESH_ID, "fx_off_mesh_id" },
-	};
-
-	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
-		if (!dl->f[map[i].f].found)
+	for (int f = TT_F_IMPL; f <= TT_F_MESH_ID; f++) {
+		if (!dl->f[f].found)
 			fail_msg("%s: %s not found", lib,
-				 tt_layout_field_name(map[i].f));
-		assert_int_equal(dl->f[map[i].f].off, fx_long(lib, map[i].sym));
+				 tt_layout_field_name(f));
+		assert_int_equal(dl->f[f].off, fx_long(lib, fx_truth_sym[f]));
 	}
 	assert_true(dl->found_buffer);
 	assert_true(dl->found_device);

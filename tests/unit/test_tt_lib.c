@@ -67,20 +67,14 @@ static __s32 field(enum tt_layout_field f)
  */
 static void expect_truth(const char *lib, const char *src)
 {
-	static const char *const syms[] = {
-		"fx_off_impl",	    "fx_off_device",  "fx_off_size",
-		"fx_off_type",	    "fx_off_address", "fx_off_page_size",
-		"fx_off_device_id", "fx_off_mesh_id",
-	};
-
 	for (int f = TT_F_IMPL; f <= TT_F_MESH_ID; f++) {
 		enum tt_layout_source want;
 
-		if (field(f) != fx_long(lib, syms[f]))
+		if (field(f) != fx_long(lib, fx_truth_sym[f]))
 			fail_msg("%s: %s = %d from %s, truth %ld", lib,
 				 tt_layout_field_name(f), field(f),
 				 tt_layout_source_name(info.source[f]),
-				 fx_long(lib, syms[f]));
+				 fx_long(lib, fx_truth_sym[f]));
 		if (f > TT_F_PAGE_SIZE)
 			continue;
 		want = src[f] == 'D'   ? TT_SRC_DWARF
