@@ -376,6 +376,8 @@ static int walk_function(const uint8_t *code, size_t len, uint64_t start,
 	struct walk *w;
 
 	*out = NULL;
+	if (!code || !len)
+		return -ENOENT; /* no code: no accessor to decode */
 	w = calloc(1, sizeof(*w));
 	if (!w)
 		return -ENOMEM;
@@ -421,8 +423,6 @@ int accessor_decode(const uint8_t *code, size_t len, uint64_t start,
 	int e;
 
 	memset(out, 0, sizeof(*out));
-	if (!code || !len)
-		return -ENOENT;
 	e = walk_function(code, len, start, &w);
 	if (e)
 		return e;
@@ -457,8 +457,6 @@ int accessor_decode__reads(const uint8_t *code, size_t len, uint64_t start,
 	int e;
 
 	memset(out, 0, sizeof(*out));
-	if (!code || !len)
-		return -ENOENT;
 	e = walk_function(code, len, start, &w);
 	if (e)
 		return e;
