@@ -123,6 +123,16 @@ void destroy_device(device *dev)
 	delete dev;
 }
 
+/* What Buffer::create takes in this era: E2 wants the concrete Device. */
+static BufferDevice *buffer_device(device *dev)
+{
+#if TTSIM_ERA == 2
+	return static_cast<Device *>(dev->dev);
+#else
+	return dev->dev;
+#endif
+}
+
 buffer *create_buffer(device *dev, int sub_device, int type, uint64_t size,
 		      uint64_t page_size)
 {
@@ -133,13 +143,8 @@ buffer *create_buffer(device *dev, int sub_device, int type, uint64_t size,
 	b->dev = dev;
 	b->type = type;
 	try {
-		b->buf = Buffer::create(
-#if TTSIM_ERA == 2
-			static_cast<Device *>(dev->dev),
-#else
-			dev->dev,
-#endif
-			size, page_size, (BufferType)type, std::nullopt, sub);
+		b->buf = Buffer::create(buffer_device(dev), size, page_size,
+					(BufferType)type, std::nullopt, sub);
 	} catch (...) {
 		/* The allocator threw (out of memory): count it, pass it on. */
 		ledger::on_failure(dev->dev->id(), dev->mesh, type);
@@ -155,13 +160,8 @@ buffer *create_buffer_at(device *dev, uint64_t address, int type, uint64_t size,
 	auto *b = new buffer;
 	b->dev = dev;
 	b->type = type;
-	b->buf = Buffer::create(
-#if TTSIM_ERA == 2
-		static_cast<Device *>(dev->dev),
-#else
-		dev->dev,
-#endif
-		address, size, page_size, (BufferType)type);
+	b->buf = Buffer::create(buffer_device(dev), address, size, page_size,
+				(BufferType)type);
 	return b;
 }
 
