@@ -68,7 +68,7 @@ $(OUT) $(OUT)/lib $(OUT)/tests:
 
 # BPF: compile, link with bpftool (drops DWARF-only sections, checks BTF),
 # then generate the skeleton the loader includes.
-$(OUT)/%.tmp.bpf.o: bpf/%.bpf.c $(VMLINUX_H) | $(OUT)
+$(OUT)/%.tmp.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) $(VMLINUX_H) | $(OUT)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 

@@ -212,8 +212,8 @@ static __always_inline void usage_sub(struct ttbpf_usage *u, __u32 type,
 
 /* Apply +/- one buffer to its device row and its process row; @ts is the
  * caller's clock reading, taken once per event. */
-static __always_inline void account(__u32 pid, const struct ttbpf_alloc *a,
-				    bool add, bool count_free, __u64 ts)
+static __always_inline void account_one(__u32 pid, const struct ttbpf_alloc *a,
+					bool add, bool count_free, __u64 ts)
 {
 	struct ttbpf_dev_key dk = { .device = a->device,
 				    .dev_kind = a->dev_kind };
@@ -242,8 +242,8 @@ static __always_inline void account(__u32 pid, const struct ttbpf_alloc *a,
 	}
 }
 
-static __always_inline void count_failure(__u32 pid,
-					  const struct ttbpf_alloc *a)
+static __always_inline void count_failure_one(__u32 pid,
+					      const struct ttbpf_alloc *a)
 {
 	struct ttbpf_dev_key dk = { .device = a->device,
 				    .dev_kind = a->dev_kind };
@@ -258,6 +258,28 @@ static __always_inline void count_failure(__u32 pid,
 	u = usage_row(&proc_usage, &pk, true);
 	if (u)
 		__sync_fetch_and_add(&u->failed, 1);
+}
+
+#include "chips.bpf.h"
+
+/* A mesh buffer counts on each of its chips (chips.bpf.h). */
+static __always_inline void account(__u32 pid, const struct ttbpf_alloc *a,
+				    bool add, bool count_free, __u64 ts)
+{
+	if (a->chips)
+		chips__apply(pid, a, add ? CHIPS_ADD : CHIPS_SUB, count_free,
+			     ts);
+	else
+		account_one(pid, a, add, count_free, ts);
+}
+
+static __always_inline void count_failure(__u32 pid,
+					  const struct ttbpf_alloc *a)
+{
+	if (a->chips)
+		chips__apply(pid, a, CHIPS_FAIL, false, 0);
+	else
+		count_failure_one(pid, a);
 	stat_inc(TTBPF_STAT_ALLOC_FAILED, 1);
 }
 
@@ -289,6 +311,7 @@ static __always_inline void emit(__u8 kind, __u32 pid, __u32 tid,
 		e->stack_id = a->stack_id;
 		e->type = a->type;
 		e->dev_kind = a->dev_kind;
+		e->chips = a->chips;
 	} else {
 		e->size = 0;
 		e->address = 0;
@@ -297,6 +320,7 @@ static __always_inline void emit(__u8 kind, __u32 pid, __u32 tid,
 		e->stack_id = -1;
 		e->type = 0;
 		e->dev_kind = TTBPF_DEV_UNKNOWN;
+		e->chips = 0;
 	}
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
 	/* A wake-up is an interrupt to the reader's CPU per event, dearer
@@ -391,6 +415,7 @@ read_buffer(struct pt_regs *ctx, const struct ttbpf_lib *lib, __u64 cookie,
 	__u64 base = buffer, v[4] = {}, dv[3] = { 0, ~0ULL, ~0ULL }, bias, dev;
 	__s32 id = -1;
 
+	a->chips = 0; /* chips.bpf.h: set for a mesh of several chips */
 	if (l->impl_off >= 0 && read_u64(&base, buffer + l->impl_off))
 		goto bad_read;
 	if (read_fields(base, offs, 4, 0xf, v))
@@ -420,6 +445,11 @@ read_buffer(struct pt_regs *ctx, const struct ttbpf_lib *lib, __u64 cookie,
 		a->dev_kind = TTBPF_DEV_MESH;
 		if (l->mesh_id_off >= 0)
 			id = (__s32)dv[2];
+		/* Its chips, if the layout says where they are. */
+		if (chips__resolve(l, dev, bias, a))
+			return true;
+		if (l->mesh_devs >= 0)
+			stat_inc(TTBPF_STAT_MESH_UNRESOLVED, 1);
 	} else if (!l->device_vtable) {
 		/* No vtable symbol to check against: trust the layout. */
 		a->dev_kind = TTBPF_DEV_CHIP;

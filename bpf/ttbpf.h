@@ -14,7 +14,7 @@
 #include <linux/types.h>
 #endif
 
-#define TTBPF_MAP_ABI 2
+#define TTBPF_MAP_ABI 3
 
 #define TTBPF_MAX_LIBS		  16 /* distinct libtt_metal.so inodes per run */
 #define TTBPF_MAX_DEVICES	  256	    /* (device, kind) keys */
@@ -23,6 +23,7 @@
 #define TTBPF_MAX_STACK_DEPTH	  32	    /* a power of two */
 #define TTBPF_MAX_STACKS	  16384
 #define TTBPF_COMM_LEN		  16
+#define TTBPF_MAX_CHIPS		  64 /* bits of ttbpf_alloc.chips */
 
 /* Mirrors enum class tt::tt_metal::BufferType (stable across all eras). */
 enum ttbpf_buffer_type {
@@ -96,6 +97,17 @@ struct ttbpf_layout {
 	__u32 pad;
 	__u64 device_vtable; /* file vaddr of the Device vptr value, 0 = unknown */
 	__u64 mesh_vtable; /* file vaddr of the MeshDevice vptr value, 0 = unknown */
+	/*
+	 * A MeshDevice's chips: *(mesh + mesh_hop) (mesh itself if -1) holds
+	 * a std::vector at mesh_devs (begin, end) of mesh_dev_stride-byte
+	 * elements, each an IDevice* at +0; with mesh_dev_local >= 0 an
+	 * element only counts when the byte there is 1 (MaybeRemote's
+	 * "local"). mesh_devs < 0: a mesh's chips are unknown.
+	 */
+	__s32 mesh_hop;
+	__s32 mesh_devs;
+	__s32 mesh_dev_stride;
+	__s32 mesh_dev_local;
 };
 
 struct ttbpf_lib {
@@ -123,6 +135,9 @@ struct ttbpf_alloc {
 	__u8 dev_kind;
 	__u8 lib;
 	__u8 pad;
+	/* Chips of a mesh buffer (bit = Device::id_), device = the lowest;
+	 * 0 for a buffer on the one chip in device. */
+	__u64 chips;
 };
 
 /* Entry of allocate_buffer seen, return not yet: per thread. */
@@ -181,6 +196,7 @@ enum ttbpf_stat {
 	TTBPF_STAT_FREES,
 	TTBPF_STAT_STACKS_LOST,	 /* stack map full: allocation has no stack */
 	TTBPF_STAT_NOT_RECORDED, /* no per-thread slot: totals incomplete */
+	TTBPF_STAT_MESH_UNRESOLVED, /* a mesh's chips unreadable: row "mesh" */
 	TTBPF_NR_STATS,
 };
 
@@ -200,6 +216,7 @@ struct ttbpf_event {
 	__u8 dev_kind;
 	__u8 flags; /* TTBPF_EVF_* */
 	char comm[TTBPF_COMM_LEN];
+	__u64 chips; /* as in struct ttbpf_alloc */
 };
 
 #define TTBPF_EVF_IMPLAUSIBLE 0x1 /* fields failed a sanity check */

@@ -12,6 +12,7 @@
 #define REG_RAX	    0
 #define REG_RSP	    4
 #define REG_RBP	    5
+#define REG_RSI	    6
 #define REG_RDI	    7
 #define MAX_SLOTS   8
 #define MAX_PATHS   32
@@ -56,6 +57,7 @@ struct walk {
 	int n_results;
 	int bad; /* a ret returned something that is not a chain */
 	struct accessor_reads reads;
+	struct accessor_flow *flow; /* NULL: no calls or ranges wanted */
 };
 
 /* Every name of each general-purpose register, by family (rax = 0...). */
@@ -307,6 +309,66 @@ static void record_reads(struct walk *w, const struct path *p)
 	}
 }
 
+static void to_chain(const struct val *v, struct accessor_chain *c)
+{
+	c->depth = v->depth;
+	memcpy(c->off, v->off, sizeof(c->off));
+	c->width = v->width;
+	c->is_signed = v->is_signed;
+}
+
+/* A call: where it goes, and what rsi (its second argument, or `this`
+ * after a hidden return pointer) holds then. */
+static void on_call(struct walk *w, const struct path *p)
+{
+	const cs_x86 *x = &w->insn->detail->x86;
+	struct accessor_flow *f = w->flow;
+	const struct val *rsi = &p->r[REG_RSI];
+
+	if (!f || x->op_count != 1 || x->operands[0].type != X86_OP_IMM ||
+	    f->n_calls >= ACC_MAX_CALLS)
+		return;
+	f->calls[f->n_calls].target = (uint64_t)x->operands[0].imm;
+	f->calls[f->n_calls].arg_known = rsi->known;
+	if (rsi->known) {
+		to_chain(rsi, &f->calls[f->n_calls].arg);
+		f->calls[f->n_calls].arg_add = rsi->add;
+	}
+	f->n_calls++;
+}
+
+/*
+ * `cmp r1, r2` or `sub r1, r2` of two loads 8 bytes apart from the same
+ * object: a std::vector's begin and end compared, or its size computed.
+ */
+static void record_range(struct walk *w, const struct path *p)
+{
+	const cs_x86 *x = &w->insn->detail->x86;
+	const struct val *a, *b, *lo;
+	int ga, gb;
+
+	if (!w->flow || w->flow->have_range ||
+	    (w->insn->id != X86_INS_CMP && w->insn->id != X86_INS_SUB) ||
+	    x->op_count != 2 || x->operands[0].type != X86_OP_REG ||
+	    x->operands[1].type != X86_OP_REG)
+		return;
+	ga = gpr(x->operands[0].reg);
+	gb = gpr(x->operands[1].reg);
+	if (ga < 0 || gb < 0)
+		return;
+	a = &p->r[ga];
+	b = &p->r[gb];
+	if (!a->known || !b->known || !a->depth || a->depth != b->depth ||
+	    a->add || b->add || a->width != 8 || b->width != 8 ||
+	    memcmp(a->off, b->off, sizeof(a->off[0]) * (a->depth - 1)))
+		return;
+	lo = a->off[a->depth - 1] < b->off[b->depth - 1] ? a : b;
+	if (abs(a->off[a->depth - 1] - b->off[b->depth - 1]) != 8)
+		return;
+	to_chain(lo, &w->flow->range);
+	w->flow->have_range = 1;
+}
+
 /* Run one path until it returns or dies; may push new paths. */
 static int run_path(struct walk *w, struct path *p)
 {
@@ -325,6 +387,8 @@ static int run_path(struct walk *w, struct path *p)
 			on_ret(w, p);
 			return 0;
 		case X86_INS_CALL:
+			on_call(w, p);
+			return 0;
 		case X86_INS_UD2:
 		case X86_INS_INT3:
 		case X86_INS_HLT:
@@ -355,6 +419,7 @@ static int run_path(struct walk *w, struct path *p)
 			continue;
 		}
 		record_reads(w, p);
+		record_range(w, p);
 		if (!model(p, w->insn))
 			clobber_writes(w, p);
 	}
@@ -370,8 +435,9 @@ static int same_chain(const struct val *a, const struct val *b)
 }
 
 /* Explore every path of the function; the caller frees *@out. */
-static int walk_function(const uint8_t *code, size_t len, uint64_t start,
-			 struct walk **out)
+static int walk_function_from(const uint8_t *code, size_t len, uint64_t start,
+			      int this_reg, struct accessor_flow *flow,
+			      struct walk **out)
 {
 	struct walk *w;
 
@@ -395,8 +461,9 @@ static int walk_function(const uint8_t *code, size_t len, uint64_t start,
 		free(w);
 		return -ENOMEM;
 	}
+	w->flow = flow;
 	w->stack[0].pc = start;
-	w->stack[0].r[REG_RDI].known = 1;
+	w->stack[0].r[this_reg].known = 1;
 	w->n_stack = 1;
 	while (w->n_stack > 0) {
 		struct path p = w->stack[--w->n_stack];
@@ -405,6 +472,12 @@ static int walk_function(const uint8_t *code, size_t len, uint64_t start,
 	}
 	*out = w;
 	return 0;
+}
+
+static int walk_function(const uint8_t *code, size_t len, uint64_t start,
+			 struct walk **out)
+{
+	return walk_function_from(code, len, start, REG_RDI, NULL, out);
 }
 
 static void walk_free(struct walk *w)
@@ -438,6 +511,19 @@ int accessor_decode(const uint8_t *code, size_t len, uint64_t start,
 	out->is_signed = w->results[0].is_signed;
 	e = 0;
 cleanup:
+	walk_free(w);
+	return e;
+}
+
+int accessor_decode__flow(const uint8_t *code, size_t len, uint64_t start,
+			  int this_in_rsi, struct accessor_flow *out)
+{
+	struct walk *w;
+	int e;
+
+	memset(out, 0, sizeof(*out));
+	e = walk_function_from(code, len, start,
+			       this_in_rsi ? REG_RSI : REG_RDI, out, &w);
 	walk_free(w);
 	return e;
 }

@@ -56,6 +56,31 @@ struct accessor_reads {
 int accessor_decode__reads(const uint8_t *code, size_t len, uint64_t start,
 			   struct accessor_reads *out);
 
+#define ACC_MAX_CALLS 8
+
+/* What a function does with `this`, beyond returning a field. */
+struct accessor_flow {
+	/* begin and end of a std::vector compared (or subtracted): the
+	 * chain to its begin */
+	int have_range;
+	struct accessor_chain range;
+	int n_calls; /* direct calls, in the order met */
+	struct {
+		uint64_t target;
+		int arg_known; /* rsi is `this` + chain + arg_add */
+		struct accessor_chain arg;
+		int64_t arg_add;
+	} calls[ACC_MAX_CALLS];
+};
+
+/*
+ * Walk every path of the function with `this` in rdi, or in rsi for a
+ * method returning a class by value (a hidden pointer to the result in
+ * rdi), and note vector ranges and calls with rsi. 0 or -EIO/-ENOMEM.
+ */
+int accessor_decode__flow(const uint8_t *code, size_t len, uint64_t start,
+			  int this_in_rsi, struct accessor_flow *out);
+
 /* "[[rdi+0x10]+0x8] u64" */
 void accessor_chain__format(const struct accessor_chain *c, char *buf,
 			    size_t len);

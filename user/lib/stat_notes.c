@@ -18,6 +18,7 @@ const char *const stat_names[TTBPF_NR_STATS] = {
 	[TTBPF_STAT_FREES] = "frees",
 	[TTBPF_STAT_STACKS_LOST] = "stacks_lost",
 	[TTBPF_STAT_NOT_RECORDED] = "not_recorded",
+	[TTBPF_STAT_MESH_UNRESOLVED] = "mesh_unresolved",
 };
 
 const struct stat_note stat_notes[] = {
@@ -43,6 +44,10 @@ const struct stat_note stat_notes[] = {
 	{ TTBPF_STAT_BAD_READS, STAT_WARNING, "failed Buffer reads",
 	  "the layout may be wrong for this build: check ttbpf-trace "
 	  "--explain, fix with --layout" },
+	{ TTBPF_STAT_MESH_UNRESOLVED, STAT_WARNING,
+	  "mesh allocations whose chips could not be read",
+	  "counted on a \"mesh\" row instead of its chips: check "
+	  "ttbpf-trace --explain (mesh_devs), fix with --layout" },
 	{ TTBPF_STAT_UNKNOWN_DEVICE, STAT_WARNING,
 	  "allocations on unknown devices",
 	  "the device class was not recognised: check ttbpf-trace "

@@ -12,6 +12,7 @@
 #include "eras.h"
 #include "layout_override.h"
 #include "layout_profiles.h"
+#include "mesh_decode.h"
 #include "return_sites.h"
 #include "tt_lib.h"
 
@@ -24,6 +25,10 @@ static const char *const field_names[TT_NR_FIELDS] = {
 	[TT_F_PAGE_SIZE] = "page_size",
 	[TT_F_DEVICE_ID] = "device_id",
 	[TT_F_MESH_ID] = "mesh_id",
+	[TT_F_MESH_HOP] = "mesh_hop",
+	[TT_F_MESH_DEVS] = "mesh_devs",
+	[TT_F_MESH_STRIDE] = "mesh_stride",
+	[TT_F_MESH_LOCAL] = "mesh_local",
 	[TT_F_DEVICE_VTABLE] = "device_vtable",
 	[TT_F_MESH_VTABLE] = "mesh_vtable",
 };
@@ -90,6 +95,14 @@ static __s32 *field_ptr(struct ttbpf_layout *l, enum tt_layout_field f)
 		return &l->device_id_off;
 	case TT_F_MESH_ID:
 		return &l->mesh_id_off;
+	case TT_F_MESH_HOP:
+		return &l->mesh_hop;
+	case TT_F_MESH_DEVS:
+		return &l->mesh_devs;
+	case TT_F_MESH_STRIDE:
+		return &l->mesh_dev_stride;
+	case TT_F_MESH_LOCAL:
+		return &l->mesh_dev_local;
 	default:
 		return NULL;
 	}
@@ -327,7 +340,7 @@ static void from_code_and_debug(struct tt_lib_info *out,
 				const struct dwarf_layout *dl, int have_dwarf,
 				const struct accessor_layout *al)
 {
-	for (int i = TT_F_IMPL; i <= TT_F_MESH_ID; i++) {
+	for (int i = TT_F_IMPL; i <= TT_F_MESH_LOCAL; i++) {
 		enum tt_layout_field f = (enum tt_layout_field)i;
 
 		if (have_dwarf && dl->f[f].found) {
@@ -411,7 +424,7 @@ static void from_profile(struct tt_lib_info *out, const struct elf_image *img,
 
 	if (!p)
 		return;
-	for (int i = TT_F_IMPL; i <= TT_F_MESH_ID; i++) {
+	for (int i = TT_F_IMPL; i <= TT_F_MESH_LOCAL; i++) {
 		enum tt_layout_field f = (enum tt_layout_field)i;
 		struct ttbpf_layout pl = p->layout;
 		__s32 v = *field_ptr(&pl, f);
@@ -452,7 +465,7 @@ static void from_symbols(struct tt_lib_info *out, const struct era_match *m)
 
 static void reset_layout(struct tt_lib_info *out)
 {
-	for (int f = TT_F_IMPL; f <= TT_F_MESH_ID; f++)
+	for (int f = TT_F_IMPL; f <= TT_F_MESH_LOCAL; f++)
 		*field_ptr(&out->layout, (enum tt_layout_field)f) = -1;
 	out->layout.device_vtable = 0;
 	out->layout.mesh_vtable = 0;
@@ -480,6 +493,7 @@ static int find_layout(struct tt_lib_info *out, const struct elf_image *img,
 	if (have_dwarf && dl->notes[0])
 		note(out, "%s; ", dl->notes);
 	accessor_decode__layout(img, al);
+	mesh_decode__layout(img, al);
 	if (al->notes[0])
 		note(out, "%s", al->notes);
 	from_code_and_debug(out, dl, have_dwarf, al);

@@ -36,6 +36,10 @@ enum tt_layout_field {
 	TT_F_PAGE_SIZE,
 	TT_F_DEVICE_ID,
 	TT_F_MESH_ID,
+	TT_F_MESH_HOP,	  /* MeshDevice -> object holding its device vector */
+	TT_F_MESH_DEVS,	  /* that vector's begin */
+	TT_F_MESH_STRIDE, /* its element size */
+	TT_F_MESH_LOCAL,  /* the element's "local chip" byte, -1: none */
 	TT_F_DEVICE_VTABLE,
 	TT_F_MESH_VTABLE,
 	TT_NR_FIELDS,

@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * A buffer allocated through a MeshDevice lives on every chip of that
+ * mesh: one allocate_buffer on the mesh's lock-step allocator reserves the
+ * same range on each chip. So device rows are chips, and a mesh buffer is
+ * counted once on each of them.
+ *
+ * The chips are read from the mesh itself at every allocation (a few user
+ * reads, see chips__resolve): always the mesh as it is now, so no cache
+ * to invalidate when a mesh closes and its memory is reused by another.
+ * The buffer keeps the result as a bit mask of Device::id_ values, and its
+ * free, bulk free or exit subtracts from exactly the chips it was added to.
+ *
+ * Included by ttbpf.bpf.c after account_one() and count_failure_one().
+ */
+#ifndef TTBPF_CHIPS_BPF_H
+#define TTBPF_CHIPS_BPF_H
+
+/* Bytes of a mesh's device vector read at once: 64 chips of 16 bytes. */
+#define CHIPS_VEC_MAX (TTBPF_MAX_CHIPS * 16)
+
+struct chips_scratch {
+	__u8 vec[CHIPS_VEC_MAX + 16]; /* + 16: any masked offset is readable */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct chips_scratch);
+} chips_scratch SEC(".maps");
+
+enum chips_op {
+	CHIPS_SUB = 0,
+	CHIPS_ADD = 1,
+	CHIPS_FAIL = 2,
+};
+
+/* One update per chip of @a->chips; not inlined: it has a loop, and
+ * account() is inlined at every release path. */
+static __noinline void chips__apply(__u32 pid, const struct ttbpf_alloc *a,
+				    __u32 op, bool count_free, __u64 ts)
+{
+	struct ttbpf_alloc one = *a;
+	__u64 m = a->chips;
+
+	one.chips = 0;
+	for (int i = 0; i < TTBPF_MAX_CHIPS; i++) {
+		if (!(m >> i))
+			break;
+		if (!((m >> i) & 1))
+			continue;
+		one.device = i;
+		if (op == CHIPS_FAIL)
+			count_failure_one(pid, &one);
+		else
+			account_one(pid, &one, op == CHIPS_ADD, count_free, ts);
+	}
+}
+
+/*
+ * The chips of the MeshDevice at @mesh (@bias: load bias of the library),
+ * into @a: device = the lowest Device::id_, chips = all of them when more
+ * than one. False when the layout does not say where they are, or any
+ * read or check fails: the caller keeps the buffer on a "mesh" row.
+ */
+static __always_inline bool chips__resolve(const struct ttbpf_layout *l,
+					   __u64 mesh, __u64 bias,
+					   struct ttbpf_alloc *a)
+{
+	__u64 obj = mesh, range[2], len, stride, mask = 0, dev, w[4];
+	__s32 id_off = l->device_id_off, lo = -1;
+	struct chips_scratch *s;
+	__u32 zero = 0;
+
+	stride = l->mesh_dev_stride;
+	if (l->mesh_devs < 0 || (stride != 8 && stride != 16) || id_off < 0 ||
+	    id_off > 24 || l->mesh_dev_local >= (__s32)stride)
+		return false;
+	if (l->mesh_hop >= 0 &&
+	    bpf_probe_read_user(&obj, sizeof(obj),
+				(const void *)(mesh + l->mesh_hop)))
+		return false;
+	if (bpf_probe_read_user(range, sizeof(range),
+				(const void *)(obj + l->mesh_devs)))
+		return false;
+	/* Empty: an uninitialised parent of unit meshes allocates nothing. */
+	len = range[1] - range[0];
+	if (range[1] <= range[0] || len > CHIPS_VEC_MAX || len % stride)
+		return false;
+	s = bpf_map_lookup_elem(&chips_scratch, &zero);
+	if (!s || bpf_probe_read_user(s->vec, len, (const void *)range[0]))
+		return false;
+	for (int i = 0; i < TTBPF_MAX_CHIPS; i++) {
+		__u64 off = i * stride;
+		__s32 id;
+
+		if (off >= len)
+			break;
+		off &= CHIPS_VEC_MAX - 1;
+		if (l->mesh_dev_local >= 0 &&
+		    s->vec[(off + l->mesh_dev_local) & (CHIPS_VEC_MAX - 1)] != 1)
+			continue; /* a remote chip: another host counts it */
+		__builtin_memcpy(&dev, s->vec + off, sizeof(dev));
+		/* The vptr and id_ in one read. */
+		if (!dev || bpf_probe_read_user(w, sizeof(w), (const void *)dev))
+			return false;
+		if (l->device_vtable && w[0] != bias + l->device_vtable)
+			return false;
+		__builtin_memcpy(&id, (const __u8 *)w + (id_off & 31),
+				 sizeof(id));
+		if (id < 0 || id >= TTBPF_MAX_CHIPS)
+			return false;
+		mask |= 1ULL << id;
+		if (lo < 0 || id < lo)
+			lo = id;
+	}
+	if (lo < 0)
+		return false;
+	a->dev_kind = TTBPF_DEV_CHIP;
+	a->device = lo;
+	/* One chip: the same row and cost as a buffer on that Device. */
+	a->chips = mask == 1ULL << lo ? 0 : mask;
+	return true;
+}
+
+#endif /* TTBPF_CHIPS_BPF_H */
