@@ -34,27 +34,49 @@ enum chips_op {
 	CHIPS_SUB = 0,
 	CHIPS_ADD = 1,
 	CHIPS_FAIL = 2,
+	CHIPS_COUNT_FREE = 4, /* flag: a free, not a replacement */
 };
 
-/* One update per chip of @a->chips; not inlined: it has a loop, and
- * account() is inlined at every release path. */
-static __noinline void chips__apply(__u32 pid, const struct ttbpf_alloc *a,
-				    __u32 op, bool count_free, __u64 ts)
+/*
+ * One chip's rows. Global, with scalar arguments only: the verifier checks
+ * it once, not once per chip of the loop below at every caller.
+ */
+__noinline int chips__update(__u64 pid_chip, __u64 type_op, __u64 size,
+			     __u64 ts)
 {
-	struct ttbpf_alloc one = *a;
-	__u64 m = a->chips;
+	struct ttbpf_alloc one = {};
+	__u32 pid = pid_chip >> 32, op = type_op & 0xff;
+	__u32 type = (type_op >> 8) & 0xff;
 
-	one.chips = 0;
+	/* Checked here too: the verifier knows nothing of a global's args. */
+	if (type >= TTBPF_NR_TYPES)
+		return 0;
+	barrier_var(type);
+	one.device = (__s32)(__u32)pid_chip;
+	one.dev_kind = TTBPF_DEV_CHIP;
+	one.type = type;
+	one.size = size;
+	if (op & CHIPS_FAIL)
+		count_failure_one(pid, &one);
+	else
+		account_one(pid, &one, op & CHIPS_ADD, op & CHIPS_COUNT_FREE,
+			    ts);
+	return 0;
+}
+
+/* One update per chip of @a->chips. */
+static __always_inline void chips__apply(__u32 pid,
+					 const struct ttbpf_alloc *a, __u32 op,
+					 __u64 ts)
+{
+	__u64 m = a->chips, type_op = ((__u64)a->type << 8) | op;
+
 	for (int i = 0; i < TTBPF_MAX_CHIPS; i++) {
 		if (!(m >> i))
 			break;
-		if (!((m >> i) & 1))
-			continue;
-		one.device = i;
-		if (op == CHIPS_FAIL)
-			count_failure_one(pid, &one);
-		else
-			account_one(pid, &one, op == CHIPS_ADD, count_free, ts);
+		if ((m >> i) & 1)
+			chips__update(((__u64)pid << 32) | (__u32)i, type_op,
+				      a->size, ts);
 	}
 }
 

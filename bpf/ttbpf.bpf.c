@@ -267,7 +267,9 @@ static __always_inline void account(__u32 pid, const struct ttbpf_alloc *a,
 				    bool add, bool count_free, __u64 ts)
 {
 	if (a->chips)
-		chips__apply(pid, a, add ? CHIPS_ADD : CHIPS_SUB, count_free,
+		chips__apply(pid, a,
+			     (add ? CHIPS_ADD : CHIPS_SUB) |
+				     (count_free ? CHIPS_COUNT_FREE : 0),
 			     ts);
 	else
 		account_one(pid, a, add, count_free, ts);
@@ -277,7 +279,7 @@ static __always_inline void count_failure(__u32 pid,
 					  const struct ttbpf_alloc *a)
 {
 	if (a->chips)
-		chips__apply(pid, a, CHIPS_FAIL, false, 0);
+		chips__apply(pid, a, CHIPS_FAIL, 0);
 	else
 		count_failure_one(pid, a);
 	stat_inc(TTBPF_STAT_ALLOC_FAILED, 1);

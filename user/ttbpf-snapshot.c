@@ -597,6 +597,19 @@ static void json_stack(struct json_writer *w, const struct stack_sym *ss)
 }
 
 /* "stack": index into the top-level "stacks", or null without one. */
+/* Every chip holding the buffer: a mesh buffer has one entry per chip. */
+static void json_chips(struct json_writer *w, const struct state_buf *b)
+{
+	json_writer__key(w, "chips");
+	json_writer__begin_array(w);
+	for (int c = 0; c < TTBPF_MAX_CHIPS; c++)
+		if (b->a.chips ? b->a.chips >> c & 1
+			       : b->a.dev_kind == TTBPF_DEV_CHIP &&
+					 b->a.device == c)
+			json_writer__i64(w, c);
+	json_writer__end_array(w);
+}
+
 static void json_stack_ref(struct json_writer *w, const struct stacks *st,
 			   const struct state_buf *b)
 {
@@ -693,6 +706,7 @@ static void print_json(const struct state *s, const struct stacks *st,
 		json_writer__i64(&w, b->a.device);
 		json_writer__key(&w, "kind");
 		json_writer__string(&w, dev_kind_name(b->a.dev_kind));
+		json_chips(&w, b);
 		json_writer__key(&w, "type");
 		json_writer__string(&w, buffer_type_name(b->a.type));
 		json_writer__key(&w, "size");

@@ -12,7 +12,8 @@ that such a process has no traced row the truth lacks; with
 and that no other device holds anything.
 --at-most (tracer started late): traced values may be lower, never higher.
 --buffers (ttbpf-snapshot --json): the outstanding buffer list is exactly
-the truth's, buffer by buffer (Buffer*, address, size, type, device).
+the truth's, buffer by buffer (Buffer*, address, size, type, device, and
+the chips of a mesh buffer, listed once per chip).
 Prints every mismatch; exits 1 if any.
 """
 import json
@@ -92,11 +93,16 @@ def main():
                 cmp(f"device {dk[1]} {dk[0]} {ty} buffers", traced_n, acc[ty][1])
 
     if "--buffers" in flags:
-        def key(pid, b):
-            return (pid, b["device"], b["kind"], b["type"], b["size"],
-                    b["address"], int(str(b["buffer"]), 0))
-        traced = sorted(key(b["pid"], b) for b in summary["buffers"])
-        truth = sorted(key(t["pid"], b) for t in truths for b in t["buffers"])
+        def key(pid, b, dev):
+            return (pid, dev, b["kind"], b["type"], b["size"],
+                    b["address"], int(str(b["buffer"]), 0),
+                    tuple(b["chips"]))
+        traced = sorted(key(b["pid"], b, b["device"])
+                        for b in summary["buffers"])
+        # A mesh buffer is held, and listed, once on each of its chips.
+        truth = sorted(key(t["pid"], b, c) for t in truths
+                       for b in t["buffers"] for c in b["chips"] or
+                       [b["device"]])
         for b in sorted(set(traced) - set(truth)):
             errors.append(f"buffer traced but not in truth: {b}")
         for b in sorted(set(truth) - set(traced)):

@@ -12,7 +12,7 @@ for v in $VARIANTS; do
 	}
 	start_workload "$v-steady" "$v" --scenario steady --devices 2 --seed 1 --count 400
 	start_workload "$v-threads" "$v" --scenario threads --threads 4 --devices 2 --seed 2 --count 200
-	start_workload "$v-mesh" "$v" --scenario mesh --seed 3 --count 100
+	start_workload "$v-mesh" "$v" --scenario mesh --devices 2 --seed 3 --count 100
 	for w in steady threads mesh; do go "$v-$w"; done
 	for w in steady threads mesh; do wait_holding "$v-$w"; done
 	stop_tracer "$v"
@@ -24,10 +24,14 @@ for v in $VARIANTS; do
 	check "$v: no drops, no unmatched frees, no implausible reads" \
 		jq -e '.stats | .events_dropped == 0 and .unmatched_frees == 0 and .implausible == 0 and .bad_reads == 0 and .unknown_device == 0' \
 		"$WORK/$v.summary.json"
-	# Each alloc event is one line: their number is the allocs count.
-	check "$v: one alloc event per allocation" test \
-		"$(grep -c '"event":"alloc"' "$WORK/$v.trace.out")" -eq \
+	# Each alloc event is one line, naming the chips it lands on: their
+	# number is the allocs count of the chip rows.
+	check "$v: one alloc event per allocation, on each of its chips" test \
+		"$(jq -s '[.[] | select(.event == "alloc") | .chips | length] | add' "$WORK/$v.trace.out")" -eq \
 		"$(jq -s '[.[].devices[].usage[].allocs] | add' "$WORK"/"$v"-*.truth.json)"
+	check "$v: mesh buffers on both chips of the mesh, none on a mesh row" \
+		jq -e '([.processes[] | select(.kind == "mesh")] | length == 0) and ([.processes[] | select(.kind == "chip")] | length >= 2)' \
+		"$WORK/$v.summary.json"
 	for w in steady threads mesh; do release "$v-$w"; done
 done
 finish

@@ -337,33 +337,56 @@ static void on_call(struct walk *w, const struct path *p)
 	f->n_calls++;
 }
 
+/* What operand @i would give if read: a register, or a load through one. */
+static int operand_val(const struct path *p, const cs_x86_op *op,
+		       struct val *out)
+{
+	int base;
+	int64_t disp;
+
+	if (op->type == X86_OP_REG) {
+		int g = gpr(op->reg);
+
+		if (g < 0)
+			return 0;
+		*out = p->r[g];
+		return out->known;
+	}
+	if (!simple_mem(op, &base, &disp) || op->size != 8 ||
+	    is_frame_reg(base)) {
+		return 0;
+	}
+	{
+		struct path tmp = *p;
+
+		do_load(&tmp, REG_RAX, base, disp, 8, 0);
+		*out = tmp.r[REG_RAX];
+	}
+	return out->known;
+}
+
 /*
- * `cmp r1, r2` or `sub r1, r2` of two loads 8 bytes apart from the same
- * object: a std::vector's begin and end compared, or its size computed.
+ * `cmp a, b` or `sub a, b` (registers or loads) of two loads 8 bytes apart
+ * from the same object: a std::vector's begin and end compared, or its
+ * size computed.
  */
 static void record_range(struct walk *w, const struct path *p)
 {
 	const cs_x86 *x = &w->insn->detail->x86;
-	const struct val *a, *b, *lo;
-	int ga, gb;
+	struct val a, b;
+	const struct val *lo;
 
 	if (!w->flow || w->flow->have_range ||
 	    (w->insn->id != X86_INS_CMP && w->insn->id != X86_INS_SUB) ||
-	    x->op_count != 2 || x->operands[0].type != X86_OP_REG ||
-	    x->operands[1].type != X86_OP_REG)
+	    x->op_count != 2 || !operand_val(p, &x->operands[0], &a) ||
+	    !operand_val(p, &x->operands[1], &b))
 		return;
-	ga = gpr(x->operands[0].reg);
-	gb = gpr(x->operands[1].reg);
-	if (ga < 0 || gb < 0)
+	if (!a.depth || a.depth != b.depth || a.add || b.add || a.width != 8 ||
+	    b.width != 8 ||
+	    memcmp(a.off, b.off, sizeof(a.off[0]) * (a.depth - 1)))
 		return;
-	a = &p->r[ga];
-	b = &p->r[gb];
-	if (!a->known || !b->known || !a->depth || a->depth != b->depth ||
-	    a->add || b->add || a->width != 8 || b->width != 8 ||
-	    memcmp(a->off, b->off, sizeof(a->off[0]) * (a->depth - 1)))
-		return;
-	lo = a->off[a->depth - 1] < b->off[b->depth - 1] ? a : b;
-	if (abs(a->off[a->depth - 1] - b->off[b->depth - 1]) != 8)
+	lo = a.off[a.depth - 1] < b.off[b.depth - 1] ? &a : &b;
+	if (abs(a.off[a.depth - 1] - b.off[b.depth - 1]) != 8)
 		return;
 	to_chain(lo, &w->flow->range);
 	w->flow->have_range = 1;
@@ -408,8 +431,10 @@ static int run_path(struct walk *w, struct path *p)
 				return 0; /* indirect: cannot follow */
 			t = (uint64_t)x->operands[0].imm;
 			if (w->insn->id == X86_INS_JMP) {
-				if (!inside(w, t))
-					return 0; /* tail call */
+				if (!inside(w, t)) {
+					on_call(w, p); /* tail call */
+					return 0;
+				}
 				p->pc = t;
 				continue;
 			}

@@ -58,6 +58,24 @@ const char *device_label(int device, unsigned int dev_kind, char *buf,
 	return buf;
 }
 
+/* "0,1,5" for the chips of a mesh buffer; "" for a single device. */
+static void chip_list(unsigned long long chips, char *buf, size_t len)
+{
+	size_t o = 0;
+
+	buf[0] = '\0';
+	for (int c = 0; c < TTBPF_MAX_CHIPS && o + 1 < len; c++) {
+		int n;
+
+		if (!(chips >> c & 1))
+			continue;
+		n = snprintf(buf + o, len - o, "%s%d", o ? "," : "", c);
+		if (n < 0 || (size_t)n >= len - o)
+			break;
+		o += (size_t)n;
+	}
+}
+
 const char *human_bytes(unsigned long long bytes, char *buf, size_t len)
 {
 	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB" };
@@ -85,6 +103,12 @@ int event_format_text(const struct ttbpf_event *e, unsigned long long wall_ns,
 	localtime_r(&secs, &tm);
 	strftime(when, sizeof(when), "%H:%M:%S", &tm);
 	device_label(e->device, e->dev_kind, dev, sizeof(dev));
+	if (e->chips) {
+		char list[200];
+
+		chip_list(e->chips, list, sizeof(list));
+		snprintf(dev, sizeof(dev), "dev %.27s", list);
+	}
 	human_bytes(e->size, hb, sizeof(hb));
 
 	switch (e->kind) {
@@ -143,17 +167,24 @@ int json_escape(const char *s, size_t maxlen, char *buf, size_t len)
 
 int event_format_json(const struct ttbpf_event *e, char *buf, size_t len)
 {
-	char comm[TTBPF_COMM_LEN * 6 + 1];
+	char comm[TTBPF_COMM_LEN * 6 + 1], chips[200];
 
 	json_escape(e->comm, TTBPF_COMM_LEN, comm, sizeof(comm));
+	if (e->chips)
+		chip_list(e->chips, chips, sizeof(chips));
+	else if (e->dev_kind == TTBPF_DEV_CHIP && e->device >= 0)
+		snprintf(chips, sizeof(chips), "%d", e->device);
+	else
+		chips[0] = '\0';
 	return snprintf(
 		buf, len,
 		"{\"event\":\"%s\",\"pid\":%u,\"tid\":%u,\"comm\":\"%s\","
-		"\"device\":%d,\"kind\":\"%s\",\"type\":\"%s\",\"size\":%llu,"
+		"\"device\":%d,\"kind\":\"%s\",\"chips\":[%s],"
+		"\"type\":\"%s\",\"size\":%llu,"
 		"\"address\":%llu,\"buffer\":%llu,\"allocator\":%llu,"
 		"\"count\":%u,\"unmatched\":%s,\"late\":%s,\"ts_ns\":%llu}",
 		event_kind_name(e->kind), e->pid, e->tid, comm, e->device,
-		dev_kind_name(e->dev_kind), buffer_type_name(e->type),
+		dev_kind_name(e->dev_kind), chips, buffer_type_name(e->type),
 		(unsigned long long)e->size, (unsigned long long)e->address,
 		(unsigned long long)e->buffer, (unsigned long long)e->allocator,
 		e->count, e->flags & TTBPF_EVF_UNMATCHED ? "true" : "false",

@@ -231,6 +231,7 @@ static int read_procs(const struct ttbpf_maps *m, struct state *s, bool batch)
 
 static int read_bufs(const struct ttbpf_maps *m, struct state *s, bool batch)
 {
+	size_t extra = 0, n = 0;
 	struct kv kv;
 	int err;
 
@@ -238,7 +239,13 @@ static int read_bufs(const struct ttbpf_maps *m, struct state *s, bool batch)
 			sizeof(struct ttbpf_alloc), batch, &kv);
 	if (err)
 		return err;
-	s->bufs = malloc((kv.n ? kv.n : 1) * sizeof(*s->bufs));
+	for (size_t i = 0; i < kv.n; i++) {
+		const struct ttbpf_alloc *a = (const void *)(kv.vals + i * kv.vsz);
+
+		if (a->chips)
+			extra += (size_t)__builtin_popcountll(a->chips) - 1;
+	}
+	s->bufs = malloc((kv.n + extra ? kv.n + extra : 1) * sizeof(*s->bufs));
 	if (!s->bufs) {
 		kv_free(&kv);
 		return -ENOMEM;
@@ -246,12 +253,22 @@ static int read_bufs(const struct ttbpf_maps *m, struct state *s, bool batch)
 	for (size_t i = 0; i < kv.n; i++) {
 		const struct ttbpf_alloc_key *k =
 			(const void *)(kv.keys + i * kv.ksz);
+		struct state_buf *b = &s->bufs[n++];
 
-		s->bufs[i].pid = k->pid;
-		s->bufs[i].buffer = k->buffer;
-		memcpy(&s->bufs[i].a, kv.vals + i * kv.vsz, kv.vsz);
+		b->pid = k->pid;
+		b->buffer = k->buffer;
+		memcpy(&b->a, kv.vals + i * kv.vsz, kv.vsz);
+		/* A mesh buffer is held by each of its chips: one entry per
+		 * chip, so that every view shows it on each. */
+		for (int c = b->a.device + 1; b->a.chips && c < TTBPF_MAX_CHIPS;
+		     c++) {
+			if (!(b->a.chips >> c & 1))
+				continue;
+			s->bufs[n] = *b;
+			s->bufs[n++].a.device = c;
+		}
 	}
-	s->n_bufs = kv.n;
+	s->n_bufs = n;
 	kv_free(&kv);
 	return 0;
 }

@@ -29,7 +29,7 @@ struct state_proc {
 struct state_buf {
 	uint32_t pid;
 	uint64_t buffer; /* Buffer* in that process */
-	struct ttbpf_alloc a;
+	struct ttbpf_alloc a; /* a mesh buffer: one entry per chip (device) */
 };
 
 struct state {

@@ -65,8 +65,9 @@ struct live_buffer {
 	uint64_t size;
 	uint64_t aligned_size;
 	int type;
-	int device;
+	int device; // a mesh buffer: its lowest chip
 	bool mesh;
+	uint64_t chips; // every chip holding it (bit = id), 0 for a mesh row
 };
 
 const char *variant();

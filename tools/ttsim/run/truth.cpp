@@ -57,10 +57,15 @@ std::string truth_json(const std::string &scenario)
 		add(&s,
 		    "%s{\"buffer\":%" PRIu64 ",\"address\":%" PRIu64
 		    ",\"size\":%" PRIu64 ",\"aligned_size\":%" PRIu64
-		    ",\"type\":\"%s\",\"device\":%d,\"kind\":\"%s\"}",
+		    ",\"type\":\"%s\",\"device\":%d,\"kind\":\"%s\","
+		    "\"chips\":[",
 		    i ? "," : "", b.buffer, b.address, b.size, b.aligned_size,
 		    ttsim::type_name(b.type), b.device,
 		    b.mesh ? "mesh" : "chip");
+		for (int c = 0, n = 0; c < 64; c++)
+			if (b.chips >> c & 1)
+				add(&s, "%s%d", n++ ? "," : "", c);
+		s += "]}";
 	}
 	s += "]}\n";
 	return s;

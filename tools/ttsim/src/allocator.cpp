@@ -106,7 +106,8 @@ struct access {
 				buffer->device()->id(), size,
 				static_cast<uint8_t>(type), address);
 #endif
-		ledger::on_alloc(&a, a.owner_.id, a.owner_.mesh, buffer,
+		ledger::on_alloc(&a, a.owner_.id, a.owner_.mesh, a.owner_.chips,
+				 buffer,
 				 address, buffer->size(), size, (int)type);
 		return address;
 	}

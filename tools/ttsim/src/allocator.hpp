@@ -81,6 +81,7 @@ class BankManager
 struct AllocatorOwner {
 	int id;
 	bool mesh;
+	uint64_t chips; // a mesh: its chips (bit = Device id), booked on each
 };
 
 #if TTSIM_ERA == 2

@@ -16,6 +16,7 @@ using namespace tt::tt_metal;
 struct device {
 	IDevice *dev;
 	bool mesh;
+	uint64_t chips; // a mesh: its chips, as its allocators book them
 };
 
 struct buffer {
@@ -87,6 +88,7 @@ device *open_device(int id, const config *cfg)
 	auto *d = new device;
 	d->dev = new Device(id, to_alloc_config(cfg), sub_devices_of(cfg));
 	d->mesh = false;
+	d->chips = 0;
 	return d;
 }
 
@@ -99,6 +101,9 @@ device *open_mesh(const std::vector<device *> &chips, const config *cfg)
 	d->dev = new distributed::MeshDevice(devs, to_alloc_config(cfg),
 					     sub_devices_of(cfg));
 	d->mesh = true;
+	d->chips = 0;
+	for (auto *c : chips)
+		d->chips |= 1ull << (c->dev->id() & 63);
 	return d;
 }
 
@@ -147,7 +152,7 @@ buffer *create_buffer(device *dev, int sub_device, int type, uint64_t size,
 					(BufferType)type, std::nullopt, sub);
 	} catch (...) {
 		/* The allocator threw (out of memory): count it, pass it on. */
-		ledger::on_failure(dev->dev->id(), dev->mesh, type);
+		ledger::on_failure(dev->dev->id(), dev->mesh, dev->chips, type);
 		delete b;
 		throw;
 	}

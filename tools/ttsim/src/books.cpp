@@ -27,6 +27,7 @@ struct key {
 struct record {
 	const void *allocator;
 	key owner;
+	uint64_t chips;
 	live_buffer live;
 };
 
@@ -55,46 +56,67 @@ device_books &row(state &s, key k)
 	return it->second;
 }
 
+/* The rows an owner's books go to: its chips, or itself. */
+std::vector<key> rows_of(int id, bool mesh, uint64_t chips)
+{
+	std::vector<key> v;
+	for (int i = 0; i < 64; i++)
+		if (chips >> i & 1)
+			v.push_back(key{ false, i });
+	if (v.empty())
+		v.push_back(key{ mesh, id });
+	return v;
+}
+
 void release(state &s, const record &r)
 {
-	usage &u = row(s, r.owner).u[r.live.type];
-	u.bytes -= r.live.size;
-	u.aligned_bytes -= r.live.aligned_size;
-	u.buffers--;
-	u.frees++;
+	for (key k : rows_of(r.owner.id, r.owner.mesh, r.chips)) {
+		usage &u = row(s, k).u[r.live.type];
+		u.bytes -= r.live.size;
+		u.aligned_bytes -= r.live.aligned_size;
+		u.buffers--;
+		u.frees++;
+	}
 }
 
 } // namespace
 
-void add_device(int id, bool mesh)
+void add_device(int id, bool mesh, uint64_t chips)
 {
 	state &s = books();
 	std::lock_guard<std::mutex> g(s.lock);
-	row(s, key{ mesh, id });
+	for (key k : rows_of(id, mesh, chips))
+		row(s, k);
 }
 
-void on_alloc(const void *allocator, int id, bool mesh, const void *buffer,
-	      uint64_t address, uint64_t size, uint64_t aligned_size, int type)
+void on_alloc(const void *allocator, int id, bool mesh, uint64_t chips,
+	      const void *buffer, uint64_t address, uint64_t size,
+	      uint64_t aligned_size, int type)
 {
 	state &s = books();
 	std::lock_guard<std::mutex> g(s.lock);
-	key k{ mesh, id };
-	usage &u = row(s, k).u[type];
-	u.bytes += size;
-	u.aligned_bytes += aligned_size;
-	u.buffers++;
-	u.allocs++;
-	u.peak_bytes = std::max(u.peak_bytes, u.bytes);
+	std::vector<key> rows = rows_of(id, mesh, chips);
+	for (key k : rows) {
+		usage &u = row(s, k).u[type];
+		u.bytes += size;
+		u.aligned_bytes += aligned_size;
+		u.buffers++;
+		u.allocs++;
+		u.peak_bytes = std::max(u.peak_bytes, u.bytes);
+	}
 	record r;
 	r.allocator = allocator;
-	r.owner = k;
+	r.owner = key{ mesh, id };
+	r.chips = chips;
+	/* A mesh buffer is listed once, under its lowest chip. */
 	r.live = live_buffer{ (uint64_t)(uintptr_t)buffer,
 			      address,
 			      size,
 			      aligned_size,
 			      type,
-			      id,
-			      mesh };
+			      rows[0].id,
+			      rows[0].mesh,
+			      chips ? chips : rows[0].mesh ? 0 : 1ull << (id & 63) };
 	s.live[buffer] = r;
 }
 
@@ -123,11 +145,12 @@ void on_bulk_free(const void *allocator)
 	}
 }
 
-void on_failure(int id, bool mesh, int type)
+void on_failure(int id, bool mesh, uint64_t chips, int type)
 {
 	state &s = books();
 	std::lock_guard<std::mutex> g(s.lock);
-	row(s, key{ mesh, id }).u[type].failures++;
+	for (key k : rows_of(id, mesh, chips))
+		row(s, k).u[type].failures++;
 }
 
 void snapshot(std::vector<device_books> *devices,

@@ -22,7 +22,7 @@ make_allocators(const AllocatorConfig &config, uint32_t count,
 		count = 1;
 	for (uint32_t i = 0; i < count; i++)
 		v.push_back(std::make_unique<AllocatorT>(config, owner));
-	ttsim::ledger::add_device(owner.id, owner.mesh);
+	ttsim::ledger::add_device(owner.id, owner.mesh, owner.chips);
 	return v;
 }
 
@@ -56,7 +56,7 @@ Device::Device(chip_id_t device_id, const AllocatorConfig &config,
     : id_(device_id)
 {
 	sub_device_allocators_ = make_allocators(
-		config, num_sub_devices, AllocatorOwner{ device_id, false });
+		config, num_sub_devices, AllocatorOwner{ device_id, false, 0 });
 	initialized_ = true;
 }
 
@@ -101,25 +101,74 @@ namespace distributed
 
 std::atomic<int> MeshDevice::next_mesh_id{ 0 };
 
+/* The books count a mesh buffer on each of its chips (ids < 64). */
+static uint64_t chip_mask(const std::vector<IDevice *> &devices)
+{
+	uint64_t m = 0;
+	for (IDevice *d : devices)
+		m |= 1ull << (d->id() & 63);
+	return m;
+}
+
+#if TTSIM_ERA == 4
+MeshDeviceImpl::MeshDeviceImpl(std::vector<IDevice *> devices, int mesh_id)
+    : other_(), mesh_id_(mesh_id), view_(nullptr), devices_(std::move(devices))
+{
+}
+
+int MeshDeviceImpl::id() const
+{
+	return mesh_id_;
+}
+
 MeshDevice::MeshDevice(std::vector<IDevice *> devices,
 		       const AllocatorConfig &config, uint32_t num_sub_devices)
-    : scoped_devices_(
-	      std::make_shared<std::vector<IDevice *>>(std::move(devices))),
-      mesh_id_(next_mesh_id.fetch_add(1))
+    : pimpl_(std::make_unique<MeshDeviceImpl>(devices,
+					      next_mesh_id.fetch_add(1)))
 {
 	sub_device_allocators_ = make_allocators(
-		config, num_sub_devices, AllocatorOwner{ mesh_id_, true });
+		config, num_sub_devices,
+		AllocatorOwner{ pimpl_->mesh_id_, true, chip_mask(devices) });
 	initialized_ = true;
 }
 
-MeshDevice::~MeshDevice()
+chip_id_t MeshDevice::id() const
 {
-	close();
+	return pimpl_->id();
+}
+
+std::vector<IDevice *> MeshDevice::get_devices() const
+{
+	return pimpl_->devices_;
+}
+#else
+MeshDevice::MeshDevice(std::vector<IDevice *> devices,
+		       const AllocatorConfig &config, uint32_t num_sub_devices)
+    : other_(), scoped_devices_(std::make_shared<std::vector<IDevice *>>(
+			devices)),
+      mesh_id_(next_mesh_id.fetch_add(1)),
+      view_(std::make_shared<MeshDeviceView>(devices))
+{
+	sub_device_allocators_ = make_allocators(
+		config, num_sub_devices,
+		AllocatorOwner{ mesh_id_, true, chip_mask(devices) });
+	initialized_ = true;
 }
 
 chip_id_t MeshDevice::id() const
 {
 	return mesh_id_;
+}
+
+std::vector<IDevice *> MeshDevice::get_devices() const
+{
+	return view_->get_devices();
+}
+#endif
+
+MeshDevice::~MeshDevice()
+{
+	close();
 }
 
 bool MeshDevice::is_initialized() const

@@ -80,14 +80,26 @@ void layout_check::verify()
 	static_assert(!std::is_polymorphic<BM>::value);
 
 	/* Device: vptr, then int id_. MeshDevice: vptr,
-	 * enable_shared_from_this (16), shared_ptr (16), then the mesh id. */
+	 * enable_shared_from_this (16), then where the real one of the era
+	 * keeps its chips (ttnn 0.81.1 and 0.64.5, read off
+	 * MeshDevice::get_devices()). */
 	static_assert(std::is_abstract<IDevice>::value);
 	static_assert(std::is_empty<IDevice>::value == false);
 	static_assert(sizeof(IDevice) == 8);
 	static_assert(offsetof(Device, id_) == 8);
 	static_assert(sizeof(Device::id_) == 4);
-	static_assert(offsetof(distributed::MeshDevice, mesh_id_) == 40);
-	static_assert(sizeof(distributed::MeshDevice::mesh_id_) == 4);
+#if TTSIM_ERA == 4
+	static_assert(offsetof(distributed::MeshDevice, pimpl_) == 0x18);
+	static_assert(offsetof(distributed::MeshDeviceImpl, mesh_id_) == 0x68);
+	static_assert(offsetof(distributed::MeshDeviceImpl, devices_) == 0x78);
+#else
+	static_assert(offsetof(distributed::MeshDevice, scoped_devices_) ==
+		      0x48);
+	static_assert(offsetof(distributed::MeshDevice, mesh_id_) == 0x58);
+	static_assert(offsetof(distributed::MeshDevice, view_) == 0x60);
+	static_assert(offsetof(distributed::MeshDeviceView, devices_) == 0x178);
+	static_assert(sizeof(distributed::MaybeRemote<IDevice *>) == 16);
+#endif
 }
 
 } // namespace ttsim
