@@ -27,9 +27,17 @@ not_ok() { echo "not ok - $1: $2"; FAIL=$((FAIL + 1)); }
 #    Device id: from 0.67.4 on, Device::id() is `mov eax,[rdi+0x18]; ret`
 #    (objdump of the wheel's .symtab entry, checked independently of our
 #    disassembler): id_ is no longer the first member after the vptr.
+#  Mesh chips, then: mesh_hop mesh_devs mesh_stride mesh_local.
+#  0.64.5: MeshDevice::get_devices() calls MeshDeviceView::get_devices()
+#    on [this+0x60] (view_), which hands view + 0x178 to
+#    extract_locals(vector<MaybeRemote<IDevice*>>); extract_locals steps 16
+#    bytes and takes an element when the byte at +8 is 1 (objdump).
+#  0.81.1: MeshDevice::get_devices() copies the vector<IDevice*> at
+#    [[this+0x18]+0x78] (pimpl_, then MeshDeviceImpl's devices), begin and
+#    end compared before the copy (objdump).
 EXPECT=(
-	"0.64.5 3 -1 16 24 32 80 88 8"
-	"0.81.1 4 16 0 8 16 64 72 24"
+	"0.64.5 3 -1 16 24 32 80 88 8 96 376 16 8"
+	"0.81.1 4 16 0 8 16 64 72 24 24 120 8 -1"
 )
 
 lib_for() {
@@ -47,7 +55,8 @@ field() { # EXPLAIN_FILE NAME -> value
 }
 
 for row in "${EXPECT[@]}"; do
-	read -r v era impl device size type address page dev_id <<<"$row"
+	read -r v era impl device size type address page dev_id \
+		mesh_hop mesh_devs mesh_stride mesh_local <<<"$row"
 	lib=$(lib_for "$v")
 	rc=$?
 	if [ $rc -eq 77 ] && [ "$FETCH" = --fetch ]; then
@@ -68,7 +77,9 @@ for row in "${EXPECT[@]}"; do
 	for f in alloc-entry alloc-return free-entry bulk-free; do
 		if grep -q "^  $f " "$ex"; then ok "ttnn $v: $f site found"; else not_ok "ttnn $v: $f site" "missing"; fi
 	done
-	for kv in impl:$impl device:$device size:$size type:$type address:$address page_size:$page device_id:$dev_id; do
+	for kv in impl:$impl device:$device size:$size type:$type address:$address page_size:$page device_id:$dev_id \
+		mesh_hop:$mesh_hop mesh_devs:$mesh_devs mesh_stride:$mesh_stride \
+		mesh_local:$mesh_local; do
 		k=${kv%%:*}
 		want=${kv#*:}
 		got=$(field "$ex" "$k")
@@ -78,6 +89,12 @@ for row in "${EXPECT[@]}"; do
 		not_ok "ttnn $v: size/type/address from machine code" "$(grep -E '^  (size|address|type) ' "$ex")"
 	else
 		ok "ttnn $v: size/type/address from machine code, not a profile"
+	fi
+	if grep -qE '^  mesh_(hop|devs|stride|local) .* accessor +MeshDevice::get_devices' "$ex" &&
+		[ "$(grep -cE '^  mesh_(hop|devs|stride|local) .* accessor ' "$ex")" = 4 ]; then
+		ok "ttnn $v: mesh chips from MeshDevice::get_devices()'s code"
+	else
+		not_ok "ttnn $v: mesh chips from machine code" "$(grep -E '^  mesh_' "$ex")"
 	fi
 	# Real attach: probes on the real file while a command runs, then gone.
 	before=$(bpftool prog show | grep -cE 'name (alloc_entry|alloc_return|free_entry|bulk_free)')
