@@ -65,9 +65,8 @@ __noinline int chips__update(__u64 pid_chip, __u64 type_op, __u64 size,
 }
 
 /* One update per chip of @a->chips. */
-static __always_inline void chips__apply(__u32 pid,
-					 const struct ttbpf_alloc *a, __u32 op,
-					 __u64 ts)
+static __always_inline void chips__apply(__u32 pid, const struct ttbpf_alloc *a,
+					 __u32 op, __u64 ts)
 {
 	__u64 m = a->chips, type_op = ((__u64)a->type << 8) | op;
 
@@ -121,11 +120,13 @@ static __always_inline bool chips__resolve(const struct ttbpf_layout *l,
 			break;
 		off &= CHIPS_VEC_MAX - 1;
 		if (l->mesh_dev_local >= 0 &&
-		    s->vec[(off + l->mesh_dev_local) & (CHIPS_VEC_MAX - 1)] != 1)
+		    s->vec[(off + l->mesh_dev_local) & (CHIPS_VEC_MAX - 1)] !=
+			    1)
 			continue; /* a remote chip: another host counts it */
 		__builtin_memcpy(&dev, s->vec + off, sizeof(dev));
 		/* The vptr and id_ in one read. */
-		if (!dev || bpf_probe_read_user(w, sizeof(w), (const void *)dev))
+		if (!dev ||
+		    bpf_probe_read_user(w, sizeof(w), (const void *)dev))
 			return false;
 		if (l->device_vtable && w[0] != bias + l->device_vtable)
 			return false;

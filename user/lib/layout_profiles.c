@@ -3,23 +3,23 @@
 
 #include "layout_profiles.h"
 
-#define LAYOUT(impl, dev, size, type, addr, page, mesh)                        \
-	{                                                                      \
-		.impl_off = (impl), .device_off = (dev), .size_off = (size),   \
-		.type_off = (type), .address_off = (addr),                     \
-		.page_size_off = (page), .device_id_off = 8,                   \
-		.mesh_id_off = -1, mesh                                        \
+#define LAYOUT(impl, dev, size, type, addr, page, mesh)                      \
+	{                                                                    \
+		.impl_off = (impl), .device_off = (dev), .size_off = (size), \
+		.type_off = (type), .address_off = (addr),                   \
+		.page_size_off = (page), .device_id_off = 8,                 \
+		.mesh_id_off = -1, mesh                                      \
 	}
 
 /* Where a MeshDevice keeps its chips (tt-metal-mesh-shm.md), read off
  * MeshDevice::get_devices() in the 0.81.1 and 0.64.5 wheels. */
-#define MESH_PIMPL                                                     \
+#define MESH_PIMPL                                                 \
 	.mesh_hop = 0x18, .mesh_devs = 0x78, .mesh_dev_stride = 8, \
 	.mesh_dev_local = -1
-#define MESH_VIEW                                                       \
+#define MESH_VIEW                                                    \
 	.mesh_hop = 0x60, .mesh_devs = 0x178, .mesh_dev_stride = 16, \
 	.mesh_dev_local = 8
-#define MESH_NONE                                                    \
+#define MESH_NONE                                               \
 	.mesh_hop = -1, .mesh_devs = -1, .mesh_dev_stride = -1, \
 	.mesh_dev_local = -1
 

@@ -22,7 +22,8 @@
 #include "elf_image.h"
 #include "mesh_decode.h"
 
-#define MESH_GET_DEVICES "_ZNK2tt8tt_metal11distributed10MeshDevice11get_devicesEv"
+#define MESH_GET_DEVICES \
+	"_ZNK2tt8tt_metal11distributed10MeshDevice11get_devicesEv"
 
 static int flow_of(const struct elf_image *img, const char *name,
 		   uint64_t vaddr, struct accessor_flow *f, uint64_t *at)

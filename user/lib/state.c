@@ -240,7 +240,8 @@ static int read_bufs(const struct ttbpf_maps *m, struct state *s, bool batch)
 	if (err)
 		return err;
 	for (size_t i = 0; i < kv.n; i++) {
-		const struct ttbpf_alloc *a = (const void *)(kv.vals + i * kv.vsz);
+		const struct ttbpf_alloc *a =
+			(const void *)(kv.vals + i * kv.vsz);
 
 		if (a->chips)
 			extra += (size_t)__builtin_popcountll(a->chips) - 1;

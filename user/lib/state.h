@@ -28,7 +28,7 @@ struct state_proc {
 
 struct state_buf {
 	uint32_t pid;
-	uint64_t buffer; /* Buffer* in that process */
+	uint64_t buffer;      /* Buffer* in that process */
 	struct ttbpf_alloc a; /* a mesh buffer: one entry per chip (device) */
 };
 

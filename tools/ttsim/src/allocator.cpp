@@ -107,8 +107,8 @@ struct access {
 				static_cast<uint8_t>(type), address);
 #endif
 		ledger::on_alloc(&a, a.owner_.id, a.owner_.mesh, a.owner_.chips,
-				 buffer,
-				 address, buffer->size(), size, (int)type);
+				 buffer, address, buffer->size(), size,
+				 (int)type);
 		return address;
 	}
 

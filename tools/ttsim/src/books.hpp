@@ -19,9 +19,8 @@ namespace ttsim::ledger
 // buffer counted once on each, as it occupies each.
 TTSIM_HIDDEN void add_device(int id, bool mesh, uint64_t chips);
 TTSIM_HIDDEN void on_alloc(const void *allocator, int id, bool mesh,
-			   uint64_t chips, const void *buffer,
-			   uint64_t address, uint64_t size,
-			   uint64_t aligned_size, int type);
+			   uint64_t chips, const void *buffer, uint64_t address,
+			   uint64_t size, uint64_t aligned_size, int type);
 TTSIM_HIDDEN void on_free(const void *buffer);
 TTSIM_HIDDEN void on_bulk_free(const void *allocator);
 TTSIM_HIDDEN void on_failure(int id, bool mesh, uint64_t chips, int type);

@@ -144,8 +144,8 @@ std::vector<IDevice *> MeshDevice::get_devices() const
 #else
 MeshDevice::MeshDevice(std::vector<IDevice *> devices,
 		       const AllocatorConfig &config, uint32_t num_sub_devices)
-    : other_(), scoped_devices_(std::make_shared<std::vector<IDevice *>>(
-			devices)),
+    : other_(),
+      scoped_devices_(std::make_shared<std::vector<IDevice *>>(devices)),
       mesh_id_(next_mesh_id.fetch_add(1)),
       view_(std::make_shared<MeshDeviceView>(devices))
 {

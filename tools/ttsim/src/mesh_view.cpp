@@ -22,8 +22,7 @@ template std::vector<IDevice *>
 extract_locals(const std::vector<MaybeRemote<IDevice *>> &);
 
 #if TTSIM_ERA != 4
-MeshDeviceView::MeshDeviceView(const std::vector<IDevice *> &devices)
-    : other_()
+MeshDeviceView::MeshDeviceView(const std::vector<IDevice *> &devices) : other_()
 {
 	for (IDevice *d : devices)
 		devices_.emplace_back(d);
