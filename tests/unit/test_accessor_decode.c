@@ -244,6 +244,77 @@ static void test_compiled_O0(void **state)
 	elf_image__close(im);
 }
 
+/*
+ * MeshDevice::get_devices() shapes: `this` in rsi (the result pointer is in
+ * rdi). A vector's begin and end compared or subtracted, as register or
+ * memory operand; or `this` (a member of it) handed on to a call.
+ */
+static void test_flow(void **state)
+{
+	static const uint8_t cmp_regs[] = {
+		0x48, 0x8b, 0x46, 0x18, /* mov rax,[rsi+0x18] */
+		0x48, 0x8b, 0x48, 0x78, /* mov rcx,[rax+0x78] */
+		0x48, 0x8b, 0x90, 0x80,
+		0x00, 0x00, 0x00, /* mov rdx,[rax+0x80] */
+		0x48, 0x39, 0xd1, /* cmp rcx,rdx */
+		0xc3,
+	};
+	static const uint8_t sub_mem[] = {
+		0x48, 0x8b, 0x46, 0x18, /* mov rax,[rsi+0x18] */
+		0x48, 0x8b, 0x90, 0x80,
+		0x00, 0x00, 0x00,	/* mov rdx,[rax+0x80] */
+		0x48, 0x2b, 0x50, 0x78, /* sub rdx,[rax+0x78] */
+		0xc3,
+	};
+	static const uint8_t call_member[] = {
+		0x48, 0x8b, 0x76, 0x60,	      /* mov rsi,[rsi+0x60] */
+		0xe8, 0x00, 0x01, 0x00, 0x00, /* call +0x100 */
+		0xc3,
+	};
+	static const uint8_t jmp_plus[] = {
+		0x48, 0x81, 0xc6, 0x78, 0x01, 0x00, 0x00, /* add rsi,0x178 */
+		0xe9, 0x00, 0x01, 0x00, 0x00,		  /* jmp +0x100 */
+	};
+	struct accessor_flow f;
+
+	(void)state;
+	assert_int_equal(accessor_decode__flow(cmp_regs, sizeof(cmp_regs),
+					       0x1000, 1, &f),
+			 0);
+	assert_true(f.have_range);
+	assert_int_equal(f.range.depth, 2);
+	assert_int_equal(f.range.off[0], 0x18);
+	assert_int_equal(f.range.off[1], 0x78);
+	assert_int_equal(
+		accessor_decode__flow(sub_mem, sizeof(sub_mem), 0x1000, 1, &f),
+		0);
+	assert_true(f.have_range);
+	assert_int_equal(f.range.off[1], 0x78);
+	/* With `this` in rdi nothing is known about rsi: no range. */
+	assert_int_equal(accessor_decode__flow(cmp_regs, sizeof(cmp_regs),
+					       0x1000, 0, &f),
+			 0);
+	assert_false(f.have_range);
+	assert_int_equal(accessor_decode__flow(call_member, sizeof(call_member),
+					       0x1000, 1, &f),
+			 0);
+	assert_false(f.have_range);
+	assert_int_equal(f.n_calls, 1);
+	assert_int_equal(f.calls[0].target, 0x1000 + 9 + 0x100);
+	assert_true(f.calls[0].arg_known);
+	assert_int_equal(f.calls[0].arg.depth, 1);
+	assert_int_equal(f.calls[0].arg.off[0], 0x60);
+	assert_int_equal(f.calls[0].arg_add, 0);
+	/* A tail call counts as a call. */
+	assert_int_equal(accessor_decode__flow(jmp_plus, sizeof(jmp_plus),
+					       0x1000, 1, &f),
+			 0);
+	assert_int_equal(f.n_calls, 1);
+	assert_int_equal(f.calls[0].target, 0x1000 + 12 + 0x100);
+	assert_int_equal(f.calls[0].arg.depth, 0);
+	assert_int_equal(f.calls[0].arg_add, 0x178);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -254,6 +325,7 @@ int main(void)
 		cmocka_unit_test(test_compiled_e3_layout),
 		cmocka_unit_test(test_reads),
 		cmocka_unit_test(test_compiled_O0),
+		cmocka_unit_test(test_flow),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -77,10 +77,32 @@ static void test_json_event(void **state)
 	assert_string_equal(
 		line,
 		"{\"event\":\"alloc\",\"pid\":4242,\"tid\":4243,\"comm\":"
-		"\"ttsim-run\",\"device\":1,\"kind\":\"chip\",\"type\":"
+		"\"ttsim-run\",\"device\":1,\"kind\":\"chip\",\"chips\":[1],"
+		"\"type\":"
 		"\"L1_SMALL\",\"size\":1048576,\"address\":262144,\"buffer\":"
 		"4096,\"allocator\":8192,\"count\":1,"
 		"\"unmatched\":false,\"late\":false,\"ts_ns\":123456789}");
+}
+
+/* A mesh buffer names every chip it occupies, in JSON and in text. */
+static void test_mesh_chips(void **state)
+{
+	struct ttbpf_event e = sample();
+	char line[512];
+
+	(void)state;
+	e.device = 0;
+	e.chips = 0x23; /* chips 0, 1 and 5 */
+	event_format_json(&e, line, sizeof(line));
+	assert_non_null(strstr(line, "\"device\":0,\"kind\":\"chip\","
+				     "\"chips\":[0,1,5],"));
+	event_format_text(&e, 0, line, sizeof(line));
+	assert_non_null(strstr(line, " dev 0,1,5 "));
+	e.chips = 0;
+	e.dev_kind = TTBPF_DEV_MESH;
+	e.device = -1;
+	event_format_json(&e, line, sizeof(line));
+	assert_non_null(strstr(line, "\"kind\":\"mesh\",\"chips\":[],"));
 }
 
 static void test_json_escapes_comm(void **state)
@@ -123,6 +145,7 @@ int main(void)
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_human_bytes),
 		cmocka_unit_test(test_json_event),
+		cmocka_unit_test(test_mesh_chips),
 		cmocka_unit_test(test_json_escapes_comm),
 		cmocka_unit_test(test_text_event),
 	};

@@ -96,8 +96,9 @@ static void test_errors_name_the_item(void **state)
 static void test_field_names(void **state)
 {
 	static const char *const want[TT_NR_FIELDS] = {
-		"impl",		 "device",	"size",	     "type",
-		"address",	 "page_size",	"device_id", "mesh_id",
+		"impl",		 "device",	"size",	       "type",
+		"address",	 "page_size",	"device_id",   "mesh_id",
+		"mesh_hop",	 "mesh_devs",	"mesh_stride", "mesh_local",
 		"device_vtable", "mesh_vtable",
 	};
 
