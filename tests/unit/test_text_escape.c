@@ -96,10 +96,19 @@ static void test_attacks(void **state)
 	/* A forged second line. */
 	assert_string_equal(esc("a\nttbpf: ok", 64), "a\\x0attbpf: ok");
 	/* 8-bit CSI raw and as UTF-8 U+009B. */
-	assert_string_equal(esc("\x9b" "2J", 64), "\\x9b2J");
-	assert_string_equal(esc("\xc2\x9b" "2J", 64), "\\xc2\\x9b2J");
+	assert_string_equal(esc("\x9b"
+				"2J",
+				64),
+			    "\\x9b2J");
+	assert_string_equal(esc("\xc2\x9b"
+				"2J",
+				64),
+			    "\\xc2\\x9b2J");
 	/* Right-to-left override U+202E and isolate U+2066. */
-	assert_string_equal(esc("a\xe2\x80\xae" "b", 64), "a\\xe2\\x80\\xaeb");
+	assert_string_equal(esc("a\xe2\x80\xae"
+				"b",
+				64),
+			    "a\\xe2\\x80\\xaeb");
 	assert_string_equal(esc("\xe2\x81\xa6", 64), "\\xe2\\x81\\xa6");
 	/* Line separator U+2028. */
 	assert_string_equal(esc("\xe2\x80\xa8", 64), "\\xe2\\x80\\xa8");

@@ -52,8 +52,7 @@ static bool control_code_point(uint32_t cp)
 {
 	return (cp >= 0x80 && cp <= 0x9f) || cp == 0x61c ||
 	       (cp >= 0x200e && cp <= 0x200f) ||
-	       (cp >= 0x2028 && cp <= 0x202e) ||
-	       (cp >= 0x2066 && cp <= 0x2069);
+	       (cp >= 0x2028 && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
 }
 
 #define ESCAPE_UNIT_MAX 5 /* "\xNN" plus NUL, or a 4-byte sequence */

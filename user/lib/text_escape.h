@@ -25,10 +25,11 @@
 #define TTBPF_TEXT_ESCAPE_H
 
 #include <stddef.h>
+#include <stdint.h> /* SIZE_MAX: "the whole string" */
 #include <stdio.h>
 
 /* Buffer size that holds @n input bytes escaped, with the NUL. */
-#define TEXT_ESCAPED_LEN(n) ((n) * 4 + 1)
+#define TEXT_ESCAPED_LEN(n) ((n)*4 + 1)
 
 /*
  * Escape at most @maxlen bytes of @s (up to its NUL) into @buf of @len
