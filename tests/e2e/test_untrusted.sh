@@ -130,6 +130,13 @@ for _ in $(seq 100); do grep -q fake-elf "/proc/$fake_elf/maps" && break; sleep 
 start_as_nobody real "$real_dir" "" --scenario steady --devices 2 --seed 42 --count 200
 check "the genuine library's path reaches maps with \\012" \
 	grep -qF 'a\012b/libtt_metal.so' "/proc/${WL_PID[real]}/maps"
+"$TRACE" --explain >"$WORK/explain.out" 2>"$WORK/explain.err"
+rc=$?
+check "--explain without --lib skips the fakes (exit $rc)" bash -c "[ $rc -eq 0 ] &&
+	[ \$(grep -c '^ttbpf-trace: skipping: .*/fake-.*/libtt_metal.so' '$WORK/explain.err') -eq 2 ]"
+check "--explain shows the genuine library, escaped" \
+	grep -qE '/a\\x0ab/libtt_metal.so$' "$WORK/explain.out"
+check "--explain's text is terminal-safe" terminal_safe "$WORK/explain.out"
 start_tracer disc --json -p "${WL_PID[real]}"
 go real
 wait_holding real
