@@ -13,11 +13,15 @@
 
 #include "format.h"
 #include "maps.h"
+#include "shm_record.h"
 #include "stat_notes.h"
 #include "state.h"
 #include "symbolize.h"
 
 #define EXIT_LEAKS 2
+
+/* Processes ttbpf did not see allocate, from TT-Metal's own record. */
+static struct shm_record record;
 
 static struct env {
 	const char *pin_dir;
@@ -731,6 +735,7 @@ static void print_json(const struct state *s, const struct stacks *st,
 	for (size_t i = 0; i < st->n; i++)
 		json_frames(&w, &st->v[i]);
 	json_writer__end_array(&w);
+	shm_record__json(&record, &w);
 	json_stats(&w, s->stats);
 	if (lk) {
 		json_writer__key(&w, "leaks");
@@ -902,6 +907,7 @@ static void print_text(const struct state *s, const struct stacks *st,
 	}
 	if (!s->n_bufs)
 		fprintf(f, "no outstanding buffers\n");
+	shm_record__print_text(&record, f);
 	print_stats_text(s->stats, f);
 	free(shown);
 }
@@ -992,6 +998,9 @@ int main(int argc, char **argv)
 			"ttbpf-snapshot: warning: maps written with ABI %u, "
 			"this tool reads ABI %u\n",
 			s.meta.abi, TTBPF_MAP_ABI);
+	/* Keyed by the chip's unique id, not a device number: -d hides it. */
+	if (env.device < 0 && !shm_record__read("/dev/shm", &record))
+		shm_record__keep_unseen(&record, &s, env.pid);
 	state__filter(&s, env.device, env.kind, env.pid);
 	outstanding = s.n_bufs;
 	if (env.top && s.n_bufs > env.top && !env.leaks) {
@@ -1036,6 +1045,7 @@ cleanup:
 	if (err)
 		fprintf(stderr, "ttbpf-snapshot: %s\n", strerror(-err));
 	free(lk.v);
+	shm_record__free(&record);
 	stacks__free(&st);
 	symbolizer__free(sym);
 	state__free(&s);

@@ -26,10 +26,15 @@ seed() { # seed TARGET NAME printf-format...
 
 # --layout strings: every key, both number bases, -1 where allowed.
 seed fuzz_layout a 'size=8,impl=0x10'
-seed fuzz_layout b 'impl=-1,mesh_id=-1'
+seed fuzz_layout b 'impl=-1,mesh_id=-1,mesh_hop=0x18,mesh_devs=0x78'
 seed fuzz_layout c 'device=0x8,type=0x20,address=0x28,page_size=0x30'
 seed fuzz_layout d 'device_id=0x10,device_vtable=0x1234,mesh_vtable=0xfffff'
 seed fuzz_layout e 'size=,=,,impl=0x'
+
+# TT-Metal's shm record: zeros up to the first process slot (0x358), then
+# pid 1 (this process, see fuzz_shm.c), totals and a name.
+seed fuzz_shm a '%856s\001\000\000\000\000\000\000\000\001\002%46spython' ''
+seed fuzz_shm b '%856s\001\000\000\000%52s\033[2J\377' ''
 
 # First byte picks the parser (see fuzz_capacity.c).
 seed fuzz_capacity a '\000DRAM=12G,L1=1464KiB'

@@ -2,7 +2,8 @@
 """Allocate known tensors through a 1x2 MeshDevice (MODE mesh) or on device
 0 (MODE dev), print the sizes and this process's slots in TT-Metal's own
 per-chip records (/dev/shm/tt_device_<id>_memory) as one JSON line, hold
-until stdin has a line, then free everything and close.
+until stdin has a line ("alloc": one more tensor, then hold again), then
+free everything and close.
 
 usage: mock_chips.py MODE"""
 import glob
@@ -68,7 +69,16 @@ def main():
                       "visible": os.environ.get("TT_VISIBLE_DEVICES"),
                       "tensors": sizes, "shm": shm_slots(os.getpid())}),
           flush=True)
-    sys.stdin.readline()
+    # "alloc": one more tensor, then wait again; anything else: free, close.
+    while sys.stdin.readline().strip() == "alloc":
+        shape, mem = TENSORS[0]
+        held.append(ttnn.zeros(shape, dtype=ttnn.bfloat16,
+                               layout=ttnn.TILE_LAYOUT, device=dev,
+                               memory_config=cfg[mem]))
+        pages = -(-shape[2] // 32) * -(-shape[3] // 32)
+        print(json.dumps({"event": "more", "type": mem,
+                          "size": pages * 2048,
+                          "shm": shm_slots(os.getpid())}), flush=True)
     for t in held:
         ttnn.deallocate(t)
     if mode == "mesh":

@@ -1,0 +1,148 @@
+#!/bin/bash
+# A tracer started after a real TT-Metal process (ttnn 0.81.1, mock n150):
+#   tests/real/test_mock_late.sh TOOLS_OUT
+# The process allocated before ttbpf attached, so ttbpf saw none of it:
+# ttbpf-snapshot shows its per-chip totals from TT-Metal's own record
+# (/dev/shm/tt_device_<id>_memory), labelled as such, equal to the sizes it
+# allocated. Once the process allocates while traced, ttbpf's own rows are
+# shown instead: the record's rows of that process go, nothing counts
+# twice.
+set -u
+OUT=${1:?tools output dir}
+TRACE=$OUT/ttbpf-trace
+SNAP=$OUT/ttbpf-snapshot
+HERE=$(cd "$(dirname "$0")" && pwd)
+WORK=$(mktemp -d /tmp/ttbpf-late.XXXXXX)
+PIN=/sys/fs/bpf/ttbpf-late-$$
+WP=
+
+cleanup() {
+	[ -n "$WP" ] && kill -KILL "$WP" 2>/dev/null
+	wait 2>/dev/null
+	"$TRACE" --unpin --pin-dir "$PIN" >/dev/null 2>&1
+	if [ -f "$WORK/shm.before" ]; then
+		ls /dev/shm | sort | comm -13 "$WORK/shm.before" - |
+			while read -r n; do rm -f "/dev/shm/$n"; done
+	fi
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+skip() {
+	echo "0 passed, 0 failed"
+	echo "# skip: $*"
+	exit 77
+}
+
+CACHE=$("$HERE/mock_setup.sh" 2>"$WORK/setup.err") ||
+	skip "$(cat "$WORK/setup.err")"
+VENV=$CACHE/venv-0.81.1
+LIB=$VENV/lib/python3.10/site-packages/ttnn/build/lib/libtt_metal.so
+[ -x "$TRACE" ] || skip "no $TRACE"
+[ "$(id -u)" = 0 ] || skip "needs root for uprobes"
+mountpoint -q /sys/fs/bpf || skip "no bpffs at /sys/fs/bpf"
+
+ls /dev/shm | sort >"$WORK/shm.before"
+mkfifo "$WORK/in"
+TT_METAL_MOCK_CLUSTER_DESC_PATH=$CACHE/mock-n150.yaml \
+	"$VENV/bin/python" "$HERE/mock_chips.py" dev <"$WORK/in" \
+	>"$WORK/wl.out" 2>"$WORK/wl.err" &
+WP=$!
+exec 9>"$WORK/in"
+for _ in $(seq 120); do
+	grep -q '"ready"' "$WORK/wl.out" && break
+	kill -0 "$WP" 2>/dev/null || break
+	sleep 0.25
+done
+
+# Attached now: everything the process holds was allocated before.
+"$TRACE" --pin --pin-dir "$PIN" --quiet --lib "$LIB" >"$WORK/trace.out" \
+	2>"$WORK/trace.err" &
+TP=$!
+for _ in $(seq 100); do
+	grep -q attached "$WORK/trace.err" && break
+	sleep 0.1
+done
+kill -INT "$TP"
+wait "$TP"
+"$SNAP" --pin-dir "$PIN" --json >"$WORK/before.json" 2>"$WORK/snap.err"
+"$SNAP" --pin-dir "$PIN" >"$WORK/before.txt" 2>>"$WORK/snap.err"
+
+# One allocation while traced: ttbpf has the process from now on.
+echo alloc >&9
+for _ in $(seq 120); do
+	grep -q '"more"' "$WORK/wl.out" && break
+	sleep 0.25
+done
+"$SNAP" --pin-dir "$PIN" --json >"$WORK/after.json" 2>>"$WORK/snap.err"
+echo >&9
+exec 9>&-
+wait "$WP"
+WRC=$?
+WP=
+
+python3 - "$WORK" "$WRC" <<'PY'
+import json, sys
+work, wrc = sys.argv[1], int(sys.argv[2])
+res = []
+def check(name, got, want):
+    res.append((got == want, name, got, want))
+def lines(p):
+    out = []
+    for l in open(p):
+        try:
+            out.append(json.loads(l))
+        except ValueError:
+            pass
+    return out
+wl = lines(work + "/wl.out")
+ready = [e for e in wl if e.get("event") == "ready"]
+more = [e for e in wl if e.get("event") == "more"]
+check("workload exits 0", wrc, 0)
+check("workload held, then allocated once more", (len(ready), len(more)),
+      (1, 1))
+TYPES = ("DRAM", "L1", "L1_SMALL", "TRACE", "CB")
+try:
+    before = json.load(open(work + "/before.json"))
+    after = json.load(open(work + "/after.json"))
+except (OSError, ValueError) as e:
+    before = after = None
+    check("snapshots are JSON", str(e), "")
+if ready and before:
+    r = ready[0]
+    pid = r["pid"]
+    rec = [x for x in before["tt_metal_record"] if x["pid"] == pid]
+    check("before: no ttbpf rows for the process",
+          [p for p in before["processes"] if p["pid"] == pid], [])
+    check("before: one record row, chip uid 0 (its one chip)",
+          [x["chip_uid"] for x in rec], [0])
+    if rec:
+        for t in ("DRAM", "L1"):
+            check(f"before: record {t} == sizes allocated",
+                  rec[0]["usage"][t],
+                  sum(x["size"] for x in r["tensors"] if x["type"] == t))
+        shm = r["shm"][0]["usage"] if r["shm"] else {}
+        check("before: record == TT-Metal's slot as the process read it",
+              {t: rec[0]["usage"][t] for t in TYPES},
+              {t: shm.get(t) for t in TYPES})
+    txt = open(work + "/before.txt").read()
+    check("before: text labels the record as TT-Metal's",
+          "TT-Metal's own record" in txt and f"pid {pid} " in txt, True)
+    if after and more:
+        check("after: no record row once ttbpf sees the process",
+              [x for x in after["tt_metal_record"] if x["pid"] == pid], [])
+        rows = [p for p in after["processes"] if p["pid"] == pid]
+        check("after: ttbpf's row holds what it saw allocated",
+              [(p["device"], p["kind"], p["usage"]["DRAM"]) for p in rows],
+              [(0, "chip", more[0]["size"])])
+p = f = 0
+for good, name, got, want in res:
+    if good:
+        print(f"ok - {name} ({got})")
+        p += 1
+    else:
+        print(f"not ok - {name}: got {got}, want {want}")
+        f += 1
+print(f"{p} passed, {f} failed")
+sys.exit(1 if f else 0)
+PY
