@@ -13,37 +13,9 @@
 # serves, is 0 here as no program runs).
 set -u
 OUT=${1:?tools output dir}
-TRACE=$OUT/ttbpf-trace
-HERE=$(cd "$(dirname "$0")" && pwd)
-WORK=$(mktemp -d /tmp/ttbpf-chips.XXXXXX)
-TP=
+# shellcheck source=tests/real/mock_lib.sh
+source "$(dirname "$0")/mock_lib.sh"
 PIDS=()
-
-cleanup() {
-	[ -n "$TP" ] && kill -KILL "$TP" 2>/dev/null
-	for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null; done
-	wait 2>/dev/null
-	# Only the /dev/shm names that appeared during our run.
-	if [ -f "$WORK/shm.before" ]; then
-		ls /dev/shm | sort | comm -13 "$WORK/shm.before" - |
-			while read -r n; do rm -f "/dev/shm/$n"; done
-	fi
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-skip() {
-	echo "0 passed, 0 failed"
-	echo "# skip: $*"
-	exit 77
-}
-
-CACHE=$("$HERE/mock_setup.sh" 2>"$WORK/setup.err") ||
-	skip "$(cat "$WORK/setup.err")"
-VENV=$CACHE/venv-0.81.1
-LIB=$VENV/lib/python3.10/site-packages/ttnn/build/lib/libtt_metal.so
-[ -x "$TRACE" ] || skip "no $TRACE"
-[ "$(id -u)" = 0 ] || skip "needs root for uprobes"
 
 # Cluster descriptors in the format of this UMD (see mock_setup.sh).
 cat >"$WORK/n300.yaml" <<'Y'
@@ -68,13 +40,10 @@ boardtype: { 0: n150, 1: n150, }
 boards: [ [ {board_id: 72059269369839682}, {board_type: n150}, {chips: [0]} ], [ {board_id: 72059269369839683}, {board_type: n150}, {chips: [1]} ], ]
 Y
 
-ls /dev/shm | sort >"$WORK/shm.before"
 "$TRACE" --json --lib "$LIB" >"$WORK/trace.json" 2>"$WORK/trace.err" &
 TP=$!
-for _ in $(seq 100); do
-	grep -q attached "$WORK/trace.err" && break
-	sleep 0.1
-done
+KILL+=("$TP")
+wait_attached "$WORK/trace.err"
 
 # NAME YAML MODE [ENV...]: start, wait until it holds.
 run() {
@@ -85,13 +54,10 @@ run() {
 		"$VENV/bin/python" "$HERE/mock_chips.py" "$mode" \
 		<"$WORK/$name.in" >"$WORK/$name.out" 2>"$WORK/$name.err" &
 	PIDS+=($!)
+	KILL+=($!)
 	eval "exec {fd}>\"$WORK/$name.in\""
 	FDS+=("$fd")
-	for _ in $(seq 120); do
-		grep -q '"ready"' "$WORK/$name.out" && return
-		kill -0 "${PIDS[-1]}" 2>/dev/null || return
-		sleep 0.25
-	done
+	wait_ready "${PIDS[-1]}" "$WORK/$name.out"
 }
 FDS=()
 run mesh n300.yaml mesh
@@ -101,36 +67,23 @@ sleep 0.5
 kill -INT "$TP"
 wait "$TP"
 TRC=$?
-TP=
+forget "$TP"
 for fd in "${FDS[@]}"; do echo >&"$fd"; done
 RCS=()
 for p in "${PIDS[@]}"; do
 	wait "$p"
 	RCS+=($?)
+	forget "$p"
 done
-PIDS=()
 
-python3 - "$WORK" "$TRC" "${RCS[@]}" <<'PY'
+PYTHONPATH=$HERE python3 - "$WORK" "$TRC" "${RCS[@]}" <<'PY'
 import json, sys
 work, trc, rcs = sys.argv[1], int(sys.argv[2]), list(map(int, sys.argv[3:]))
-res = []
-def check(name, got, want):
-    res.append((got == want, name, got, want))
+from checks import check, lines, report
 def ready(name):
-    for l in open(f"{work}/{name}.out"):
-        try:
-            e = json.loads(l)
-        except ValueError:
-            continue
-        if e.get("event") == "ready":
-            return e
-    return None
-tr = []
-for l in open(work + "/trace.json"):
-    try:
-        tr.append(json.loads(l))
-    except ValueError:
-        pass
+    r = [e for e in lines(f"{work}/{name}.out") if e.get("event") == "ready"]
+    return r[0] if r else None
+tr = lines(work + "/trace.json")
 summ = [e for e in tr if e.get("event") == "summary"]
 check("tracer exits 0 on SIGINT", trc, 0)
 check("workloads exit 0", rcs, [0, 0, 0])
@@ -203,14 +156,5 @@ if summ and all(wl.values()):
           [s["stats"][k] for k in ("events_dropped", "bad_reads",
                                    "mesh_unresolved", "unknown_device")],
           [0, 0, 0, 0])
-p = f = 0
-for good, name, got, want in res:
-    if good:
-        print(f"ok - {name} ({got})")
-        p += 1
-    else:
-        print(f"not ok - {name}: got {got}, want {want}")
-        f += 1
-print(f"{p} passed, {f} failed")
-sys.exit(1 if f else 0)
+report()
 PY

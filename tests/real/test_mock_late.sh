@@ -9,62 +9,31 @@
 # twice.
 set -u
 OUT=${1:?tools output dir}
-TRACE=$OUT/ttbpf-trace
 SNAP=$OUT/ttbpf-snapshot
-HERE=$(cd "$(dirname "$0")" && pwd)
-WORK=$(mktemp -d /tmp/ttbpf-late.XXXXXX)
 PIN=/sys/fs/bpf/ttbpf-late-$$
-WP=
-
-cleanup() {
-	[ -n "$WP" ] && kill -KILL "$WP" 2>/dev/null
-	wait 2>/dev/null
-	"$TRACE" --unpin --pin-dir "$PIN" >/dev/null 2>&1
-	if [ -f "$WORK/shm.before" ]; then
-		ls /dev/shm | sort | comm -13 "$WORK/shm.before" - |
-			while read -r n; do rm -f "/dev/shm/$n"; done
-	fi
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-skip() {
-	echo "0 passed, 0 failed"
-	echo "# skip: $*"
-	exit 77
-}
-
-CACHE=$("$HERE/mock_setup.sh" 2>"$WORK/setup.err") ||
-	skip "$(cat "$WORK/setup.err")"
-VENV=$CACHE/venv-0.81.1
-LIB=$VENV/lib/python3.10/site-packages/ttnn/build/lib/libtt_metal.so
-[ -x "$TRACE" ] || skip "no $TRACE"
-[ "$(id -u)" = 0 ] || skip "needs root for uprobes"
+on_cleanup() { "$TRACE" --unpin --pin-dir "$PIN" >/dev/null 2>&1; }
+# shellcheck source=tests/real/mock_lib.sh
+source "$(dirname "$0")/mock_lib.sh"
 mountpoint -q /sys/fs/bpf || skip "no bpffs at /sys/fs/bpf"
 
-ls /dev/shm | sort >"$WORK/shm.before"
 mkfifo "$WORK/in"
 TT_METAL_MOCK_CLUSTER_DESC_PATH=$CACHE/mock-n150.yaml \
 	"$VENV/bin/python" "$HERE/mock_chips.py" dev <"$WORK/in" \
 	>"$WORK/wl.out" 2>"$WORK/wl.err" &
 WP=$!
+KILL+=("$WP")
 exec 9>"$WORK/in"
-for _ in $(seq 120); do
-	grep -q '"ready"' "$WORK/wl.out" && break
-	kill -0 "$WP" 2>/dev/null || break
-	sleep 0.25
-done
+wait_ready "$WP" "$WORK/wl.out"
 
 # Attached now: everything the process holds was allocated before.
 "$TRACE" --pin --pin-dir "$PIN" --quiet --lib "$LIB" >"$WORK/trace.out" \
 	2>"$WORK/trace.err" &
 TP=$!
-for _ in $(seq 100); do
-	grep -q attached "$WORK/trace.err" && break
-	sleep 0.1
-done
+KILL+=("$TP")
+wait_attached "$WORK/trace.err"
 kill -INT "$TP"
 wait "$TP"
+forget "$TP"
 "$SNAP" --pin-dir "$PIN" --json >"$WORK/before.json" 2>"$WORK/snap.err"
 "$SNAP" --pin-dir "$PIN" >"$WORK/before.txt" 2>>"$WORK/snap.err"
 
@@ -79,22 +48,12 @@ echo >&9
 exec 9>&-
 wait "$WP"
 WRC=$?
-WP=
+forget "$WP"
 
-python3 - "$WORK" "$WRC" <<'PY'
+PYTHONPATH=$HERE python3 - "$WORK" "$WRC" <<'PY'
 import json, sys
 work, wrc = sys.argv[1], int(sys.argv[2])
-res = []
-def check(name, got, want):
-    res.append((got == want, name, got, want))
-def lines(p):
-    out = []
-    for l in open(p):
-        try:
-            out.append(json.loads(l))
-        except ValueError:
-            pass
-    return out
+from checks import check, lines, report
 wl = lines(work + "/wl.out")
 ready = [e for e in wl if e.get("event") == "ready"]
 more = [e for e in wl if e.get("event") == "more"]
@@ -135,14 +94,5 @@ if ready and before:
         check("after: ttbpf's row holds what it saw allocated",
               [(p["device"], p["kind"], p["usage"]["DRAM"]) for p in rows],
               [(0, "chip", more[0]["size"])])
-p = f = 0
-for good, name, got, want in res:
-    if good:
-        print(f"ok - {name} ({got})")
-        p += 1
-    else:
-        print(f"not ok - {name}: got {got}, want {want}")
-        f += 1
-print(f"{p} passed, {f} failed")
-sys.exit(1 if f else 0)
+report()
 PY
