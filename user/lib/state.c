@@ -243,8 +243,8 @@ static int read_bufs(const struct ttbpf_maps *m, struct state *s, bool batch)
 		const struct ttbpf_alloc *a =
 			(const void *)(kv.vals + i * kv.vsz);
 
-		if (a->chips)
-			extra += (size_t)__builtin_popcountll(a->chips) - 1;
+		/* Whatever the map says: room for every bit. */
+		extra += (size_t)__builtin_popcountll(a->chips);
 	}
 	s->bufs = malloc((kv.n + extra ? kv.n + extra : 1) * sizeof(*s->bufs));
 	if (!s->bufs) {
