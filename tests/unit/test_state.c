@@ -204,6 +204,32 @@ static void test_no_buffers_flag(void **state)
 	state__free(&s);
 }
 
+/* A mesh buffer is one map entry and one state entry per chip it holds;
+ * a device filter keeps the chip's own entry. */
+static void test_mesh_buffer_on_each_chip(void **state)
+{
+	struct fx *f = *state;
+	struct ttbpf_alloc a = alloc_of(0, f->t0);
+	struct state s;
+
+	a.device = 0;
+	a.chips = 0x15; /* chips 0, 2 and 4 */
+	assert_int_equal(mfx_add_buf(&f->mf, 42, 0xb0f, &a), 0);
+	/* Nonsense from a map, device 1 with chips 1 and 2: its entry and
+	 * one more for chip 2, within the room kept for every bit. */
+	a.device = 1;
+	a.chips = 0x6;
+	assert_int_equal(mfx_add_buf(&f->mf, 43, 0xb10, &a), 0);
+	assert_int_equal(state__read(&f->mf.m, &s, STATE_BUFFERS), 0);
+	assert_int_equal(s.n_bufs, 3 + 2);
+	state__filter(&s, 4, TTBPF_DEV_CHIP, 42);
+	assert_int_equal(s.n_bufs, 1);
+	assert_int_equal(s.bufs[0].a.device, 4);
+	assert_int_equal(s.bufs[0].a.chips, 0x15);
+	assert_int_equal(s.bufs[0].buffer, 0xb0f);
+	state__free(&s);
+}
+
 static void test_empty_maps(void **state)
 {
 	struct fx *f = *state;
@@ -388,6 +414,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_read_all, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_buffers_flag, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_mesh_buffer_on_each_chip,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_empty_maps, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_filter, setup, teardown),

@@ -27,11 +27,11 @@
 #include "shm_record.h"
 #include "text_escape.h"
 
-#define V3_PROCS_OFF  0x358
-#define V3_PROC_SIZE  120
-#define V3_PROC_NAME  56
-#define V3_SIZE	      (V3_PROCS_OFF + SHM_RECORD_MAX_PROCS * V3_PROC_SIZE)
-#define V3_VERSION    3
+#define V3_PROCS_OFF 0x358
+#define V3_PROC_SIZE 120
+#define V3_PROC_NAME 56
+#define V3_SIZE	     (V3_PROCS_OFF + SHM_RECORD_MAX_PROCS * V3_PROC_SIZE)
+#define V3_VERSION   3
 
 static uint64_t get_u64(const uint8_t *p)
 {
@@ -62,8 +62,8 @@ static int read_file(int dirfd, const char *name, uint64_t uid,
 	int fd, e = 0;
 	ssize_t n;
 
-	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
-					 O_CLOEXEC);
+	fd = openat(dirfd, name,
+		    O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_size < V3_SIZE) {
