@@ -19,13 +19,15 @@ static void test_null_and_full(void **state)
 	assert_int_equal(layout_override__parse(NULL, &o, err, sizeof(err)), 0);
 	for (int f = 0; f < TT_NR_FIELDS; f++)
 		assert_false(o.set[f]);
-	assert_int_equal(
-		layout_override__parse("impl=-1,device=0x10,size=24,type=32,"
-				       "address=0x50,page_size=88,device_id=8,"
-				       "mesh_id=-1,device_vtable=0x4d80,"
-				       "mesh_vtable=0x7fffffff0000",
-				       &o, err, sizeof(err)),
-		0);
+	assert_int_equal(layout_override__parse(
+				 "impl=-1,device=0x10,size=24,type=32,"
+				 "address=0x50,page_size=88,device_id=8,"
+				 "mesh_id=-1,device_vtable=0x4d80,"
+				 "mesh_vtable=0x7fffffff0000,mesh_hop=0x18,"
+				 "mesh_devs=0x78,mesh_stride=8,"
+				 "mesh_local=-1",
+				 &o, err, sizeof(err)),
+			 0);
 	memset(&l, 0x55, sizeof(l));
 	layout_override__apply(&o, &l);
 	assert_int_equal(l.impl_off, -1);
@@ -38,6 +40,10 @@ static void test_null_and_full(void **state)
 	assert_int_equal(l.mesh_id_off, -1);
 	assert_int_equal(l.device_vtable, 0x4d80);
 	assert_int_equal(l.mesh_vtable, 0x7fffffff0000ULL);
+	assert_int_equal(l.mesh_hop, 0x18);
+	assert_int_equal(l.mesh_devs, 0x78);
+	assert_int_equal(l.mesh_dev_stride, 8);
+	assert_int_equal(l.mesh_dev_local, -1);
 }
 
 static void test_partial_apply_keeps_others(void **state)

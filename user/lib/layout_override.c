@@ -145,6 +145,10 @@ void layout_override__apply(const struct layout_override *o,
 		[TT_F_PAGE_SIZE] = &l->page_size_off,
 		[TT_F_DEVICE_ID] = &l->device_id_off,
 		[TT_F_MESH_ID] = &l->mesh_id_off,
+		[TT_F_MESH_HOP] = &l->mesh_hop,
+		[TT_F_MESH_DEVS] = &l->mesh_devs,
+		[TT_F_MESH_STRIDE] = &l->mesh_dev_stride,
+		[TT_F_MESH_LOCAL] = &l->mesh_dev_local,
 	};
 
 	for (int f = 0; f < TT_NR_FIELDS; f++) {
@@ -154,7 +158,7 @@ void layout_override__apply(const struct layout_override *o,
 			l->device_vtable = (__u64)o->value[f];
 		else if (f == TT_F_MESH_VTABLE)
 			l->mesh_vtable = (__u64)o->value[f];
-		else
+		else if (f < (int)(sizeof(offs) / sizeof(offs[0])) && offs[f])
 			*offs[f] = (__s32)o->value[f];
 	}
 }
