@@ -53,12 +53,19 @@ static int parse_value(const char *s, int64_t *v)
 	return 0;
 }
 
+/* Fields where -1 means "there is none" (no pimpl, no mesh chips...). */
+static int may_be_none(int f)
+{
+	return f == TT_F_IMPL || f == TT_F_MESH_ID || f == TT_F_MESH_HOP ||
+	       f == TT_F_MESH_DEVS || f == TT_F_MESH_LOCAL;
+}
+
 static int in_range(int f, int64_t v)
 {
 	if (f == TT_F_DEVICE_VTABLE || f == TT_F_MESH_VTABLE)
 		return v >= 0 && v < (1LL << 48);
 	if (v == -1)
-		return f == TT_F_IMPL || f == TT_F_MESH_ID;
+		return may_be_none(f);
 	return v >= 0 && v <= LAYOUT_OVERRIDE_MAX_OFF;
 }
 
@@ -66,7 +73,7 @@ static int parse_item(const char *item, struct layout_override *out, char *err,
 		      size_t errlen)
 {
 	const char *eq = strchr(item, '=');
-	char keys[160];
+	char keys[256];
 	int64_t v;
 	int f;
 
@@ -90,11 +97,10 @@ static int parse_item(const char *item, struct layout_override *out, char *err,
 			"--layout: bad number in '%s' (decimal or 0x hex)",
 			item);
 	if (!in_range(f, v))
-		return errmsg_set(
-			err, errlen, -EINVAL,
-			"--layout: '%s' out of range (0..0x%x%s)", item,
-			LAYOUT_OVERRIDE_MAX_OFF,
-			f == TT_F_IMPL || f == TT_F_MESH_ID ? ", or -1" : "");
+		return errmsg_set(err, errlen, -EINVAL,
+				  "--layout: '%s' out of range (0..0x%x%s)",
+				  item, LAYOUT_OVERRIDE_MAX_OFF,
+				  may_be_none(f) ? ", or -1" : "");
 	if (out->set[f])
 		return errmsg_set(
 			err, errlen, -EINVAL, "--layout: '%s' sets %s twice",
