@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,7 +9,9 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "errmsg.h"
 #include "maps.h"
+#include "pin_dir.h"
 
 struct map_spec {
 	const char *name;
@@ -64,18 +67,44 @@ static int check_map(int fd, const struct map_spec *s)
 	return 0;
 }
 
-int ttbpf_maps__open_pinned(const char *dir, struct ttbpf_maps *m)
+static int open_error(const char *dir, int err, char *msg, size_t len)
 {
-	char path[512];
+	if (err == -EPROTO)
+		return errmsg_set(msg, len, err,
+				  "the maps in %s come from another ttbpf "
+				  "version; remove them with ttbpf-trace "
+				  "--unpin",
+				  dir);
+	if (err == -ENOENT)
+		return errmsg_set(msg, len, err, "nothing is pinned in %s",
+				  dir);
+	return errmsg_set(msg, len, err, "cannot open the maps in %s: %s%s",
+			  dir, strerror(-err),
+			  err == -EPERM || err == -EACCES
+				  ? " (run as root or with CAP_BPF)"
+				  : "");
+}
+
+int ttbpf_maps__open_pinned(const char *dir, struct ttbpf_maps *m, char *msg,
+			    size_t msglen)
+{
+	char path[PATH_MAX];
+	struct pin_dir d;
 	int err = 0;
 
 	for (size_t i = 0; i < NR_SPECS; i++)
 		*fd_of(m, &specs[i]) = -1;
 	m->pinned = true;
+	/* Only from a directory no other user could have planted. */
+	err = pin_dir__open(&d, dir, PIN_DIR_READ, false, msg, msglen);
+	if (err)
+		return err == -ENOENT ? open_error(dir, err, msg, msglen) : err;
 	for (size_t i = 0; i < NR_SPECS; i++) {
 		int fd;
 
-		snprintf(path, sizeof(path), "%s/%s", dir, specs[i].name);
+		err = pin_dir__fd_path(d.fd, specs[i].name, path, sizeof(path));
+		if (err)
+			goto cleanup;
 		fd = bpf_obj_get(path);
 		if (fd < 0) {
 			err = -errno;
@@ -86,11 +115,13 @@ int ttbpf_maps__open_pinned(const char *dir, struct ttbpf_maps *m)
 		if (err)
 			goto cleanup;
 	}
+	pin_dir__close(&d);
 	return 0;
 
 cleanup:
+	pin_dir__close(&d);
 	ttbpf_maps__close(m);
-	return err;
+	return open_error(dir, err, msg, msglen);
 }
 
 void ttbpf_maps__close(struct ttbpf_maps *m)
