@@ -131,28 +131,16 @@ static const char *shown(const char *name)
 	return name;
 }
 
-/*
- * What a non-directory at a pin path is. A file on bpffs is a pinned
- * object; its kind shows in the link text of an fd that holds it.
- */
-static const char *describe(int parent_fd, const char *leaf, mode_t mode)
+/* "a pinned BPF map" etc. for an fd on a BPF object, from its link text. */
+static const char *bpf_kind(int fd)
 {
-	char path[PATH_MAX], target[64];
-	const char *what = pin_dir__kind(mode);
+	char path[64], target[64];
 	ssize_t n;
-	int fd;
 
-	if (!S_ISREG(mode) || pin_dir__fd_path(parent_fd, leaf, path,
-					       sizeof(path)))
-		return what;
-	fd = bpf_obj_get(path);
-	if (fd < 0)
-		return what;
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
 	n = readlink(path, target, sizeof(target) - 1);
-	close(fd);
 	if (n <= 0)
-		return what;
+		return NULL;
 	target[n] = '\0';
 	if (strstr(target, "bpf-map"))
 		return "a pinned BPF map";
@@ -160,7 +148,25 @@ static const char *describe(int parent_fd, const char *leaf, mode_t mode)
 		return "a pinned BPF program";
 	if (strstr(target, "bpf_link") || strstr(target, "bpf-link"))
 		return "a pinned BPF link";
-	return what;
+	return NULL;
+}
+
+/* What a non-directory at a pin path is: a file on bpffs is a pin. */
+static const char *describe(int parent_fd, const char *leaf, mode_t mode)
+{
+	const char *what = pin_dir__kind(mode), *kind;
+	char path[PATH_MAX];
+	int fd;
+
+	if (!S_ISREG(mode) ||
+	    pin_dir__fd_path(parent_fd, leaf, path, sizeof(path)))
+		return what;
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return what;
+	kind = bpf_kind(fd);
+	close(fd);
+	return kind ? kind : what;
 }
 
 /*
@@ -196,22 +202,21 @@ static int open_parent(struct pin_dir *d, const char *path, char *err,
 			e = -errno;
 			goto fail_errno;
 		}
-		e = pin_dir__check_parent(&st, me,
-					  shown_path[0] ? shown_path : "/", err,
-					  errlen);
+		e = pin_dir__check_parent(
+			&st, me, shown_path[0] ? shown_path : "/", err, errlen);
 		if (e)
 			goto fail;
 		strncat(shown_path, "/",
 			sizeof(shown_path) - strlen(shown_path) - 1);
 		strncat(shown_path, comp,
 			sizeof(shown_path) - strlen(shown_path) - 1);
-		nfd = openat(fd, comp, O_PATH | O_DIRECTORY | O_NOFOLLOW |
-					       O_CLOEXEC);
+		nfd = openat(fd, comp,
+			     O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (nfd < 0) {
 			e = -errno;
 			if (e == -ENOENT) {
-				errmsg_set(err, errlen, e,
-					   "%s does not exist", shown_path);
+				errmsg_set(err, errlen, e, "%s does not exist",
+					   shown_path);
 				goto fail;
 			}
 			if (e == -ELOOP || e == -ENOTDIR) {
@@ -293,12 +298,12 @@ int pin_dir__open(struct pin_dir *d, const char *path, enum pin_dir_use use,
 		}
 		if (!fstatat(d->parent_fd, d->leaf, &st, AT_SYMLINK_NOFOLLOW) &&
 		    !S_ISDIR(st.st_mode)) {
-			e = errmsg_set(err, errlen, -ENOTDIR,
-				       "%s is %s, not ttbpf's pin directory: "
-				       "ttbpf will not follow or touch it; " HINT,
-				       path,
-				       describe(d->parent_fd, d->leaf,
-						st.st_mode));
+			e = errmsg_set(
+				err, errlen, -ENOTDIR,
+				"%s is %s, not ttbpf's pin directory: "
+				"ttbpf will not follow or touch it; " HINT,
+				path,
+				describe(d->parent_fd, d->leaf, st.st_mode));
 			goto fail;
 		}
 		errmsg_set(err, errlen, e, "cannot open %s: %s", path,
@@ -371,8 +376,9 @@ static int foreign(int dirfd, const char *path, const char *sub,
 }
 
 /* Call @fn for every entry of @dirfd but . and ..; stop at its error. */
-static int for_each_entry(int dirfd, int (*fn)(int dirfd, const char *name,
-					       const struct stat *st, void *ctx),
+static int for_each_entry(int dirfd,
+			  int (*fn)(int dirfd, const char *name,
+				    const struct stat *st, void *ctx),
 			  void *ctx)
 {
 	int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -443,8 +449,8 @@ static int open_links(int dirfd, const char *path, char *err, size_t errlen)
 	snprintf(sub, sizeof(sub), "%s/links", path);
 	e = fstat(fd, &st) ? -errno : 0;
 	if (!e)
-		e = pin_dir__check_stat(&st, geteuid(), PIN_DIR_WRITE, sub,
-					err, errlen);
+		e = pin_dir__check_stat(&st, geteuid(), PIN_DIR_WRITE, sub, err,
+					errlen);
 	if (e) {
 		close(fd);
 		return e;
@@ -498,7 +504,7 @@ struct remove_ctx {
 	int removed;
 };
 
-/* The kernel id of the link pinned as @name, or 0. */
+/* The kernel id of the link pinned as @name, or 0 if it is none. */
 static unsigned int link_id(int dirfd, const char *name)
 {
 	struct bpf_link_info info = {};
@@ -511,7 +517,8 @@ static unsigned int link_id(int dirfd, const char *name)
 	fd = bpf_obj_get(path);
 	if (fd < 0)
 		return 0;
-	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+	if (!bpf_kind(fd) || strcmp(bpf_kind(fd), "a pinned BPF link") ||
+	    bpf_obj_get_info_by_fd(fd, &info, &len))
 		info.id = 0;
 	close(fd);
 	return info.id;
