@@ -161,14 +161,13 @@ static int teardown(void **state)
 	return 0;
 }
 
-#define NEED_BPFFS(f)                                                         \
-	do {                                                                  \
-		if (!(f))                                                     \
+#define NEED_BPFFS(f)                                                       \
+	do {                                                                \
+		if (!(f))                                                   \
 			skip(); /* needs root and a bpffs on /sys/fs/bpf */ \
 	} while (0)
 
-static void path_in(const struct fx *f, const char *name, char *buf,
-		    size_t len)
+static void path_in(const struct fx *f, const char *name, char *buf, size_t len)
 {
 	snprintf(buf, len, "%s/%s", f->base, name);
 }
@@ -194,24 +193,24 @@ static void test_create_and_adopt(void **state)
 	path_in(f, "pins", path, sizeof(path));
 	/* A umask that would take every bit: the directory is still 0700. */
 	old = umask(0777);
-	assert_int_equal(pin_dir__open(&d, path, PIN_DIR_WRITE, true, err,
-				       sizeof(err)),
-			 0);
+	assert_int_equal(
+		pin_dir__open(&d, path, PIN_DIR_WRITE, true, err, sizeof(err)),
+		0);
 	umask(old);
 	assert_true(d.created);
 	assert_int_equal(fstat(d.fd, &st), 0);
 	assert_int_equal(st.st_mode & 07777, 0700);
 	pin_dir__close(&d);
-	assert_int_equal(pin_dir__open(&d, path, PIN_DIR_WRITE, true, err,
-				       sizeof(err)),
-			 0);
+	assert_int_equal(
+		pin_dir__open(&d, path, PIN_DIR_WRITE, true, err, sizeof(err)),
+		0);
 	assert_false(d.created); /* root's own, checked: adopted */
 	assert_int_equal(pin_dir__rmdir(&d), 0);
 	pin_dir__close(&d);
 	assert_int_equal(access(path, F_OK), -1);
-	assert_int_equal(pin_dir__open(&d, path, PIN_DIR_READ, false, err,
-				       sizeof(err)),
-			 -ENOENT);
+	assert_int_equal(
+		pin_dir__open(&d, path, PIN_DIR_READ, false, err, sizeof(err)),
+		-ENOENT);
 	assert_int_equal(pin_dir__open(&d, "ttbpf", PIN_DIR_READ, false, err,
 				       sizeof(err)),
 			 -EINVAL);
@@ -230,9 +229,9 @@ static void test_planted(void **state)
 	path_in(f, "planted", path, sizeof(path));
 	assert_int_equal(mkdir(path, 0755), 0);
 	assert_int_equal(chown(path, 65534, 65534), 0);
-	assert_int_equal(pin_dir__open(&d, path, PIN_DIR_WRITE, true, err,
-				       sizeof(err)),
-			 -EPERM);
+	assert_int_equal(
+		pin_dir__open(&d, path, PIN_DIR_WRITE, true, err, sizeof(err)),
+		-EPERM);
 	assert_int_equal(d.fd, -1);
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_uid, 65534);
@@ -240,26 +239,26 @@ static void test_planted(void **state)
 	/* A link in its place: not followed, whatever it points at. */
 	path_in(f, "link", path, sizeof(path));
 	assert_int_equal(symlink(f->base, path), 0);
-	assert_int_equal(pin_dir__open(&d, path, PIN_DIR_WRITE, true, err,
-				       sizeof(err)),
-			 -ENOTDIR);
+	assert_int_equal(
+		pin_dir__open(&d, path, PIN_DIR_WRITE, true, err, sizeof(err)),
+		-ENOTDIR);
 	snprintf(want, sizeof(want),
 		 "%s is a symbolic link, not ttbpf's pin directory", path);
 	assert_non_null(strstr(err, want));
 
 	/* A link on the way to it. */
 	snprintf(via, sizeof(via), "%s/pins", path);
-	assert_int_equal(pin_dir__open(&d, via, PIN_DIR_READ, false, err,
-				       sizeof(err)),
-			 -ENOTDIR);
+	assert_int_equal(
+		pin_dir__open(&d, via, PIN_DIR_READ, false, err, sizeof(err)),
+		-ENOTDIR);
 	assert_non_null(strstr(err, "on the way to the pin directory"));
 
 	/* A pinned map at the pin path is named as one. */
 	path_in(f, "map", path, sizeof(path));
 	pin_map(path);
-	assert_int_equal(pin_dir__open(&d, path, PIN_DIR_WRITE, true, err,
-				       sizeof(err)),
-			 -ENOTDIR);
+	assert_int_equal(
+		pin_dir__open(&d, path, PIN_DIR_WRITE, true, err, sizeof(err)),
+		-ENOTDIR);
 	snprintf(want, sizeof(want), "%s is a pinned BPF map, not", path);
 	assert_non_null(strstr(err, want));
 	assert_int_equal(stat(path, &st), 0);
@@ -278,12 +277,12 @@ static void test_scan_and_remove(void **state)
 
 	NEED_BPFFS(f);
 	path_in(f, "pins", path, sizeof(path));
-	assert_int_equal(pin_dir__open(&d, path, PIN_DIR_WRITE, true, err,
-				       sizeof(err)),
-			 0);
-	assert_int_equal(pin_dir__scan(d.fd, path, names, 2, &scan, err,
-				       sizeof(err)),
-			 0);
+	assert_int_equal(
+		pin_dir__open(&d, path, PIN_DIR_WRITE, true, err, sizeof(err)),
+		0);
+	assert_int_equal(
+		pin_dir__scan(d.fd, path, names, 2, &scan, err, sizeof(err)),
+		0);
 	assert_int_equal(scan.maps + scan.links + scan.links_dir, 0);
 
 	path_in(f, "pins/allocs", path, sizeof(path));
@@ -298,9 +297,9 @@ static void test_scan_and_remove(void **state)
 	path_in(f, "pins/links/1", path, sizeof(path));
 	pin_map(path);
 	path_in(f, "pins", path, sizeof(path));
-	assert_int_equal(pin_dir__scan(d.fd, path, names, 2, &scan, err,
-				       sizeof(err)),
-			 0);
+	assert_int_equal(
+		pin_dir__scan(d.fd, path, names, 2, &scan, err, sizeof(err)),
+		0);
 	assert_int_equal(scan.maps, 2);
 	assert_int_equal(scan.links, 2);
 	assert_true(scan.links_dir);
@@ -309,9 +308,9 @@ static void test_scan_and_remove(void **state)
 	path_in(f, "pins/links/x", path, sizeof(path));
 	assert_int_equal(symlink("/etc", path), 0);
 	path_in(f, "pins", path, sizeof(path));
-	assert_int_equal(pin_dir__scan(d.fd, path, names, 2, &scan, err,
-				       sizeof(err)),
-			 -EEXIST);
+	assert_int_equal(
+		pin_dir__scan(d.fd, path, names, 2, &scan, err, sizeof(err)),
+		-EEXIST);
 	snprintf(want, sizeof(want),
 		 "%s holds links/x (a symbolic link), which ttbpf did not pin: "
 		 "ttbpf will not touch it",
@@ -322,9 +321,9 @@ static void test_scan_and_remove(void **state)
 	path_in(f, "pins/other", path, sizeof(path));
 	pin_map(path);
 	path_in(f, "pins", path, sizeof(path));
-	assert_int_equal(pin_dir__scan(d.fd, path, names, 2, &scan, err,
-				       sizeof(err)),
-			 -EEXIST);
+	assert_int_equal(
+		pin_dir__scan(d.fd, path, names, 2, &scan, err, sizeof(err)),
+		-EEXIST);
 	assert_non_null(strstr(err, "holds other (a pinned BPF map)"));
 	path_in(f, "pins/other", path, sizeof(path));
 	assert_int_equal(unlink(path), 0);

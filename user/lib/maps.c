@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <errno.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,7 +87,6 @@ static int open_error(const char *dir, int err, char *msg, size_t len)
 int ttbpf_maps__open_pinned(const char *dir, struct ttbpf_maps *m, char *msg,
 			    size_t msglen)
 {
-	char path[PATH_MAX];
 	struct pin_dir d;
 	int err = 0;
 
@@ -102,12 +100,9 @@ int ttbpf_maps__open_pinned(const char *dir, struct ttbpf_maps *m, char *msg,
 	for (size_t i = 0; i < NR_SPECS; i++) {
 		int fd;
 
-		err = pin_dir__fd_path(d.fd, specs[i].name, path, sizeof(path));
-		if (err)
-			goto cleanup;
-		fd = bpf_obj_get(path);
+		fd = pin_dir__obj_get(d.fd, specs[i].name);
 		if (fd < 0) {
-			err = -errno;
+			err = fd;
 			goto cleanup;
 		}
 		*fd_of(m, &specs[i]) = fd;

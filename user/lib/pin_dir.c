@@ -122,6 +122,27 @@ int pin_dir__fd_path(int dirfd, const char *name, char *buf, size_t len)
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
+int pin_dir__obj_get(int dirfd, const char *name)
+{
+	char path[PATH_MAX];
+	int e = pin_dir__fd_path(dirfd, name, path, sizeof(path)), fd;
+
+	if (e)
+		return e;
+	fd = bpf_obj_get(path);
+	return fd < 0 ? -errno : fd;
+}
+
+int pin_dir__obj_pin(int dirfd, const char *name, int fd)
+{
+	char path[PATH_MAX];
+	int e = pin_dir__fd_path(dirfd, name, path, sizeof(path));
+
+	if (!e && bpf_obj_pin(fd, path))
+		e = -errno;
+	return e;
+}
+
 /* Names in messages are shown only when they cannot move the terminal. */
 static const char *shown(const char *name)
 {
@@ -509,12 +530,8 @@ static unsigned int link_id(int dirfd, const char *name)
 {
 	struct bpf_link_info info = {};
 	__u32 len = sizeof(info);
-	char path[PATH_MAX];
-	int fd;
+	int fd = pin_dir__obj_get(dirfd, name);
 
-	if (pin_dir__fd_path(dirfd, name, path, sizeof(path)))
-		return 0;
-	fd = bpf_obj_get(path);
 	if (fd < 0)
 		return 0;
 	if (!bpf_kind(fd) || strcmp(bpf_kind(fd), "a pinned BPF link") ||

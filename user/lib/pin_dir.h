@@ -63,6 +63,9 @@ int pin_dir__rmdir(struct pin_dir *d);
  * the directory that was checked, not whatever the name means now.
  */
 int pin_dir__fd_path(int dirfd, const char *name, char *buf, size_t len);
+/* bpf_obj_get() and bpf_obj_pin() of @name in @dirfd that way: fd or -errno. */
+int pin_dir__obj_get(int dirfd, const char *name);
+int pin_dir__obj_pin(int dirfd, const char *name, int fd);
 
 /* What a pin directory holds, counted by pin_dir__scan(). */
 struct pin_scan {

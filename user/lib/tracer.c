@@ -7,7 +7,6 @@
 #include <time.h>
 #include <unistd.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <sys/stat.h>
 
 #include <bpf/bpf.h>
@@ -293,11 +292,8 @@ static int check_pin_dir_empty(struct tracer *t, char *err, size_t errlen)
 static int pin_at(int dirfd, const char *name, int fd, const char *shown,
 		  char *err, size_t errlen)
 {
-	char path[PATH_MAX];
-	int e = pin_dir__fd_path(dirfd, name, path, sizeof(path));
+	int e = pin_dir__obj_pin(dirfd, name, fd);
 
-	if (!e && bpf_obj_pin(fd, path))
-		e = -errno;
 	if (e)
 		return errmsg_set(err, errlen, e, "pinning %s/%s failed: %s",
 				  shown, name, strerror(-e));
@@ -526,13 +522,10 @@ static bool pinned_here(int dirfd, const char *name, int own_fd)
 {
 	struct bpf_link_info a = {}, b = {};
 	__u32 la = sizeof(a), lb = sizeof(b);
-	char path[PATH_MAX];
 	bool same;
 	int fd;
 
-	if (dirfd < 0 || pin_dir__fd_path(dirfd, name, path, sizeof(path)))
-		return false;
-	fd = bpf_obj_get(path);
+	fd = dirfd < 0 ? -EBADF : pin_dir__obj_get(dirfd, name);
 	if (fd < 0)
 		return false;
 	/* Maps and links alike start their info with type, then id. */
@@ -591,12 +584,8 @@ static unsigned int loader_pid(int dirfd)
 	struct bpf_map_info info = {};
 	struct ttbpf_meta meta = {};
 	__u32 len = sizeof(info), zero = 0;
-	char path[PATH_MAX];
-	int fd;
+	int fd = pin_dir__obj_get(dirfd, TTBPF_MAP_META);
 
-	if (pin_dir__fd_path(dirfd, TTBPF_MAP_META, path, sizeof(path)))
-		return 0;
-	fd = bpf_obj_get(path);
 	if (fd < 0)
 		return 0;
 	/* Read only a value of our size: an older layout could overflow. */
