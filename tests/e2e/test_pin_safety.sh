@@ -177,8 +177,11 @@ check "no probe left attached by the race rounds" no_new_progs
 
 # 6. --unpin removes every probe, and says so.
 P=$BASE-pinned
+umask 0777 # would take every bit from mkdir's 0700
 start_tracer pinned --lib "$LIB" --pin --pin-dir "$P" --quiet -i 0
-check "a pinned tracer's directory is root's, mode 0700" test "$(owner_mode "$P")" = "0 700"
+umask 022
+check "a pinned tracer's directory is root's, mode 0700 (any umask)" \
+	test "$(owner_mode "$P") $(owner_mode "$P/links")" = "0 700 0 700"
 stop_tracer pinned
 check "stopped --pin tracer says its probes stay pinned" \
 	grep -q "^ttbpf: probes and maps stay pinned in $P" "$WORK/pinned.trace.err"
@@ -230,6 +233,9 @@ expect_error "--pin does not pin into it" "$P holds other_tool" \
 check "the other tool's pin survives" bpftool map show pinned "$P/other_tool"
 expect_error "a relative --pin-dir is refused" "not an absolute path" \
 	"$TRACE" --unpin --pin-dir ttbpf
+# Root's own 0700 folder of ttbpf-named files, but not on bpffs.
+expect_error "--unpin deletes nothing off bpffs" "$DECOY is not on a bpffs" \
+	"$TRACE" --unpin --pin-dir "$DECOY"
 
 check "root's decoy files are intact at the end" decoys_intact
 check "nothing of ttbpf's left attached" no_new_progs

@@ -217,6 +217,23 @@ static void test_create_and_adopt(void **state)
 	assert_non_null(strstr(err, "not an absolute path"));
 }
 
+/* Root's own 0700 folder, but not on bpffs: no pins there, none deleted. */
+static void test_not_bpffs(void **state)
+{
+	char tmp[] = "/tmp/ttbpf-test-pindir-XXXXXX", err[512];
+	struct pin_dir d;
+
+	(void)state;
+	if (geteuid())
+		skip(); /* /tmp must pass as root's sticky folder */
+	assert_non_null(mkdtemp(tmp));
+	assert_int_equal(
+		pin_dir__open(&d, tmp, PIN_DIR_WRITE, false, err, sizeof(err)),
+		-EXDEV);
+	assert_non_null(strstr(err, "is not on a bpffs"));
+	assert_int_equal(rmdir(tmp), 0);
+}
+
 static void test_planted(void **state)
 {
 	struct fx *f = *state;
@@ -349,6 +366,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_create_and_adopt, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_planted, setup, teardown),
+		cmocka_unit_test(test_not_bpffs),
 		cmocka_unit_test_setup_teardown(test_scan_and_remove, setup,
 						teardown),
 	};

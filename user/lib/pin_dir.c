@@ -7,11 +7,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/statfs.h>
 
 #include <bpf/bpf.h>
 
 #include "errmsg.h"
 #include "pin_dir.h"
+
+#ifndef BPF_FS_MAGIC
+#define BPF_FS_MAGIC 0xcafe4a11
+#endif
 
 #define HINT "remove it or choose another --pin-dir"
 
@@ -286,6 +291,7 @@ fail:
 int pin_dir__open(struct pin_dir *d, const char *path, enum pin_dir_use use,
 		  bool create, char *err, size_t errlen)
 {
+	struct statfs fs;
 	struct stat st;
 	int e;
 
@@ -350,6 +356,15 @@ int pin_dir__open(struct pin_dir *d, const char *path, enum pin_dir_use use,
 	e = pin_dir__check_stat(&st, geteuid(), use, path, err, errlen);
 	if (e)
 		goto fail;
+	/* Only bpffs holds pins: never delete names on another filesystem. */
+	if (fstatfs(d->fd, &fs) || (unsigned long)fs.f_type != BPF_FS_MAGIC) {
+		e = errmsg_set(err, errlen, -EXDEV,
+			       "%s is not on a bpffs, where pins live: ttbpf "
+			       "will not use it; choose a --pin-dir under "
+			       "/sys/fs/bpf",
+			       path);
+		goto fail;
+	}
 	return 0;
 
 fail:

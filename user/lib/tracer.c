@@ -323,7 +323,8 @@ static int pin_all(struct tracer *t, char *err, size_t errlen)
 				  strerror(errno));
 	t->links_fd = openat(t->pins.fd, "links",
 			     O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (t->links_fd < 0)
+	/* As for the pin directory: a umask must not take bits from 0700. */
+	if (t->links_fd < 0 || fchmod(t->links_fd, 0700))
 		return errmsg_set(err, errlen, -errno,
 				  "cannot open %s/links: %s", t->pin_dir,
 				  strerror(errno));
