@@ -335,6 +335,15 @@ static void test_scan_and_remove(void **state)
 	assert_non_null(strstr(err, want));
 	path_in(f, "pins/links/x", path, sizeof(path));
 	assert_int_equal(unlink(path), 0);
+	/* A name chosen to move the terminal is shown escaped. */
+	path_in(f, "pins/evil\x1b[2J", path, sizeof(path));
+	assert_int_equal(symlink("/etc", path), 0);
+	assert_int_equal(
+		pin_dir__scan(d.fd, f->base, names, 2, &scan, err, sizeof(err)),
+		-EEXIST);
+	assert_non_null(strstr(err, "holds evil\\x1b[2J (a symbolic link)"));
+	assert_null(strchr(err, 0x1b));
+	assert_int_equal(unlink(path), 0);
 	path_in(f, "pins/other", path, sizeof(path));
 	pin_map(path);
 	path_in(f, "pins", path, sizeof(path));

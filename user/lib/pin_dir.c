@@ -148,15 +148,6 @@ int pin_dir__obj_pin(int dirfd, const char *name, int fd)
 	return e;
 }
 
-/* Names in messages are shown only when they cannot move the terminal. */
-static const char *shown(const char *name)
-{
-	for (const char *p = name; *p; p++)
-		if (*p < 0x20 || *p > 0x7e)
-			return "(an unprintable name)";
-	return name;
-}
-
 /* "a pinned BPF map" etc. for an fd on a BPF object, from its link text. */
 static const char *bpf_kind(int fd)
 {
@@ -405,10 +396,11 @@ static bool is_map_name(const char *name, const char *const *maps, size_t n)
 static int foreign(int dirfd, const char *path, const char *sub,
 		   const char *name, mode_t mode, char *err, size_t errlen)
 {
+	/* errmsg_set() escapes the name: the directory may be anyone's. */
 	return errmsg_set(err, errlen, -EEXIST,
 			  "%s holds %s%s (%s), which ttbpf did not pin: ttbpf "
 			  "will not touch it; " HINT,
-			  path, sub, shown(name), describe(dirfd, name, mode));
+			  path, sub, name, describe(dirfd, name, mode));
 }
 
 /* Call @fn for every entry of @dirfd but . and ..; stop at its error. */
