@@ -19,10 +19,14 @@ mock_cleanup() {
 	for p in "${KILL[@]}"; do kill -KILL "$p" 2>/dev/null; done
 	wait 2>/dev/null
 	declare -F on_cleanup >/dev/null && on_cleanup
-	# Only the /dev/shm names that appeared during our run.
+	# Only the /dev/shm names that appeared during our run, and of those
+	# only our own files: /dev/shm is every user's.
 	if [ -f "$WORK/shm.before" ]; then
 		ls /dev/shm | sort | comm -13 "$WORK/shm.before" - |
-			while read -r n; do rm -f "/dev/shm/$n"; done
+			while read -r n; do
+				f=/dev/shm/$n
+				[ -f "$f" ] && [ ! -L "$f" ] && [ -O "$f" ] && rm -f "$f"
+			done
 	fi
 	rm -rf "$WORK"
 }
