@@ -108,6 +108,7 @@ $(OUT)/tests/test_%: $(OUT)/tests/test_%.o $(LIBTTBPF)
 include tools/ttsim/ttsim.mk
 include tests/fuzz/fuzz.mk
 include tools/bench/bench.mk
+include tools/packaging/packaging.mk
 
 # --- the two commands of the README -------------------------------------
 
