@@ -121,7 +121,7 @@ demo: deps
 
 test: deps
 	$(Q)$(MAKE) --no-print-directory SAN=1 all
-	$(Q)$(MAKE) --no-print-directory SAN=0 ttsim
+	$(Q)$(MAKE) --no-print-directory SAN=0 ttsim dist deb
 	$(Q)tests/run-all.sh $(OUTPUT)/san $(TTSIM_OUT)
 
 # Downloads real ttnn wheels into a cache outside git (skips when the

@@ -64,6 +64,13 @@ got=$(cd "$ROOT" && find . -type f | sed 's|^\.||' | sort)
 check "chroot holds only the tarball's files and the library's mount point" \
 	test "$got" = "$want"
 
+# Negative control: the dynamically linked build cannot even start in such
+# a chroot, so what runs below needs nothing from this machine.
+mkdir -p "$WORK/dynroot"
+cp "$(dirname "$OUT")/release/ttbpf-trace" "$WORK/dynroot/"
+check "negative control: the dynamic build does not start in an empty chroot" \
+	bash -c "! chroot '$WORK/dynroot' /ttbpf-trace --version 2>/dev/null"
+
 unshare -m --propagation private bash -c '
 	mount --rbind /proc "$1/proc" && mount --rbind /sys "$1/sys" &&
 	mount --bind "$2" "$1$2" && echo mounted && exec sleep 3600' \
@@ -118,6 +125,35 @@ check "static snapshot --json exits 0" test $? -eq 0
 check "static snapshot --json equals ground truth buffer by buffer" \
 	"$E2E/compare.py" "$WORK/snap.json" --device-totals --buffers "${truths[@]}"
 
+# The JSON reference of the shipped man pages names every key the shipped
+# tools print (events, summary; snapshot with and without --leaks).
+"${CHROOT[@]}" "$BIN/ttbpf-snapshot" --pin-dir "$PIN" --json --leaks \
+	--min-age 0 >"$WORK/snap-leaks.json" 2>&1
+json_keys() { jq -r '[paths | .[] | strings] | unique | .[]' "$@" | sort -u; }
+man_text() { MANWIDTH=200 man -l "$ROOT/$TOP/share/man/man8/$1.8" 2>/dev/null | col -b; }
+none_missing() { [ -z "$1" ] || { echo "missing:" $1; return 1; }; }
+# undocumented PAGES JSON...: keys that the JSON OUTPUT sections of the
+# comma-separated PAGES lack (snapshot's refers to trace's for counters).
+undocumented() {
+	local pages=$1 p k
+	shift
+	for p in ${pages//,/ }; do
+		man_text "$p" | sed -n '/^JSON OUTPUT/,/^[A-Z]/p'
+	done >"$WORK/json-ref.txt"
+	for k in $(json_keys "$@"); do
+		grep -qw -- "$k" "$WORK/json-ref.txt" || echo "$k"
+	done
+}
+missing=$(undocumented ttbpf-trace "$WORK/st.trace.out")
+check "ttbpf-trace.8 documents every key of --json events and summary" \
+	none_missing "$missing"
+missing=$(undocumented ttbpf-snapshot,ttbpf-trace "$WORK/snap.json" "$WORK/snap-leaks.json")
+check "ttbpf-snapshot.8 documents every key of --json (and --leaks)" \
+	none_missing "$missing"
+check "static trace --json: one alloc event per allocation" test \
+	"$(grep -c '"event":"alloc"' "$WORK/st.trace.out")" -eq \
+	"$(jq -s '[.[].devices[].usage[].allocs] | add' "${truths[@]}")"
+
 # Symbols come from the bind-mounted library; C++ names are demangled by
 # the demangler linked in, with no libstdc++ in the chroot.
 "${CHROOT[@]}" "$BIN/ttbpf-snapshot" --pin-dir "$PIN" --leaks --min-age 0 \
@@ -137,6 +173,8 @@ for s in $scenarios; do release "$s"; done
 check "static ttbpf-trace --unpin inside the chroot" \
 	"${CHROOT[@]}" "$BIN/ttbpf-trace" --unpin --pin-dir "$PIN"
 check "the pinned directory is gone" test ! -e "$PIN"
+# Programs go once the last link and fd are gone, a moment after unpin.
+for _ in $(seq 40); do [ "$(loaded_progs)" -eq "$progs_before" ] && break; sleep 0.05; done
 check "no program of ours left loaded" test "$(loaded_progs)" -eq "$progs_before"
 
 # The mounts were never seen outside, and are gone with the namespace.
