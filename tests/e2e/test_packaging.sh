@@ -49,6 +49,7 @@ done
 
 dest=$WORK/dest
 mk install DESTDIR="$dest" PREFIX=/usr >"$WORK/install.log" 2>&1
+RELEASE=$("$dest/usr/bin/ttbpf-trace" --version | head -1 | cut -d' ' -f2)
 MANDIR=$dest/usr/share/man
 
 # --- man pages -----------------------------------------------------------------
@@ -75,6 +76,8 @@ for t in $TOOLS; do
 	for sec in 'EXIT STATUS' FILES EXAMPLES; do
 		check "$t.8 has a $sec section" grep -qx "$sec" "$WORK/$t.man.txt"
 	done
+	check "$t.8 is the page of this release" grep -q \
+		"^\.TH .* \"ttbpf $RELEASE\"" "$page"
 	check "$t.8 names the pinned maps' directory" grep -q '/sys/fs/bpf/ttbpf' "$WORK/$t.man.txt"
 done
 for t in ttbpf-trace ttbpf-snapshot; do
@@ -132,6 +135,8 @@ for f in /usr/bin/ttbpf-trace /usr/bin/ttbpf-top /usr/bin/ttbpf-snapshot \
 	check "deb ships $f" grep -qx "$f" "$WORK/deb.files"
 done
 check "deb: the unit is not enabled (no .wants link)" bash -c "! grep -q wants '$WORK/deb.files'"
+check "deb version is the tools' release" bash -c \
+	"dpkg-deb -f '$DEB' Version | grep -qx '$RELEASE-[0-9]*'"
 check "deb depends on nothing (static tools)" bash -c \
 	"[ -z \"\$(dpkg-deb -f '$DEB' Depends)\" ]"
 
