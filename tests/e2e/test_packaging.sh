@@ -8,7 +8,8 @@
 source "$(dirname "$0")/lib.sh"
 REPO=$(cd "$E2E/../.." && pwd)
 DIST=${TTBPF_DIST:-$(dirname "$OUT")/dist}
-TOOLS="ttbpf-trace ttbpf-top ttbpf-snapshot"
+# Every tool the build makes ships: a new one needs its man page.
+TOOLS=$(cd "$OUT" && ls ttbpf-* | grep -v '\.')
 BPF_OBJ=$(dirname "$OUT")/release/ttbpf.bpf.o
 
 # make in the repository, without the caller's make variables (make test

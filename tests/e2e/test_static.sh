@@ -36,7 +36,8 @@ fi
 TARBALL=${tarballs[0]}
 TOP=$(basename "$TARBALL" .tar.gz)
 BIN=/$TOP/bin
-TOOLS="ttbpf-trace ttbpf-top ttbpf-snapshot"
+# Every tool the build makes ships: a new one needs its man page.
+TOOLS=$(cd "$OUT" && ls ttbpf-* | grep -v '\.')
 
 # --- the tarball ------------------------------------------------------------
 
