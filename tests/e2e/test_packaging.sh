@@ -99,8 +99,8 @@ complete_words() {
 		printf "%s\n" "${COMPREPLY[@]}"' _ "$dest" "$@" 2>/dev/null
 }
 if [ -r /usr/share/bash-completion/bash_completion ]; then
-	check "completion: ttbpf-trace --pi offers --pid= and --pin" test \
-		"$(complete_words ttbpf-trace --pi | sort | tr '\n' ' ')" = "--pid= --pin "
+	check "completion: ttbpf-trace --pi offers --pid=, --pin, --pin-dir=" test \
+		"$(complete_words ttbpf-trace --pi | sort | tr '\n' ' ')" = "--pid= --pin --pin-dir= "
 	check "completion: ttbpf-top --sort offers the sort keys" test \
 		"$(complete_words ttbpf-top --sort '' | tr '\n' ' ')" = "dram l1 l1_small trace buffers peak age pid "
 	check "completion: ttbpf-snapshot --fa offers --fail-on-leak" test \
