@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Allocate known tensors through a 1x2 MeshDevice (MODE mesh) or on device
-0 (MODE dev), print the sizes and this process's slots in TT-Metal's own
+"""Allocate known tensors through a 1x2 MeshDevice (MODE mesh), its second
+1x1 submesh (MODE submesh) or on device 0 (MODE dev), print the sizes and this process's slots in TT-Metal's own
 per-chip records (/dev/shm/tt_device_<id>_memory) as one JSON line, hold
 until stdin has a line ("alloc": one more tensor, then hold again), then
 free everything and close.
@@ -50,8 +50,15 @@ def shm_slots(pid):
 
 def main():
     mode = sys.argv[1]
+    parent = subs = None
     if mode == "mesh":
         dev = ttnn.open_mesh_device(ttnn.MeshShape(1, 2))
+        chips = sorted(dev.get_device_ids())
+    elif mode == "submesh":
+        # A 1x1 submesh of a 1x2 mesh: its own allocator, its own chip.
+        parent = ttnn.open_mesh_device(ttnn.MeshShape(1, 2))
+        subs = parent.create_submeshes(ttnn.MeshShape(1, 1))
+        dev = subs[1]
         chips = sorted(dev.get_device_ids())
     else:
         dev = ttnn.open_device(device_id=0)
@@ -81,7 +88,11 @@ def main():
                           "shm": shm_slots(os.getpid())}), flush=True)
     for t in held:
         ttnn.deallocate(t)
-    if mode == "mesh":
+    if subs:
+        for m in subs:
+            ttnn.close_mesh_device(m)
+        ttnn.close_mesh_device(parent)
+    elif mode == "mesh":
         ttnn.close_mesh_device(dev)
     else:
         ttnn.close_device(dev)
