@@ -104,5 +104,45 @@ wait_line "$WORK/out.out" '^ready pid=' 10
 check "a process outside the tree is not traced" jq -e \
 	'select(.event == "summary") | .processes == [] and ([.devices[].allocs] | add // 0) == 0' \
 	"$WORK/outside.trace.out"
+# 4. Another user's process names itself with terminal escapes (argv[0]
+# set by exec -a): the text summary shows them as '?', never raw.
+evil=$(printf '\033]0;owned\007\033[2J')
+"$TRACE" --lib "$LIB" -- setpriv --reuid=65534 --regid=65534 --clear-groups \
+	bash -c 'exec -a "$0" "$1" --scenario steady --seed 4 --count 20' \
+	"$evil" "$RUN" >"$WORK/evil.out" 2>&1
+check "unprivileged workload traced to its end" test $? -eq 0
+check "no raw escape byte reaches the terminal" \
+	bash -c "! grep -q \$'\\033' '$WORK/evil.out' && ! grep -q \$'\\007' '$WORK/evil.out'"
+check "its command line is shown escaped" grep -qF \
+	"| cmd: ?]0;owned??[2J --scenario steady --seed 4 --count 20" "$WORK/evil.out"
+
+# 5. A process in a container's cgroup is shown with the container's id
+# (docker names the cgroup docker-ID.scope).
+id=$(printf '%064x' $$ | tr 0 a)
+CG=$WORK/cgroup2
+mkdir -p "$CG"
+if mount -t cgroup2 none "$CG" 2>"$WORK/cg.err" &&
+	mkdir -p "$CG/ttbpf-e2e-$$/docker-$id.scope"; then
+	"$TRACE" --lib "$LIB" --json -- bash -c \
+		"echo \$\$ >$CG/ttbpf-e2e-$$/docker-$id.scope/cgroup.procs && $RUN --scenario steady --seed 6 --count 20 --hold-after --truth $WORK/cg.truth.json >$WORK/cg.out; true" \
+		>"$WORK/cg.trace.out" 2>"$WORK/cg.trace.err" &
+	TP=$!
+	BG_PIDS+=("$TP")
+	wait_line "$WORK/cg.out" '^holding' 30
+	kill -INT "$TP"
+	wait "$TP"
+	pc=$(jq .pid "$WORK/cg.truth.json")
+	kill -USR1 "$pc" 2>/dev/null
+	check "container id and cgroup of a containerised process" jq -e \
+		--arg id "$id" --arg cg "/ttbpf-e2e-$$/docker-$id.scope" \
+		"select(.event == \"summary\") | [.processes[] | select(.pid == $pc) | .container == \$id and .cgroup == \$cg] | length > 0 and all" \
+		"$WORK/cg.trace.out"
+	while kill -0 "$pc" 2>/dev/null; do sleep 0.05; done
+	rmdir "$CG/ttbpf-e2e-$$/docker-$id.scope" "$CG/ttbpf-e2e-$$"
+	umount "$CG"
+else
+	not_ok "container id" "cannot make a cgroup: $(cat "$WORK/cg.err")"
+fi
+
 check "nothing left attached" test "$(loaded_progs)" -eq 0
 finish

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "format.h"
 #include "proc_names.h"
 
 #define CONTAINER_ID_LEN 64
@@ -102,8 +103,7 @@ bool proc_names__container_of(const char *cgroup, char *id, size_t len)
 		while (k < CONTAINER_ID_LEN && isxdigit((unsigned char)p[k]) &&
 		       !isupper((unsigned char)p[k]))
 			k++;
-		if (k == CONTAINER_ID_LEN &&
-		    is_id_edge(p + k, cgroup, end))
+		if (k == CONTAINER_ID_LEN && is_id_edge(p + k, cgroup, end))
 			found = p;
 	}
 	if (!found || len <= CONTAINER_ID_LEN)
@@ -118,8 +118,8 @@ static void read_cgroup(const char *proc_root, uint32_t pid, char *out,
 			size_t len)
 {
 	char buf[4096], *line, *save = NULL, *first = NULL;
-	ssize_t n = read_proc_file(proc_root, pid, "cgroup", buf,
-				   sizeof(buf) - 1);
+	ssize_t n =
+		read_proc_file(proc_root, pid, "cgroup", buf, sizeof(buf) - 1);
 
 	out[0] = '\0';
 	if (n <= 0)
@@ -181,8 +181,7 @@ static struct proc_name *add_name(struct proc_names *pn, uint32_t pid)
 static void read_container(struct proc_names *pn, struct proc_name *p)
 {
 	read_cgroup(pn->proc_root, p->pid, p->cgroup, sizeof(p->cgroup));
-	proc_names__container_of(p->cgroup, p->container,
-				 sizeof(p->container));
+	proc_names__container_of(p->cgroup, p->container, sizeof(p->container));
 }
 
 const struct proc_name *proc_names__get(struct proc_names *pn, uint32_t pid)
@@ -229,4 +228,25 @@ void proc_names__clear(struct proc_names *pn)
 	free(pn->v);
 	pn->v = NULL;
 	pn->n = pn->cap = 0;
+}
+
+const char *proc_name__terminal(const struct proc_name *n, size_t width,
+				char *buf, size_t len)
+{
+	char line[PROC_CMDLINE_LEN + 32];
+
+	if (!len)
+		return buf;
+	if (!n || !n->known) {
+		snprintf(buf, len, "?");
+		return buf;
+	}
+	snprintf(line, sizeof(line), "%s", n->cmdline);
+	if (n->container[0])
+		snprintf(line + strlen(line), sizeof(line) - strlen(line),
+			 " [container %.12s]", n->container);
+	if (width && width + 1 < len)
+		len = width + 1;
+	/* The one place a command line meets a terminal. */
+	return format_printable(line, sizeof(line), buf, len);
 }

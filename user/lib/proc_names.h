@@ -14,15 +14,15 @@
 #include <stdint.h>
 
 /* Longer command lines are cut and end in "..." */
-#define PROC_CMDLINE_LEN 256
-#define PROC_CGROUP_LEN	 192
+#define PROC_CMDLINE_LEN   256
+#define PROC_CGROUP_LEN	   192
 #define PROC_CONTAINER_LEN 65 /* a 64-hex-digit id and its NUL */
 
 struct proc_name {
 	uint32_t pid;
-	bool known;			 /* false: gone before it was read */
-	char cmdline[PROC_CMDLINE_LEN];	 /* arguments joined by spaces */
-	char cgroup[PROC_CGROUP_LEN];	 /* the cgroup v2 path, or "" */
+	bool known;			    /* false: gone before it was read */
+	char cmdline[PROC_CMDLINE_LEN];	    /* arguments joined by spaces */
+	char cgroup[PROC_CGROUP_LEN];	    /* the cgroup v2 path, or "" */
 	char container[PROC_CONTAINER_LEN]; /* the container id, or "" */
 };
 
@@ -42,6 +42,15 @@ int proc_names__read_cmdline(const char *proc_root, uint32_t pid, char *buf,
  * Writes "" when the path names no container. Returns true when found.
  */
 bool proc_names__container_of(const char *cgroup, char *id, size_t len);
+
+/*
+ * @n for a terminal, in at most @width columns (0: no limit): its command
+ * line, then " [container ID]" with the short id docker shows. Every byte
+ * that is not printable ASCII is shown as '?': these are another user's
+ * bytes. "?" when @n is NULL or was not read in time.
+ */
+const char *proc_name__terminal(const struct proc_name *n, size_t width,
+				char *buf, size_t len);
 
 /*
  * The names of processes, each read once, at first sight: a process that

@@ -65,25 +65,18 @@ static bool row_wanted(const struct state_proc *p, const struct summary_opts *o)
 	return o->device < 0 || p->device == o->device;
 }
 
-/* " cmd: ..." and " container ID" (the short form docker shows). */
+/* " | cmd: ..." with the container, as proc_name__terminal() shows it. */
 static void print_name_text(const struct state_proc *p,
 			    const struct summary_opts *o, FILE *f)
 {
 	const struct proc_name *n;
-	char buf[PROC_CMDLINE_LEN];
+	char buf[PROC_CMDLINE_LEN + 32];
 
 	if (!o->names)
 		return;
 	n = proc_names__find(o->names, p->pid);
-	if (!n || !n->known) {
-		fputs(" cmd: ? (exited before it was read)", f);
-		return;
-	}
-	fprintf(f, " cmd: %s",
-		format_printable(n->cmdline, sizeof(n->cmdline), buf,
-				 sizeof(buf)));
-	if (n->container[0])
-		fprintf(f, " container %.12s", n->container);
+	fprintf(f, " | cmd: %s%s", proc_name__terminal(n, 0, buf, sizeof(buf)),
+		n && n->known ? "" : " (exited before it was read)");
 }
 
 static void print_proc_text(const struct state_proc *p, bool exited,
