@@ -91,7 +91,8 @@ for t in tests/e2e/test_*.sh; do
 	run_suite "$(basename "$t" .sh)" "$t" "$OUT" "$TTSIM"
 done
 
-# Real ttnn binaries: only when already cached (make test-real fetches).
+# Real ttnn wheels and TT-Metal in mock mode: each suite fetches what it
+# needs into ~/.cache/ttbpf, and skips only when the index is unreachable.
 for t in tests/real/test_*.sh; do
 	[ -x "$t" ] || continue
 	run_suite "$(basename "$t" .sh)" "$t" "$OUT"

@@ -20,51 +20,9 @@
 #    record keeps (CB, circular buffers, is 0: no tensor makes one);
 #  - so the record summed over chips is the totals times the mesh's chips.
 # Which rows ttbpf shows per process is printed ("# rows"), not asserted.
-set -u
-OUT=${1:?tools output dir}
-TRACE=$OUT/ttbpf-trace
-HERE=$(cd "$(dirname "$0")" && pwd)
-WORK=$(mktemp -d /tmp/ttbpf-real.XXXXXX)
-TP=
+source "$(dirname "$0")/mock_lib.sh"
 declare -A WP
-
-cleanup() {
-	[ -n "$TP" ] && kill -KILL "$TP" 2>/dev/null
-	for p in "${WP[@]}"; do kill -KILL "$p" 2>/dev/null; done
-	wait 2>/dev/null
-	# Only the /dev/shm names that appeared during our run.
-	if [ -f "$WORK/shm.before" ]; then
-		ls /dev/shm | sort | comm -13 "$WORK/shm.before" - |
-			while read -r n; do rm -f "/dev/shm/$n"; done
-	fi
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-skip() {
-	echo "0 passed, 0 failed"
-	echo "# skip: $*"
-	exit 77
-}
-
-CACHE=$("$HERE/mock_setup.sh" 2>"$WORK/setup.err")
-case $? in
-0) ;;
-77) skip "$(cat "$WORK/setup.err")" ;;
-*) echo "not ok - mock setup: $(cat "$WORK/setup.err")"; echo "0 passed, 1 failed"; exit 1 ;;
-esac
-VENV=$CACHE/venv-0.81.1
-LIB=$VENV/lib/python3.10/site-packages/ttnn/build/lib/libtt_metal.so
-[ -x "$TRACE" ] || skip "no $TRACE"
-[ "$(id -u)" = 0 ] || skip "needs root for uprobes"
-
-ls /dev/shm | sort >"$WORK/shm.before"
-"$TRACE" --json --lib "$LIB" >"$WORK/trace.json" 2>"$WORK/trace.err" &
-TP=$!
-for _ in $(seq 100); do
-	grep -q attached "$WORK/trace.err" && break
-	sleep 0.1
-done
+start_tracer
 
 # start NAME DESCRIPTOR [ENV=VALUE...] -- ARGS...
 start() {
@@ -78,6 +36,7 @@ start() {
 		"$VENV/bin/python" "$HERE/mock_workload.py" "$@" \
 		<"$WORK/$name.in" >"$WORK/$name.out" 2>"$WORK/$name.err" &
 	WP[$name]=$!
+	BG_PIDS+=("$!")
 	# Held open: the workload frees when a line arrives.
 	eval "exec {fd_$name}>\"$WORK/$name.in\""
 }
@@ -93,16 +52,12 @@ for n in A B C D; do
 	done
 done
 sleep 0.5
-kill -INT "$TP"
-wait "$TP"
-TRC=$?
-TP=
+stop_tracer
 rcs=()
 for n in A B C D; do
 	eval "echo >&\$fd_$n; exec {fd_$n}>&-"
 	wait "${WP[$n]}"
 	rcs+=("$?")
-	unset "WP[$n]"
 done
 
 python3 - "$WORK" "$TRC" "${rcs[@]}" <<'PY'
