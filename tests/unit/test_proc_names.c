@@ -157,16 +157,18 @@ static void test_cache(void **state)
 static void test_terminal(void **state)
 {
 	struct proc_name n = { .pid = 1, .known = true };
-	char buf[32];
+	char buf[64];
 
 	(void)state;
 	snprintf(n.cmdline, sizeof(n.cmdline), "%s",
 		 "\033]0;x\007 run\n\xc3\xa9");
 	assert_string_equal(proc_name__terminal(&n, 0, buf, sizeof(buf)),
-			    "?]0;x? run???");
-	/* A width: at most that many columns. */
-	assert_string_equal(proc_name__terminal(&n, 5, buf, sizeof(buf)),
-			    "?]0;x");
+			    "\\x1b]0;x\\x07 run\\x0a\xc3\xa9");
+	/* A width: at most that many bytes, no escape cut in two. */
+	assert_string_equal(proc_name__terminal(&n, 6, buf, sizeof(buf)),
+			    "\\x1b]");
+	assert_string_equal(proc_name__terminal(&n, 9, buf, sizeof(buf)),
+			    "\\x1b]0;x");
 	assert_string_equal(proc_name__terminal(NULL, 0, buf, sizeof(buf)),
 			    "?");
 }

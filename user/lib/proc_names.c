@@ -7,7 +7,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "format.h"
 #include "proc_names.h"
 
 #define CONTAINER_ID_LEN 64
@@ -247,6 +246,5 @@ const char *proc_name__terminal(const struct proc_name *n, size_t width,
 			 " [container %.12s]", n->container);
 	if (width && width + 1 < len)
 		len = width + 1;
-	/* The one place a command line meets a terminal. */
-	return format_printable(line, sizeof(line), buf, len);
+	return text_escape(line, sizeof(line), buf, len);
 }

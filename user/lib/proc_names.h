@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "text_escape.h"
+
 /* Longer command lines are cut and end in "..." */
 #define PROC_CMDLINE_LEN   256
 #define PROC_CGROUP_LEN	   192
@@ -44,11 +46,12 @@ int proc_names__read_cmdline(const char *proc_root, uint32_t pid, char *buf,
 bool proc_names__container_of(const char *cgroup, char *id, size_t len);
 
 /*
- * @n for a terminal, in at most @width columns (0: no limit): its command
- * line, then " [container ID]" with the short id docker shows. Every byte
- * that is not printable ASCII is shown as '?': these are another user's
- * bytes. "?" when @n is NULL or was not read in time.
+ * @n for a terminal, in at most @width bytes (0: no limit): its command
+ * line, then " [container ID]" with the short id docker shows, escaped by
+ * text_escape() (another user's bytes). "?" when @n is NULL or was not
+ * read in time. PROC_NAME_SHOWN_LEN holds the longest.
  */
+#define PROC_NAME_SHOWN_LEN TEXT_ESCAPED_LEN(PROC_CMDLINE_LEN + 32)
 const char *proc_name__terminal(const struct proc_name *n, size_t width,
 				char *buf, size_t len);
 

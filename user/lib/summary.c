@@ -3,10 +3,10 @@
 #include <string.h>
 
 #include "event_format.h"
-#include "format.h"
 #include "stat_notes.h"
 #include "state.h"
 #include "summary.h"
+#include "text_escape.h"
 
 /* Processes are listed under their device: kind, device, then pid. */
 static int cmp_proc_dev(const void *a, const void *b)
@@ -70,7 +70,7 @@ static void print_name_text(const struct state_proc *p,
 			    const struct summary_opts *o, FILE *f)
 {
 	const struct proc_name *n;
-	char buf[PROC_CMDLINE_LEN + 32];
+	char buf[PROC_NAME_SHOWN_LEN];
 
 	if (!o->names)
 		return;
@@ -82,10 +82,10 @@ static void print_name_text(const struct state_proc *p,
 static void print_proc_text(const struct state_proc *p, bool exited,
 			    const struct summary_opts *o, FILE *f)
 {
-	char dev[32], comm[TTBPF_COMM_LEN + 1];
+	char dev[32], comm[TEXT_ESCAPED_LEN(TTBPF_COMM_LEN)];
 
-	fprintf(f, "  pid %-7u %-15.15s %-7s:", p->pid,
-		format_printable(p->u.comm, TTBPF_COMM_LEN, comm, sizeof(comm)),
+	fprintf(f, "  pid %-7u %-15s %-7s:", p->pid,
+		text_escape(p->u.comm, TTBPF_COMM_LEN, comm, sizeof(comm)),
 		device_label(p->device, p->kind, dev, sizeof(dev)));
 	print_usage_text(&p->u, f);
 	fprintf(f, " | peak DRAM %llu L1 %llu | allocs %llu frees %llu%s",
