@@ -165,7 +165,7 @@ static void test_terminal(void **state)
 	assert_string_equal(proc_name__terminal(&n, 0, buf, sizeof(buf)),
 			    "\\x1b]0;x\\x07 run\\x0a\xc3\xa9");
 	/* A width: at most that many bytes, no escape cut in two. */
-	assert_string_equal(proc_name__terminal(&n, 6, buf, sizeof(buf)),
+	assert_string_equal(proc_name__terminal(&n, 5, buf, sizeof(buf)),
 			    "\\x1b]");
 	assert_string_equal(proc_name__terminal(&n, 9, buf, sizeof(buf)),
 			    "\\x1b]0;x");
