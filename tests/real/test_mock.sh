@@ -39,20 +39,11 @@ exec 9>&-
 wait "$WP"
 WRC=$?
 
-python3 - "$WORK" "$TRC" "$WRC" <<'PY'
-import json, sys
+python3 - "$HERE" "$WORK" "$TRC" "$WRC" <<'PY'
+import sys
+sys.path.insert(0, sys.argv.pop(1))
+from mock_check import check, finish, lines
 work, trc, wrc = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-res = []
-def check(name, got, want):
-    res.append((got == want, name, got, want))
-def lines(p):
-    out = []
-    for l in open(p):
-        try:
-            out.append(json.loads(l))
-        except ValueError:
-            pass
-    return out
 wl = lines(work + "/wl.out")
 tr = lines(work + "/trace.json")
 ready = [e for e in wl if e.get("event") == "ready"]
@@ -101,14 +92,5 @@ if freed:
     check("allocator back to 0 after free (memory view)",
           [f["view"][t]["total_bytes_allocated_per_bank"]
            for t in ("DRAM", "L1")], [0, 0])
-p = f = 0
-for good, name, got, want in res:
-    if good:
-        print(f"ok - {name} ({got})")
-        p += 1
-    else:
-        print(f"not ok - {name}: got {got}, want {want}")
-        f += 1
-print(f"{p} passed, {f} failed")
-sys.exit(1 if f else 0)
+finish()
 PY

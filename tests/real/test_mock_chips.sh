@@ -60,8 +60,10 @@ for n in A B C D; do
 	rcs+=("$?")
 done
 
-python3 - "$WORK" "$TRC" "${rcs[@]}" <<'PY'
-import json, sys
+python3 - "$HERE" "$WORK" "$TRC" "${rcs[@]}" <<'PY'
+import sys
+sys.path.insert(0, sys.argv.pop(1))
+from mock_check import check, finish, lines
 work, trc, rcs = sys.argv[1], int(sys.argv[2]), [int(x) for x in sys.argv[3:]]
 CHIP0, CHIP1 = "0", "4294967296"
 cases = {  # name: (device ids inside the process, chips that hold it)
@@ -70,17 +72,6 @@ cases = {  # name: (device ids inside the process, chips that hold it)
     "C": ([0], {CHIP1}),
     "D": ([0, 1], {CHIP0, CHIP1}),
 }
-res = []
-def check(name, got, want):
-    res.append((got == want, name, got, want))
-def lines(p):
-    out = []
-    for l in open(p):
-        try:
-            out.append(json.loads(l))
-        except ValueError:
-            pass
-    return out
 tr = lines(work + "/trace.json")
 summ = [e for e in tr if e.get("event") == "summary"]
 check("tracer exits 0 on SIGINT", trc, 0)
@@ -118,14 +109,5 @@ for (name, (ids, chips)), rc in zip(cases.items(), rcs):
           len(chips) * (total["DRAM"] + total["L1"]))
 check("no dropped events / bad reads",
       (s["stats"].get("events_dropped"), s["stats"].get("bad_reads")), (0, 0))
-p = f = 0
-for good, name, got, want in res:
-    if good:
-        print(f"ok - {name} ({got})")
-        p += 1
-    else:
-        print(f"not ok - {name}: got {got}, want {want}")
-        f += 1
-print(f"{p} passed, {f} failed")
-sys.exit(1 if f else 0)
+finish()
 PY
