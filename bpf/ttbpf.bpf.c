@@ -189,6 +189,8 @@ static __always_inline void remember_cmdline(__u32 pid)
 	start = BPF_CORE_READ(task, mm, arg_start);
 	end = BPF_CORE_READ(task, mm, arg_end);
 	len = end > start ? end - start : 0;
+	/* Nothing of the last process read here may stay behind. */
+	__builtin_memset(c, 0, sizeof(*c));
 	c->cut = len > TTBPF_CMDLINE_LEN;
 	if (c->cut)
 		len = TTBPF_CMDLINE_LEN;
