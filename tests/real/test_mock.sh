@@ -17,38 +17,33 @@
 #    in every bank; get_memory_view's total_bytes_allocated_per_bank is the
 #    sum of that over the live buffers, so
 #      view delta == sum over traced allocs of ceil(size/2048/banks)*2048.
-set -u
-OUT=${1:?tools output dir}
-# shellcheck source=tests/real/mock_lib.sh
 source "$(dirname "$0")/mock_lib.sh"
-"$TRACE" --json --lib "$LIB" >"$WORK/trace.json" 2>"$WORK/trace.err" &
-TP=$!
-KILL+=("$TP")
-wait_attached "$WORK/trace.err"
+start_tracer
 
 mkfifo "$WORK/in"
 TT_METAL_MOCK_CLUSTER_DESC_PATH=$CACHE/mock-n150.yaml \
 	"$VENV/bin/python" "$HERE/mock_workload.py" <"$WORK/in" \
 	>"$WORK/wl.out" 2>"$WORK/wl.err" &
 WP=$!
-KILL+=("$WP")
+BG_PIDS+=("$WP")
 exec 9>"$WORK/in"
-wait_ready "$WP" "$WORK/wl.out"
+for _ in $(seq 120); do
+	grep -q '"ready"' "$WORK/wl.out" && break
+	kill -0 "$WP" 2>/dev/null || break
+	sleep 0.5
+done
 sleep 0.5
-kill -INT "$TP"
-wait "$TP"
-TRC=$?
-forget "$TP"
+stop_tracer
 echo >&9
 exec 9>&-
 wait "$WP"
 WRC=$?
-forget "$WP"
 
-PYTHONPATH=$HERE python3 - "$WORK" "$TRC" "$WRC" <<'PY'
-import json, sys
+python3 - "$HERE" "$WORK" "$TRC" "$WRC" <<'PY'
+import sys
+sys.path.insert(0, sys.argv.pop(1))
+from mock_check import check, finish, lines
 work, trc, wrc = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-from checks import check, lines, report
 wl = lines(work + "/wl.out")
 tr = lines(work + "/trace.json")
 ready = [e for e in wl if e.get("event") == "ready"]
@@ -97,5 +92,5 @@ if freed:
     check("allocator back to 0 after free (memory view)",
           [f["view"][t]["total_bytes_allocated_per_bank"]
            for t in ("DRAM", "L1")], [0, 0])
-report()
+finish()
 PY

@@ -7,13 +7,10 @@
 # allocated. Once the process allocates while traced, ttbpf's own rows are
 # shown instead: the record's rows of that process go, nothing counts
 # twice.
-set -u
-OUT=${1:?tools output dir}
+source "$(dirname "$0")/mock_lib.sh"
 SNAP=$OUT/ttbpf-snapshot
 PIN=/sys/fs/bpf/ttbpf-late-$$
-on_cleanup() { "$TRACE" --unpin --pin-dir "$PIN" >/dev/null 2>&1; }
-# shellcheck source=tests/real/mock_lib.sh
-source "$(dirname "$0")/mock_lib.sh"
+trap '"$TRACE" --unpin --pin-dir "$PIN" >/dev/null 2>&1; cleanup' EXIT
 mountpoint -q /sys/fs/bpf || skip "no bpffs at /sys/fs/bpf"
 
 mkfifo "$WORK/in"
@@ -21,19 +18,25 @@ TT_METAL_MOCK_CLUSTER_DESC_PATH=$CACHE/mock-n150.yaml \
 	"$VENV/bin/python" "$HERE/mock_chips.py" dev <"$WORK/in" \
 	>"$WORK/wl.out" 2>"$WORK/wl.err" &
 WP=$!
-KILL+=("$WP")
+BG_PIDS+=("$WP")
 exec 9>"$WORK/in"
-wait_ready "$WP" "$WORK/wl.out"
+for _ in $(seq 240); do
+	grep -q '"ready"' "$WORK/wl.out" && break
+	kill -0 "$WP" 2>/dev/null || break
+	sleep 0.25
+done
 
 # Attached now: everything the process holds was allocated before.
 "$TRACE" --pin --pin-dir "$PIN" --quiet --lib "$LIB" >"$WORK/trace.out" \
 	2>"$WORK/trace.err" &
 TP=$!
-KILL+=("$TP")
-wait_attached "$WORK/trace.err"
+for _ in $(seq 100); do
+	grep -q attached "$WORK/trace.err" && break
+	sleep 0.1
+done
 kill -INT "$TP"
 wait "$TP"
-forget "$TP"
+TP=
 "$SNAP" --pin-dir "$PIN" --json >"$WORK/before.json" 2>"$WORK/snap.err"
 "$SNAP" --pin-dir "$PIN" >"$WORK/before.txt" 2>>"$WORK/snap.err"
 
@@ -48,12 +51,12 @@ echo >&9
 exec 9>&-
 wait "$WP"
 WRC=$?
-forget "$WP"
 
-PYTHONPATH=$HERE python3 - "$WORK" "$WRC" <<'PY'
+python3 - "$HERE" "$WORK" "$WRC" <<'PY'
 import json, sys
+sys.path.insert(0, sys.argv.pop(1))
+from mock_check import check, finish, lines
 work, wrc = sys.argv[1], int(sys.argv[2])
-from checks import check, lines, report
 wl = lines(work + "/wl.out")
 ready = [e for e in wl if e.get("event") == "ready"]
 more = [e for e in wl if e.get("event") == "more"]
@@ -94,5 +97,5 @@ if ready and before:
         check("after: ttbpf's row holds what it saw allocated",
               [(p["device"], p["kind"], p["usage"]["DRAM"]) for p in rows],
               [(0, "chip", more[0]["size"])])
-report()
+finish()
 PY

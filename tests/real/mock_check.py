@@ -1,6 +1,6 @@
-"""Checks of the real-TT-Metal tests, reported in the suites' format (one
-`ok` / `not ok` line each, then "N passed, M failed"); imported by the
-Python parts of tests/real/test_mock*.sh (PYTHONPATH=tests/real)."""
+"""Checks shared by the mock-mode suites' result scripts: each check is
+printed as "ok - NAME (GOT)" or "not ok - NAME: got GOT, want WANT", and
+finish() ends with the "N passed, N failed" line tests/run-all.sh reads."""
 import json
 import sys
 
@@ -12,7 +12,7 @@ def check(name, got, want):
 
 
 def lines(path):
-    """The JSON lines of a file; other lines (log text) skipped."""
+    """The JSON lines of a file; other lines (logs) are skipped."""
     out = []
     for line in open(path):
         try:
@@ -22,14 +22,14 @@ def lines(path):
     return out
 
 
-def report():
-    passed = failed = 0
+def finish():
+    p = f = 0
     for good, name, got, want in _results:
         if good:
             print(f"ok - {name} ({got})")
-            passed += 1
+            p += 1
         else:
             print(f"not ok - {name}: got {got}, want {want}")
-            failed += 1
-    print(f"{passed} passed, {failed} failed")
-    sys.exit(1 if failed else 0)
+            f += 1
+    print(f"{p} passed, {f} failed")
+    sys.exit(1 if f else 0)
