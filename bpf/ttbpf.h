@@ -203,8 +203,8 @@ enum ttbpf_stat {
 	TTBPF_STAT_EXIT_FREED, /* buffers released at process exit */
 	TTBPF_STAT_ALLOCS,
 	TTBPF_STAT_FREES,
-	TTBPF_STAT_STACKS_LOST,	 /* stack map full: allocation has no stack */
-	TTBPF_STAT_NOT_RECORDED, /* no per-thread slot: totals incomplete */
+	TTBPF_STAT_STACKS_LOST,	  /* stack map full: allocation has no stack */
+	TTBPF_STAT_NOT_RECORDED,  /* no per-thread slot: totals incomplete */
 	TTBPF_STAT_TREE_MAP_FULL, /* a forked process of the tree not followed */
 	TTBPF_STAT_MESH_UNRESOLVED, /* a mesh's chips unreadable: row "mesh" */
 	TTBPF_NR_STATS,
