@@ -2,12 +2,16 @@
 /*
  * Uprobes on TT-Metal's allocator. The programs never use a uretprobe:
  * allocate_buffer throws on out-of-memory, and a uretprobe's trampoline has
- * no unwind info, so the exception would end in std::terminate. Instead:
- *   - entry of allocate_buffer: read the Buffer, park it per thread;
- *   - every `ret` instruction of allocate_buffer (found by disassembly in
- *     user space): take the address from rax, account the buffer;
- *   - __cxa_throw while a thread has a parked allocation: it failed.
- * Frees, bulk frees (device close) and process exit release what they own.
+ * no unwind info, so the exception would end in std::terminate. Nor do they
+ * probe its `ret`s: the kernel single-steps a `ret`, which costs 30 times
+ * the entry's emulated `push`. Instead:
+ *   - entry of allocate_buffer: read the Buffer, count it as allocated,
+ *     and remember per thread where the call's frame is;
+ *   - __cxa_throw while that frame is still on the stack: the allocation
+ *     failed, undo it.
+ * The device address is not known at the entry; views read it from the
+ * Buffer later. Frees, bulk frees (device close) and process exit release
+ * what they own.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -169,33 +173,34 @@ static __always_inline struct ttbpf_usage *usage_row(void *map, void *key,
 	return bpf_map_lookup_elem(map, key);
 }
 
-/* Raise @u->peak[type] to @now if higher, racing other CPUs safely. */
-static __always_inline void peak_raise(struct ttbpf_usage *u, __u32 type,
-				       __u64 now)
+/* Raise @u->peak[type] to @now if higher, racing other CPUs safely.
+ * Returns the peak it replaced, or @now when it raised nothing. */
+static __always_inline __u64 peak_raise(struct ttbpf_usage *u, __u32 type,
+					__u64 now)
 {
 	for (int i = 0; i < 4; i++) {
 		__u64 old = u->peak[type];
 
 		if (now <= old)
-			return;
+			return now;
 		if (__sync_val_compare_and_swap(&u->peak[type], old, now) ==
 		    old)
-			return;
+			return old;
 	}
+	return now;
 }
 
-static __always_inline void usage_add(struct ttbpf_usage *u, __u32 type,
-				      __u64 size, __u64 ts)
+/* Returns the peak before, for a rollback (see peak_raise()). */
+static __always_inline __u64 usage_add(struct ttbpf_usage *u, __u32 type,
+				       __u64 size, __u64 ts, __u64 *now)
 {
-	__u64 now;
-
 	if (type >= TTBPF_NR_TYPES)
-		return;
-	now = __sync_fetch_and_add(&u->bytes[type], size) + size;
+		return 0;
+	*now = __sync_fetch_and_add(&u->bytes[type], size) + size;
 	__sync_fetch_and_add(&u->buffers[type], 1);
 	__sync_fetch_and_add(&u->allocs, 1);
 	u->last_ts_ns = ts;
-	peak_raise(u, type, now);
+	return peak_raise(u, type, *now);
 }
 
 static __always_inline void usage_sub(struct ttbpf_usage *u, __u32 type,
@@ -210,10 +215,36 @@ static __always_inline void usage_sub(struct ttbpf_usage *u, __u32 type,
 	u->last_ts_ns = ts;
 }
 
-/* Apply +/- one buffer to its device row and its process row; @ts is the
- * caller's clock reading, taken once per event. */
-static __always_inline void account(__u32 pid, const struct ttbpf_alloc *a,
-				    bool add, bool count_free, __u64 ts)
+/* Add one buffer to its device row and its process row, noting in @p
+ * what the peaks were and became; @ts is the caller's clock reading. */
+static __always_inline void account_add(__u32 pid, struct ttbpf_pending *p,
+					__u64 ts)
+{
+	const struct ttbpf_alloc *a = &p->a;
+	struct ttbpf_dev_key dk = { .device = a->device,
+				    .dev_kind = a->dev_kind };
+	struct ttbpf_proc_key pk = { .pid = pid,
+				     .device = a->device,
+				     .dev_kind = a->dev_kind };
+	struct ttbpf_usage *u;
+
+	p->peak_was[0] = p->peak_now[0] = 0;
+	p->peak_was[1] = p->peak_now[1] = 0;
+	u = usage_row(&dev_usage, &dk, false);
+	if (u)
+		p->peak_was[0] =
+			usage_add(u, a->type, a->size, ts, &p->peak_now[0]);
+	u = usage_row(&proc_usage, &pk, true);
+	if (u)
+		p->peak_was[1] =
+			usage_add(u, a->type, a->size, ts, &p->peak_now[1]);
+	else
+		stat_inc(TTBPF_STAT_PROCS_MAP_FULL, 1);
+}
+
+/* Remove one buffer from its device row and its process row. */
+static __always_inline void account_sub(__u32 pid, const struct ttbpf_alloc *a,
+					bool count_free, __u64 ts)
 {
 	struct ttbpf_dev_key dk = { .device = a->device,
 				    .dev_kind = a->dev_kind };
@@ -222,24 +253,30 @@ static __always_inline void account(__u32 pid, const struct ttbpf_alloc *a,
 				     .dev_kind = a->dev_kind };
 	struct ttbpf_usage *u;
 
-	u = add ? usage_row(&dev_usage, &dk, false)
-		: bpf_map_lookup_elem(&dev_usage, &dk);
-	if (u) {
-		if (add)
-			usage_add(u, a->type, a->size, ts);
-		else
-			usage_sub(u, a->type, a->size, count_free, ts);
-	}
-	u = add ? usage_row(&proc_usage, &pk, true)
-		: bpf_map_lookup_elem(&proc_usage, &pk);
-	if (u) {
-		if (add)
-			usage_add(u, a->type, a->size, ts);
-		else
-			usage_sub(u, a->type, a->size, count_free, ts);
-	} else if (add) {
-		stat_inc(TTBPF_STAT_PROCS_MAP_FULL, 1);
-	}
+	u = bpf_map_lookup_elem(&dev_usage, &dk);
+	if (u)
+		usage_sub(u, a->type, a->size, count_free, ts);
+	u = bpf_map_lookup_elem(&proc_usage, &pk);
+	if (u)
+		usage_sub(u, a->type, a->size, count_free, ts);
+}
+
+/* Undo usage_add() on @u for an allocation that failed: it was never
+ * allocated, and its peak goes back unless another allocation has raised
+ * it meanwhile (then that one's peak stands, ours included). */
+static __always_inline void usage_undo(struct ttbpf_usage *u, __u32 type,
+				       __u64 size, __u64 peak_was,
+				       __u64 peak_now)
+{
+	if (type >= TTBPF_NR_TYPES)
+		return;
+	__sync_fetch_and_sub(&u->bytes[type], size);
+	__sync_fetch_and_sub(&u->buffers[type], 1);
+	__sync_fetch_and_sub(&u->allocs, 1);
+	__sync_fetch_and_add(&u->failed, 1);
+	if (peak_was != peak_now)
+		__sync_val_compare_and_swap(&u->peak[type], peak_now,
+					    peak_was);
 }
 
 static __always_inline void count_failure(__u32 pid,
@@ -473,7 +510,7 @@ static __always_inline bool stack_equal(const struct ttbpf_stack *a,
 	return true;
 }
 
-static __s32 user_stack_id(struct pt_regs *ctx)
+static __s32 user_stack_id(struct pt_regs *ctx, __u64 *ret)
 {
 	__u64 sp = PT_REGS_SP(ctx), fp = ctx->bp, len = STACK_CHUNK, frame[2];
 	struct stack_scratch *s;
@@ -494,7 +531,7 @@ static __s32 user_stack_id(struct pt_regs *ctx)
 			len = 0;
 	}
 	if (len >= 8)
-		s->frames.ip[n++] = chunk_u64(s, 0);
+		*ret = s->frames.ip[n++] = chunk_u64(s, 0);
 	for (int i = 0; i < TTBPF_MAX_STACK_DEPTH - 2; i++) {
 		if (!fp || (fp & 7) || fp < sp)
 			break;
@@ -536,15 +573,6 @@ static __s32 user_stack_id(struct pt_regs *ctx)
 	return -1;
 }
 
-static __always_inline void report_failure(__u64 id, struct ttbpf_pending *p,
-					   __u8 flags)
-{
-	__u32 pid = id >> 32;
-
-	count_failure(pid, &p->a);
-	emit(TTBPF_EV_ALLOC_FAILED, pid, (__u32)id, &p->a, p->buffer, 0, flags);
-}
-
 static __always_inline struct ttbpf_pending *pending_of_current(bool create)
 {
 	return bpf_task_storage_get(&pending, bpf_get_current_task_btf(), 0,
@@ -552,53 +580,9 @@ static __always_inline struct ttbpf_pending *pending_of_current(bool create)
 					   : 0);
 }
 
-SEC("uprobe")
-int BPF_KPROBE(alloc_entry)
-{
-	__u64 cookie = bpf_get_attach_cookie(ctx);
-	__u32 lib_idx = TTBPF_COOKIE_LIB(cookie);
-	__u64 id = bpf_get_current_pid_tgid();
-	struct ttbpf_pending *p;
-	struct ttbpf_lib *lib;
-
-	if (!pid_wanted(id >> 32))
-		return 0;
-	lib = bpf_map_lookup_elem(&libs, &lib_idx);
-	if (!lib)
-		return 0;
-	p = pending_of_current(true);
-	if (!p) {
-		/* No per-thread slot (out of memory, or nested task-storage
-		 * use on this CPU): the allocation goes unrecorded. */
-		stat_inc(TTBPF_STAT_NOT_RECORDED, 1);
-		return 0;
-	}
-
-	/* A parked allocation still here means the last one on this thread
-	 * never returned: it threw and no __cxa_throw probe caught it. */
-	if (p->active && !p->threw) {
-		report_failure(id, p, TTBPF_EVF_LATE);
-		stat_inc(TTBPF_STAT_LATE_FAILURES, 1);
-	}
-	p->active = 0;
-	p->threw = 0;
-	p->buffer = PT_REGS_PARM2(ctx);
-	p->a.allocator = PT_REGS_PARM1(ctx);
-	p->a.lib = lib_idx;
-	p->a.tid = (__u32)id;
-	p->a.ts_ns = bpf_ktime_get_ns();
-	p->a.address = 0;
-	p->a.stack_id = -1;
-	if (!read_buffer(ctx, lib, cookie, p->buffer, &p->a, false))
-		return 0;
-	if (cfg.collect_stacks)
-		p->a.stack_id = user_stack_id(ctx);
-	p->active = 1;
-	return 0;
-}
-
 /* Record @a as allocated at @key, replacing a stale entry for the same
- * Buffer* (its free was missed): never count one buffer twice. */
+ * Buffer* (its free was missed, or it failed unseen): never count one
+ * buffer twice. */
 static __always_inline int record_alloc(struct ttbpf_alloc_key *key,
 					const struct ttbpf_alloc *a)
 {
@@ -610,34 +594,84 @@ static __always_inline int record_alloc(struct ttbpf_alloc_key *key,
 		return err;
 	prev = bpf_map_lookup_elem(&allocs, key);
 	if (prev && !bpf_map_delete_elem(&allocs, key))
-		account(key->pid, prev, false, false, a->ts_ns);
+		account_sub(key->pid, prev, false, a->ts_ns);
 	return bpf_map_update_elem(&allocs, key, a, BPF_NOEXIST);
 }
 
+/*
+ * Counted here, at the entry, before the allocator has decided: a failure
+ * is undone at the throw (throw_entry). The address is 0 until a view
+ * reads it from the Buffer; allocators hand out none below their reserved
+ * base, so 0 always means "not known yet".
+ */
 SEC("uprobe")
-int BPF_KPROBE(alloc_return)
+int BPF_KPROBE(alloc_entry)
 {
+	__u64 cookie = bpf_get_attach_cookie(ctx);
+	__u32 lib_idx = TTBPF_COOKIE_LIB(cookie);
 	__u64 id = bpf_get_current_pid_tgid();
 	struct ttbpf_alloc_key key = { .pid = id >> 32 };
-	struct ttbpf_pending *p = pending_of_current(false);
+	struct ttbpf_pending *p;
+	struct ttbpf_lib *lib;
 
-	if (!p || !p->active) {
-		if (pid_wanted(key.pid))
-			stat_inc(TTBPF_STAT_ORPHAN_RETURNS, 1);
+	if (!pid_wanted(key.pid))
+		return 0;
+	lib = bpf_map_lookup_elem(&libs, &lib_idx);
+	if (!lib)
+		return 0;
+	p = pending_of_current(true);
+	if (!p) {
+		/* No per-thread slot (out of memory, or nested task-storage
+		 * use on this CPU): the allocation goes unrecorded. */
+		stat_inc(TTBPF_STAT_NOT_RECORDED, 1);
 		return 0;
 	}
 	p->active = 0;
-	p->a.address = PT_REGS_RC(ctx);
-	key.buffer = p->buffer;
+	p->buffer = key.buffer = PT_REGS_PARM2(ctx);
+	p->sp = PT_REGS_SP(ctx);
+	p->ret = 0;
+	p->a.allocator = PT_REGS_PARM1(ctx);
+	p->a.lib = lib_idx;
+	p->a.tid = (__u32)id;
+	p->a.ts_ns = bpf_ktime_get_ns();
+	p->a.address = 0;
+	p->a.stack_id = -1;
+	if (!read_buffer(ctx, lib, cookie, key.buffer, &p->a, false))
+		return 0;
+	/* The return address tells this call's frame from a later one at
+	 * the same depth (see throw_entry); the stack walk reads it anyway. */
+	if (cfg.collect_stacks)
+		p->a.stack_id = user_stack_id(ctx, &p->ret);
+	else if (read_u64(&p->ret, p->sp))
+		p->ret = 0;
+	p->active = 1;
 	if (record_alloc(&key, &p->a)) {
+		/* Not counted, but its failure is still reported. */
+		p->counted = 0;
 		stat_inc(TTBPF_STAT_ALLOCS_MAP_FULL, 1);
-	} else {
-		/* The entry's clock reading stands for the whole call. */
-		account(key.pid, &p->a, true, false, p->a.ts_ns);
-		stat_inc(TTBPF_STAT_ALLOCS, 1);
+		return 0;
 	}
-	emit(TTBPF_EV_ALLOC, key.pid, (__u32)id, &p->a, p->buffer, 1, 0);
+	p->counted = 1;
+	account_add(key.pid, p, p->a.ts_ns);
+	stat_inc(TTBPF_STAT_ALLOCS, 1);
+	emit(TTBPF_EV_ALLOC, key.pid, (__u32)id, &p->a, key.buffer, 1, 0);
 	return 0;
+}
+
+/* The device address in @buffer, read with @lib's layout; 0 if unknown. */
+static __always_inline __u64 read_address(__u32 lib_idx, __u64 buffer)
+{
+	struct ttbpf_lib *lib = bpf_map_lookup_elem(&libs, &lib_idx);
+	__u64 base = buffer, addr;
+
+	if (!lib || lib->layout.address_off < 0)
+		return 0;
+	if (lib->layout.impl_off >= 0 &&
+	    read_u64(&base, buffer + lib->layout.impl_off))
+		return 0;
+	if (read_u64(&addr, base + lib->layout.address_off))
+		return 0;
+	return addr;
 }
 
 SEC("uprobe")
@@ -657,8 +691,11 @@ int BPF_KPROBE(free_entry)
 	if (found) {
 		a = *found;
 		if (!bpf_map_delete_elem(&allocs, &key)) {
-			account(key.pid, &a, false, true, bpf_ktime_get_ns());
+			account_sub(key.pid, &a, true, bpf_ktime_get_ns());
 			stat_inc(TTBPF_STAT_FREES, 1);
+			/* Still in the Buffer: the free reads it too. */
+			if (emit_events && !a.address)
+				a.address = read_address(a.lib, key.buffer);
 			emit(TTBPF_EV_FREE, key.pid, (__u32)id, &a, key.buffer,
 			     1, 0);
 		}
@@ -698,7 +735,7 @@ static long release_one(struct bpf_map *map, struct ttbpf_alloc_key *key,
 	 * may race on the same entries. */
 	if (bpf_map_delete_elem(map, key))
 		return 0;
-	account(rc->pid, &copy, false, true, rc->ts);
+	account_sub(rc->pid, &copy, true, rc->ts);
 	rc->count++;
 	rc->bytes += copy.size;
 	return 0;
@@ -730,18 +767,64 @@ int BPF_KPROBE(bulk_free)
 	return 0;
 }
 
+/* Take back what alloc_entry counted for @p, which failed. */
+static __always_inline void undo_alloc(__u32 pid, struct ttbpf_pending *p)
+{
+	struct ttbpf_alloc_key key = { .pid = pid, .buffer = p->buffer };
+	struct ttbpf_dev_key dk = { .device = p->a.device,
+				    .dev_kind = p->a.dev_kind };
+	struct ttbpf_proc_key pk = { .pid = pid,
+				     .device = p->a.device,
+				     .dev_kind = p->a.dev_kind };
+	struct ttbpf_alloc *cur = bpf_map_lookup_elem(&allocs, &key);
+	struct ttbpf_usage *u;
+
+	/* Ours, and not released meanwhile by an exit or a bulk free: only
+	 * the CPU whose delete succeeds subtracts. */
+	if (!cur || cur->ts_ns != p->a.ts_ns || cur->tid != p->a.tid ||
+	    bpf_map_delete_elem(&allocs, &key))
+		return;
+	u = bpf_map_lookup_elem(&dev_usage, &dk);
+	if (u)
+		usage_undo(u, p->a.type, p->a.size, p->peak_was[0],
+			   p->peak_now[0]);
+	u = bpf_map_lookup_elem(&proc_usage, &pk);
+	if (u)
+		usage_undo(u, p->a.type, p->a.size, p->peak_was[1],
+			   p->peak_now[1]);
+	stat_inc(TTBPF_STAT_ALLOCS, -1);
+}
+
+/*
+ * A throw while the thread's last allocate_buffer call is still running
+ * is its failure. The call still runs when the throw is deeper on the
+ * stack than its entry and the return address it was called with is still
+ * in place: after it returned, any call from the frame it returned to,
+ * __cxa_throw's own included, overwrites that slot. Only this path is
+ * slow (__cxa_throw's first instruction is single-stepped) and it is rare.
+ */
 SEC("uprobe")
 int BPF_KPROBE(throw_entry)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	struct ttbpf_pending *p = pending_of_current(false);
+	__u64 slot;
 
-	/* Only throws inside allocate_buffer matter; every other throw on
-	 * the machine costs one task-storage lookup. */
-	if (!p || !p->active || p->threw)
+	if (!p || !p->active)
 		return 0;
-	p->threw = 1;
-	report_failure(id, p, 0);
+	p->active = 0;
+	if (PT_REGS_SP(ctx) >= p->sp)
+		return 0;
+	if (p->ret && (read_u64(&slot, p->sp) || slot != p->ret))
+		return 0;
+	if (p->counted) {
+		undo_alloc(id >> 32, p);
+		stat_inc(TTBPF_STAT_ALLOC_FAILED, 1);
+	} else {
+		count_failure(id >> 32, &p->a);
+	}
+	emit(TTBPF_EV_ALLOC_FAILED, id >> 32, (__u32)id, &p->a, p->buffer, 0,
+	     0);
 	return 0;
 }
 

@@ -51,8 +51,6 @@ static struct bpf_program *prog_for_role(struct ttbpf *skel,
 	switch (role) {
 	case TTBPF_ROLE_ALLOC_ENTRY:
 		return skel->progs.alloc_entry;
-	case TTBPF_ROLE_ALLOC_RETURN:
-		return skel->progs.alloc_return;
 	case TTBPF_ROLE_FREE_ENTRY:
 		return skel->progs.free_entry;
 	case TTBPF_ROLE_BULK_FREE:
