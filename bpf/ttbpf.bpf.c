@@ -275,8 +275,7 @@ static __always_inline void usage_undo(struct ttbpf_usage *u, __u32 type,
 	__sync_fetch_and_sub(&u->allocs, 1);
 	__sync_fetch_and_add(&u->failed, 1);
 	if (peak_was != peak_now)
-		__sync_val_compare_and_swap(&u->peak[type], peak_now,
-					    peak_was);
+		__sync_val_compare_and_swap(&u->peak[type], peak_now, peak_was);
 }
 
 static __always_inline void count_failure(__u32 pid,
@@ -821,6 +820,9 @@ int BPF_KPROBE(throw_entry)
 		undo_alloc(id >> 32, p);
 		stat_inc(TTBPF_STAT_ALLOC_FAILED, 1);
 	} else {
+		/* It was never to be recorded: not a buffer the full map
+		 * lost. */
+		stat_inc(TTBPF_STAT_ALLOCS_MAP_FULL, -1);
 		count_failure(id >> 32, &p->a);
 	}
 	emit(TTBPF_EV_ALLOC_FAILED, id >> 32, (__u32)id, &p->a, p->buffer, 0,

@@ -132,12 +132,12 @@ struct ttbpf_alloc {
 struct ttbpf_pending {
 	struct ttbpf_alloc a;
 	__u64 buffer;
-	__u64 sp;	       /* rsp at the entry: the return address's slot */
-	__u64 ret;	       /* the return address in it, 0 if unreadable */
-	__u64 peak_was[2];     /* device row, process row: peak before */
-	__u64 peak_now[2];     /* ... and the value this allocation set */
-	__u32 active;	       /* its frame may still be live */
-	__u32 counted;	       /* in the maps: a failure undoes it */
+	__u64 sp;	   /* rsp at the entry: the return address's slot */
+	__u64 ret;	   /* the return address in it, 0 if unreadable */
+	__u64 peak_was[2]; /* device row, process row: peak before */
+	__u64 peak_now[2]; /* ... and the value this allocation set */
+	__u32 active;	   /* its frame may still be live */
+	__u32 counted;	   /* in the maps: a failure undoes it */
 };
 
 /* One user stack, innermost frame first, zero-filled after the last. */

@@ -80,13 +80,13 @@ for row in "${EXPECT[@]}"; do
 		ok "ttnn $v: size/type/address from machine code, not a profile"
 	fi
 	# Real attach: probes on the real file while a command runs, then gone.
-	before=$(bpftool prog show | grep -cE 'name (alloc_entry|alloc_return|free_entry|bulk_free)')
+	before=$(bpftool prog show | grep -cE 'name (alloc_entry|free_entry|bulk_free)')
 	if "$OUT/ttbpf-trace" --lib "$lib" --quiet -- true >"$ex" 2>&1; then
 		ok "ttnn $v: probes attach to the real library"
 	else
 		not_ok "ttnn $v: attach" "$(tail -3 "$ex")"
 	fi
-	after=$(bpftool prog show | grep -cE 'name (alloc_entry|alloc_return|free_entry|bulk_free)')
+	after=$(bpftool prog show | grep -cE 'name (alloc_entry|free_entry|bulk_free)')
 	if [ "$before" = "$after" ]; then ok "ttnn $v: detached cleanly"; else not_ok "ttnn $v: detach" "$before programs before, $after after"; fi
 	rm -f "$ex"
 done
