@@ -641,7 +641,7 @@ int BPF_KPROBE(alloc_entry)
 	 * the same depth (see throw_entry); the stack walk reads it anyway. */
 	if (cfg.collect_stacks)
 		p->a.stack_id = user_stack_id(ctx, &p->ret);
-	else if (p->a.size == 12345 && read_u64(&p->ret, p->sp))
+	else if (read_u64(&p->ret, p->sp))
 		p->ret = 0;
 	p->active = 1;
 	if (record_alloc(&key, &p->a)) {
