@@ -27,8 +27,7 @@ int main(int argc, char **argv)
 	char err[256] = "";
 	size_t i;
 
-	if (argc != 3 ||
-	    tt_lib_analyze(argv[2], NULL, &info, err, sizeof(err)))
+	if (argc != 3 || tt_lib_analyze(argv[2], NULL, &info, err, sizeof(err)))
 		return fprintf(stderr, "emptyprobe: bad args or %s\n", err), 1;
 	obj = bpf_object__open_file(argv[1], NULL);
 	if (!obj || bpf_object__load(obj))

@@ -19,8 +19,7 @@
  * gives 0. The kernel stops at the first segment it cannot read: go on
  * after it.
  */
-static void read_words(pid_t pid, const uint64_t *addr, size_t n,
-		       uint64_t *val)
+static void read_words(pid_t pid, const uint64_t *addr, size_t n, uint64_t *val)
 {
 	struct iovec local[BATCH], remote[BATCH];
 	size_t idx[BATCH], k = 0, done = 0;
@@ -54,8 +53,8 @@ struct layout_cache {
 	bool tried[TTBPF_MAX_LIBS], ok[TTBPF_MAX_LIBS];
 };
 
-static const struct ttbpf_layout *layout_of(int libs_fd,
-					    struct layout_cache *c, __u32 idx)
+static const struct ttbpf_layout *layout_of(int libs_fd, struct layout_cache *c,
+					    __u32 idx)
 {
 	if (idx >= TTBPF_MAX_LIBS)
 		return NULL;
@@ -89,11 +88,11 @@ static void read_some(int libs_fd, struct layout_cache *c,
 	read_words(pid, where, n, val);
 	for (size_t i = 0; i < n; i++) {
 		const struct state_buf *b = &bufs[pick[i]];
-		uint64_t base = l[i] && l[i]->impl_off >= 0 ? val[i]
-							    : b->buffer;
+		uint64_t base =
+			l[i] && l[i]->impl_off >= 0 ? val[i] : b->buffer;
 
-		where[i] = l[i] && base ? base + (uint64_t)l[i]->address_off
-					: 0;
+		where[i] =
+			l[i] && base ? base + (uint64_t)l[i]->address_off : 0;
 	}
 	read_words(pid, where, n, val);
 	for (size_t i = 0; i < n; i++)

@@ -317,7 +317,7 @@ static int read_bufs(const struct ttbpf_maps *m, struct state *s, bool batch)
 			sizeof(struct ttbpf_alloc), batch, &kv);
 	if (err)
 		return err;
-	s->bufs = malloc((kv.n ? kv.n : 1) * sizeof(*s->bufs));
+	s->bufs = calloc(kv.n ? kv.n : 1, sizeof(*s->bufs)); /* padding too */
 	if (!s->bufs) {
 		kv_free(&kv);
 		return -ENOMEM;
