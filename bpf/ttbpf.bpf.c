@@ -215,18 +215,28 @@ static __always_inline void usage_sub(struct ttbpf_usage *u, __u32 type,
 	u->last_ts_ns = ts;
 }
 
+/* The device row's and the process row's keys of @a. */
+static __always_inline void row_keys(__u32 pid, const struct ttbpf_alloc *a,
+				     struct ttbpf_dev_key *dk,
+				     struct ttbpf_proc_key *pk)
+{
+	dk->device = pk->device = a->device;
+	dk->dev_kind = pk->dev_kind = a->dev_kind;
+	pk->pid = pid;
+	pk->pad = 0;
+}
+
 /* Add one buffer to its device row and its process row, noting in @p
  * what the peaks were and became; @ts is the caller's clock reading. */
 static __always_inline void account_add(__u32 pid, struct ttbpf_pending *p,
 					__u64 ts)
 {
 	const struct ttbpf_alloc *a = &p->a;
-	struct ttbpf_dev_key dk = { .device = a->device,
-				    .dev_kind = a->dev_kind };
-	struct ttbpf_proc_key pk = { .pid = pid,
-				     .device = a->device,
-				     .dev_kind = a->dev_kind };
+	struct ttbpf_dev_key dk;
+	struct ttbpf_proc_key pk;
 	struct ttbpf_usage *u;
+
+	row_keys(pid, a, &dk, &pk);
 
 	p->peak_was[0] = p->peak_now[0] = 0;
 	p->peak_was[1] = p->peak_now[1] = 0;
@@ -246,12 +256,11 @@ static __always_inline void account_add(__u32 pid, struct ttbpf_pending *p,
 static __always_inline void account_sub(__u32 pid, const struct ttbpf_alloc *a,
 					bool count_free, __u64 ts)
 {
-	struct ttbpf_dev_key dk = { .device = a->device,
-				    .dev_kind = a->dev_kind };
-	struct ttbpf_proc_key pk = { .pid = pid,
-				     .device = a->device,
-				     .dev_kind = a->dev_kind };
+	struct ttbpf_dev_key dk;
+	struct ttbpf_proc_key pk;
 	struct ttbpf_usage *u;
+
+	row_keys(pid, a, &dk, &pk);
 
 	u = bpf_map_lookup_elem(&dev_usage, &dk);
 	if (u)
@@ -281,13 +290,11 @@ static __always_inline void usage_undo(struct ttbpf_usage *u, __u32 type,
 static __always_inline void count_failure(__u32 pid,
 					  const struct ttbpf_alloc *a)
 {
-	struct ttbpf_dev_key dk = { .device = a->device,
-				    .dev_kind = a->dev_kind };
-	struct ttbpf_proc_key pk = { .pid = pid,
-				     .device = a->device,
-				     .dev_kind = a->dev_kind };
+	struct ttbpf_dev_key dk;
+	struct ttbpf_proc_key pk;
 	struct ttbpf_usage *u;
 
+	row_keys(pid, a, &dk, &pk);
 	u = usage_row(&dev_usage, &dk, false);
 	if (u)
 		__sync_fetch_and_add(&u->failed, 1);
@@ -770,12 +777,9 @@ int BPF_KPROBE(bulk_free)
 static __always_inline void undo_alloc(__u32 pid, struct ttbpf_pending *p)
 {
 	struct ttbpf_alloc_key key = { .pid = pid, .buffer = p->buffer };
-	struct ttbpf_dev_key dk = { .device = p->a.device,
-				    .dev_kind = p->a.dev_kind };
-	struct ttbpf_proc_key pk = { .pid = pid,
-				     .device = p->a.device,
-				     .dev_kind = p->a.dev_kind };
 	struct ttbpf_alloc *cur = bpf_map_lookup_elem(&allocs, &key);
+	struct ttbpf_dev_key dk;
+	struct ttbpf_proc_key pk;
 	struct ttbpf_usage *u;
 
 	/* Ours, and not released meanwhile by an exit or a bulk free: only
@@ -783,6 +787,7 @@ static __always_inline void undo_alloc(__u32 pid, struct ttbpf_pending *p)
 	if (!cur || cur->ts_ns != p->a.ts_ns || cur->tid != p->a.tid ||
 	    bpf_map_delete_elem(&allocs, &key))
 		return;
+	row_keys(pid, &p->a, &dk, &pk);
 	u = bpf_map_lookup_elem(&dev_usage, &dk);
 	if (u)
 		usage_undo(u, p->a.type, p->a.size, p->peak_was[0],

@@ -34,6 +34,7 @@ cleanup() {
 }
 STATS_WAS=$(sysctl -n kernel.bpf_stats_enabled)
 trap cleanup EXIT
+source "$(dirname "$0")/bench/lib.sh"
 
 burst() { # variant libdir count [env...] -> appends "variant ns" to SAMPLES
 	local v=$1 dir=$2 n=$3
@@ -41,27 +42,6 @@ burst() { # variant libdir count [env...] -> appends "variant ns" to SAMPLES
 	env LD_LIBRARY_PATH="$dir" "$@" "$TTSIM/ttsim-run" --scenario burst \
 		--count "$n" | sed -n "s/.* \([0-9.]*\) ns\/pair.*/$v \1/p" \
 		>>"$SAMPLES"
-}
-
-# start_bg LOG PATTERN CMD...: run CMD in the background until PATTERN shows.
-start_bg() {
-	local log=$1 pat=$2
-	shift 2
-	"$@" >/dev/null 2>"$log" &
-	BG=$!
-	for _ in $(seq 300); do
-		grep -q "$pat" "$log" && return 0
-		kill -0 "$BG" 2>/dev/null || break
-		sleep 0.1
-	done
-	echo "bench: $1 did not start: $(tail -1 "$log")" >&2
-	exit 1
-}
-
-stop_bg() {
-	kill "$BG" 2>/dev/null
-	wait "$BG" 2>/dev/null
-	BG=
 }
 
 traced() { # variant trace-args... (--events: print events, to /dev/null)
@@ -92,16 +72,12 @@ for r in $(seq "$RUNS"); do
 	echo "  round $r/$RUNS" >&2
 done
 
-median() { # variant
-	awk -v v="$1" '$1 == v {print $2}' "$SAMPLES" | sort -g |
-		awk '{a[NR]=$1} END {if (NR) print a[int((NR+1)/2)]; else print 0}'
-}
-a=$(median untraced)
-b=$(median ttbpf)
-b2=$(median ttbpf_no_stacks)
-b3=$(median ttbpf_events)
-c=$(median empty_probes)
-d=$(median instrumented)
+a=$(median untraced "$SAMPLES")
+b=$(median ttbpf "$SAMPLES")
+b2=$(median ttbpf_no_stacks "$SAMPLES")
+b3=$(median ttbpf_events "$SAMPLES")
+c=$(median empty_probes "$SAMPLES")
+d=$(median instrumented "$SAMPLES")
 
 # BPF run time per event, stacks on and off, from the kernel's counters,
 # and probe hits per pair (every hit is a trap).

@@ -33,6 +33,7 @@ cleanup() {
 	rm -f "$RES/ttnn.in"
 }
 trap cleanup EXIT
+source "$ROOT/tools/bench/lib.sh"
 
 rm -f "$RES/ttnn.in"
 mkfifo "$RES/ttnn.in"
@@ -63,23 +64,6 @@ batch() { # variant -> appends "variant ns" to SAMPLES
 		sleep 0.05
 	done
 	tail -1 "$RES/ttnn.out" | awk -v v="$1" '{print v, $2}' >>"$SAMPLES"
-}
-
-start_bg() { # log pattern cmd...
-	local log=$1 pat=$2
-	shift 2
-	"$@" >/dev/null 2>"$log" &
-	BG=$!
-	wait_line "$log" "$pat" 300 || {
-		echo "ttnn: $1 did not start: $(tail -1 "$log")" >&2
-		exit 1
-	}
-}
-
-stop_bg() {
-	kill "$BG" 2>/dev/null
-	wait "$BG" 2>/dev/null
-	BG=
 }
 
 sysctl -qw kernel.bpf_stats_enabled=0
@@ -113,12 +97,9 @@ read -r c1 t1 < <(progs)
 stop_bg
 sysctl -qw kernel.bpf_stats_enabled=0
 
-median() {
-	awk -v v="$1" '$1 == v {print $2}' "$SAMPLES" | sort -g |
-		awk '{a[NR]=$1} END {if (NR) print a[int((NR+1)/2)]; else print 0}'
-}
-jq -n --argjson u "$(median untraced)" --argjson t "$(median ttbpf)" \
-	--argjson e "$(median empty_probes)" --argjson runs "$RUNS" \
+jq -n --argjson u "$(median untraced "$SAMPLES")" \
+	--argjson t "$(median ttbpf "$SAMPLES")" \
+	--argjson e "$(median empty_probes "$SAMPLES")" --argjson runs "$RUNS" \
 	--argjson pairs "$N" --argjson hits "$((c1 - c0))" \
 	--argjson bpf_ns "$((t1 - t0))" \
 	'{library: "ttnn 0.81.1 libtt_metal.so, mock device",
