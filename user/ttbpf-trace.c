@@ -222,6 +222,8 @@ static int run(void)
 		.stacks = args.stacks,
 		.events = !args.quiet,
 		.max_buffers = args.max_buffers,
+		.max_devices = args.max_devices,
+		.max_procs = args.max_procs,
 		.pin = args.pin,
 		.pin_dir = args.pin_dir,
 		.verbose = args.verbose,

@@ -103,5 +103,5 @@ summary_of() {
 
 # Programs of ours still loaded: the test's "nothing left attached" check.
 loaded_progs() {
-	bpftool prog show 2>/dev/null | grep -cE 'name (alloc_entry|alloc_return|free_entry|bulk_free|throw_entry|handle_exit)'
+	bpftool prog show 2>/dev/null | grep -cE 'name (alloc_entry|alloc_return|free_entry|bulk_free|throw_entry|handle_exit|handle_exec)'
 }

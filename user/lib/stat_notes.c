@@ -18,6 +18,10 @@ const char *const stat_names[TTBPF_NR_STATS] = {
 	[TTBPF_STAT_FREES] = "frees",
 	[TTBPF_STAT_STACKS_LOST] = "stacks_lost",
 	[TTBPF_STAT_NOT_RECORDED] = "not_recorded",
+	[TTBPF_STAT_DEVS_MAP_FULL] = "devs_map_full",
+	[TTBPF_STAT_ROWS_EVICTED] = "rows_evicted",
+	[TTBPF_STAT_EXEC_FREED] = "exec_freed",
+	[TTBPF_STAT_INHERITED_FREES] = "inherited_frees",
 };
 
 const struct stat_note stat_notes[] = {
@@ -26,6 +30,12 @@ const struct stat_note stat_notes[] = {
 	{ TTBPF_STAT_UNMATCHED_FREES, STAT_NOTE,
 	  "unmatched frees (allocated before tracing)", NULL },
 	{ TTBPF_STAT_ALLOC_FAILED, STAT_NOTE, "failed allocations", NULL },
+	{ TTBPF_STAT_INHERITED_FREES, STAT_NOTE,
+	  "frees of buffers inherited over fork",
+	  "the parent still holds them: not subtracted" },
+	{ TTBPF_STAT_ROWS_EVICTED, STAT_NOTE,
+	  "usage rows that held nothing evicted to make room",
+	  "their peaks and counters are gone" },
 	{ TTBPF_STAT_STACKS_LOST, STAT_NOTE,
 	  "allocations without a stack: stack map full", NULL },
 	{ TTBPF_STAT_ALLOCS_MAP_FULL, STAT_WARNING,
@@ -34,9 +44,12 @@ const struct stat_note stat_notes[] = {
 	{ TTBPF_STAT_NOT_RECORDED, STAT_WARNING,
 	  "allocations not recorded: no per-thread slot",
 	  "totals are incomplete" },
+	{ TTBPF_STAT_DEVS_MAP_FULL, STAT_WARNING,
+	  "allocations not recorded: device map full",
+	  "totals are incomplete; raise --max-devices" },
 	{ TTBPF_STAT_PROCS_MAP_FULL, STAT_WARNING,
-	  "updates lost: process map full",
-	  "per-process totals are incomplete" },
+	  "allocations not recorded: process map full",
+	  "totals are incomplete; raise --max-procs" },
 	{ TTBPF_STAT_IMPLAUSIBLE, STAT_WARNING, "implausible Buffer reads",
 	  "the layout may be wrong for this build: check ttbpf-trace "
 	  "--explain, fix with --layout" },

@@ -25,7 +25,18 @@ static const char doc[] =
 	"  ttbpf-trace --explain --lib libtt_metal.so  # symbols and layout, "
 	"attach nothing\n"
 	"  sudo ttbpf-trace --pin --lib ... & ttbpf-top  # keep maps for the "
-	"other tools\n";
+	"other tools\n"
+	"\n"
+	"LIMITS (each one counted and warned about when reached, never "
+	"silent):\n"
+	"  --max-buffers outstanding buffers (default 262144); beyond: not "
+	"recorded, totals flagged incomplete\n"
+	"  --max-devices (device, chip|mesh) rows (default 4096); rows that "
+	"hold nothing are evicted when full\n"
+	"  --max-procs (process, device) rows (default 8192); rows of exited "
+	"processes are deleted, idle ones evicted when full\n"
+	"  16 libraries, 16384 distinct allocation stacks of 32 frames, a "
+	"4 MiB event ring (dropped events are counted)\n";
 
 enum {
 	OPT_LIB = 'l',
@@ -42,6 +53,8 @@ enum {
 	OPT_NO_STACKS,
 	OPT_MAX_BUFFERS,
 	OPT_PIN_DIR,
+	OPT_MAX_DEVICES,
+	OPT_MAX_PROCS,
 };
 
 static const struct argp_option options[] = {
@@ -74,6 +87,12 @@ static const struct argp_option options[] = {
 	  "Outstanding buffers the maps can hold (default 262144, 128 B of "
 	  "kernel memory each)",
 	  0 },
+	{ "max-devices", OPT_MAX_DEVICES, "N", 0,
+	  "Device rows the maps can hold (default 4096; a Galaxy host has 32 "
+	  "chips, meshes add one per mesh id)",
+	  0 },
+	{ "max-procs", OPT_MAX_PROCS, "N", 0,
+	  "(process, device) rows the maps can hold (default 8192)", 0 },
 	{ "pin-dir", OPT_PIN_DIR, "DIR", OPTION_HIDDEN, "bpffs dir for --pin",
 	  0 },
 	{ "verbose", OPT_VERBOSE, NULL, 0, "libbpf logs (twice: debug)", 0 },
@@ -123,6 +142,20 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			return EINVAL;
 		}
 		a->max_buffers = (unsigned int)v;
+		break;
+	case OPT_MAX_DEVICES:
+	case OPT_MAX_PROCS:
+		if (format_parse_u64(arg, 1U << 20, &v) || v < 16) {
+			argp_error(state,
+				   "invalid --max-%s: %s (16 .. 1048576)",
+				   key == OPT_MAX_DEVICES ? "devices" : "procs",
+				   arg);
+			return EINVAL;
+		}
+		if (key == OPT_MAX_DEVICES)
+			a->max_devices = (unsigned int)v;
+		else
+			a->max_procs = (unsigned int)v;
 		break;
 	case OPT_JSON:
 		a->json = true;
@@ -189,6 +222,8 @@ int trace_args_parse(int argc, char **argv, unsigned int argp_flags,
 	out->device = -1;
 	out->interval_ms = 1000;
 	out->max_buffers = TTBPF_DEFAULT_MAX_BUFFERS;
+	out->max_devices = TTBPF_MAX_DEVICES;
+	out->max_procs = TTBPF_MAX_PROCS;
 	out->stacks = true;
 	err = argp_parse(&argp, argc, argv, argp_flags | ARGP_IN_ORDER, NULL,
 			 out);

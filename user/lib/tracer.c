@@ -73,6 +73,22 @@ static int add_link(struct tracer *t, struct bpf_link *link)
 	return 0;
 }
 
+static int attach_tracepoint(struct tracer *t, struct bpf_program *prog,
+			     const char *name, char *err, size_t errlen)
+{
+	struct bpf_link *link = bpf_program__attach(prog);
+	int e;
+
+	if (!link)
+		return errmsg_set(err, errlen, -errno,
+				  "attaching to %s failed: %s", name,
+				  strerror(errno));
+	e = add_link(t, link);
+	if (e)
+		return errmsg_set(err, errlen, e, "too many probes");
+	return 0;
+}
+
 /* Resolve the libraries to trace: the given paths, or the mapped ones. */
 static int collect_libs(const struct tracer_opts *o, struct tracer *t,
 			char *err, size_t errlen)
@@ -349,6 +365,16 @@ int tracer__open(const struct tracer_opts *o, struct tracer **out, char *err,
 	t->skel->data->emit_events = o->events;
 	if (o->max_buffers)
 		bpf_map__set_max_entries(t->skel->maps.allocs, o->max_buffers);
+	if (o->max_devices)
+		bpf_map__set_max_entries(t->skel->maps.dev_usage,
+					 o->max_devices);
+	/* A process has a row per device it uses: as many marks as rows. */
+	if (o->max_procs) {
+		bpf_map__set_max_entries(t->skel->maps.proc_usage,
+					 o->max_procs);
+		bpf_map__set_max_entries(t->skel->maps.traced_pids,
+					 o->max_procs);
+	}
 	e = ttbpf__load(t->skel);
 	if (e) {
 		e = errmsg_set(
@@ -366,14 +392,15 @@ int tracer__open(const struct tracer_opts *o, struct tracer **out, char *err,
 		goto cleanup;
 	}
 
-	/* Exit first: a process that dies while we attach is still released. */
-	e = add_link(t, bpf_program__attach(t->skel->progs.handle_exit));
-	if (e || !t->links[t->n_links - 1]) {
-		e = errmsg_set(err, errlen, -errno,
-			       "attaching to sched_process_exit failed: %s",
-			       strerror(errno));
+	/* Exit and exec first: a process that dies or execs while we attach
+	 * is still released. */
+	e = attach_tracepoint(t, t->skel->progs.handle_exit,
+			      "sched_process_exit", err, errlen);
+	if (!e)
+		e = attach_tracepoint(t, t->skel->progs.handle_exec,
+				      "sched_process_exec", err, errlen);
+	if (e)
 		goto cleanup;
-	}
 	for (__u32 i = 0; i < t->n_libs; i++) {
 		e = attach_lib(t, i, err, errlen);
 		if (e)
