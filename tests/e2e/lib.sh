@@ -105,3 +105,10 @@ summary_of() {
 loaded_progs() {
 	bpftool prog show 2>/dev/null | grep -cE 'name (alloc_entry|alloc_return|free_entry|bulk_free|throw_entry|handle_exit|handle_exec)'
 }
+
+# jq_true FILTER FILE: jq -e, but an empty or missing FILE fails (jq -e
+# alone succeeds when there is no input at all).
+jq_true() {
+	[ -s "$2" ] || { echo "$2: empty or missing"; return 1; }
+	jq -e "$1" "$2"
+}

@@ -27,16 +27,15 @@ static const char doc[] =
 	"  sudo ttbpf-trace --pin --lib ... & ttbpf-top  # keep maps for the "
 	"other tools\n"
 	"\n"
-	"LIMITS (each one counted and warned about when reached, never "
-	"silent):\n"
-	"  --max-buffers outstanding buffers (default 262144); beyond: not "
-	"recorded, totals flagged incomplete\n"
-	"  --max-devices (device, chip|mesh) rows (default 4096); rows that "
-	"hold nothing are evicted when full\n"
-	"  --max-procs (process, device) rows (default 8192); rows of exited "
-	"processes are deleted, idle ones evicted when full\n"
-	"  16 libraries, 16384 distinct allocation stacks of 32 frames, a "
-	"4 MiB event ring (dropped events are counted)\n";
+	"LIMITS (each counted and warned about when reached, never silent):\n"
+	"  --max-buffers  outstanding buffers (default 262144); beyond it\n"
+	"                 allocations are not recorded, totals flagged\n"
+	"  --max-devices  (device, chip|mesh) rows (default 4096); when full,\n"
+	"                 rows that hold nothing are evicted to make room\n"
+	"  --max-procs    (process, device) rows (default 8192); rows of\n"
+	"                 exited processes are deleted, idle ones evicted\n"
+	"  fixed: 16 libraries; 16384 allocation stacks of 32 frames;\n"
+	"         a 4 MiB event ring (dropped events are counted)\n";
 
 enum {
 	OPT_LIB = 'l',

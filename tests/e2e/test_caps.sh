@@ -1,0 +1,97 @@
+#!/bin/bash
+# No silent caps: more device ids than the old 256-row map are all counted
+# exactly; a device or process map smaller than the workload counts what it
+# could not hold and says so live and in every view, and a full device map
+# makes room from the rows nobody holds any more.
+source "$(dirname "$0")/lib.sh"
+SNAP=$OUT/ttbpf-snapshot
+TOP=$OUT/ttbpf-top
+PIN=/sys/fs/bpf/ttbpf-caps-$$
+v=${TTBPF_CAPS_VARIANT:-e4-release}
+cleanup_pins() { "$TRACE" --unpin --pin-dir "$PIN" >/dev/null 2>&1; }
+trap 'cleanup_pins; cleanup' EXIT
+
+# truth_below N TRUTH OUT: the ground truth of the devices with ids < N.
+truth_below() {
+	jq --argjson n "$1" '.devices |= map(select(.device < $n)) |
+		.buffers |= map(select(.device < $n))' "$2" >"$3"
+}
+
+# 300 device ids (2 buffers each) with the default map: every one exact.
+start_tracer wide --lib "$(lib_of $v)" --json --quiet -i 0
+start_workload wide "$v" --scenario hold --devices 300 --seed 41 --count 600
+go wide
+wait_holding wide
+stop_tracer wide
+summary_of wide >"$WORK/wide.json"
+check "300 device ids: 300 chip rows traced" jq_true \
+	'[.devices[] | select(.kind == "chip")] | length == 300' "$WORK/wide.json"
+check "300 device ids: every process and device row equals ground truth" \
+	"$E2E/compare.py" "$WORK/wide.json" --device-totals "$WORK/wide.truth.json"
+check "300 device ids: nothing lost" jq_true \
+	'.stats.devs_map_full == 0 and .stats.procs_map_full == 0 and .stats.rows_evicted == 0' \
+	"$WORK/wide.json"
+release wide
+
+# A 16-row device map, a workload on 20 chips holding 2 buffers on each:
+# the allocations on chips 16..19 (8) find no room and are counted.
+start_tracer small --lib "$(lib_of $v)" --pin --pin-dir "$PIN" --quiet -i 200 --max-devices 16
+start_workload over "$v" --scenario hold --devices 20 --seed 42 --count 40
+go over
+wait_holding over
+pid=${WL_PID[over]}
+check "device map full: warned live" \
+	wait_line "$WORK/small.trace.err" 'WARNING: 8 allocations not recorded: device map full' 3
+"$SNAP" --pin-dir "$PIN" --json >"$WORK/over.json"
+check "device map full: snapshot --json counts 8 not recorded" jq_true \
+	'.stats.devs_map_full == 8 and .stats.procs_map_full == 0' "$WORK/over.json"
+check "device map full: 16 device rows" jq_true '.devices | length == 16' "$WORK/over.json"
+truth_below 16 "$WORK/over.truth.json" "$WORK/over-16.truth.json"
+check "device map full: the 16 chips it holds equal ground truth, buffer by buffer" \
+	"$E2E/compare.py" "$WORK/over.json" --device-totals --buffers "$WORK/over-16.truth.json"
+"$SNAP" --pin-dir "$PIN" >"$WORK/over.txt" 2>&1
+check "device map full: snapshot text warns" \
+	grep -q 'WARNING: 8 allocations not recorded: device map full (totals are incomplete; raise --max-devices)' "$WORK/over.txt"
+"$TOP" --pin-dir "$PIN" --once >"$WORK/over-top.txt" 2>&1
+check "device map full: top warns" \
+	grep -q 'WARNING: 8 allocations not recorded: device map full' "$WORK/over-top.txt"
+
+# Closed and gone: its 16 rows hold nothing. Another workload on 16 other
+# chips evicts them and is exact.
+release over
+start_workload next "$v" --scenario hold --devices 16 --first-device 100 --seed 43 --count 32
+go next
+wait_holding next
+"$SNAP" --pin-dir "$PIN" --json >"$WORK/next.json"
+check "idle rows evicted: 16 rows of closed chips made room" jq_true \
+	'.stats.rows_evicted == 16 and .stats.devs_map_full == 8' "$WORK/next.json"
+check "idle rows evicted: only the new chips remain" jq_true \
+	'[.devices[].device] | sort == [range(100; 116)]' "$WORK/next.json"
+check "idle rows evicted: the new workload equals ground truth, buffer by buffer" \
+	"$E2E/compare.py" "$WORK/next.json" --device-totals --buffers "$WORK/next.truth.json"
+"$TOP" --pin-dir "$PIN" --once >"$WORK/next-top.txt" 2>&1
+check "idle rows evicted: top notes it" \
+	grep -q 'note: 16 usage rows that held nothing evicted to make room' "$WORK/next-top.txt"
+release next
+stop_tracer small
+cleanup_pins
+
+# A 16-row process map, one process on 20 chips: 8 allocations counted.
+# Text mode this time: the trace's own summary is the view checked.
+start_tracer procs --lib "$(lib_of $v)" --pin --pin-dir "$PIN" --quiet -i 200 --max-procs 16
+start_workload pover "$v" --scenario hold --devices 20 --seed 44 --count 40
+go pover
+wait_holding pover
+check "process map full: warned live" \
+	wait_line "$WORK/procs.trace.err" 'WARNING: 8 allocations not recorded: process map full' 3
+"$SNAP" --pin-dir "$PIN" --json >"$WORK/procs.json"
+check "process map full: snapshot --json counts 8 not recorded" jq_true \
+	'.stats.procs_map_full == 8 and .stats.devs_map_full == 0' "$WORK/procs.json"
+truth_below 16 "$WORK/pover.truth.json" "$WORK/pover-16.truth.json"
+check "process map full: the 16 rows it holds equal ground truth, buffer by buffer" \
+	"$E2E/compare.py" "$WORK/procs.json" --buffers "$WORK/pover-16.truth.json"
+stop_tracer procs
+check "process map full: the trace summary warns" \
+	grep -q '^WARNING: 8 allocations not recorded: process map full (totals are incomplete; raise --max-procs)' "$WORK/procs.trace.out"
+release pover
+finish
