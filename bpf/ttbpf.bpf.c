@@ -34,6 +34,9 @@ const volatile struct ttbpf_config cfg = {
  * off before it exits, so nobody's ring buffer fills and counts drops. */
 volatile __u32 emit_events = 1;
 
+/* When a full map was last walked for rows or stacks to evict. */
+__u64 rows_walked_ns, stacks_walked_ns;
+
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, TTBPF_MAX_LIBS);
@@ -162,9 +165,26 @@ static long evict_idle_row(struct bpf_map *map, const void *key,
  * devices (what a summary after the run shows) stay until room is needed.
  * A global function: verified once, not inside every caller's states.
  */
+/*
+ * A full map whose entries all stay busy would be walked at every
+ * allocation that wants room: at most once per 100 ms, then.
+ */
+static __always_inline bool walk_due(__u64 *last)
+{
+	__u64 now = bpf_ktime_get_ns();
+
+	if (now - *last < 100000000ULL)
+		return false;
+	*last = now;
+	return true;
+}
+
 __noinline int evict_idle_rows(int procs)
 {
 	__u32 evicted = 0;
+
+	if (!walk_due(&rows_walked_ns))
+		return 0;
 
 	if (procs)
 		bpf_for_each_map_elem(&proc_usage, evict_idle_row, &evicted, 0);
@@ -528,6 +548,31 @@ static __always_inline bool stack_equal(const struct ttbpf_stack *a,
 	return true;
 }
 
+/* A stack recorded by a process that is gone (exited, or its image
+ * replaced): its addresses mean nothing to anyone else. */
+static long evict_dead_stack(struct bpf_map *map, const __u32 *id,
+			     struct ttbpf_stack *st, __u32 *evicted)
+{
+	__u32 tgid = st->tgid;
+
+	if (!bpf_map_lookup_elem(&traced_pids, &tgid) &&
+	    !bpf_map_delete_elem(map, id))
+		(*evicted)++;
+	return 0;
+}
+
+/* Make room in the full stack map. A global function: verified once. */
+__noinline int evict_dead_stacks(void)
+{
+	__u32 evicted = 0;
+
+	if (!walk_due(&stacks_walked_ns))
+		return 0;
+	bpf_for_each_map_elem(&stacks, evict_dead_stack, &evicted, 0);
+	stat_inc(TTBPF_STAT_STACKS_EVICTED, evicted);
+	return evicted;
+}
+
 static __s32 user_stack_id(struct pt_regs *ctx)
 {
 	__u64 sp = PT_REGS_SP(ctx), fp = ctx->bp, len = STACK_CHUNK, frame[2];
@@ -540,6 +585,7 @@ static __s32 user_stack_id(struct pt_regs *ctx)
 	if (!s)
 		return -1;
 	__builtin_memset(&s->frames, 0, sizeof(s->frames));
+	s->frames.tgid = bpf_get_current_pid_tgid() >> 32;
 	s->frames.ip[n++] = PT_REGS_IP(ctx);
 	/* Near the top of a stack mapping a full chunk faults: take less. */
 	if (bpf_probe_read_user(s->chunk, STACK_CHUNK, (const void *)sp)) {
@@ -576,6 +622,9 @@ static __s32 user_stack_id(struct pt_regs *ctx)
 			int err = bpf_map_update_elem(&stacks, &id, &s->frames,
 						      BPF_NOEXIST);
 
+			if (err == -E2BIG && evict_dead_stacks())
+				err = bpf_map_update_elem(
+					&stacks, &id, &s->frames, BPF_NOEXIST);
 			if (!err)
 				return id;
 			/* Another CPU took the slot first: compare with it. */

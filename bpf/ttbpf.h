@@ -141,6 +141,8 @@ struct ttbpf_pending {
 /* One user stack, innermost frame first, zero-filled after the last. */
 struct ttbpf_stack {
 	__u64 ip[TTBPF_MAX_STACK_DEPTH];
+	__u32 tgid; /* who recorded it first: evictable once it is gone */
+	__u32 pad;
 };
 
 /* Usage of one device (chip or mesh) or of one process on one device. */
@@ -190,6 +192,7 @@ enum ttbpf_stat {
 	TTBPF_STAT_ROWS_EVICTED,  /* idle usage rows dropped to make room */
 	TTBPF_STAT_EXEC_FREED,	  /* buffers released at exec() */
 	TTBPF_STAT_INHERITED_FREES, /* a forked child freed its parent's buffer */
+	TTBPF_STAT_STACKS_EVICTED, /* stacks of processes gone, to make room */
 	TTBPF_NR_STATS,
 };
 

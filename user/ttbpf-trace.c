@@ -224,6 +224,7 @@ static int run(void)
 		.max_buffers = args.max_buffers,
 		.max_devices = args.max_devices,
 		.max_procs = args.max_procs,
+		.max_stacks = args.max_stacks,
 		.pin = args.pin,
 		.pin_dir = args.pin_dir,
 		.verbose = args.verbose,

@@ -94,4 +94,42 @@ stop_tracer procs
 check "process map full: the trace summary warns" \
 	grep -q '^WARNING: 8 allocations not recorded: process map full (totals are incomplete; raise --max-procs)' "$WORK/procs.trace.out"
 release pover
+cleanup_pins
+
+# A 32-stack map: each leak workload on 2 chips walks 22 distinct stacks
+# (its own addresses), 10 of them under the buffers it leaks. The second
+# finds 10 free slots and loses the rest; once the first has exited, a
+# third makes room from its 22 and keeps every stack.
+start_tracer stacks --lib "$(lib_of $v)" --pin --pin-dir "$PIN" --quiet -i 200 --max-stacks 32
+start_workload s1 "$v" --scenario leak --devices 2 --seed 45
+go s1
+wait_holding s1
+"$SNAP" --pin-dir "$PIN" --json -p "${WL_PID[s1]}" >"$WORK/s1.json"
+check "stack map: the first workload's 10 leaked buffers each have a stack" jq_true \
+	'(.stacks | length) == 10 and all(.buffers[]; .stack != null)' "$WORK/s1.json"
+start_workload s2 "$v" --scenario leak --devices 2 --seed 46
+go s2
+wait_holding s2
+check "stack map full: warned live" \
+	wait_line "$WORK/stacks.trace.err" 'WARNING: [0-9]+ allocations without a stack: stack map full' 3
+"$SNAP" --pin-dir "$PIN" --json >"$WORK/s2.json"
+check "stack map full: counted" jq_true '.stats.stacks_lost > 0' "$WORK/s2.json"
+check "stack map full: totals still exact" \
+	"$E2E/compare.py" "$WORK/s2.json" --device-totals --buffers "$WORK/s1.truth.json" "$WORK/s2.truth.json"
+"$SNAP" --pin-dir "$PIN" --leaks --min-age 0 >"$WORK/s2.txt" 2>&1
+check "stack map full: the leak report says so" \
+	grep -q 'WARNING: [0-9]* allocations without a stack: stack map full' "$WORK/s2.txt"
+release s1
+sleep 0.2 # past the walk's rate limit
+start_workload s3 "$v" --scenario leak --devices 2 --seed 47
+go s3
+wait_holding s3
+"$SNAP" --pin-dir "$PIN" --json -p "${WL_PID[s3]}" >"$WORK/s3.json"
+check "stacks evicted: the exited workload's 22 made room" jq_true \
+	'.stats.stacks_evicted == 22' "$WORK/s3.json"
+check "stacks evicted: every buffer of the third workload has its stack" jq_true \
+	'(.stacks | length) == 10 and all(.buffers[]; .stack != null)' "$WORK/s3.json"
+release s2
+release s3
+stop_tracer stacks
 finish

@@ -37,6 +37,7 @@ static void test_defaults(void **state)
 	assert_int_equal(a.max_buffers, TTBPF_DEFAULT_MAX_BUFFERS);
 	assert_int_equal(a.max_devices, TTBPF_MAX_DEVICES);
 	assert_int_equal(a.max_procs, TTBPF_MAX_PROCS);
+	assert_int_equal(a.max_stacks, TTBPF_MAX_STACKS);
 	assert_true(a.stacks);
 	assert_false(a.json);
 	assert_null(a.cmd);
@@ -108,6 +109,8 @@ static void test_map_sizes(void **state)
 	assert_int_not_equal(parse(&a, "--max-devices", "15", NULL), 0);
 	assert_int_not_equal(parse(&a, "--max-procs", "1048577", NULL), 0);
 	assert_int_not_equal(parse(&a, "--max-devices", "4k", NULL), 0);
+	assert_int_equal(parse(&a, "--max-stacks", "64", NULL), 0);
+	assert_int_equal(a.max_stacks, 64);
 }
 
 static void test_exclusive_options(void **state)

@@ -22,6 +22,7 @@ const char *const stat_names[TTBPF_NR_STATS] = {
 	[TTBPF_STAT_ROWS_EVICTED] = "rows_evicted",
 	[TTBPF_STAT_EXEC_FREED] = "exec_freed",
 	[TTBPF_STAT_INHERITED_FREES] = "inherited_frees",
+	[TTBPF_STAT_STACKS_EVICTED] = "stacks_evicted",
 };
 
 const struct stat_note stat_notes[] = {
@@ -33,11 +34,14 @@ const struct stat_note stat_notes[] = {
 	{ TTBPF_STAT_INHERITED_FREES, STAT_NOTE,
 	  "frees of buffers inherited over fork",
 	  "the parent still holds them: not subtracted" },
+	{ TTBPF_STAT_STACKS_EVICTED, STAT_NOTE,
+	  "stacks of exited processes evicted to make room", NULL },
 	{ TTBPF_STAT_ROWS_EVICTED, STAT_NOTE,
 	  "usage rows that held nothing evicted to make room",
 	  "their peaks and counters are gone" },
-	{ TTBPF_STAT_STACKS_LOST, STAT_NOTE,
-	  "allocations without a stack: stack map full", NULL },
+	{ TTBPF_STAT_STACKS_LOST, STAT_STREAM,
+	  "allocations without a stack: stack map full",
+	  "totals stay exact; stacks of exited processes make room" },
 	{ TTBPF_STAT_ALLOCS_MAP_FULL, STAT_WARNING,
 	  "allocations not recorded: buffer map full",
 	  "totals are incomplete; raise --max-buffers" },

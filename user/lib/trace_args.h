@@ -19,6 +19,7 @@ struct trace_args {
 	unsigned int max_buffers;
 	unsigned int max_devices; /* dev_usage rows */
 	unsigned int max_procs;	  /* proc_usage rows */
+	unsigned int max_stacks;  /* distinct allocation stacks */
 	bool json;
 	bool explain;
 	bool pin;

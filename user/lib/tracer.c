@@ -368,6 +368,8 @@ int tracer__open(const struct tracer_opts *o, struct tracer **out, char *err,
 	if (o->max_devices)
 		bpf_map__set_max_entries(t->skel->maps.dev_usage,
 					 o->max_devices);
+	if (o->max_stacks)
+		bpf_map__set_max_entries(t->skel->maps.stacks, o->max_stacks);
 	/* A process has a row per device it uses: as many marks as rows. */
 	if (o->max_procs) {
 		bpf_map__set_max_entries(t->skel->maps.proc_usage,
