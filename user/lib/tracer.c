@@ -93,13 +93,13 @@ static int attach_tracepoint(struct tracer *t, struct bpf_program *prog,
 static int collect_libs(const struct tracer_opts *o, struct tracer *t,
 			char *err, size_t errlen)
 {
-	struct found_lib found[TTBPF_MAX_LIBS];
+	struct found_lib found[TTBPF_MAX_LIBS + 1]; /* + 1: one too many */
 	size_t n_paths = o->n_libs;
 	const char *paths[TTBPF_MAX_LIBS];
 	int n;
 
 	if (!n_paths) {
-		n = discover_tt_libs("/proc", found, TTBPF_MAX_LIBS);
+		n = discover_tt_libs("/proc", found, TTBPF_MAX_LIBS + 1);
 		if (n < 0)
 			return errmsg_set(
 				err, errlen, n,
@@ -111,6 +111,15 @@ static int collect_libs(const struct tracer_opts *o, struct tracer *t,
 				"no --lib given and no running process maps "
 				"libtt_metal.so; pass --lib "
 				"PATH/libtt_metal.so");
+		if (n > TTBPF_MAX_LIBS) {
+			fprintf(stderr,
+				"ttbpf: WARNING: more than %d distinct "
+				"libtt_metal.so files are mapped; tracing the "
+				"first %d (name the others with --lib in "
+				"another ttbpf-trace)\n",
+				TTBPF_MAX_LIBS, TTBPF_MAX_LIBS);
+			n = TTBPF_MAX_LIBS;
+		}
 		for (int i = 0; i < n; i++) {
 			paths[i] = found[i].path;
 			fprintf(stderr,
