@@ -71,6 +71,11 @@ wait_holding() {
 	wait_line "$WORK/$1.out" '^holding' "${2:-60}"
 }
 
+# run_held NAME VARIANT ARGS...: start_workload, go, wait_holding.
+run_held() {
+	start_workload "$@" && go "$1" && wait_holding "$1"
+}
+
 # Let a holding workload close its devices and exit; returns its status.
 release() {
 	local pid=${WL_PID[$1]}

@@ -19,9 +19,7 @@ truth_below() {
 
 # 300 device ids (2 buffers each) with the default map: every one exact.
 start_tracer wide --lib "$(lib_of $v)" --json --quiet -i 0
-start_workload wide "$v" --scenario hold --devices 300 --seed 41 --count 600
-go wide
-wait_holding wide
+run_held wide "$v" --scenario hold --devices 300 --seed 41 --count 600
 stop_tracer wide
 summary_of wide >"$WORK/wide.json"
 check "300 device ids: 300 chip rows traced" jq_true \
@@ -36,9 +34,7 @@ release wide
 # A 16-row device map, a workload on 20 chips holding 2 buffers on each:
 # the allocations on chips 16..19 (8) find no room and are counted.
 start_tracer small --lib "$(lib_of $v)" --pin --pin-dir "$PIN" --quiet -i 200 --max-devices 16
-start_workload over "$v" --scenario hold --devices 20 --seed 42 --count 40
-go over
-wait_holding over
+run_held over "$v" --scenario hold --devices 20 --seed 42 --count 40
 pid=${WL_PID[over]}
 check "device map full: warned live" \
 	wait_line "$WORK/small.trace.err" 'WARNING: 8 allocations not recorded: device map full' 3
@@ -59,9 +55,7 @@ check "device map full: top warns" \
 # Closed and gone: its 16 rows hold nothing. Another workload on 16 other
 # chips evicts them and is exact.
 release over
-start_workload next "$v" --scenario hold --devices 16 --first-device 100 --seed 43 --count 32
-go next
-wait_holding next
+run_held next "$v" --scenario hold --devices 16 --first-device 100 --seed 43 --count 32
 "$SNAP" --pin-dir "$PIN" --json >"$WORK/next.json"
 check "idle rows evicted: 16 rows of closed chips made room" jq_true \
 	'.stats.rows_evicted == 16 and .stats.devs_map_full == 8' "$WORK/next.json"
@@ -79,9 +73,7 @@ cleanup_pins
 # A 16-row process map, one process on 20 chips: 8 allocations counted.
 # Text mode this time: the trace's own summary is the view checked.
 start_tracer procs --lib "$(lib_of $v)" --pin --pin-dir "$PIN" --quiet -i 200 --max-procs 16
-start_workload pover "$v" --scenario hold --devices 20 --seed 44 --count 40
-go pover
-wait_holding pover
+run_held pover "$v" --scenario hold --devices 20 --seed 44 --count 40
 check "process map full: warned live" \
 	wait_line "$WORK/procs.trace.err" 'WARNING: 8 allocations not recorded: process map full' 3
 "$SNAP" --pin-dir "$PIN" --json >"$WORK/procs.json"
@@ -101,15 +93,11 @@ cleanup_pins
 # finds 10 free slots and loses the rest; once the first has exited, a
 # third makes room from its 22 and keeps every stack.
 start_tracer stacks --lib "$(lib_of $v)" --pin --pin-dir "$PIN" --quiet -i 200 --max-stacks 32
-start_workload s1 "$v" --scenario leak --devices 2 --seed 45
-go s1
-wait_holding s1
+run_held s1 "$v" --scenario leak --devices 2 --seed 45
 "$SNAP" --pin-dir "$PIN" --json -p "${WL_PID[s1]}" >"$WORK/s1.json"
 check "stack map: the first workload's 10 leaked buffers each have a stack" jq_true \
 	'(.stacks | length) == 10 and all(.buffers[]; .stack != null)' "$WORK/s1.json"
-start_workload s2 "$v" --scenario leak --devices 2 --seed 46
-go s2
-wait_holding s2
+run_held s2 "$v" --scenario leak --devices 2 --seed 46
 check "stack map full: warned live" \
 	wait_line "$WORK/stacks.trace.err" 'WARNING: [0-9]+ allocations without a stack: stack map full' 3
 "$SNAP" --pin-dir "$PIN" --json >"$WORK/s2.json"
@@ -121,9 +109,7 @@ check "stack map full: the leak report says so" \
 	grep -q 'WARNING: [0-9]* allocations without a stack: stack map full' "$WORK/s2.txt"
 release s1
 sleep 0.2 # past the walk's rate limit
-start_workload s3 "$v" --scenario leak --devices 2 --seed 47
-go s3
-wait_holding s3
+run_held s3 "$v" --scenario leak --devices 2 --seed 47
 "$SNAP" --pin-dir "$PIN" --json -p "${WL_PID[s3]}" >"$WORK/s3.json"
 check "stacks evicted: the exited workload's 22 made room" jq_true \
 	'.stats.stacks_evicted == 22' "$WORK/s3.json"

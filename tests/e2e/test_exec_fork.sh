@@ -15,10 +15,8 @@ trap 'cleanup_pins; cleanup' EXIT
 start_tracer json --lib "$(lib_of $v)" --pin --pin-dir "$PIN" --json -i 0
 start_tracer text --lib "$(lib_of $v)" -i 0
 
-start_workload launcher "$v" --scenario hold --devices 2 --seed 51 --count 30 \
+run_held launcher "$v" --scenario hold --devices 2 --seed 51 --count 30 \
 	--exec-after 'exec sleep 60'
-go launcher
-wait_holding launcher
 pid=${WL_PID[launcher]}
 held=$(jq '[.devices[].usage[].buffers] | add' "$WORK/launcher.truth.json")
 bytes=$(jq '[.devices[].usage[].bytes] | add' "$WORK/launcher.truth.json")
@@ -50,9 +48,7 @@ wait "$pid" 2>/dev/null
 
 # fork: the child frees every other inherited buffer and closes its copies
 # of the devices; the parent then frees the same buffers itself.
-start_workload forker "$v" --scenario fork --devices 2 --seed 52 --count 40
-go forker
-wait_holding forker
+run_held forker "$v" --scenario fork --devices 2 --seed 52 --count 40
 parent=${WL_PID[forker]}
 child=$(sed -n 's/^fork: child pid=\([0-9]*\) .*/\1/p' "$WORK/forker.out")
 freed=$(sed -n 's/^fork: child pid=[0-9]* freed \([0-9]*\) .*/\1/p' "$WORK/forker.out")
