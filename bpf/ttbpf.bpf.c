@@ -160,12 +160,6 @@ static long evict_idle_row(struct bpf_map *map, const void *key,
 }
 
 /*
- * Make room in a full usage map by dropping the rows that hold nothing.
- * Done only when the map is full, so that the peaks and counters of idle
- * devices (what a summary after the run shows) stay until room is needed.
- * A global function: verified once, not inside every caller's states.
- */
-/*
  * A full map whose entries all stay busy would be walked at every
  * allocation that wants room: at most once per 100 ms, then.
  */
@@ -179,13 +173,18 @@ static __always_inline bool walk_due(__u64 *last)
 	return true;
 }
 
+/*
+ * Make room in a full usage map by dropping the rows that hold nothing.
+ * Done only when the map is full, so that the peaks and counters of idle
+ * devices (what a summary after the run shows) stay until room is needed.
+ * A global function: verified once, not inside every caller's states.
+ */
 __noinline int evict_idle_rows(int procs)
 {
 	__u32 evicted = 0;
 
 	if (!walk_due(&rows_walked_ns))
 		return 0;
-
 	if (procs)
 		bpf_for_each_map_elem(&proc_usage, evict_idle_row, &evicted, 0);
 	else
