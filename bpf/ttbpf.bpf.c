@@ -214,9 +214,12 @@ static __always_inline struct ttbpf_usage *usage_row(void *map, void *key,
 
 		bpf_get_current_comm(u->comm, sizeof(u->comm));
 		/* Without the mark its exit would not release its buffers:
-		 * say the totals can no longer be trusted. */
-		if (bpf_map_update_elem(&traced_pids, &pk->pid, &one, BPF_ANY))
+		 * no row, so that nothing of it is recorded. */
+		if (bpf_map_update_elem(&traced_pids, &pk->pid, &one,
+					BPF_ANY)) {
 			stat_inc(TTBPF_STAT_PROCS_MAP_FULL, 1);
+			return NULL;
+		}
 	}
 	/* NOEXIST: another CPU may have created it meanwhile; both fine. */
 	if (bpf_map_update_elem(map, key, u, BPF_NOEXIST) == -E2BIG &&
