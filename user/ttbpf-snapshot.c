@@ -762,8 +762,12 @@ static void print_stack_text(const struct stack_sym *ss, const char *indent,
 		fprintf(f, "%s(no stack recorded)\n", indent);
 		return;
 	}
-	for (size_t i = 0; i < ss->n; i++)
-		fprintf(f, "%s%s\n", indent, ss->labels[i]);
+	/* Symbol and module names come from binaries any user can build. */
+	for (size_t i = 0; i < ss->n; i++) {
+		fputs(indent, f);
+		text_escape_to(f, ss->labels[i], SIZE_MAX);
+		fputc('\n', f);
+	}
 }
 
 static void print_stats_text(const uint64_t *st, FILE *f)
@@ -804,7 +808,7 @@ static void print_stack_ref(const struct stacks *st, const struct stack_sym *ss,
 static void print_text(const struct state *s, const struct stacks *st,
 		       size_t outstanding, FILE *f)
 {
-	char dev[32], hb[32], age[32], comm[TTBPF_COMM_LEN + 1];
+	char dev[32], hb[32], age[32], comm[TEXT_ESCAPED_LEN(TTBPF_COMM_LEN)];
 	/* Without memory every stack is printed in full: still right. */
 	bool *shown = calloc(st->n ? st->n : 1, sizeof(*shown));
 	size_t i = 0;
@@ -862,8 +866,8 @@ static void print_text(const struct state *s, const struct stacks *st,
 			bytes += s->bufs[j].a.size;
 		fprintf(f, "    pid %u %s: %llu B (%s) in %zu buffers\n",
 			b->pid,
-			format_printable(comm_of(s, b->pid), TTBPF_COMM_LEN,
-					 comm, sizeof(comm)),
+			text_escape(comm_of(s, b->pid), TTBPF_COMM_LEN, comm,
+				    sizeof(comm)),
 			(unsigned long long)bytes,
 			human_bytes(bytes, hb, sizeof(hb)), j - i);
 		for (; i < j; i++) {

@@ -338,7 +338,7 @@ static void render_device(struct out *o, const struct state_dev *d,
 
 static void render_procs(struct out *o, const struct state *s)
 {
-	char dev[32], age[32], v[5][32], comm[TTBPF_COMM_LEN + 1];
+	char dev[32], age[32], v[5][32], comm[TEXT_ESCAPED_LEN(TTBPF_COMM_LEN)];
 	int w = o->curses ? 10 : 13;
 
 	out_printf(o, "%7s %-15s %-8s %*s %*s %*s %*s %7s %*s %*s %8s\n", "PID",
@@ -359,8 +359,8 @@ static void render_procs(struct out *o, const struct state *s)
 					 (unsigned long long)nums[k]);
 		}
 		out_printf(o, "%7u %-15s %-8s %*s %*s %*s %*s %7llu ", p->pid,
-			   format_printable(p->u.comm, TTBPF_COMM_LEN, comm,
-					    sizeof(comm)),
+			   text_escape(p->u.comm, TTBPF_COMM_LEN, comm,
+				       sizeof(comm)),
 			   device_label(p->device, p->kind, dev, sizeof(dev)),
 			   w, v[0], w, v[1], w, v[2], w, v[3],
 			   (unsigned long long)usage__total_buffers(&p->u));

@@ -3,6 +3,7 @@
 #include <time.h>
 
 #include "event_format.h"
+#include "text_escape.h"
 
 static const char *const kind_names[] = {
 	[TTBPF_EV_ALLOC] = "alloc",
@@ -79,7 +80,8 @@ const char *human_bytes(unsigned long long bytes, char *buf, size_t len)
 int event_format_text(const struct ttbpf_event *e, unsigned long long wall_ns,
 		      char *buf, size_t len)
 {
-	char dev[32], hb[32], when[32], inherited[80] = "";
+	char dev[32], hb[32], when[32], comm[TEXT_ESCAPED_LEN(TTBPF_COMM_LEN)];
+	char inherited[80] = "";
 	time_t secs = (time_t)(wall_ns / 1000000000ULL);
 	struct tm tm;
 
@@ -87,6 +89,7 @@ int event_format_text(const struct ttbpf_event *e, unsigned long long wall_ns,
 	strftime(when, sizeof(when), "%H:%M:%S", &tm);
 	device_label(e->device, e->dev_kind, dev, sizeof(dev));
 	human_bytes(e->size, hb, sizeof(hb));
+	text_escape(e->comm, TTBPF_COMM_LEN, comm, sizeof(comm));
 
 	switch (e->kind) {
 	case TTBPF_EV_BULK_FREE:
@@ -94,7 +97,7 @@ int event_format_text(const struct ttbpf_event *e, unsigned long long wall_ns,
 				"%s.%03llu %-12s pid %-7u %-15s allocator "
 				"0x%llx released %u buffers, %llu bytes (%s)",
 				when, (wall_ns / 1000000ULL) % 1000,
-				event_kind_name(e->kind), e->pid, e->comm,
+				event_kind_name(e->kind), e->pid, comm,
 				(unsigned long long)e->allocator, e->count,
 				(unsigned long long)e->size, hb);
 	case TTBPF_EV_EXIT:
@@ -102,7 +105,7 @@ int event_format_text(const struct ttbpf_event *e, unsigned long long wall_ns,
 				"%s.%03llu %-12s pid %-7u %-15s exited holding "
 				"%u buffers, %llu bytes (%s): released",
 				when, (wall_ns / 1000000ULL) % 1000,
-				event_kind_name(e->kind), e->pid, e->comm,
+				event_kind_name(e->kind), e->pid, comm,
 				e->count, (unsigned long long)e->size, hb);
 	case TTBPF_EV_EXEC:
 		return snprintf(buf, len,
@@ -110,7 +113,7 @@ int event_format_text(const struct ttbpf_event *e, unsigned long long wall_ns,
 				"image holding %u buffers, %llu bytes (%s): "
 				"released",
 				when, (wall_ns / 1000000ULL) % 1000,
-				event_kind_name(e->kind), e->pid, e->comm,
+				event_kind_name(e->kind), e->pid, comm,
 				e->count, (unsigned long long)e->size, hb);
 	default:
 		if (e->flags & TTBPF_EVF_INHERITED)
@@ -124,7 +127,7 @@ int event_format_text(const struct ttbpf_event *e, unsigned long long wall_ns,
 			"%s.%03llu %-12s pid %-7u %-15s %-7s %-8s %12llu "
 			"bytes (%s) @0x%llx%s%s%s",
 			when, (wall_ns / 1000000ULL) % 1000,
-			event_kind_name(e->kind), e->pid, e->comm, dev,
+			event_kind_name(e->kind), e->pid, comm, dev,
 			buffer_type_name(e->type), (unsigned long long)e->size,
 			hb, (unsigned long long)e->address,
 			e->flags & TTBPF_EVF_UNMATCHED

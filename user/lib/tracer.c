@@ -14,6 +14,7 @@
 #include "errmsg.h"
 #include "discover.h"
 #include "privileges.h"
+#include "text_escape.h"
 #include "tracer.h"
 #include "ttbpf.skel.h"
 
@@ -89,63 +90,81 @@ static int attach_tracepoint(struct tracer *t, struct bpf_program *prog,
 	return 0;
 }
 
+/*
+ * Discovered libraries are whatever other users map under that name: one
+ * that cannot be traced (not TT-Metal, not ELF, unreadable) is skipped
+ * with a warning, and the rest are traced.
+ */
+static int collect_found(const struct tracer_opts *o, struct tracer *t,
+			 char *err, size_t errlen)
+{
+	struct found_lib found[TTBPF_MAX_LIBS + 1]; /* + 1: one too many */
+	char why[1024];
+	int n, skipped = 0;
+
+	n = discover_tt_libs("/proc", found, TTBPF_MAX_LIBS + 1);
+	if (n < 0)
+		return errmsg_set(err, errlen, n,
+				  "cannot scan /proc for libtt_metal.so: %s",
+				  strerror(-n));
+	if (!n)
+		return errmsg_set(err, errlen, -ENOENT,
+				  "no --lib given and no running process maps "
+				  "libtt_metal.so; pass --lib "
+				  "PATH/libtt_metal.so");
+	if (n > TTBPF_MAX_LIBS) {
+		fprintf(stderr,
+			"ttbpf: WARNING: more than %d libtt_metal.so files are "
+			"mapped; the others are not traced (name them with "
+			"--lib in another ttbpf-trace)\n",
+			TTBPF_MAX_LIBS);
+		n = TTBPF_MAX_LIBS;
+	}
+	t->libs = calloc((size_t)n, sizeof(*t->libs));
+	if (!t->libs)
+		return -ENOMEM;
+	for (int i = 0; i < n; i++) {
+		struct tt_lib_info *info = &t->libs[t->n_libs];
+		int e = tt_lib_analyze(found[i].path, o->layout, info, why,
+				       sizeof(why));
+
+		fputs(e ? "ttbpf: skipping " : "ttbpf: tracing ", stderr);
+		text_escape_to(stderr, found[i].shown, SIZE_MAX);
+		fprintf(stderr, " (mapped by pid %d)%s%s\n", (int)found[i].pid,
+			e ? ": " : "", e ? why : "");
+		if (e)
+			skipped++;
+		else
+			t->n_libs++;
+	}
+	if (!t->n_libs)
+		return errmsg_set(err, errlen, -ENOEXEC,
+				  "none of the %d mapped libtt_metal.so files "
+				  "can be traced (see above); pass --lib "
+				  "PATH/libtt_metal.so",
+				  skipped);
+	return 0;
+}
+
 /* Resolve the libraries to trace: the given paths, or the mapped ones. */
 static int collect_libs(const struct tracer_opts *o, struct tracer *t,
 			char *err, size_t errlen)
 {
-	struct found_lib found[TTBPF_MAX_LIBS + 1]; /* + 1: one too many */
-	size_t n_paths = o->n_libs;
-	const char *paths[TTBPF_MAX_LIBS];
-	int n;
-
-	if (!n_paths) {
-		n = discover_tt_libs("/proc", found, TTBPF_MAX_LIBS + 1);
-		if (n < 0)
-			return errmsg_set(
-				err, errlen, n,
-				"cannot scan /proc for libtt_metal.so: %s",
-				strerror(-n));
-		if (!n)
-			return errmsg_set(
-				err, errlen, -ENOENT,
-				"no --lib given and no running process maps "
-				"libtt_metal.so; pass --lib "
-				"PATH/libtt_metal.so");
-		if (n > TTBPF_MAX_LIBS) {
-			fprintf(stderr,
-				"ttbpf: WARNING: more than %d distinct "
-				"libtt_metal.so files are mapped; tracing the "
-				"first %d (name the others with --lib in "
-				"another ttbpf-trace)\n",
-				TTBPF_MAX_LIBS, TTBPF_MAX_LIBS);
-			n = TTBPF_MAX_LIBS;
-		}
-		for (int i = 0; i < n; i++) {
-			paths[i] = found[i].path;
-			fprintf(stderr,
-				"ttbpf: tracing %s (mapped by pid %d)\n",
-				found[i].shown, (int)found[i].pid);
-		}
-		n_paths = (size_t)n;
-	} else {
-		if (n_paths > TTBPF_MAX_LIBS)
-			return errmsg_set(err, errlen, -E2BIG,
-					  "at most %d --lib paths",
-					  TTBPF_MAX_LIBS);
-		for (size_t i = 0; i < n_paths; i++)
-			paths[i] = o->libs[i];
-	}
-
-	t->libs = calloc(n_paths, sizeof(*t->libs));
+	if (!o->n_libs)
+		return collect_found(o, t, err, errlen);
+	if (o->n_libs > TTBPF_MAX_LIBS)
+		return errmsg_set(err, errlen, -E2BIG, "at most %d --lib paths",
+				  TTBPF_MAX_LIBS);
+	t->libs = calloc(o->n_libs, sizeof(*t->libs));
 	if (!t->libs)
 		return -ENOMEM;
-	for (size_t i = 0; i < n_paths; i++) {
-		int e = tt_lib_analyze(paths[i], o->layout, &t->libs[i], err,
+	for (size_t i = 0; i < o->n_libs; i++) {
+		int e = tt_lib_analyze(o->libs[i], o->layout, &t->libs[i], err,
 				       errlen);
 
-		if (e == -ENOENT && o->n_libs)
-			e = discover_explain_missing("/proc", paths[i], o->pid,
-						     e, err, errlen);
+		if (e == -ENOENT)
+			e = discover_explain_missing("/proc", o->libs[i],
+						     o->pid, e, err, errlen);
 		if (e)
 			return e;
 		t->n_libs++;
@@ -250,11 +269,14 @@ static void attach_throw(struct tracer *t, int verbose)
 		link = bpf_program__attach_uprobe_opts(
 			t->skel->progs.throw_entry, -1, found[i].path, 0, &uo);
 		if (!link) {
-			if (verbose)
-				fprintf(stderr,
-					"ttbpf: no __cxa_throw probe on %s: "
-					"%s\n",
-					found[i].path, strerror(errno));
+			int e = errno;
+
+			if (verbose) {
+				fputs("ttbpf: no __cxa_throw probe on ",
+				      stderr);
+				text_escape_to(stderr, found[i].path, SIZE_MAX);
+				fprintf(stderr, ": %s\n", strerror(e));
+			}
 			continue;
 		}
 		if (add_link(t, link))
