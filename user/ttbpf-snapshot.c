@@ -925,7 +925,7 @@ static void print_leaks_text(const struct leaks *lk, const uint64_t *st,
 	stat_notes__print(st, NULL, STAT_STREAM, "", f);
 }
 
-static void explain_open_error(int err)
+static void explain_open_error(int err, const char *msg)
 {
 	if (err == -ENOENT)
 		fprintf(stderr,
@@ -933,20 +933,8 @@ static void explain_open_error(int err)
 			"running with --pin. Start one with:\n"
 			"  sudo ttbpf-trace --pin --lib PATH/libtt_metal.so\n",
 			env.pin_dir);
-	else if (err == -EPERM || err == -EACCES)
-		fprintf(stderr,
-			"ttbpf-snapshot: cannot open the maps in %s: %s (run "
-			"as root or with CAP_BPF)\n",
-			env.pin_dir, strerror(-err));
-	else if (err == -EPROTO)
-		fprintf(stderr,
-			"ttbpf-snapshot: the maps in %s come from another "
-			"ttbpf version; remove them with ttbpf-trace --unpin\n",
-			env.pin_dir);
 	else
-		fprintf(stderr,
-			"ttbpf-snapshot: cannot open the maps in %s: %s\n",
-			env.pin_dir, strerror(-err));
+		fprintf(stderr, "ttbpf-snapshot: %s\n", msg);
 }
 
 int main(int argc, char **argv)
@@ -959,6 +947,7 @@ int main(int argc, char **argv)
 	struct leaks lk = {};
 	struct state s = {};
 	size_t outstanding;
+	char msg[1024];
 	int err, ret = 1;
 
 	err = argp_parse(&argp, argc, argv, 0, NULL, NULL);
@@ -966,9 +955,9 @@ int main(int argc, char **argv)
 		return 1;
 	setvbuf(stdout, NULL, _IOFBF, 1 << 16);
 
-	err = ttbpf_maps__open_pinned(env.pin_dir, &maps);
+	err = ttbpf_maps__open_pinned(env.pin_dir, &maps, msg, sizeof(msg));
 	if (err) {
-		explain_open_error(err);
+		explain_open_error(err, msg);
 		return 1;
 	}
 	err = state__read(&maps, &s, STATE_BUFFERS);

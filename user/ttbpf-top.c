@@ -615,7 +615,7 @@ int main(int argc, char **argv)
 	struct capacity cap;
 	bool curses = false, paused = false, have = false;
 	struct state cur = {};
-	char source[300];
+	char source[300], msg[1024];
 	uint64_t n = 0;
 	int err;
 
@@ -628,20 +628,14 @@ int main(int argc, char **argv)
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 
-	err = ttbpf_maps__open_pinned(env.pin_dir, &maps);
+	err = ttbpf_maps__open_pinned(env.pin_dir, &maps, msg, sizeof(msg));
 	if (err == -ENOENT) {
 		err = attach_self(&tracer, &maps);
 		if (err)
 			return 1;
 		snprintf(source, sizeof(source), "attached by ttbpf-top");
 	} else if (err) {
-		fprintf(stderr, "ttbpf-top: cannot open the maps in %s: %s%s\n",
-			env.pin_dir, strerror(-err),
-			err == -EPROTO ? " (pinned by another ttbpf version; "
-					 "ttbpf-trace --unpin removes them)"
-			: err == -EPERM || err == -EACCES
-				? " (run as root or with CAP_BPF)"
-				: "");
+		fprintf(stderr, "ttbpf-top: %s\n", msg);
 		return 1;
 	} else {
 		snprintf(source, sizeof(source), "pinned in %s", env.pin_dir);

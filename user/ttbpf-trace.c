@@ -233,6 +233,37 @@ static void print_summary(const struct tracer *t)
 	}
 }
 
+/*
+ * Say what really stays pinned: someone may have run --unpin while we
+ * traced, and then our probes detach with us.
+ */
+static void report_pins(const struct tracer *t)
+{
+	const char *dir = args.pin_dir ? args.pin_dir : TTBPF_PIN_DIR;
+	struct tracer_pins p;
+
+	tracer__pins_left(t, &p);
+	if (p.links_left == p.links && p.maps_left == p.maps)
+		fprintf(stderr,
+			"ttbpf: probes and maps stay pinned in %s: read them "
+			"with ttbpf-top or ttbpf-snapshot; remove them with "
+			"ttbpf-trace --unpin\n",
+			dir);
+	else if (!p.links_left && !p.maps_left)
+		fprintf(stderr,
+			"ttbpf: nothing stays pinned: the pins in %s were "
+			"removed while tracing (ttbpf-trace --unpin); the "
+			"probes detach now\n",
+			dir);
+	else
+		fprintf(stderr,
+			"ttbpf: only %zu of %zu probes and %zu of %zu maps "
+			"stay "
+			"pinned in %s (the rest were removed while tracing); "
+			"remove them with ttbpf-trace --unpin\n",
+			p.links_left, p.links, p.maps_left, p.maps, dir);
+}
+
 static int run(void)
 {
 	struct tracer_opts o = {
@@ -316,11 +347,7 @@ static int run(void)
 		;
 	print_summary(t);
 	if (args.pin)
-		fprintf(stderr,
-			"ttbpf: probes and maps stay pinned in %s: read them "
-			"with ttbpf-top or ttbpf-snapshot; remove them with "
-			"ttbpf-trace --unpin\n",
-			args.pin_dir ? args.pin_dir : TTBPF_PIN_DIR);
+		report_pins(t);
 	tracer__close(t);
 
 	if (args.cmd) {
@@ -336,26 +363,55 @@ static int run(void)
 	return (int)status_code;
 }
 
+/*
+ * Exit 0 when nothing of ttbpf stays pinned at the directory afterwards,
+ * including when nothing was; 1 when it refused or failed, or when probes
+ * stay attached with no running tracer to explain it.
+ */
+static int unpin(void)
+{
+	const char *dir = args.pin_dir ? args.pin_dir : TTBPF_PIN_DIR;
+	struct unpin_report r;
+	char err[1024];
+
+	if (tracer__unpin(dir, &r, err, sizeof(err))) {
+		fprintf(stderr, "ttbpf-trace: cannot unpin: %s\n", err);
+		return 1;
+	}
+	if (!r.maps && !r.links) {
+		fprintf(stderr, "ttbpf: nothing pinned at %s%s\n", dir,
+			r.existed ? " (removed the empty directory)" : "");
+		return 0;
+	}
+	fprintf(stderr, "ttbpf: removed %zu probes and %zu maps pinned at %s\n",
+		r.links, r.maps, dir);
+	if (!r.attached)
+		return 0;
+	if (r.loader_pid && !kill((pid_t)r.loader_pid, 0)) {
+		fprintf(stderr,
+			"ttbpf: %zu of those probes stay attached while the "
+			"tracer that pinned them (pid %u) runs; they detach "
+			"when it exits\n",
+			r.attached, r.loader_pid);
+		return 0;
+	}
+	fprintf(stderr,
+		"ttbpf-trace: %zu of the unpinned probes stay attached: "
+		"another "
+		"process holds them open (see `bpftool link show`)\n",
+		r.attached);
+	return 1;
+}
+
 int main(int argc, char **argv)
 {
 	struct sigaction sa = { .sa_handler = on_signal };
-	int e;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (trace_args_parse(argc, argv, 0, &args))
 		return 2;
-	if (args.unpin) {
-		const char *dir = args.pin_dir ? args.pin_dir : TTBPF_PIN_DIR;
-
-		e = tracer__unpin(dir);
-		if (e) {
-			fprintf(stderr, "ttbpf-trace: cannot unpin %s: %s\n",
-				dir, strerror(-e));
-			return 1;
-		}
-		fprintf(stderr, "ttbpf: removed %s\n", dir);
-		return 0;
-	}
+	if (args.unpin)
+		return unpin();
 	if (args.explain)
 		return explain();
 
