@@ -7,6 +7,8 @@ set -u
 OUT=${1:?tools output dir}
 TTSIM=${2:?stand-in output dir}
 TRACE=$OUT/ttbpf-trace
+SNAP=$OUT/ttbpf-snapshot
+TOP=$OUT/ttbpf-top
 RUN=$TTSIM/ttsim-run
 E2E=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 WORK=$(mktemp -d /tmp/ttbpf-e2e.XXXXXX)
@@ -135,4 +137,13 @@ expect_error() {
 	else
 		ok "$name"
 	fi
+}
+
+# use_pin_dir: $PIN, this test's own --pin-dir, unpinned when it ends.
+use_pin_dir() {
+	PIN=/sys/fs/bpf/ttbpf-$(basename "$0" .sh)-$$
+	trap 'cleanup_pins; cleanup' EXIT
+}
+cleanup_pins() {
+	"$TRACE" --unpin --pin-dir "$PIN" >/dev/null 2>&1
 }

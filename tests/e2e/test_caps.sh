@@ -4,12 +4,8 @@
 # could not hold and says so live and in every view, and a full device map
 # makes room from the rows nobody holds any more.
 source "$(dirname "$0")/lib.sh"
-SNAP=$OUT/ttbpf-snapshot
-TOP=$OUT/ttbpf-top
-PIN=/sys/fs/bpf/ttbpf-caps-$$
+use_pin_dir
 v=${TTBPF_CAPS_VARIANT:-e4-release}
-cleanup_pins() { "$TRACE" --unpin --pin-dir "$PIN" >/dev/null 2>&1; }
-trap 'cleanup_pins; cleanup' EXIT
 
 # truth_below N TRUTH OUT: the ground truth of the devices with ids < N.
 truth_below() {

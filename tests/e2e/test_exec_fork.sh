@@ -4,12 +4,8 @@
 # child that frees buffers its parent allocated releases nothing the parent
 # holds: those frees are labelled inherited, counted, never subtracted.
 source "$(dirname "$0")/lib.sh"
-SNAP=$OUT/ttbpf-snapshot
-TOP=$OUT/ttbpf-top
-PIN=/sys/fs/bpf/ttbpf-exec-$$
+use_pin_dir
 v=${TTBPF_EXEC_VARIANT:-e4-release}
-cleanup_pins() { "$TRACE" --unpin --pin-dir "$PIN" >/dev/null 2>&1; }
-trap 'cleanup_pins; cleanup' EXIT
 
 # One tracer for the JSON stream and the pinned maps, one for text lines.
 start_tracer json --lib "$(lib_of $v)" --pin --pin-dir "$PIN" --json -i 0
