@@ -14,7 +14,7 @@
 #include <linux/types.h>
 #endif
 
-#define TTBPF_MAP_ABI 3
+#define TTBPF_MAP_ABI 4
 
 #define TTBPF_MAX_LIBS 16 /* distinct libtt_metal.so inodes per run */
 /* Default map sizes (--max-devices, --max-procs). A Galaxy host has 32
@@ -158,6 +158,15 @@ struct ttbpf_proc_key {
 	__u32 pad;
 };
 
+/* A process's argv as it was at its first traced allocation: NUL-separated,
+ * @len bytes of it kept (the rest, if any, is cut). */
+#define TTBPF_CMDLINE_LEN 256
+struct ttbpf_cmdline {
+	__u32 len;
+	__u32 cut; /* the command line was longer than TTBPF_CMDLINE_LEN */
+	char args[TTBPF_CMDLINE_LEN];
+};
+
 struct ttbpf_usage {
 	__u64 bytes[TTBPF_NR_TYPES];
 	__u64 buffers[TTBPF_NR_TYPES];
@@ -193,6 +202,7 @@ enum ttbpf_stat {
 	TTBPF_STAT_EXEC_FREED,	  /* buffers released at exec() */
 	TTBPF_STAT_INHERITED_FREES, /* a forked child freed its parent's buffer */
 	TTBPF_STAT_STACKS_EVICTED, /* stacks of processes gone, to make room */
+	TTBPF_STAT_TREE_MAP_FULL, /* a forked process of the tree not followed */
 	TTBPF_NR_STATS,
 };
 
@@ -225,6 +235,8 @@ struct ttbpf_event {
 struct ttbpf_config {
 	__u32 target_pid; /* 0: every process */
 	__u32 collect_stacks;
+	__u32 follow_tree;    /* target_pid and every process it forks */
+	__u32 keep_exit_rows; /* process rows outlive the process */
 	__u64 max_plausible_size;
 };
 

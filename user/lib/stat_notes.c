@@ -23,6 +23,7 @@ const char *const stat_names[TTBPF_NR_STATS] = {
 	[TTBPF_STAT_EXEC_FREED] = "exec_freed",
 	[TTBPF_STAT_INHERITED_FREES] = "inherited_frees",
 	[TTBPF_STAT_STACKS_EVICTED] = "stacks_evicted",
+	[TTBPF_STAT_TREE_MAP_FULL] = "tree_map_full",
 };
 
 const struct stat_note stat_notes[] = {
@@ -51,6 +52,9 @@ const struct stat_note stat_notes[] = {
 	{ TTBPF_STAT_DEVS_MAP_FULL, STAT_WARNING,
 	  "allocations not recorded: device map full",
 	  "totals are incomplete; raise --max-devices" },
+	{ TTBPF_STAT_TREE_MAP_FULL, STAT_WARNING,
+	  "forked processes not followed: process tree map full",
+	  "those processes are not traced; totals are incomplete" },
 	{ TTBPF_STAT_PROCS_MAP_FULL, STAT_WARNING,
 	  "allocations not recorded: process map full",
 	  "totals are incomplete; raise --max-procs" },
