@@ -119,6 +119,8 @@ struct {
 	__type(value, __u8);
 } traced_pids SEC(".maps");
 
+#include "buffer_index.h"
+
 /* Zero-filled value used to create usage rows without a big stack frame. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -600,18 +602,28 @@ int BPF_KPROBE(alloc_entry)
 /* Record @a as allocated at @key, replacing a stale entry for the same
  * Buffer* (its free was missed): never count one buffer twice. */
 static __always_inline int record_alloc(struct ttbpf_alloc_key *key,
-					const struct ttbpf_alloc *a)
+					struct ttbpf_alloc *a)
 {
-	struct ttbpf_alloc *prev;
+	struct ttbpf_alloc *prev, old;
 	int err;
 
+	if (buffer_index__add(key, a))
+		return -1;
 	err = bpf_map_update_elem(&allocs, key, a, BPF_NOEXIST);
-	if (err != -EEXIST)
-		return err;
-	prev = bpf_map_lookup_elem(&allocs, key);
-	if (prev && !bpf_map_delete_elem(&allocs, key))
-		account(key->pid, prev, false, false, a->ts_ns);
-	return bpf_map_update_elem(&allocs, key, a, BPF_NOEXIST);
+	if (err == -EEXIST) {
+		prev = bpf_map_lookup_elem(&allocs, key);
+		if (prev) {
+			old = *prev;
+			if (!bpf_map_delete_elem(&allocs, key)) {
+				account(key->pid, &old, false, false, a->ts_ns);
+				buffer_index__remove(key->pid, &old);
+			}
+		}
+		err = bpf_map_update_elem(&allocs, key, a, BPF_NOEXIST);
+	}
+	if (err)
+		buffer_index__remove(key->pid, a);
+	return err;
 }
 
 SEC("uprobe")
@@ -657,6 +669,7 @@ int BPF_KPROBE(free_entry)
 	if (found) {
 		a = *found;
 		if (!bpf_map_delete_elem(&allocs, &key)) {
+			buffer_index__remove(key.pid, &a);
 			account(key.pid, &a, false, true, bpf_ktime_get_ns());
 			stat_inc(TTBPF_STAT_FREES, 1);
 			emit(TTBPF_EV_FREE, key.pid, (__u32)id, &a, key.buffer,
@@ -675,33 +688,200 @@ int BPF_KPROBE(free_entry)
 	return 0;
 }
 
-struct release_ctx {
-	__u64 ts;
-	__u32 pid;
-	__u32 count;
-	__u64 allocator; /* 0: every buffer of pid */
-	__u64 bytes;
-	__u32 stat;
+/* Usage released in one go per device: a release of thousands of buffers
+ * updates its two usage rows once, not once per buffer. */
+struct release_batch {
+	__s32 device;
+	__u32 dev_kind;
+	__u64 n;
+	__u64 bytes[TTBPF_NR_TYPES];
+	__u64 buffers[TTBPF_NR_TYPES];
 };
 
-static long release_one(struct bpf_map *map, struct ttbpf_alloc_key *key,
-			struct ttbpf_alloc *a, struct release_ctx *rc)
-{
-	struct ttbpf_alloc copy;
+/* A walk over the index of one allocator, or of every allocator of a
+ * process (then the index goes with it). */
+struct release_ctx {
+	__u64 ts;
+	__u64 allocator; /* owner being walked, 0: none */
+	__u64 bytes;
+	__u32 pid;
+	__u32 count;
+	__u32 page;	  /* next page of the owner */
+	__u32 npages;	  /* its pages */
+	__u32 next_owner; /* whole process: next entry of its owner list */
+	__u32 n_owners;
+	__u32 whole_process;
+	__u32 in_page; /* bits holds what is left of page */
+	__u64 bits;
+	struct release_batch b;
+};
 
-	if (key->pid != rc->pid)
-		return 0;
-	if (rc->allocator && a->allocator != rc->allocator)
-		return 0;
-	copy = *a;
-	/* Only the CPU whose delete succeeds subtracts: exit and bulk free
-	 * may race on the same entries. */
-	if (bpf_map_delete_elem(map, key))
-		return 0;
-	account(rc->pid, &copy, false, true, rc->ts);
+/*
+ * No branch below depends on a count: the verifier follows the walk's
+ * callback until its states repeat, and a count it must know exactly
+ * would never repeat. An empty batch has a device no row has.
+ */
+#define RELEASE_NO_DEVICE 0xffffffffu
+
+static __always_inline void release_batch_reset(struct release_ctx *rc)
+{
+	__builtin_memset(&rc->b, 0, sizeof(rc->b));
+	rc->b.dev_kind = RELEASE_NO_DEVICE;
+}
+
+static __noinline void release_flush(struct release_ctx *rc)
+{
+	struct ttbpf_dev_key dk = { .device = rc->b.device,
+				    .dev_kind = rc->b.dev_kind };
+	struct ttbpf_proc_key pk = { .pid = rc->pid,
+				     .device = rc->b.device,
+				     .dev_kind = rc->b.dev_kind };
+	struct ttbpf_usage *u[2];
+
+	u[0] = bpf_map_lookup_elem(&dev_usage, &dk);
+	u[1] = bpf_map_lookup_elem(&proc_usage, &pk);
+	for (int r = 0; r < 2; r++) {
+		if (!u[r])
+			continue;
+		for (int t = 0; t < TTBPF_NR_TYPES; t++) {
+			__sync_fetch_and_sub(&u[r]->bytes[t], rc->b.bytes[t]);
+			__sync_fetch_and_sub(&u[r]->buffers[t],
+					     rc->b.buffers[t]);
+		}
+		__sync_fetch_and_add(&u[r]->frees, rc->b.n);
+		u[r]->last_ts_ns = rc->ts;
+	}
+	release_batch_reset(rc);
+}
+
+static __always_inline void release_add(struct release_ctx *rc,
+					const struct ttbpf_alloc *a)
+{
+	__u32 t = a->type;
+
 	rc->count++;
-	rc->bytes += copy.size;
+	rc->bytes += a->size;
+	if (t >= TTBPF_NR_TYPES)
+		return;
+	if (rc->b.device != a->device || rc->b.dev_kind != a->dev_kind)
+		release_flush(rc);
+	rc->b.device = a->device;
+	rc->b.dev_kind = a->dev_kind;
+	rc->b.n++;
+	rc->b.bytes[t] += a->size;
+	rc->b.buffers[t]++;
+}
+
+/* Release up to RELEASE_CHUNK buffers of page rc->page of allocator
+ * rc->allocator; the page is done when none of its bits are left. A chunk,
+ * not the page: the verifier follows a loop through every iteration, and
+ * 64 of this body exceed its limit. */
+#define RELEASE_CHUNK 16
+
+static __noinline void release_chunk(struct release_ctx *rc)
+{
+	struct idx_page_key pk = { .pid = rc->pid,
+				   .page = rc->page,
+				   .allocator = rc->allocator };
+	struct ttbpf_alloc_key key = { .pid = rc->pid };
+	struct ttbpf_alloc *a, copy;
+	struct idx_page *pg;
+	__u32 s;
+
+	pg = bpf_map_lookup_elem(&idx_pages, &pk);
+	if (!pg) {
+		rc->bits = 0;
+		rc->page++;
+		return;
+	}
+	if (!rc->in_page) {
+		rc->bits = pg->used;
+		rc->in_page = 1;
+	}
+	for (int i = 0; i < RELEASE_CHUNK && rc->bits; i++) {
+		s = idx_lowest_bit(rc->bits);
+		rc->bits &= rc->bits - 1;
+		key.buffer = pg->buffer[s & IDX_SLOT_MASK];
+		/* The slot counts only if the buffer map agrees: it may be
+		 * claimed and not yet recorded, or freed meanwhile. */
+		a = bpf_map_lookup_elem(&allocs, &key);
+		if (!a || a->allocator != rc->allocator ||
+		    a->slot != rc->page * TTBPF_INDEX_SLOTS + s)
+			continue;
+		copy = *a;
+		/* Only the CPU whose delete succeeds subtracts: a free, an
+		 * exit and a bulk free may race on the same buffer. */
+		if (bpf_map_delete_elem(&allocs, &key))
+			continue;
+		__sync_fetch_and_and(&pg->used, ~(1ULL << s));
+		release_add(rc, &copy);
+	}
+	if (rc->bits)
+		return;
+	if (rc->whole_process)
+		bpf_map_delete_elem(&idx_pages, &pk);
+	rc->in_page = 0;
+	rc->page++;
+}
+
+/* One step of the walk: a page, or moving on to the process's next
+ * allocator. Returns 1 when the walk is done. */
+static long release_step(struct bpf_map *map, __u32 *idx, __u8 *val,
+			 struct release_ctx *rc)
+{
+	struct idx_proc_owner_key pk = { .pid = rc->pid };
+	struct idx_owner_key ok = { .pid = rc->pid };
+	struct idx_owner *o;
+	__u64 *allocator;
+
+	if (rc->allocator && rc->page < rc->npages) {
+		release_chunk(rc);
+		return 0;
+	}
+	if (!rc->whole_process)
+		return 1;
+	if (rc->allocator) {
+		ok.allocator = rc->allocator;
+		bpf_map_delete_elem(&idx_owners, &ok);
+	}
+	if (rc->next_owner >= rc->n_owners)
+		return 1;
+	pk.n = rc->next_owner++;
+	allocator = bpf_map_lookup_elem(&idx_proc_owners, &pk);
+	rc->allocator = allocator ? *allocator : 0;
+	bpf_map_delete_elem(&idx_proc_owners, &pk);
+	ok.allocator = rc->allocator;
+	o = rc->allocator ? bpf_map_lookup_elem(&idx_owners, &ok) : NULL;
+	rc->npages = o ? o->npages : 0;
+	rc->page = 0;
 	return 0;
+}
+
+/* Release what the index holds for rc->allocator of rc->pid, or for every
+ * allocator of rc->pid: the cost is their pages and buffers. */
+static __always_inline void release_walk(struct release_ctx *rc)
+{
+	struct idx_owner_key ok = { .pid = rc->pid,
+				    .allocator = rc->allocator };
+	struct idx_owner *o;
+	__u32 *n;
+
+	if (rc->whole_process) {
+		n = bpf_map_lookup_elem(&idx_procs, &rc->pid);
+		if (!n)
+			return;
+		rc->n_owners = *n;
+	} else {
+		o = bpf_map_lookup_elem(&idx_owners, &ok);
+		if (!o)
+			return;
+		rc->npages = o->npages;
+	}
+	release_batch_reset(rc);
+	bpf_for_each_map_elem(&idx_loop, release_step, rc, 0);
+	release_flush(rc);
+	if (rc->whole_process)
+		bpf_map_delete_elem(&idx_procs, &rc->pid);
 }
 
 SEC("uprobe")
@@ -717,7 +897,7 @@ int BPF_KPROBE(bulk_free)
 	rc.allocator = PT_REGS_PARM1(ctx);
 	if (!rc.allocator)
 		return 0;
-	bpf_for_each_map_elem(&allocs, release_one, &rc, 0);
+	release_walk(&rc);
 	if (!rc.count)
 		return 0;
 	stat_inc(TTBPF_STAT_BULK_FREED, rc.count);
@@ -769,7 +949,8 @@ int BPF_PROG(handle_exit, struct task_struct *task)
 	if (live || !bpf_map_lookup_elem(&traced_pids, &rc.pid))
 		return 0;
 	rc.ts = bpf_ktime_get_ns();
-	bpf_for_each_map_elem(&allocs, release_one, &rc, 0);
+	rc.whole_process = 1;
+	release_walk(&rc);
 	bpf_for_each_map_elem(&proc_usage, drop_proc_row, &rc.pid, 0);
 	bpf_map_delete_elem(&traced_pids, &rc.pid);
 	if (!rc.count)

@@ -14,7 +14,7 @@
 #include <linux/types.h>
 #endif
 
-#define TTBPF_MAP_ABI 2
+#define TTBPF_MAP_ABI 3
 
 #define TTBPF_MAX_LIBS		  16 /* distinct libtt_metal.so inodes per run */
 #define TTBPF_MAX_DEVICES	  256	    /* (device, kind) keys */
@@ -23,6 +23,15 @@
 #define TTBPF_MAX_STACK_DEPTH	  32	    /* a power of two */
 #define TTBPF_MAX_STACKS	  16384
 #define TTBPF_COMM_LEN		  16
+#define TTBPF_MAX_OWNERS	  8192 /* (pid, allocator) pairs */
+#define TTBPF_INDEX_SLOTS	  64   /* buffers per index page */
+#define TTBPF_NO_SLOT		  0xffffffffu
+/* Index pages for a buffer map of @n entries: room for every owner's
+ * partly used last page, and for slots left free between others. */
+#define TTBPF_INDEX_PAGES(n) ((n) / TTBPF_INDEX_SLOTS * 2 + TTBPF_MAX_OWNERS)
+/* Steps of the longest release walk: 4 per page, 2 per owner. */
+#define TTBPF_INDEX_STEPS(n) \
+	(TTBPF_INDEX_PAGES(n) * 4 + TTBPF_MAX_OWNERS * 2 + 1)
 
 /* Mirrors enum class tt::tt_metal::BufferType (stable across all eras). */
 enum ttbpf_buffer_type {
@@ -123,6 +132,8 @@ struct ttbpf_alloc {
 	__u8 dev_kind;
 	__u8 lib;
 	__u8 pad;
+	__u32 slot; /* in its allocator's index (kernel side only) */
+	__u32 pad2;
 };
 
 /* Entry of allocate_buffer seen, return not yet: per thread. */

@@ -250,9 +250,10 @@ static int pin_all(struct tracer *t, char *err, size_t errlen)
 	{
 		const char *name = bpf_map__name(map);
 
-		/* Internal maps (.rodata, .bss) and scratch stay private. */
+		/* Internal maps (.rodata, .bss), scratch and the buffer
+		 * index stay private. */
 		if (strchr(name, '.') || strstr(name, "_scratch") ||
-		    !strcmp(name, "pending"))
+		    !strncmp(name, "idx_", 4) || !strcmp(name, "pending"))
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", t->pin_dir, name);
 		e = bpf_map__pin(map, path);
@@ -347,8 +348,13 @@ int tracer__open(const struct tracer_opts *o, struct tracer **out, char *err,
 	t->skel->rodata->cfg.target_pid = (__u32)o->pid;
 	t->skel->rodata->cfg.collect_stacks = o->stacks;
 	t->skel->data->emit_events = o->events;
-	if (o->max_buffers)
+	if (o->max_buffers) {
 		bpf_map__set_max_entries(t->skel->maps.allocs, o->max_buffers);
+		bpf_map__set_max_entries(t->skel->maps.idx_pages,
+					 TTBPF_INDEX_PAGES(o->max_buffers));
+		bpf_map__set_max_entries(t->skel->maps.idx_loop,
+					 TTBPF_INDEX_STEPS(o->max_buffers));
+	}
 	e = ttbpf__load(t->skel);
 	if (e) {
 		e = errmsg_set(
