@@ -18,6 +18,8 @@
 #ifndef TTBPF_BUFFER_INDEX_H
 #define TTBPF_BUFFER_INDEX_H
 
+#include "lowest_bit.h"
+
 #define IDX_SLOT_MASK (TTBPF_INDEX_SLOTS - 1)
 /* Pages tried before a new one is started: bounds the claim's cost. */
 #define IDX_PAGE_TRIES 4
@@ -94,19 +96,6 @@ struct {
 
 static const struct idx_page idx_zero_page;
 
-/* Position of the lowest set bit of @x (x != 0), by de Bruijn multiply. */
-static __always_inline __u32 idx_lowest_bit(__u64 x)
-{
-	static const __u8 pos[64] = {
-		0,  1,	48, 2,	57, 49, 28, 3,	61, 58, 50, 42, 38, 29, 17, 4,
-		62, 55, 59, 36, 53, 51, 43, 22, 45, 39, 33, 30, 24, 18, 12, 5,
-		63, 47, 56, 27, 60, 41, 37, 16, 54, 35, 52, 21, 44, 32, 23, 11,
-		46, 26, 40, 15, 34, 20, 31, 10, 25, 14, 19, 9,	13, 8,	7,  6,
-	};
-
-	return pos[((x & -x) * 0x03f79d71b4ca8b09ULL) >> 58];
-}
-
 /* The owner record of (@pid, @allocator), created and listed under the
  * process on first use; NULL when the owner or process list is full. */
 static __always_inline struct idx_owner *idx_owner_get(__u32 pid,
@@ -146,7 +135,7 @@ static __always_inline int idx_claim(struct idx_page *pg, __u32 page,
 
 		if (used == ~0ULL)
 			return -1;
-		s = idx_lowest_bit(~used);
+		s = lowest_bit64(~used);
 		bit = 1ULL << s;
 		/* Another CPU may take the same bit first: then try again. */
 		if (__sync_fetch_and_or(&pg->used, bit) & bit)

@@ -799,7 +799,7 @@ static __noinline void release_chunk(struct release_ctx *rc)
 		rc->in_page = 1;
 	}
 	for (int i = 0; i < RELEASE_CHUNK && rc->bits; i++) {
-		s = idx_lowest_bit(rc->bits);
+		s = lowest_bit64(rc->bits);
 		rc->bits &= rc->bits - 1;
 		key.buffer = pg->buffer[s & IDX_SLOT_MASK];
 		/* The slot counts only if the buffer map agrees: it may be
