@@ -66,13 +66,28 @@ struct {
 	__type(value, struct idx_page);
 } idx_pages SEC(".maps");
 
-/* pid -> how many allocators it has used; the list is idx_proc_owners. */
+/* What a process's exit must find: its allocators (idx_proc_owners) and
+ * its usage rows (idx_proc_rows), each a list of n entries. */
+struct idx_proc {
+	__u32 n_owners;
+	__u32 n_rows;
+	__u32 rows_lost; /* a row is not listed: its exit walks proc_usage */
+	__u32 pad;
+};
+
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, TTBPF_MAX_PROCS);
 	__type(key, __u32);
-	__type(value, __u32);
+	__type(value, struct idx_proc);
 } idx_procs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, TTBPF_MAX_PROCS);
+	__type(key, struct idx_proc_owner_key);
+	__type(value, struct ttbpf_dev_key);
+} idx_proc_rows SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -96,6 +111,14 @@ struct {
 
 static const struct idx_page idx_zero_page;
 
+static __always_inline struct idx_proc *idx_proc_get(__u32 pid)
+{
+	struct idx_proc zero = {};
+
+	bpf_map_update_elem(&idx_procs, &pid, &zero, BPF_NOEXIST);
+	return bpf_map_lookup_elem(&idx_procs, &pid);
+}
+
 /* The owner record of (@pid, @allocator), created and listed under the
  * process on first use; NULL when the owner or process list is full. */
 static __always_inline struct idx_owner *idx_owner_get(__u32 pid,
@@ -104,7 +127,7 @@ static __always_inline struct idx_owner *idx_owner_get(__u32 pid,
 	struct idx_owner_key ok = { .pid = pid, .allocator = allocator };
 	struct idx_proc_owner_key pk = { .pid = pid };
 	struct idx_owner zero = {}, *o;
-	__u32 none = 0, *n;
+	struct idx_proc *proc;
 
 	o = bpf_map_lookup_elem(&idx_owners, &ok);
 	if (o)
@@ -112,10 +135,9 @@ static __always_inline struct idx_owner *idx_owner_get(__u32 pid,
 	/* Only the CPU that creates the owner lists it: once per owner. */
 	if (bpf_map_update_elem(&idx_owners, &ok, &zero, BPF_NOEXIST))
 		return bpf_map_lookup_elem(&idx_owners, &ok);
-	bpf_map_update_elem(&idx_procs, &pid, &none, BPF_NOEXIST);
-	n = bpf_map_lookup_elem(&idx_procs, &pid);
-	if (n) {
-		pk.n = __sync_fetch_and_add(n, 1);
+	proc = idx_proc_get(pid);
+	if (proc) {
+		pk.n = __sync_fetch_and_add(&proc->n_owners, 1);
 		if (!bpf_map_update_elem(&idx_proc_owners, &pk, &allocator,
 					 BPF_ANY))
 			return bpf_map_lookup_elem(&idx_owners, &ok);
@@ -213,6 +235,23 @@ static __always_inline void buffer_index__remove(__u32 pid,
 	o = bpf_map_lookup_elem(&idx_owners, &ok);
 	if (o)
 		o->hint = pk.page;
+}
+
+/* List the usage row @pk, just created, under its process: its exit then
+ * drops the process's rows without walking everyone's. */
+static __always_inline void
+buffer_index__add_row(const struct ttbpf_proc_key *pk)
+{
+	struct idx_proc_owner_key lk = { .pid = pk->pid };
+	struct ttbpf_dev_key dk = { .device = pk->device,
+				    .dev_kind = pk->dev_kind };
+	struct idx_proc *proc = idx_proc_get(pk->pid);
+
+	if (!proc)
+		return;
+	lk.n = __sync_fetch_and_add(&proc->n_rows, 1);
+	if (bpf_map_update_elem(&idx_proc_rows, &lk, &dk, BPF_ANY))
+		proc->rows_lost = 1;
 }
 
 #endif /* TTBPF_BUFFER_INDEX_H */

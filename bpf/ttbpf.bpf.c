@@ -167,7 +167,8 @@ static __always_inline struct ttbpf_usage *usage_row(void *map, void *key,
 			stat_inc(TTBPF_STAT_PROCS_MAP_FULL, 1);
 	}
 	/* NOEXIST: another CPU may have created it meanwhile; both fine. */
-	bpf_map_update_elem(map, key, u, BPF_NOEXIST);
+	if (!bpf_map_update_elem(map, key, u, BPF_NOEXIST) && with_comm)
+		buffer_index__add_row(key);
 	return bpf_map_lookup_elem(map, key);
 }
 
@@ -864,13 +865,13 @@ static __always_inline void release_walk(struct release_ctx *rc)
 	struct idx_owner_key ok = { .pid = rc->pid,
 				    .allocator = rc->allocator };
 	struct idx_owner *o;
-	__u32 *n;
+	struct idx_proc *proc;
 
 	if (rc->whole_process) {
-		n = bpf_map_lookup_elem(&idx_procs, &rc->pid);
-		if (!n)
+		proc = bpf_map_lookup_elem(&idx_procs, &rc->pid);
+		if (!proc)
 			return;
-		rc->n_owners = *n;
+		rc->n_owners = proc->n_owners;
 	} else {
 		o = bpf_map_lookup_elem(&idx_owners, &ok);
 		if (!o)
@@ -880,8 +881,6 @@ static __always_inline void release_walk(struct release_ctx *rc)
 	release_batch_reset(rc);
 	bpf_for_each_map_elem(&idx_loop, release_step, rc, 0);
 	release_flush(rc);
-	if (rc->whole_process)
-		bpf_map_delete_elem(&idx_procs, &rc->pid);
 }
 
 SEC("uprobe")
@@ -933,6 +932,46 @@ static long drop_proc_row(struct bpf_map *map, struct ttbpf_proc_key *key,
 	return 0;
 }
 
+struct drop_rows_ctx {
+	__u32 pid;
+	__u32 n;
+};
+
+static long drop_listed_row(struct bpf_map *map, __u32 *idx, __u8 *val,
+			    struct drop_rows_ctx *c)
+{
+	struct idx_proc_owner_key lk = { .pid = c->pid, .n = *idx };
+	struct ttbpf_proc_key pk = { .pid = c->pid };
+	struct ttbpf_dev_key *dk;
+
+	if (*idx >= c->n)
+		return 1;
+	dk = bpf_map_lookup_elem(&idx_proc_rows, &lk);
+	if (!dk)
+		return 0;
+	pk.device = dk->device;
+	pk.dev_kind = dk->dev_kind;
+	bpf_map_delete_elem(&proc_usage, &pk);
+	bpf_map_delete_elem(&idx_proc_rows, &lk);
+	return 0;
+}
+
+/* Drop every usage row of @pid and what the index keeps for it: the rows
+ * it listed, or all rows of @pid when one could not be listed. */
+static __always_inline void drop_process(__u32 pid)
+{
+	struct idx_proc *proc = bpf_map_lookup_elem(&idx_procs, &pid);
+	struct drop_rows_ctx c = { .pid = pid };
+
+	if (proc && !proc->rows_lost) {
+		c.n = proc->n_rows;
+		bpf_for_each_map_elem(&idx_loop, drop_listed_row, &c, 0);
+	} else {
+		bpf_for_each_map_elem(&proc_usage, drop_proc_row, &pid, 0);
+	}
+	bpf_map_delete_elem(&idx_procs, &pid);
+}
+
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(handle_exit, struct task_struct *task)
 {
@@ -951,7 +990,7 @@ int BPF_PROG(handle_exit, struct task_struct *task)
 	rc.ts = bpf_ktime_get_ns();
 	rc.whole_process = 1;
 	release_walk(&rc);
-	bpf_for_each_map_elem(&proc_usage, drop_proc_row, &rc.pid, 0);
+	drop_process(rc.pid);
 	bpf_map_delete_elem(&traced_pids, &rc.pid);
 	if (!rc.count)
 		return 0;
