@@ -791,7 +791,9 @@ static __noinline void release_chunk(struct release_ctx *rc)
 
 	pg = bpf_map_lookup_elem(&idx_pages, &pk);
 	if (!pg) {
+		/* Never made, or a concurrent exit walk has done it. */
 		rc->bits = 0;
+		rc->in_page = 0;
 		rc->page++;
 		return;
 	}
