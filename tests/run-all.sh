@@ -2,7 +2,8 @@
 # Runs every test: formatting, cmocka unit tests (ASan+UBSan build), the
 # stand-in's own tests and the end-to-end tests against the real kernel.
 # Usage: tests/run-all.sh TOOLS_OUT TTSIM_OUT
-# Ends with "N passed, N failed" counting test cases of every suite.
+# Ends with "N passed, N failed, N skipped" counting test cases of every
+# suite; a suite that ran no case and did not say why is a failure.
 set -u
 OUT=${1:?tools output dir}
 TTSIM=${2:?stand-in output dir}
@@ -13,29 +14,38 @@ export TTSIM_OUT=$TTSIM
 
 passed=0
 failed=0
+skipped=0
 failed_suites=()
 
-# Add the counts a suite printed in its closing line.
+# Add the counts a suite printed: cmocka's "[  PASSED  ] N" lines, or the
+# shell suites' closing "N passed, N failed[, N skipped]". @skip_rc is 1
+# when the suite exited 77: it could not run here and said why.
 count() {
-	local name=$1 log=$2 rc=$3 p f
+	local name=$1 log=$2 rc=$3 skip_rc=$4 p f s line
 	p=$(grep -Eo '^\[  PASSED  \] [0-9]+' "$log" | awk '{s+=$4} END {print s+0}')
 	f=$(grep -Eo '^\[  FAILED  \] [0-9]+' "$log" | awk '{s+=$4} END {print s+0}')
-	if [ "$p" -eq 0 ] && [ "$f" -eq 0 ]; then
-		p=$(grep -Eo '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -1 | awk '{print $1}')
-		f=$(grep -Eo '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -1 | awk '{print $3}')
-		p=${p:-0}
-		f=${f:-0}
+	s=$(grep -Eo '^\[  SKIPPED \] [0-9]+' "$log" | awk '{s+=$4} END {print s+0}')
+	if [ "$p" -eq 0 ] && [ "$f" -eq 0 ] && [ "$s" -eq 0 ]; then
+		line=$(grep -Eo '^[0-9]+ passed, [0-9]+ failed(, [0-9]+ skipped)?' "$log" | tail -1)
+		p=$(echo "$line" | awk '{print $1+0}')
+		f=$(echo "$line" | awk '{print $3+0}')
+		s=$(echo "$line" | awk '{print $5+0}')
 	fi
-	# A suite that crashed or printed nothing still counts as a failure.
-	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+	# A suite that could not run at all is one skip, not a pass.
+	if [ "$skip_rc" -eq 1 ] && [ "$p" -eq 0 ] && [ "$s" -eq 0 ]; then
+		s=1
+	fi
+	# A suite that crashed, or ran nothing without saying why, fails.
+	if { [ "$rc" -ne 0 ] || [ $((p + s)) -eq 0 ]; } && [ "$f" -eq 0 ]; then
 		f=1
 	fi
 	passed=$((passed + p))
 	failed=$((failed + f))
+	skipped=$((skipped + s))
 	if [ "$f" -ne 0 ]; then
 		failed_suites+=("$name")
 	fi
-	printf '== %-28s %4d passed %4d failed\n' "$name" "$p" "$f"
+	printf '== %-28s %4d passed %4d failed %4d skipped\n' "$name" "$p" "$f" "$s"
 }
 
 logs=$(mktemp -d /tmp/ttbpf-tests.XXXXXX)
@@ -45,13 +55,15 @@ run_suite() {
 	shift
 	local log="$logs/$name.log"
 	"$@" >"$log" 2>&1
-	local rc=$?
+	local rc=$? skip_rc=0
 	# 77: the suite could not run here and said why (a skip, not a pass).
 	if [ "$rc" -eq 77 ]; then
-		grep -m1 -i 'skip' "$log" | sed "s/^/  [$name] /"
 		rc=0
+		skip_rc=1
 	fi
-	count "$name" "$log" "$rc"
+	# Every skip names its reason; show them.
+	grep -Ei '^(# )?skip' "$log" | sed "s/^/  [$name] /"
+	count "$name" "$log" "$rc" "$skip_rc"
 	if [ "$rc" -ne 0 ]; then
 		tail -40 "$log" | sed "s/^/  [$name] /"
 	fi
@@ -89,12 +101,12 @@ done
 if make --no-print-directory fuzz-build >"$logs/fuzz-build.log" 2>&1; then
 	run_suite fuzz tests/fuzz/run.sh "${TTBPF_FUZZ_SECONDS:-5}" "$(dirname "$OUT")/fuzz"
 else
-	count fuzz-build "$logs/fuzz-build.log" 1
+	count fuzz-build "$logs/fuzz-build.log" 1 0
 fi
 
 echo "logs: $logs"
 if [ ${#failed_suites[@]} -ne 0 ]; then
 	echo "failed suites: ${failed_suites[*]}"
 fi
-echo "$passed passed, $failed failed"
+echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]

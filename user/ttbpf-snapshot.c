@@ -762,8 +762,12 @@ static void print_stack_text(const struct stack_sym *ss, const char *indent,
 		fprintf(f, "%s(no stack recorded)\n", indent);
 		return;
 	}
-	for (size_t i = 0; i < ss->n; i++)
-		fprintf(f, "%s%s\n", indent, ss->labels[i]);
+	/* Symbol and module names come from binaries any user can build. */
+	for (size_t i = 0; i < ss->n; i++) {
+		fputs(indent, f);
+		text_escape_to(f, ss->labels[i], SIZE_MAX);
+		fputc('\n', f);
+	}
 }
 
 static void print_stats_text(const uint64_t *st, FILE *f)
@@ -803,7 +807,7 @@ static void print_stack_ref(const struct stacks *st, const struct stack_sym *ss,
 static void print_text(const struct state *s, const struct stacks *st,
 		       size_t outstanding, FILE *f)
 {
-	char dev[32], hb[32], age[32], comm[TTBPF_COMM_LEN + 1];
+	char dev[32], hb[32], age[32], comm[TEXT_ESCAPED_LEN(TTBPF_COMM_LEN)];
 	/* Without memory every stack is printed in full: still right. */
 	bool *shown = calloc(st->n ? st->n : 1, sizeof(*shown));
 	size_t i = 0;
@@ -861,8 +865,8 @@ static void print_text(const struct state *s, const struct stacks *st,
 			bytes += s->bufs[j].a.size;
 		fprintf(f, "    pid %u %s: %llu B (%s) in %zu buffers\n",
 			b->pid,
-			format_printable(comm_of(s, b->pid), TTBPF_COMM_LEN,
-					 comm, sizeof(comm)),
+			text_escape(comm_of(s, b->pid), TTBPF_COMM_LEN, comm,
+				    sizeof(comm)),
 			(unsigned long long)bytes,
 			human_bytes(bytes, hb, sizeof(hb)), j - i);
 		for (; i < j; i++) {
@@ -917,7 +921,7 @@ static void print_leaks_text(const struct leaks *lk, FILE *f)
 		human_bytes(lk->bytes, hb, sizeof(hb)));
 }
 
-static void explain_open_error(int err)
+static void explain_open_error(int err, const char *msg)
 {
 	if (err == -ENOENT)
 		fprintf(stderr,
@@ -925,20 +929,8 @@ static void explain_open_error(int err)
 			"running with --pin. Start one with:\n"
 			"  sudo ttbpf-trace --pin --lib PATH/libtt_metal.so\n",
 			env.pin_dir);
-	else if (err == -EPERM || err == -EACCES)
-		fprintf(stderr,
-			"ttbpf-snapshot: cannot open the maps in %s: %s (run "
-			"as root or with CAP_BPF)\n",
-			env.pin_dir, strerror(-err));
-	else if (err == -EPROTO)
-		fprintf(stderr,
-			"ttbpf-snapshot: the maps in %s come from another "
-			"ttbpf version; remove them with ttbpf-trace --unpin\n",
-			env.pin_dir);
 	else
-		fprintf(stderr,
-			"ttbpf-snapshot: cannot open the maps in %s: %s\n",
-			env.pin_dir, strerror(-err));
+		fprintf(stderr, "ttbpf-snapshot: %s\n", msg);
 }
 
 int main(int argc, char **argv)
@@ -951,6 +943,7 @@ int main(int argc, char **argv)
 	struct leaks lk = {};
 	struct state s = {};
 	size_t outstanding;
+	char msg[1024];
 	int err, ret = 1;
 
 	err = argp_parse(&argp, argc, argv, 0, NULL, NULL);
@@ -958,9 +951,9 @@ int main(int argc, char **argv)
 		return 1;
 	setvbuf(stdout, NULL, _IOFBF, 1 << 16);
 
-	err = ttbpf_maps__open_pinned(env.pin_dir, &maps);
+	err = ttbpf_maps__open_pinned(env.pin_dir, &maps, msg, sizeof(msg));
 	if (err) {
-		explain_open_error(err);
+		explain_open_error(err, msg);
 		return 1;
 	}
 	err = state__read(&maps, &s, STATE_BUFFERS);

@@ -338,7 +338,7 @@ static void render_device(struct out *o, const struct state_dev *d,
 
 static void render_procs(struct out *o, const struct state *s)
 {
-	char dev[32], age[32], v[5][32], comm[TTBPF_COMM_LEN + 1];
+	char dev[32], age[32], v[5][32], comm[TEXT_ESCAPED_LEN(TTBPF_COMM_LEN)];
 	int w = o->curses ? 10 : 13;
 
 	out_printf(o, "%7s %-15s %-8s %*s %*s %*s %*s %7s %*s %*s %8s\n", "PID",
@@ -359,8 +359,8 @@ static void render_procs(struct out *o, const struct state *s)
 					 (unsigned long long)nums[k]);
 		}
 		out_printf(o, "%7u %-15s %-8s %*s %*s %*s %*s %7llu ", p->pid,
-			   format_printable(p->u.comm, TTBPF_COMM_LEN, comm,
-					    sizeof(comm)),
+			   text_escape(p->u.comm, TTBPF_COMM_LEN, comm,
+				       sizeof(comm)),
 			   device_label(p->device, p->kind, dev, sizeof(dev)),
 			   w, v[0], w, v[1], w, v[2], w, v[3],
 			   (unsigned long long)usage__total_buffers(&p->u));
@@ -615,7 +615,7 @@ int main(int argc, char **argv)
 	struct capacity cap;
 	bool curses = false, paused = false, have = false;
 	struct state cur = {};
-	char source[300];
+	char source[300], msg[1024];
 	uint64_t n = 0;
 	int err;
 
@@ -628,20 +628,14 @@ int main(int argc, char **argv)
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 
-	err = ttbpf_maps__open_pinned(env.pin_dir, &maps);
+	err = ttbpf_maps__open_pinned(env.pin_dir, &maps, msg, sizeof(msg));
 	if (err == -ENOENT) {
 		err = attach_self(&tracer, &maps);
 		if (err)
 			return 1;
 		snprintf(source, sizeof(source), "attached by ttbpf-top");
 	} else if (err) {
-		fprintf(stderr, "ttbpf-top: cannot open the maps in %s: %s%s\n",
-			env.pin_dir, strerror(-err),
-			err == -EPROTO ? " (pinned by another ttbpf version; "
-					 "ttbpf-trace --unpin removes them)"
-			: err == -EPERM || err == -EACCES
-				? " (run as root or with CAP_BPF)"
-				: "");
+		fprintf(stderr, "ttbpf-top: %s\n", msg);
 		return 1;
 	} else {
 		snprintf(source, sizeof(source), "pinned in %s", env.pin_dir);

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
@@ -20,6 +21,7 @@
 #include "event_format.h"
 #include "stat_notes.h"
 #include "summary.h"
+#include "text_escape.h"
 #include "trace_args.h"
 #include "tracer.h"
 #include "tt_lib.h"
@@ -73,8 +75,8 @@ static int explain(void)
 {
 	struct found_lib found[TTBPF_MAX_LIBS];
 	const char *paths[TTBPF_MAX_LIBS];
-	size_t n = args.n_libs;
-	char err[512];
+	size_t n = args.n_libs, explained = 0;
+	char err[1024];
 	int rc = 0;
 
 	for (size_t i = 0; i < n; i++)
@@ -106,21 +108,30 @@ static int explain(void)
 						     args.pid, e, err,
 						     sizeof(err));
 		if (e) {
-			fprintf(stderr, "ttbpf-trace: %s\n", err);
+			/* A discovered file is skipped, as when tracing. */
+			fprintf(stderr, "ttbpf-trace: %s%s\n",
+				args.n_libs ? "" : "skipping: ", err);
 			rc = 1;
 		} else {
 			tt_lib_explain(info, stdout);
+			explained++;
 		}
 		free(info);
 	}
-	return rc;
+	return args.n_libs ? rc : !explained;
 }
 
-/* Fork @cmd stopped on a pipe until the probes are in place. */
+/*
+ * Fork @cmd stopped on a pipe until the probes are in place. The command
+ * dies with the tracer, even a SIGKILLed one: untraced it would hold
+ * device memory nobody accounts for. It gets SIGTERM, as on Ctrl-C, so it
+ * can still close its devices the normal way (a set-user-ID command loses
+ * this, as the kernel clears it on exec).
+ */
 static pid_t spawn_held(char **cmd, int *release_fd)
 {
+	pid_t parent = getpid(), pid;
 	int fds[2];
-	pid_t pid;
 
 	if (pipe2(fds, O_CLOEXEC))
 		return -1;
@@ -128,16 +139,24 @@ static pid_t spawn_held(char **cmd, int *release_fd)
 	if (pid < 0)
 		return -1;
 	if (!pid) {
+		int e;
 		char go;
 
 		close(fds[1]);
+		/* The tracer may have died before prctl: check after it. */
+		if (prctl(PR_SET_PDEATHSIG, SIGTERM) || getppid() != parent)
+			_exit(127);
 		/* EOF without a byte: the tracer failed, do not run. */
 		if (read(fds[0], &go, 1) != 1)
 			_exit(127);
 		execvp(cmd[0], cmd);
-		fprintf(stderr, "ttbpf-trace: cannot run %s: %s\n", cmd[0],
-			strerror(errno));
-		_exit(127);
+		/* As shells do: 127 not found, 126 found but not runnable
+		 * (a directory, no permission, not an executable). */
+		e = errno;
+		fputs("ttbpf-trace: cannot run ", stderr);
+		text_escape_to(stderr, cmd[0], SIZE_MAX);
+		fprintf(stderr, ": %s\n", strerror(e));
+		_exit(e == ENOENT || e == ENOTDIR ? 127 : 126);
 	}
 	close(fds[0]);
 	*release_fd = fds[1];
@@ -175,8 +194,10 @@ static void print_banner(const struct tracer *t)
 	for (size_t i = 0; i < tracer__n_libs(t); i++) {
 		const struct tt_lib_info *info = tracer__lib(t, i);
 
-		fprintf(stderr, "ttbpf: %s: %s, %zu probes, layout from %s\n",
-			info->path, info->era_name, info->n_sites,
+		fputs("ttbpf: ", stderr);
+		text_escape_to(stderr, info->path, SIZE_MAX);
+		fprintf(stderr, ": %s, %zu probes, layout from %s\n",
+			info->era_name, info->n_sites,
 			tt_layout_source_name(info->source[TT_F_SIZE]));
 	}
 	fprintf(stderr, "ttbpf: attached%s\n",
@@ -210,6 +231,37 @@ static void print_summary(const struct tracer *t)
 		printf("--- totals ---\n");
 		summary_print_text(tracer__maps(t), &so, stdout);
 	}
+}
+
+/*
+ * Say what really stays pinned: someone may have run --unpin while we
+ * traced, and then our probes detach with us.
+ */
+static void report_pins(const struct tracer *t)
+{
+	const char *dir = args.pin_dir ? args.pin_dir : TTBPF_PIN_DIR;
+	struct tracer_pins p;
+
+	tracer__pins_left(t, &p);
+	if (p.links_left == p.links && p.maps_left == p.maps)
+		fprintf(stderr,
+			"ttbpf: probes and maps stay pinned in %s: read them "
+			"with ttbpf-top or ttbpf-snapshot; remove them with "
+			"ttbpf-trace --unpin\n",
+			dir);
+	else if (!p.links_left && !p.maps_left)
+		fprintf(stderr,
+			"ttbpf: nothing stays pinned: the pins in %s were "
+			"removed while tracing (ttbpf-trace --unpin); the "
+			"probes detach now\n",
+			dir);
+	else
+		fprintf(stderr,
+			"ttbpf: only %zu of %zu probes and %zu of %zu maps "
+			"stay "
+			"pinned in %s (the rest were removed while tracing); "
+			"remove them with ttbpf-trace --unpin\n",
+			p.links_left, p.links, p.maps_left, p.maps, dir);
 }
 
 static int run(void)
@@ -256,9 +308,11 @@ static int run(void)
 	mono_to_wall_ns = now_ns(CLOCK_REALTIME) - now_ns(CLOCK_MONOTONIC);
 	print_banner(t);
 	if (child) {
-		if (write(release_fd, "g", 1) != 1)
-			fprintf(stderr, "ttbpf-trace: cannot start %s\n",
-				args.cmd[0]);
+		if (write(release_fd, "g", 1) != 1) {
+			fputs("ttbpf-trace: cannot start ", stderr);
+			text_escape_to(stderr, args.cmd[0], SIZE_MAX);
+			fputc('\n', stderr);
+		}
 		close(release_fd);
 	} else {
 		warn_preexisting(t);
@@ -290,11 +344,7 @@ static int run(void)
 		;
 	print_summary(t);
 	if (args.pin)
-		fprintf(stderr,
-			"ttbpf: probes and maps stay pinned in %s: read them "
-			"with ttbpf-top or ttbpf-snapshot; remove them with "
-			"ttbpf-trace --unpin\n",
-			args.pin_dir ? args.pin_dir : TTBPF_PIN_DIR);
+		report_pins(t);
 	tracer__close(t);
 
 	if (args.cmd) {
@@ -310,26 +360,55 @@ static int run(void)
 	return (int)status_code;
 }
 
+/*
+ * Exit 0 when nothing of ttbpf stays pinned at the directory afterwards,
+ * including when nothing was; 1 when it refused or failed, or when probes
+ * stay attached with no running tracer to explain it.
+ */
+static int unpin(void)
+{
+	const char *dir = args.pin_dir ? args.pin_dir : TTBPF_PIN_DIR;
+	struct unpin_report r;
+	char err[1024];
+
+	if (tracer__unpin(dir, &r, err, sizeof(err))) {
+		fprintf(stderr, "ttbpf-trace: cannot unpin: %s\n", err);
+		return 1;
+	}
+	if (!r.maps && !r.links) {
+		fprintf(stderr, "ttbpf: nothing pinned at %s%s\n", dir,
+			r.existed ? " (removed the empty directory)" : "");
+		return 0;
+	}
+	fprintf(stderr, "ttbpf: removed %zu probes and %zu maps pinned at %s\n",
+		r.links, r.maps, dir);
+	if (!r.attached)
+		return 0;
+	if (r.loader_pid && !kill((pid_t)r.loader_pid, 0)) {
+		fprintf(stderr,
+			"ttbpf: %zu of those probes stay attached while the "
+			"tracer that pinned them (pid %u) runs; they detach "
+			"when it exits\n",
+			r.attached, r.loader_pid);
+		return 0;
+	}
+	fprintf(stderr,
+		"ttbpf-trace: %zu of the unpinned probes stay attached: "
+		"another "
+		"process holds them open (see `bpftool link show`)\n",
+		r.attached);
+	return 1;
+}
+
 int main(int argc, char **argv)
 {
 	struct sigaction sa = { .sa_handler = on_signal };
-	int e;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (trace_args_parse(argc, argv, 0, &args))
 		return 2;
-	if (args.unpin) {
-		const char *dir = args.pin_dir ? args.pin_dir : TTBPF_PIN_DIR;
-
-		e = tracer__unpin(dir);
-		if (e) {
-			fprintf(stderr, "ttbpf-trace: cannot unpin %s: %s\n",
-				dir, strerror(-e));
-			return 1;
-		}
-		fprintf(stderr, "ttbpf: removed %s\n", dir);
-		return 0;
-	}
+	if (args.unpin)
+		return unpin();
 	if (args.explain)
 		return explain();
 

@@ -6,8 +6,10 @@ usage: compare.py SUMMARY_JSON TRUTH_JSON... [--device-totals] [--at-most]
 
 Checks, for every process the truth files describe, that each (device,
 kind, type) has exactly the outstanding bytes and buffer count the
-stand-in allocator's own books hold, and the same peak and counters; with
---device-totals also that the device rows equal the sum over processes.
+stand-in allocator's own books hold, and the same peak and counters, and
+that such a process has no traced row the truth lacks; with
+--device-totals also that the device rows equal the sum over processes
+and that no other device holds anything.
 --at-most (tracer started late): traced values may be lower, never higher.
 --buffers (ttbpf-snapshot --json): the outstanding buffer list is exactly
 the truth's, buffer by buffer (Buffer*, address, size, type, device).
@@ -65,8 +67,22 @@ def main():
                 cmp(f"{where} failed", row["failed"],
                     sum(d["usage"][ty]["failures"] for ty in TYPES))
 
+    # The other direction: a traced row of a process the truth describes
+    # must be one the truth knows (no buffer on a device it never used).
+    truth_keys = {(t["pid"], d["device"], d["kind"])
+                  for t in truths for d in t["devices"]}
+    truth_pids = {t["pid"] for t in truths}
+    for key, row in procs.items():
+        if key[0] in truth_pids and key not in truth_keys and (
+                row.get("allocs") or any(row["usage"].values())):
+            errors.append(f"pid {key[0]} {key[2]} {key[1]}: traced, "
+                          "not in truth")
+
     if "--device-totals" in flags:
         devs = {(d["device"], d["kind"]): d for d in summary["devices"]}
+        for dk, row in devs.items():
+            if dk not in dev_sum and any(row["usage"].values()):
+                errors.append(f"device {dk[1]} {dk[0]}: traced, not in truth")
         for dk, acc in dev_sum.items():
             row = devs.get(dk)
             for ty in TYPES:

@@ -105,3 +105,22 @@ summary_of() {
 loaded_progs() {
 	bpftool prog show 2>/dev/null | grep -cE 'name (alloc_entry|alloc_return|free_entry|bulk_free|throw_entry|handle_exit)'
 }
+
+# expect_error NAME REGEX CMD...: CMD fails (non-zero exit) with one
+# stderr line matching REGEX.
+expect_error() {
+	local name=$1 re=$2
+	shift 2
+	"$@" >"$WORK/out" 2>"$WORK/err"
+	local rc=$?
+	if [ "$rc" -eq 0 ]; then
+		not_ok "$name" "exit status 0"
+	# argp adds its standard "Try --help" line to usage errors.
+	elif [ "$(grep -vc '^Try `' "$WORK/err")" -ne 1 ]; then
+		not_ok "$name" "expected one line, got: $(cat "$WORK/err")"
+	elif ! grep -Eq "$re" "$WORK/err"; then
+		not_ok "$name" "message does not match /$re/: $(cat "$WORK/err")"
+	else
+		ok "$name"
+	fi
+}

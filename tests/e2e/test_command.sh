@@ -21,4 +21,26 @@ check "summary counts the command's allocations" jq -se \
 LD_LIBRARY_PATH="$TTSIM/$v" "$TRACE" --lib "$(lib_of $v)" --quiet -- sh -c 'exit 7' \
 	>/dev/null 2>&1
 check "non-zero status passed through" test $? -eq 7
+
+# As shells: 126 found but cannot run, 127 not found.
+printf 'echo hi\n' >"$WORK/noexec.sh"
+for c in /tmp:126 "$WORK/noexec.sh":126 "$WORK/none":127; do
+	"$TRACE" --lib "$(lib_of $v)" --quiet -- "${c%:*}" >/dev/null 2>"$WORK/run.err"
+	rc=$?
+	check "-- ${c%:*} exits ${c##*:} (got $rc)" test "$rc" -eq "${c##*:}"
+	check "-- ${c%:*} says why in one line" bash -c \
+		"[ \$(grep -c 'cannot run' '$WORK/run.err') -eq 1 ]"
+done
+
+# A SIGKILLed tracer takes its command with it.
+"$TRACE" --lib "$(lib_of $v)" --quiet -- sleep 300 >/dev/null 2>"$WORK/kill.err" &
+tracer=$!
+BG_PIDS+=($tracer)
+wait_line "$WORK/kill.err" '^ttbpf: attached' 30
+for _ in $(seq 100); do child=$(pgrep -P "$tracer" -x sleep) && break; sleep 0.05; done
+check "the command runs under the tracer" test -n "$child"
+kill -KILL "$tracer"
+wait "$tracer" 2>/dev/null
+for _ in $(seq 40); do kill -0 "$child" 2>/dev/null || break; sleep 0.05; done
+check "kill -9 of the tracer ends its command" bash -c "! kill -0 $child 2>/dev/null"
 finish

@@ -37,9 +37,9 @@ static void take(const uint8_t **p, size_t *left, void *dst, size_t n)
 static void show_usage(const struct state *s, const struct ttbpf_usage *u,
 		       struct json_writer *w)
 {
-	char buf[64], comm[TTBPF_COMM_LEN + 1];
+	char buf[64], comm[TEXT_ESCAPED_LEN(TTBPF_COMM_LEN)];
 
-	format_printable(u->comm, sizeof(u->comm), comm, sizeof(comm));
+	text_escape(u->comm, sizeof(u->comm), comm, sizeof(comm));
 	json_writer__string_n(w, u->comm, sizeof(u->comm));
 	format_age_ms(state__age_ms(s, u->first_ts_ns), buf, sizeof(buf));
 	format_age_ms(u->last_ts_ns, buf, 3);

@@ -31,10 +31,14 @@ cleanup() {
 	[ -n "$TP" ] && kill -KILL "$TP" 2>/dev/null
 	[ -n "$WP" ] && kill -KILL "$WP" 2>/dev/null
 	wait 2>/dev/null
-	# Only the /dev/shm names that appeared during our run.
+	# Only the /dev/shm names that appeared during our run, and of those
+	# only our own files: /dev/shm is every user's.
 	if [ -f "$WORK/shm.before" ]; then
 		ls /dev/shm | sort | comm -13 "$WORK/shm.before" - |
-			while read -r n; do rm -f "/dev/shm/$n"; done
+			while read -r n; do
+				f=/dev/shm/$n
+				[ -f "$f" ] && [ ! -L "$f" ] && [ -O "$f" ] && rm -f "$f"
+			done
 	fi
 	rm -rf "$WORK"
 }

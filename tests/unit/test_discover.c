@@ -112,6 +112,81 @@ static void test_mapped_libs_deduplicated(void **state)
 	assert_string_equal(found[0].path, want);
 }
 
+static void test_unescape_maps_path(void **state)
+{
+	char out[32];
+
+	(void)state;
+	assert_int_equal(
+		discover_unescape_maps_path("/a\\012b/x.so", out, sizeof(out)),
+		9);
+	assert_memory_equal(out, "/a\nb/x.so", 10);
+	/* Only the kernel's one escape: other backslashes stay. */
+	discover_unescape_maps_path("/a\\011\\01\\\\012", out, sizeof(out));
+	assert_string_equal(out, "/a\\011\\01\\\n");
+	discover_unescape_maps_path("\\012\\012", out, sizeof(out));
+	assert_string_equal(out, "\n\n");
+	/* Cut to the buffer, always terminated. */
+	discover_unescape_maps_path("/abcdef", out, 4);
+	assert_string_equal(out, "/ab");
+}
+
+/* Write @rel (under @root) and return its inode. */
+static unsigned long file_ino(const char *rel)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	write_file(rel, "x");
+	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	assert_int_equal(stat(path, &st), 0);
+	return (unsigned long)st.st_ino;
+}
+
+/*
+ * A newline in a directory name reaches maps as "\012"; a directory
+ * really named with those four characters reads the same, and the
+ * mapping's inode tells them apart.
+ */
+static void test_newline_in_path(void **state)
+{
+	char proc[PATH_MAX], line[PATH_MAX];
+	struct found_lib found[4];
+	unsigned long nl, lit;
+	int n;
+
+	(void)state;
+	mkdirs("nl/500/root/tmp/a\nb");
+	mkdirs("nl/600/root/tmp/c\\012d");
+	nl = file_ino("nl/500/root/tmp/a\nb/libnl.so");
+	lit = file_ino("nl/600/root/tmp/c\\012d/libnl.so");
+	snprintf(line, sizeof(line),
+		 "7f0000000000-7f0000001000 r-xp 00000000 08:01 %lu "
+		 "/tmp/a\\012b/libnl.so\n",
+		 nl);
+	write_file("nl/500/maps", line);
+	snprintf(line, sizeof(line),
+		 "7f0000000000-7f0000001000 r-xp 00000000 08:01 %lu "
+		 "/tmp/c\\012d/libnl.so\n",
+		 lit);
+	write_file("nl/600/maps", line);
+	snprintf(proc, sizeof(proc), "%s/nl", root);
+	n = discover_mapped_libs(proc, "libnl.so", found, 4);
+	assert_int_equal(n, 2);
+	if (found[0].pid != 500) {
+		struct found_lib t = found[0];
+
+		found[0] = found[1];
+		found[1] = t;
+	}
+	assert_int_equal(found[0].pid, 500);
+	assert_string_equal(found[0].shown, "/tmp/a\nb/libnl.so");
+	assert_int_equal(found[0].ino, nl);
+	assert_int_equal(found[1].pid, 600);
+	assert_string_equal(found[1].shown, "/tmp/c\\012d/libnl.so");
+	assert_int_equal(found[1].ino, lit);
+}
+
 static void test_no_match(void **state)
 {
 	struct found_lib found[4];
@@ -208,6 +283,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_mapped_libs_deduplicated),
 		cmocka_unit_test(test_no_match),
+		cmocka_unit_test(test_unescape_maps_path),
+		cmocka_unit_test(test_newline_in_path),
 		cmocka_unit_test(test_pids_mapping),
 		cmocka_unit_test(test_tt_libs_prefers_libtt_metal),
 		cmocka_unit_test(test_explain_missing),

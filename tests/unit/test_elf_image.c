@@ -5,7 +5,11 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <limits.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
 #include <zlib.h>
 #include <cmocka.h>
 
@@ -123,6 +127,30 @@ static void test_open_errors(void **state)
 	assert_int_equal(open_err("trunchalf.so", err, sizeof(err)),
 			 ELF_IMAGE_ETRUNC);
 	assert_non_null(strstr(err, "truncated"));
+}
+
+/* A FIFO would block open() forever: refused before opening, at once. */
+static void test_open_fifo(void **state)
+{
+	char path[PATH_MAX], err[512];
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s", fx_path(&fx, "fifo.so"));
+	unlink(path);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	assert_int_equal(open_err("fifo.so", err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "is a FIFO, not a library"));
+	unlink(path);
+	/* A symlink to a regular file is followed and checked. */
+	assert_int_equal(symlink(fx_path(&fx, "text.so"), path), 0);
+	assert_int_equal(open_err("fifo.so", err, sizeof(err)),
+			 ELF_IMAGE_ENOTELF);
+	unlink(path);
+	/* Character devices are not opened either. */
+	assert_int_equal(symlink("/dev/null", path), 0);
+	assert_int_equal(open_err("fifo.so", err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "is a device"));
+	unlink(path);
 }
 
 static struct elf_image *open_ok(const char *name)
@@ -375,6 +403,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_open_ok),
 		cmocka_unit_test(test_open_errors),
+		cmocka_unit_test(test_open_fifo),
 		cmocka_unit_test(test_find_symbol_matches_nm),
 		cmocka_unit_test(test_symtab_only_and_stripped),
 		cmocka_unit_test(test_prefix_iteration),

@@ -120,17 +120,6 @@ static void test_bar_percent(void **state)
 	assert_true(format_percent(UINT64_MAX, UINT64_MAX / 2) == 200.0);
 }
 
-static void test_printable(void **state)
-{
-	char b[32];
-
-	(void)state;
-	assert_string_equal(format_printable("py\tth\xffon", 16, b, sizeof(b)),
-			    "py?th?on");
-	assert_string_equal(format_printable("abcdef", 3, b, sizeof(b)), "abc");
-	assert_string_equal(format_printable("abcdef", 16, b, 4), "abc");
-}
-
 /* Run @fn on a memory stream; the text it wrote (caller frees). */
 static char *capture(void (*fn)(FILE *))
 {
@@ -249,7 +238,6 @@ int main(void)
 		cmocka_unit_test(test_numbers),
 		cmocka_unit_test(test_age),
 		cmocka_unit_test(test_bar_percent),
-		cmocka_unit_test(test_printable),
 		cmocka_unit_test(test_json_structure),
 		cmocka_unit_test(test_json_escaping),
 		cmocka_unit_test(test_json_depth),

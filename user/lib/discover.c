@@ -45,13 +45,20 @@ static size_t add_file(struct found_lib *out, size_t n, size_t max,
 	return n + 1;
 }
 
-/* The file name part of a maps line, or NULL for anonymous mappings. */
-static char *maps_line_path(char *line)
+/*
+ * The file name part of a maps line, or NULL for anonymous mappings;
+ * @ino gets the inode column.
+ */
+static char *maps_line_path(char *line, unsigned long *ino)
 {
-	char *p = strchr(line, '/');
+	char *p;
 	size_t len;
+	int pos = 0;
 
-	if (!p)
+	if (sscanf(line, "%*s %*s %*s %*s %lu %n", ino, &pos) != 1 || !pos)
+		return NULL;
+	p = line + pos;
+	if (*p != '/')
 		return NULL;
 	len = strlen(p);
 	while (len && (p[len - 1] == '\n' || p[len - 1] == ' '))
@@ -60,6 +67,58 @@ static char *maps_line_path(char *line)
 	if (len > 10 && !strcmp(p + len - 10, " (deleted)"))
 		return NULL;
 	return p;
+}
+
+size_t discover_unescape_maps_path(const char *raw, char *out, size_t len)
+{
+	size_t o = 0;
+
+	if (!len)
+		return 0;
+	for (; *raw && o + 1 < len; o++) {
+		if (!strncmp(raw, "\\012", 4)) {
+			out[o] = '\n';
+			raw += 4;
+		} else {
+			out[o] = *raw++;
+		}
+	}
+	out[o] = '\0';
+	return o;
+}
+
+/* @proc_root/@pid/root@path into @full; false if it does not fit. */
+static bool under_root(char *full, size_t len, const char *proc_root,
+		       const char *pid, const char *path)
+{
+	int n = snprintf(full, len, "%s/%s/root%s", proc_root, pid, path);
+
+	return n >= 0 && (size_t)n < len;
+}
+
+/*
+ * The kernel writes a newline in a mapped path as "\012" and nothing else
+ * escaped, so a name holding those four characters reads the same. Of
+ * the two readings, take the one whose inode is the mapping's. NULL when
+ * the path does not fit in @full.
+ */
+static const char *mapped_path(const char *proc_root, const char *pid,
+			       const char *raw, unsigned long ino, char *buf,
+			       size_t len, char *full, size_t full_len)
+{
+	const char *path = raw;
+	struct stat st;
+
+	discover_unescape_maps_path(raw, buf, len);
+	if (strcmp(buf, raw)) {
+		path = buf;
+		if (under_root(full, full_len, proc_root, pid, raw) &&
+		    !stat(full, &st) && st.st_ino == ino &&
+		    (!under_root(full, full_len, proc_root, pid, buf) ||
+		     stat(full, &st) || st.st_ino != ino))
+			path = raw;
+	}
+	return under_root(full, full_len, proc_root, pid, path) ? path : NULL;
 }
 
 static bool name_matches(const char *path, const char *basename)
@@ -90,7 +149,9 @@ typedef bool (*mapped_fn)(void *ctx, pid_t pid, const char *path,
 
 static int walk_maps(const char *proc_root, mapped_fn fn, void *ctx)
 {
-	char maps[PATH_MAX], full[PATH_MAX], line[PATH_MAX + 128];
+	char maps[PATH_MAX], full[PATH_MAX], unesc[PATH_MAX];
+	size_t line_len = 0;
+	char *line = NULL;
 	struct dirent *de;
 	DIR *dir;
 
@@ -108,17 +169,24 @@ static int walk_maps(const char *proc_root, mapped_fn fn, void *ctx)
 		f = fopen(maps, "re");
 		if (!f)
 			continue; /* raced with exit, or not ours to read */
-		while (!done && fgets(line, sizeof(line), f)) {
-			char *path = maps_line_path(line);
+		/* getline: an escaped path can be four times PATH_MAX. */
+		while (!done && getline(&line, &line_len, f) > 0) {
+			unsigned long ino;
+			char *raw = maps_line_path(line, &ino);
+			const char *path;
 
+			if (!raw)
+				continue;
+			path = mapped_path(proc_root, de->d_name, raw, ino,
+					   unesc, sizeof(unesc), full,
+					   sizeof(full));
 			if (!path)
 				continue;
-			snprintf(full, sizeof(full), "%s/%s/root%s", proc_root,
-				 de->d_name, path);
 			done = fn(ctx, (pid_t)atoi(de->d_name), path, full);
 		}
 		fclose(f);
 	}
+	free(line);
 	closedir(dir);
 	return 0;
 }

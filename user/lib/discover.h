@@ -58,4 +58,11 @@ int discover_pids_mapping(const char *proc_root, const char *basename,
 int discover_explain_missing(const char *proc_root, const char *path, pid_t pid,
 			     int code, char *err, size_t errlen);
 
+/*
+ * A path as /proc/PID/maps writes it, with the kernel's "\012" for a
+ * newline turned back into one, into @out (@len bytes, NUL-terminated,
+ * cut if short). Returns the length written.
+ */
+size_t discover_unescape_maps_path(const char *raw, char *out, size_t len);
+
 #endif /* TTBPF_DISCOVER_H */

@@ -12,6 +12,7 @@
 #include <zlib.h>
 
 #include "dwarf_layout.h"
+#include "file_open.h"
 #include "elf_image.h"
 
 #define DWARF_MESH_UNIT_BUDGET 256
@@ -50,11 +51,12 @@ static int file_crc(const char *path, uint32_t *crc)
 {
 	unsigned char buf[65536];
 	uLong c = crc32(0L, Z_NULL, 0);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	int fd = file_open_regular(path, &st);
 	ssize_t n;
 
 	if (fd < 0)
-		return -errno;
+		return fd;
 	while ((n = read(fd, buf, sizeof(buf))) > 0)
 		c = crc32(c, buf, (uInt)n);
 	close(fd);
@@ -319,6 +321,7 @@ static int scan_file(const char *path, struct dwarf_layout *out)
 	Dwarf_CU *cu = NULL;
 	int extra_units = 0;
 	Dwarf_Die cudie;
+	struct stat st;
 	Dwarf *dw;
 	int fd;
 
@@ -326,9 +329,10 @@ static int scan_file(const char *path, struct dwarf_layout *out)
 	s.i_device = s.i_size = s.i_type = s.i_address = s.i_page_size = -1;
 	s.dev_id = s.mesh_id = -1;
 	s.file_base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* A debug file sits next to the library, where its owner put it. */
+	fd = file_open_regular(path, &st);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	dw = dwarf_begin(fd, DWARF_C_READ);
 	if (!dw) {
 		close(fd);

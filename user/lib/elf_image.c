@@ -12,6 +12,7 @@
 
 #include "errmsg.h"
 #include "elf_image.h"
+#include "file_open.h"
 
 #ifndef NT_GNU_BUILD_ID
 #define NT_GNU_BUILD_ID 3
@@ -108,6 +109,37 @@ trunc:
 		img->path, (unsigned long long)img->file_size);
 }
 
+static int open_error(const char *path, int e, const struct stat *st, char *err,
+		      size_t errlen)
+{
+	switch (e) {
+	case -ENOENT:
+		return errmsg_set(
+			err, errlen, e,
+			"%s: no such file (check the --lib path; one in "
+			"another "
+			"mount namespace is /proc/PID/root/PATH from here; "
+			"`ttbpf-trace` without --lib finds the library in "
+			"running processes)",
+			path);
+	case -EISDIR:
+		return errmsg_set(err, errlen, e,
+				  "%s: is a directory, not a library", path);
+	case -EINVAL:
+		return errmsg_set(err, errlen, e,
+				  "%s: is %s, not a library (only regular "
+				  "files are opened)",
+				  path, file_kind_name(st->st_mode));
+	case -ESTALE:
+		return errmsg_set(err, errlen, e,
+				  "%s: changed while being opened; try again",
+				  path);
+	default:
+		return errmsg_set(err, errlen, e, "%s: cannot open: %s", path,
+				  strerror(-e));
+	}
+}
+
 int elf_image__open(const char *path, struct elf_image **out, char *err,
 		    size_t errlen)
 {
@@ -119,18 +151,6 @@ int elf_image__open(const char *path, struct elf_image **out, char *err,
 	if (elf_version(EV_CURRENT) == EV_NONE)
 		return errmsg_set(err, errlen, -EINVAL, "libelf: %s",
 				  elf_errmsg(-1));
-	if (stat(path, &st))
-		return errmsg_set(
-			err, errlen, -errno,
-			"%s: %s (check the --lib path; one in another mount "
-			"namespace is /proc/PID/root/PATH from here; "
-			"`ttbpf-trace` without --lib finds the library in "
-			"running processes)",
-			path,
-			errno == ENOENT ? "no such file" : strerror(errno));
-	if (S_ISDIR(st.st_mode))
-		return errmsg_set(err, errlen, -EISDIR,
-				  "%s: is a directory, not a library", path);
 	img = calloc(1, sizeof(*img));
 	if (!img)
 		return -ENOMEM;
@@ -140,10 +160,9 @@ int elf_image__open(const char *path, struct elf_image **out, char *err,
 		e = -ENOMEM;
 		goto cleanup;
 	}
-	img->fd = open(path, O_RDONLY | O_CLOEXEC);
+	img->fd = file_open_regular(path, &st);
 	if (img->fd < 0) {
-		e = errmsg_set(err, errlen, -errno, "%s: cannot open: %s", path,
-			       strerror(errno));
+		e = open_error(path, img->fd, &st, err, errlen);
 		goto cleanup;
 	}
 	img->file_size = (uint64_t)st.st_size;

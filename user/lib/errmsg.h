@@ -5,7 +5,11 @@
 
 #include <stddef.h>
 
-/* Format the cause (with a hint) into @err, if any, and return @code. */
+/*
+ * Format the cause (with a hint) into @err, if any, and return @code. The
+ * message is terminal-safe (text_escape.h): paths and names in it may
+ * come from other users.
+ */
 int errmsg_set(char *err, size_t errlen, int code, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 

@@ -3,6 +3,7 @@
 #include <time.h>
 
 #include "event_format.h"
+#include "text_escape.h"
 
 static const char *const kind_names[] = {
 	[TTBPF_EV_ALLOC] = "alloc",
@@ -78,7 +79,7 @@ const char *human_bytes(unsigned long long bytes, char *buf, size_t len)
 int event_format_text(const struct ttbpf_event *e, unsigned long long wall_ns,
 		      char *buf, size_t len)
 {
-	char dev[32], hb[32], when[32];
+	char dev[32], hb[32], when[32], comm[TEXT_ESCAPED_LEN(TTBPF_COMM_LEN)];
 	time_t secs = (time_t)(wall_ns / 1000000000ULL);
 	struct tm tm;
 
@@ -86,6 +87,7 @@ int event_format_text(const struct ttbpf_event *e, unsigned long long wall_ns,
 	strftime(when, sizeof(when), "%H:%M:%S", &tm);
 	device_label(e->device, e->dev_kind, dev, sizeof(dev));
 	human_bytes(e->size, hb, sizeof(hb));
+	text_escape(e->comm, TTBPF_COMM_LEN, comm, sizeof(comm));
 
 	switch (e->kind) {
 	case TTBPF_EV_BULK_FREE:
@@ -93,7 +95,7 @@ int event_format_text(const struct ttbpf_event *e, unsigned long long wall_ns,
 				"%s.%03llu %-12s pid %-7u %-15s allocator "
 				"0x%llx released %u buffers, %llu bytes (%s)",
 				when, (wall_ns / 1000000ULL) % 1000,
-				event_kind_name(e->kind), e->pid, e->comm,
+				event_kind_name(e->kind), e->pid, comm,
 				(unsigned long long)e->allocator, e->count,
 				(unsigned long long)e->size, hb);
 	case TTBPF_EV_EXIT:
@@ -101,7 +103,7 @@ int event_format_text(const struct ttbpf_event *e, unsigned long long wall_ns,
 				"%s.%03llu %-12s pid %-7u %-15s exited holding "
 				"%u buffers, %llu bytes (%s): released",
 				when, (wall_ns / 1000000ULL) % 1000,
-				event_kind_name(e->kind), e->pid, e->comm,
+				event_kind_name(e->kind), e->pid, comm,
 				e->count, (unsigned long long)e->size, hb);
 	default:
 		return snprintf(
@@ -109,7 +111,7 @@ int event_format_text(const struct ttbpf_event *e, unsigned long long wall_ns,
 			"%s.%03llu %-12s pid %-7u %-15s %-7s %-8s %12llu "
 			"bytes (%s) @0x%llx%s%s",
 			when, (wall_ns / 1000000ULL) % 1000,
-			event_kind_name(e->kind), e->pid, e->comm, dev,
+			event_kind_name(e->kind), e->pid, comm, dev,
 			buffer_type_name(e->type), (unsigned long long)e->size,
 			hb, (unsigned long long)e->address,
 			e->flags & TTBPF_EVF_UNMATCHED

@@ -50,19 +50,6 @@ int format_device_parse(const char *s, int *device, int *kind)
 	return 0;
 }
 
-const char *format_printable(const char *s, size_t maxlen, char *buf,
-			     size_t len)
-{
-	size_t i;
-
-	if (!len)
-		return buf;
-	for (i = 0; i < maxlen && i + 1 < len && s[i]; i++)
-		buf[i] = s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?';
-	buf[i] = '\0';
-	return buf;
-}
-
 const char *format_age_ms(uint64_t ms, char *buf, size_t len)
 {
 	if (ms < 1000)
@@ -111,38 +98,6 @@ double format_percent(uint64_t used, uint64_t cap)
 	/* Integer math: 1 byte short of full must not print 100.0. */
 	return (double)(unsigned long long)((__uint128_t)used * 1000 / cap) /
 	       10.0;
-}
-
-/* Length of the valid UTF-8 sequence at @s (at most @n bytes), or 0. */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-	size_t need;
-	uint32_t cp;
-
-	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-		need = 2;
-		cp = s[0] & 0x1f;
-	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		need = 3;
-		cp = s[0] & 0x0f;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		need = 4;
-		cp = s[0] & 0x07;
-	} else {
-		return 0;
-	}
-	if (n < need)
-		return 0;
-	for (size_t i = 1; i < need; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	/* Overlong forms, surrogates and values past U+10FFFF. */
-	if ((need == 3 && cp < 0x800) || (need == 4 && cp < 0x10000) ||
-	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-		return 0;
-	return need;
 }
 
 /* Needs no escaping: printable ASCII other than '"' and '\\'. */
@@ -194,7 +149,7 @@ void json_escape_to(FILE *f, const char *str, size_t maxlen)
 			fputs_unlocked("\\f", f);
 			continue;
 		}
-		if (c >= 0x80 && (u = utf8_len(s + i, n - i))) {
+		if (c >= 0x80 && (u = utf8_seq_len(s + i, n - i))) {
 			fwrite_unlocked(s + i, 1, u, f);
 			i += u - 1;
 		} else {

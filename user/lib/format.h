@@ -2,7 +2,8 @@
 /*
  * Formatting shared by ttbpf-top and ttbpf-snapshot: buffer type names,
  * sizes, ages, bars, and a small streaming JSON writer. Type names, device
- * labels and human sizes come from event_format.h, which this includes.
+ * labels and human sizes come from event_format.h, terminal-safe text from
+ * text_escape.h; this includes both.
  */
 #ifndef TTBPF_FORMAT_H
 #define TTBPF_FORMAT_H
@@ -13,6 +14,7 @@
 #include <stdio.h>
 
 #include "event_format.h"
+#include "text_escape.h"
 
 /* "DRAM", "l1_small", ... (any case) -> enum ttbpf_buffer_type, or -EINVAL. */
 int format_type_parse(const char *name);
@@ -28,13 +30,6 @@ int format_parse_u64(const char *s, uint64_t max, uint64_t *out);
  * "mesh:N". Sets @kind to -1 (any) or enum ttbpf_dev_kind. 0 or -EINVAL.
  */
 int format_device_parse(const char *s, int *device, int *kind);
-
-/*
- * Up to @maxlen bytes of @s for a terminal: bytes that are not printable
- * ASCII become '?' (a comm is whatever the process set).
- */
-const char *format_printable(const char *s, size_t maxlen, char *buf,
-			     size_t len);
 
 /* 850 -> "850ms", 12345 -> "12.3s", 303000 -> "5m03s", 7500000 -> "2h05m". */
 const char *format_age_ms(uint64_t ms, char *buf, size_t len);

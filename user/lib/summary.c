@@ -5,6 +5,7 @@
 #include "stat_notes.h"
 #include "state.h"
 #include "summary.h"
+#include "text_escape.h"
 
 /* Processes are listed under their device: kind, device, then pid. */
 static int cmp_proc_dev(const void *a, const void *b)
@@ -91,7 +92,10 @@ int summary_print_text(const struct ttbpf_maps *m, const struct summary_opts *o,
 	for (size_t i = 0; o->processes && i < st.n_procs; i++) {
 		const struct state_proc *p = &st.procs[i];
 
-		fprintf(f, "  pid %-7u %-15.15s %-7s:", p->pid, p->u.comm,
+		char comm[TEXT_ESCAPED_LEN(TTBPF_COMM_LEN)];
+
+		text_escape(p->u.comm, TTBPF_COMM_LEN, comm, sizeof(comm));
+		fprintf(f, "  pid %-7u %-15s %-7s:", p->pid, comm,
 			device_label(p->device, p->kind, dev, sizeof(dev)));
 		print_usage_text(&p->u, f);
 		fputc('\n', f);

@@ -61,8 +61,15 @@ static const struct argp_option options[] = {
 	  "page_size device_id mesh_id device_vtable mesh_vtable)",
 	  0 },
 	{ "pin", OPT_PIN, NULL, 0,
-	  "Keep probes and maps pinned under /sys/fs/bpf/ttbpf after exit", 0 },
-	{ "unpin", OPT_UNPIN, NULL, 0, "Remove what --pin left, and exit", 0 },
+	  "Keep probes and maps pinned under /sys/fs/bpf/ttbpf after exit "
+	  "(a new directory of root's, mode 0700; one planted by another "
+	  "user is refused)",
+	  0 },
+	{ "unpin", OPT_UNPIN, NULL, 0,
+	  "Remove what --pin left, and exit: 0 also when nothing was pinned; 1 "
+	  "when it refused or failed, or probes stay attached that no running "
+	  "tracer holds",
+	  0 },
 	{ "interval", OPT_INTERVAL, "MS", 0,
 	  "Print per-device usage every MS milliseconds (0: never; default "
 	  "1000)",
@@ -74,7 +81,9 @@ static const struct argp_option options[] = {
 	  "Outstanding buffers the maps can hold (default 262144, 128 B of "
 	  "kernel memory each)",
 	  0 },
-	{ "pin-dir", OPT_PIN_DIR, "DIR", OPTION_HIDDEN, "bpffs dir for --pin",
+	{ "pin-dir", OPT_PIN_DIR, "DIR", 0,
+	  "Absolute bpffs path for --pin/--unpin instead of /sys/fs/bpf/ttbpf "
+	  "(same checks)",
 	  0 },
 	{ "verbose", OPT_VERBOSE, NULL, 0, "libbpf logs (twice: debug)", 0 },
 	{},

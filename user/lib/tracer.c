@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 
 #include <bpf/bpf.h>
@@ -13,11 +14,14 @@
 
 #include "errmsg.h"
 #include "discover.h"
+#include "pin_dir.h"
 #include "privileges.h"
+#include "text_escape.h"
 #include "tracer.h"
 #include "ttbpf.skel.h"
 
-#define MAX_LINKS 512
+#define MAX_LINKS     PIN_DIR_MAX_LINKS
+#define MAX_PIN_NAMES 32
 
 struct tracer {
 	struct ttbpf *skel;
@@ -31,6 +35,9 @@ struct tracer {
 	void *event_ctx;
 	bool pin;
 	char pin_dir[256];
+	struct pin_dir pins; /* the checked pin directory, while pinning */
+	int links_fd;	     /* its links/ */
+	bool pinning;	     /* pins were made: remove them on failure */
 };
 
 static int verbose_level;
@@ -73,54 +80,73 @@ static int add_link(struct tracer *t, struct bpf_link *link)
 	return 0;
 }
 
+/*
+ * Discovered libraries are whatever other users map under that name: one
+ * that cannot be traced (not TT-Metal, not ELF, unreadable) is skipped
+ * with a warning, and the rest are traced.
+ */
+static int collect_found(const struct tracer_opts *o, struct tracer *t,
+			 char *err, size_t errlen)
+{
+	struct found_lib found[TTBPF_MAX_LIBS];
+	char why[1024];
+	int n, skipped = 0;
+
+	n = discover_tt_libs("/proc", found, TTBPF_MAX_LIBS);
+	if (n < 0)
+		return errmsg_set(err, errlen, n,
+				  "cannot scan /proc for libtt_metal.so: %s",
+				  strerror(-n));
+	if (!n)
+		return errmsg_set(err, errlen, -ENOENT,
+				  "no --lib given and no running process maps "
+				  "libtt_metal.so; pass --lib "
+				  "PATH/libtt_metal.so");
+	t->libs = calloc((size_t)n, sizeof(*t->libs));
+	if (!t->libs)
+		return -ENOMEM;
+	for (int i = 0; i < n; i++) {
+		struct tt_lib_info *info = &t->libs[t->n_libs];
+		int e = tt_lib_analyze(found[i].path, o->layout, info, why,
+				       sizeof(why));
+
+		fputs(e ? "ttbpf: skipping " : "ttbpf: tracing ", stderr);
+		text_escape_to(stderr, found[i].shown, SIZE_MAX);
+		fprintf(stderr, " (mapped by pid %d)%s%s\n", (int)found[i].pid,
+			e ? ": " : "", e ? why : "");
+		if (e)
+			skipped++;
+		else
+			t->n_libs++;
+	}
+	if (!t->n_libs)
+		return errmsg_set(err, errlen, -ENOEXEC,
+				  "none of the %d mapped libtt_metal.so files "
+				  "can be traced (see above); pass --lib "
+				  "PATH/libtt_metal.so",
+				  skipped);
+	return 0;
+}
+
 /* Resolve the libraries to trace: the given paths, or the mapped ones. */
 static int collect_libs(const struct tracer_opts *o, struct tracer *t,
 			char *err, size_t errlen)
 {
-	struct found_lib found[TTBPF_MAX_LIBS];
-	size_t n_paths = o->n_libs;
-	const char *paths[TTBPF_MAX_LIBS];
-	int n;
-
-	if (!n_paths) {
-		n = discover_tt_libs("/proc", found, TTBPF_MAX_LIBS);
-		if (n < 0)
-			return errmsg_set(
-				err, errlen, n,
-				"cannot scan /proc for libtt_metal.so: %s",
-				strerror(-n));
-		if (!n)
-			return errmsg_set(
-				err, errlen, -ENOENT,
-				"no --lib given and no running process maps "
-				"libtt_metal.so; pass --lib "
-				"PATH/libtt_metal.so");
-		for (int i = 0; i < n; i++) {
-			paths[i] = found[i].path;
-			fprintf(stderr,
-				"ttbpf: tracing %s (mapped by pid %d)\n",
-				found[i].shown, (int)found[i].pid);
-		}
-		n_paths = (size_t)n;
-	} else {
-		if (n_paths > TTBPF_MAX_LIBS)
-			return errmsg_set(err, errlen, -E2BIG,
-					  "at most %d --lib paths",
-					  TTBPF_MAX_LIBS);
-		for (size_t i = 0; i < n_paths; i++)
-			paths[i] = o->libs[i];
-	}
-
-	t->libs = calloc(n_paths, sizeof(*t->libs));
+	if (!o->n_libs)
+		return collect_found(o, t, err, errlen);
+	if (o->n_libs > TTBPF_MAX_LIBS)
+		return errmsg_set(err, errlen, -E2BIG, "at most %d --lib paths",
+				  TTBPF_MAX_LIBS);
+	t->libs = calloc(o->n_libs, sizeof(*t->libs));
 	if (!t->libs)
 		return -ENOMEM;
-	for (size_t i = 0; i < n_paths; i++) {
-		int e = tt_lib_analyze(paths[i], o->layout, &t->libs[i], err,
+	for (size_t i = 0; i < o->n_libs; i++) {
+		int e = tt_lib_analyze(o->libs[i], o->layout, &t->libs[i], err,
 				       errlen);
 
-		if (e == -ENOENT && o->n_libs)
-			e = discover_explain_missing("/proc", paths[i], o->pid,
-						     e, err, errlen);
+		if (e == -ENOENT)
+			e = discover_explain_missing("/proc", o->libs[i],
+						     o->pid, e, err, errlen);
 		if (e)
 			return e;
 		t->n_libs++;
@@ -225,11 +251,14 @@ static void attach_throw(struct tracer *t, int verbose)
 		link = bpf_program__attach_uprobe_opts(
 			t->skel->progs.throw_entry, -1, found[i].path, 0, &uo);
 		if (!link) {
-			if (verbose)
-				fprintf(stderr,
-					"ttbpf: no __cxa_throw probe on %s: "
-					"%s\n",
-					found[i].path, strerror(errno));
+			int e = errno;
+
+			if (verbose) {
+				fputs("ttbpf: no __cxa_throw probe on ",
+				      stderr);
+				text_escape_to(stderr, found[i].path, SIZE_MAX);
+				fprintf(stderr, ": %s\n", strerror(e));
+			}
 			continue;
 		}
 		if (add_link(t, link))
@@ -237,44 +266,116 @@ static void attach_throw(struct tracer *t, int verbose)
 	}
 }
 
+/* Internal maps (.rodata, .bss), scratch space and the buffer index
+ * stay private. */
+static bool pinned_map(const char *name)
+{
+	return !strchr(name, '.') && !strstr(name, "_scratch") &&
+	       strncmp(name, "idx_", 4) && strcmp(name, "pending");
+}
+
+/* The names of the maps ttbpf pins: what its pin directory may hold. */
+static size_t pin_names(struct ttbpf *skel, const char **names, size_t max)
+{
+	struct bpf_map *map;
+	size_t n = 0;
+
+	bpf_object__for_each_map(map, skel->obj)
+	{
+		if (pinned_map(bpf_map__name(map)) && n < max)
+			names[n++] = bpf_map__name(map);
+	}
+	return n;
+}
+
+/*
+ * The directory must be new, or hold nothing yet: a second tracer would
+ * otherwise mix its pins with the first one's.
+ */
+static int check_pin_dir_empty(struct tracer *t, char *err, size_t errlen)
+{
+	const char *names[MAX_PIN_NAMES];
+	size_t n = pin_names(t->skel, names, MAX_PIN_NAMES);
+	struct pin_scan scan;
+	int e;
+
+	if (t->pins.created)
+		return 0;
+	e = pin_dir__scan(t->pins.fd, t->pin_dir, names, n, &scan, err, errlen);
+	if (e)
+		return e;
+	if (scan.maps || scan.links_dir)
+		return errmsg_set(err, errlen, -EEXIST,
+				  "%s already holds a pinned tracer; read it "
+				  "with ttbpf-top/ttbpf-snapshot or remove it "
+				  "with ttbpf-trace --unpin",
+				  t->pin_dir);
+	return 0;
+}
+
+static int pin_at(int dirfd, const char *name, int fd, const char *shown,
+		  char *err, size_t errlen)
+{
+	int e = pin_dir__obj_pin(dirfd, name, fd);
+
+	if (e)
+		return errmsg_set(err, errlen, e, "pinning %s/%s failed: %s",
+				  shown, name, strerror(-e));
+	return 0;
+}
+
+/* Every pin goes through the checked directory's descriptor. */
 static int pin_all(struct tracer *t, char *err, size_t errlen)
 {
 	struct bpf_map *map;
-	char path[512];
+	char name[24];
 	int e;
 
-	if (mkdir(t->pin_dir, 0700) && errno != EEXIST)
-		return errmsg_set(err, errlen, -errno, "cannot create %s: %s",
-				  t->pin_dir, strerror(errno));
+	t->pinning = true;
 	bpf_object__for_each_map(map, t->skel->obj)
 	{
-		const char *name = bpf_map__name(map);
-
-		/* Internal maps (.rodata, .bss), scratch and the buffer
-		 * index stay private. */
-		if (strchr(name, '.') || strstr(name, "_scratch") ||
-		    !strncmp(name, "idx_", 4) || !strcmp(name, "pending"))
+		if (!pinned_map(bpf_map__name(map)))
 			continue;
-		snprintf(path, sizeof(path), "%s/%s", t->pin_dir, name);
-		e = bpf_map__pin(map, path);
+		e = pin_at(t->pins.fd, bpf_map__name(map), bpf_map__fd(map),
+			   t->pin_dir, err, errlen);
 		if (e)
-			return errmsg_set(err, errlen, e,
-					  "pinning %s failed: %s", path,
-					  strerror(-e));
+			return e;
 	}
-	snprintf(path, sizeof(path), "%s/links", t->pin_dir);
-	if (mkdir(path, 0700) && errno != EEXIST)
-		return errmsg_set(err, errlen, -errno, "cannot create %s: %s",
-				  path, strerror(errno));
+	if (mkdirat(t->pins.fd, "links", 0700))
+		return errmsg_set(err, errlen, -errno,
+				  "cannot create %s/links: %s", t->pin_dir,
+				  strerror(errno));
+	t->links_fd = openat(t->pins.fd, "links",
+			     O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	/* As for the pin directory: a umask must not take bits from 0700. */
+	if (t->links_fd < 0 || fchmod(t->links_fd, 0700))
+		return errmsg_set(err, errlen, -errno,
+				  "cannot open %s/links: %s", t->pin_dir,
+				  strerror(errno));
 	for (size_t i = 0; i < t->n_links; i++) {
-		snprintf(path, sizeof(path), "%s/links/%zu", t->pin_dir, i);
-		e = bpf_link__pin(t->links[i], path);
+		snprintf(name, sizeof(name), "%zu", i);
+		e = pin_at(t->links_fd, name, bpf_link__fd(t->links[i]),
+			   t->pin_dir, err, errlen);
 		if (e)
-			return errmsg_set(err, errlen, e,
-					  "pinning %s failed: %s", path,
-					  strerror(-e));
+			return e;
 	}
 	return 0;
+}
+
+/* Undo a failed --pin: our own pins, and the directory if we made it. */
+static void unpin_own(struct tracer *t)
+{
+	const char *names[MAX_PIN_NAMES];
+	size_t n, n_ids;
+
+	if (t->pins.fd < 0)
+		return;
+	if (t->pinning && t->skel) {
+		n = pin_names(t->skel, names, MAX_PIN_NAMES);
+		pin_dir__remove_pins(t->pins.fd, names, n, NULL, 0, &n_ids);
+	}
+	if (t->pinning || t->pins.created)
+		pin_dir__rmdir(&t->pins);
 }
 
 static void set_map_fds(struct tracer *t)
@@ -317,21 +418,16 @@ int tracer__open(const struct tracer_opts *o, struct tracer **out, char *err,
 	if (!t)
 		return -ENOMEM;
 	t->pin = o->pin;
+	t->pins.fd = t->pins.parent_fd = t->links_fd = -1;
 	snprintf(t->pin_dir, sizeof(t->pin_dir), "%s",
 		 o->pin_dir ? o->pin_dir : TTBPF_PIN_DIR);
 	if (t->pin) {
 		e = bpffs_ensure(t->pin_dir, err, errlen);
+		if (!e)
+			e = pin_dir__open(&t->pins, t->pin_dir, PIN_DIR_WRITE,
+					  true, err, errlen);
 		if (e)
 			goto cleanup;
-		if (!access(t->pin_dir, F_OK)) {
-			e = errmsg_set(
-				err, errlen, -EEXIST,
-				"%s already holds a pinned tracer; read it "
-				"with ttbpf-top/ttbpf-snapshot or remove it "
-				"with ttbpf-trace --unpin",
-				t->pin_dir);
-			goto cleanup;
-		}
 	}
 
 	e = collect_libs(o, t, err, errlen);
@@ -344,6 +440,11 @@ int tracer__open(const struct tracer_opts *o, struct tracer **out, char *err,
 			       "opening the BPF object failed: %s",
 			       strerror(errno));
 		goto cleanup;
+	}
+	if (t->pin) {
+		e = check_pin_dir_empty(t, err, errlen);
+		if (e)
+			goto cleanup;
 	}
 	t->skel->rodata->cfg.target_pid = (__u32)o->pid;
 	t->skel->rodata->cfg.collect_stacks = o->stacks;
@@ -397,16 +498,14 @@ int tracer__open(const struct tracer_opts *o, struct tracer **out, char *err,
 	}
 	if (t->pin) {
 		e = pin_all(t, err, errlen);
-		if (e) {
-			tracer__unpin(t->pin_dir);
-			t->pin = false;
+		if (e)
 			goto cleanup;
-		}
 	}
 	*out = t;
 	return 0;
 
 cleanup:
+	unpin_own(t);
 	t->pin = false;
 	tracer__close(t);
 	return e;
@@ -448,6 +547,49 @@ int tracer__poll(struct tracer *t, int timeout_ms)
 	return more < 0 ? more : n + more;
 }
 
+/* Whether the object pinned as @name in @dirfd is the one @own_fd holds. */
+static bool pinned_here(int dirfd, const char *name, int own_fd)
+{
+	struct bpf_link_info a = {}, b = {};
+	__u32 la = sizeof(a), lb = sizeof(b);
+	bool same;
+	int fd;
+
+	fd = dirfd < 0 ? -EBADF : pin_dir__obj_get(dirfd, name);
+	if (fd < 0)
+		return false;
+	/* Maps and links alike start their info with type, then id. */
+	same = !bpf_obj_get_info_by_fd(fd, &a, &la) &&
+	       !bpf_obj_get_info_by_fd(own_fd, &b, &lb) && a.id == b.id &&
+	       a.type == b.type;
+	close(fd);
+	return same;
+}
+
+void tracer__pins_left(const struct tracer *t, struct tracer_pins *out)
+{
+	struct bpf_map *map;
+	char name[24];
+
+	memset(out, 0, sizeof(*out));
+	if (!t->pin)
+		return;
+	out->links = t->n_links;
+	for (size_t i = 0; i < t->n_links; i++) {
+		snprintf(name, sizeof(name), "%zu", i);
+		out->links_left += pinned_here(t->links_fd, name,
+					       bpf_link__fd(t->links[i]));
+	}
+	bpf_object__for_each_map(map, t->skel->obj)
+	{
+		if (!pinned_map(bpf_map__name(map)))
+			continue;
+		out->maps++;
+		out->maps_left += pinned_here(t->pins.fd, bpf_map__name(map),
+					      bpf_map__fd(map));
+	}
+}
+
 void tracer__close(struct tracer *t)
 {
 	if (!t)
@@ -459,34 +601,79 @@ void tracer__close(struct tracer *t)
 	for (size_t i = 0; i < t->n_links; i++)
 		bpf_link__destroy(t->links[i]);
 	ttbpf__destroy(t->skel);
+	if (t->links_fd >= 0)
+		close(t->links_fd);
+	pin_dir__close(&t->pins);
 	free(t->libs);
 	free(t);
 }
 
-int tracer__unpin(const char *dir)
+/* The pid that pinned what @dirfd holds, from its meta map; 0 if unknown. */
+static unsigned int loader_pid(int dirfd)
 {
-	char path[512];
-	int err = 0;
+	struct bpf_map_info info = {};
+	struct ttbpf_meta meta = {};
+	__u32 len = sizeof(info), zero = 0;
+	int fd = pin_dir__obj_get(dirfd, TTBPF_MAP_META);
 
-	/* Links first, so no probe runs against half-removed maps. */
-	for (int i = 0; i < MAX_LINKS; i++) {
-		snprintf(path, sizeof(path), "%s/links/%d", dir, i);
-		if (unlink(path) && errno != ENOENT)
-			err = -errno;
+	if (fd < 0)
+		return 0;
+	/* Read only a value of our size: an older layout could overflow. */
+	if (bpf_obj_get_info_by_fd(fd, &info, &len) ||
+	    info.value_size != sizeof(meta) ||
+	    bpf_map_lookup_elem(fd, &zero, &meta))
+		meta.loader_pid = 0;
+	close(fd);
+	return meta.loader_pid;
+}
+
+int tracer__unpin(const char *dir, struct unpin_report *r, char *err,
+		  size_t errlen)
+{
+	static unsigned int ids[MAX_LINKS];
+	const char *names[MAX_PIN_NAMES];
+	struct ttbpf *skel = NULL;
+	struct pin_scan scan;
+	struct pin_dir d;
+	size_t n, n_ids;
+	int e;
+
+	memset(r, 0, sizeof(*r));
+	e = pin_dir__open(&d, dir, PIN_DIR_WRITE, false, err, errlen);
+	if (e == -ENOENT)
+		return 0;
+	if (e)
+		return e;
+	r->existed = true;
+	/* Opened, never loaded: only to learn the names of its maps. */
+	skel = ttbpf__open();
+	if (!skel) {
+		e = errmsg_set(err, errlen, -errno,
+			       "opening the BPF object failed: %s",
+			       strerror(errno));
+		goto cleanup;
 	}
-	snprintf(path, sizeof(path), "%s/links", dir);
-	rmdir(path);
-	const char *names[] = { TTBPF_MAP_ALLOCS,     TTBPF_MAP_DEV_USAGE,
-				TTBPF_MAP_PROC_USAGE, TTBPF_MAP_STATS,
-				TTBPF_MAP_STACKS,     TTBPF_MAP_LIBS,
-				TTBPF_MAP_META,	      "events",
-				"traced_pids" };
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
-		if (unlink(path) && errno != ENOENT)
-			err = -errno;
+	n = pin_names(skel, names, MAX_PIN_NAMES);
+	e = pin_dir__scan(d.fd, dir, names, n, &scan, err, errlen);
+	if (e)
+		goto cleanup;
+	r->loader_pid = loader_pid(d.fd);
+	e = pin_dir__remove_pins(d.fd, names, n, ids, MAX_LINKS, &n_ids);
+	if (e < 0) {
+		e = errmsg_set(err, errlen, e,
+			       "removing the pins in %s failed: %s", dir,
+			       strerror(-e));
+		goto cleanup;
 	}
-	if (rmdir(dir) && errno != ENOENT)
-		err = -errno;
-	return err;
+	r->maps = scan.maps;
+	r->links = scan.links;
+	r->attached = pin_dir__links_alive(ids, n_ids);
+	e = pin_dir__rmdir(&d);
+	if (e)
+		e = errmsg_set(err, errlen, e, "cannot remove %s: %s", dir,
+			       strerror(-e));
+cleanup:
+	ttbpf__destroy(skel);
+	pin_dir__close(&d);
+	return e;
 }

@@ -52,7 +52,27 @@ int tracer__poll(struct tracer *t, int timeout_ms);
 /* Detach and unload; pinned objects stay if opts.pin was set. */
 void tracer__close(struct tracer *t);
 
-/* Remove everything pinned under @dir. */
-int tracer__unpin(const char *dir);
+/* What of a --pin tracer's pins are still in place (someone may unpin). */
+struct tracer_pins {
+	size_t links, links_left; /* probes, and of them still pinned */
+	size_t maps, maps_left;
+};
+void tracer__pins_left(const struct tracer *t, struct tracer_pins *out);
+
+struct unpin_report {
+	bool existed;		 /* there was a pin directory */
+	size_t maps, links;	 /* pins removed */
+	size_t attached;	 /* of those probes, still attached after */
+	unsigned int loader_pid; /* the tracer that pinned them; 0: unknown */
+};
+
+/*
+ * Remove what ttbpf pinned under @dir, through checked descriptors only:
+ * nothing is touched unless @dir is a trusted 0700 directory holding only
+ * ttbpf's pins. 0 also when nothing is pinned there (r->existed false);
+ * else a negative errno and a one-line cause in @err.
+ */
+int tracer__unpin(const char *dir, struct unpin_report *r, char *err,
+		  size_t errlen);
 
 #endif /* TTBPF_TRACER_H */

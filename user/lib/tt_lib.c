@@ -13,6 +13,7 @@
 #include "layout_override.h"
 #include "layout_profiles.h"
 #include "return_sites.h"
+#include "text_escape.h"
 #include "tt_lib.h"
 
 static const char *const field_names[TT_NR_FIELDS] = {
@@ -580,42 +581,51 @@ static void explain_field(const struct tt_lib_info *info, FILE *f, int i)
 					       ? l->device_vtable
 					       : l->mesh_vtable;
 
-		fprintf(f, "  %-13s 0x%-8llx %-9s %s\n", n, v, src,
-			info->source_detail[i]);
-		return;
-	}
-	{
+		fprintf(f, "  %-13s 0x%-8llx %-9s ", n, v, src);
+	} else {
 		struct ttbpf_layout copy = *l;
 		int v = *field_ptr(&copy, (enum tt_layout_field)i);
 
-		fprintf(f, "  %-13s %-10d %-9s %s\n", n, v, src,
-			info->source_detail[i]);
+		fprintf(f, "  %-13s %-10d %-9s ", n, v, src);
 	}
+	/* Details name symbols of the library: anyone may have built it. */
+	text_escape_to(f, info->source_detail[i], SIZE_MAX);
+	fputc('\n', f);
+}
+
+/* "@label@value\n" with @value made terminal-safe. */
+static void explain_line(FILE *f, const char *label, const char *value)
+{
+	fputs(label, f);
+	text_escape_to(f, value, SIZE_MAX);
+	fputc('\n', f);
 }
 
 void tt_lib_explain(const struct tt_lib_info *info, FILE *f)
 {
 	const struct ttbpf_layout *l = &info->layout;
 
-	fprintf(f, "%s\n", info->path);
+	explain_line(f, "", info->path);
 	fprintf(f, "  era: %s, %s\n", info->era_name,
 		l->call_form == TTBPF_CALL_FREE_FN
 			? "free function (Allocator& in rdi, Buffer* in rsi)"
 			: "member function (this in rdi, Buffer* in rsi)");
 	if (info->debug_file[0])
-		fprintf(f, "  debug info: %s\n", info->debug_file);
+		explain_line(f, "  debug info: ", info->debug_file);
 	else
 		fprintf(f, "  debug info: %s\n",
 			info->has_dwarf ? "in the library" : "none");
 	if (info->bank_alloc[0])
-		fprintf(f, "  bank manager: %s\n", info->bank_alloc);
+		explain_line(f, "  bank manager: ", info->bank_alloc);
 	fprintf(f, "probe sites (%zu):\n", info->n_sites);
 	for (size_t i = 0; i < info->n_sites; i++) {
 		const struct tt_probe_site *s = &info->sites[i];
 
-		fprintf(f, "  %-12s 0x%-8llx file+0x%-8llx %-18s %s%s\n",
+		fprintf(f, "  %-12s 0x%-8llx file+0x%-8llx %-18s ",
 			role_name(s->role), (unsigned long long)s->vaddr,
-			(unsigned long long)s->file_offset, s->insn, s->symbol,
+			(unsigned long long)s->file_offset, s->insn);
+		text_escape_to(f, s->symbol, SIZE_MAX);
+		fprintf(f, "%s\n",
 			s->role != TTBPF_ROLE_ALLOC_RETURN && !s->emulated
 				? " (entry single-stepped)"
 				: "");
@@ -626,7 +636,7 @@ void tt_lib_explain(const struct tt_lib_info *info, FILE *f)
 	for (int i = 0; i < TT_NR_FIELDS; i++)
 		explain_field(info, f, i);
 	if (info->profile[0])
-		fprintf(f, "  profile consulted: %s\n", info->profile);
+		explain_line(f, "  profile consulted: ", info->profile);
 	if (info->notes[0])
-		fprintf(f, "notes: %s\n", info->notes);
+		explain_line(f, "notes: ", info->notes);
 }
