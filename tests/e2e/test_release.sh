@@ -26,8 +26,18 @@ gone() { # SNAPSHOT PID
 		0) == 0' "$WORK/$1.json" >/dev/null
 }
 
-live_of() { # TRUTH NAME: buffers ground truth holds
-	jq '.buffers | length' "$WORK/$1.truth.json"
+# hold NAME VARIANT ARGS...: the workload at its hold point, snapshotted
+# as NAME-held; sets live (buffers ground truth holds), bulk0 and exit0.
+hold() {
+	local w=$1 v=$2
+	shift 2
+	start_workload "$w" "$v" "$@"
+	go "$w"
+	wait_holding "$w"
+	snap "$w-held"
+	live=$(jq '.buffers | length' "$WORK/$w.truth.json")
+	bulk0=$(stat_of "$w-held" bulk_freed)
+	exit0=$(stat_of "$w-held" exit_freed)
 }
 
 for v in $VARIANTS; do
@@ -41,16 +51,10 @@ for v in $VARIANTS; do
 	# device 1 and every allocator's destructor: device 0's allocators
 	# are bulk-freed twice more, and must release nothing the second time.
 	w=$v-close
-	start_workload "$w" "$v" --scenario close --devices 2 --seed 21 --count 300
-	go "$w"
-	wait_holding "$w"
-	snap "$w-held"
+	hold "$w" "$v" --scenario close --devices 2 --seed 21 --count 300
 	check "$v: after one device close, snapshot equals ground truth" \
 		"$E2E/compare.py" "$WORK/$w-held.json" --device-totals --buffers \
 		"$WORK/$w.truth.json"
-	live=$(live_of "$w")
-	bulk0=$(stat_of "$w-held" bulk_freed)
-	exit0=$(stat_of "$w-held" exit_freed)
 	release "$w"
 	snap "$w-end"
 	check "$v: teardown bulk-frees exactly the $live buffers left" test \
@@ -64,10 +68,7 @@ for v in $VARIANTS; do
 	# buffers on the second), then SIGKILL: the exit walks every allocator
 	# the process used.
 	w=$v-many
-	start_workload "$w" "$v" --scenario hold --devices 6 --seed 22 --count 600
-	go "$w"
-	wait_holding "$w"
-	snap "$w-held"
+	hold "$w" "$v" --scenario hold --devices 6 --seed 22 --count 600
 	check "$v: 12 allocators in one process: snapshot equals ground truth" \
 		"$E2E/compare.py" "$WORK/$w-held.json" --device-totals --buffers \
 		"$WORK/$w.truth.json"
@@ -75,8 +76,6 @@ for v in $VARIANTS; do
 		--argjson pid "${WL_PID[$w]}" '[.processes[] |
 		select(.pid == $pid and ([.buffers[]] | add) > 0)] |
 		length == 6' "$WORK/$w-held.json"
-	live=$(live_of "$w")
-	exit0=$(stat_of "$w-held" exit_freed)
 	kill -KILL "${WL_PID[$w]}"
 	wait "${WL_PID[$w]}" 2>/dev/null
 	snap "$w-end"
@@ -88,13 +87,7 @@ for v in $VARIANTS; do
 	# SIGKILL right after the go to close: the bulk frees and the exit
 	# share the buffers whichever way they interleave.
 	w=$v-race
-	start_workload "$w" "$v" --scenario hold --devices 2 --seed 23 --count 3000
-	go "$w"
-	wait_holding "$w"
-	snap "$w-held"
-	live=$(live_of "$w")
-	bulk0=$(stat_of "$w-held" bulk_freed)
-	exit0=$(stat_of "$w-held" exit_freed)
+	hold "$w" "$v" --scenario hold --devices 2 --seed 23 --count 3000
 	kill -USR1 "${WL_PID[$w]}"
 	kill -KILL "${WL_PID[$w]}"
 	wait "${WL_PID[$w]}" 2>/dev/null

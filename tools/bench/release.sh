@@ -10,36 +10,10 @@
 set -u
 BENCH_OUT=${1:-build/release}
 BENCH_TTSIM=${2:-build/ttsim}
-RES=$(dirname "$BENCH_OUT")/bench
-V=e4-release
 SIZES=${RELEASE_SIZES:-"10000 1000000"}
 MAX_BUFFERS=${RELEASE_MAX_BUFFERS:-1048576}
-source "$(dirname "$0")/../../tests/e2e/lib.sh" "$BENCH_OUT" "$BENCH_TTSIM"
-SNAP=$OUT/ttbpf-snapshot
-# A private copy of the library: uprobes are per file, so tracers and
-# workloads of other people on the shared build stay out of these numbers.
-mkdir -p "$WORK/ttsim/$V"
-cp "$TTSIM/$V/libtt_metal.so" "$WORK/ttsim/$V/" || exit 1
-TTSIM=$WORK/ttsim
-PIN=/sys/fs/bpf/ttbpf-bench-release-$$
-
-unpin() {
-	"$TRACE" --unpin --pin-dir "$PIN" >/dev/null 2>&1
-	[ -d "$PIN" ] && rm -rf "$PIN"
-}
-STATS_OLD=$(sysctl -n kernel.bpf_stats_enabled)
-trap 'sysctl -qw kernel.bpf_stats_enabled="$STATS_OLD"; cleanup; unpin' EXIT
-mkdir -p "$RES"
-
-# "run_time_ns run_cnt" of program NAME among those tracer PID holds.
-prog_stat() {
-	local id
-	for id in $(grep -h '^prog_id:' /proc/"$1"/fdinfo/* 2>/dev/null |
-		awk '{print $2}' | sort -u); do
-		bpftool -j prog show id "$id"
-	done | jq -r --arg n "$2" 'select(.name == $n) |
-		"\(.run_time_ns // 0) \(.run_cnt // 0)"'
-}
+BENCH_NAME=release
+source "$(dirname "$0")/common.sh"
 
 # Counters and what the maps hold, from the pinned maps.
 snap_counts() { # -> "bulk_freed exit_freed buffers_in_map device_buffers"
