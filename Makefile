@@ -108,6 +108,7 @@ $(OUT)/tests/test_%: $(OUT)/tests/test_%.o $(LIBTTBPF)
 include tools/ttsim/ttsim.mk
 include tests/fuzz/fuzz.mk
 include tools/bench/bench.mk
+include tools/packaging/packaging.mk
 
 # --- the two commands of the README -------------------------------------
 
@@ -120,7 +121,7 @@ demo: deps
 
 test: deps
 	$(Q)$(MAKE) --no-print-directory SAN=1 all
-	$(Q)$(MAKE) --no-print-directory SAN=0 ttsim
+	$(Q)$(MAKE) --no-print-directory SAN=0 ttsim dist deb
 	$(Q)tests/run-all.sh $(OUTPUT)/san $(TTSIM_OUT)
 
 # Downloads real ttnn wheels into a cache outside git (skips when the

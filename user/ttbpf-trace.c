@@ -25,8 +25,10 @@
 #include "trace_args.h"
 #include "tracer.h"
 #include "tt_lib.h"
+#include "version.h"
 
-const char *argp_program_version = "ttbpf-trace 0.1";
+void (*argp_program_version_hook)(FILE *,
+				  struct argp_state *) = version__argp_hook;
 
 static volatile sig_atomic_t exiting;
 static struct trace_args args;
