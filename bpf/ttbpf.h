@@ -19,7 +19,7 @@
 #define TTBPF_MAX_LIBS		  16 /* distinct libtt_metal.so inodes per run */
 #define TTBPF_MAX_DEVICES	  256	    /* (device, kind) keys */
 #define TTBPF_MAX_PROCS		  8192	    /* (pid, device, kind) keys */
-#define TTBPF_DEFAULT_MAX_BUFFERS (1 << 18) /* 32 MiB of map; --max-buffers */
+#define TTBPF_DEFAULT_MAX_BUFFERS (1 << 18) /* 34 MiB of map; --max-buffers */
 #define TTBPF_MAX_STACK_DEPTH	  32	    /* a power of two */
 #define TTBPF_MAX_STACKS	  16384
 #define TTBPF_COMM_LEN		  16
