@@ -17,8 +17,11 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include <bpf/bpf.h>
+
 #include "discover.h"
 #include "event_format.h"
+#include "proc_names.h"
 #include "stat_notes.h"
 #include "summary.h"
 #include "text_escape.h"
@@ -33,6 +36,10 @@ void (*argp_program_version_hook)(FILE *,
 static volatile sig_atomic_t exiting;
 static struct trace_args args;
 static long long mono_to_wall_ns;
+/* Every process seen, named at first sight; rows of those that exited. */
+static struct proc_names names;
+static struct state_proc *exited;
+static size_t n_exited, cap_exited;
 
 static void on_signal(int sig)
 {
@@ -50,11 +57,25 @@ static long long now_ns(clockid_t clk)
 	return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
+/* What BPF kept at the first allocation beats /proc, where the process
+ * may be gone already by the time we look. */
+static void name_process(const struct tracer *t, uint32_t pid)
+{
+	struct ttbpf_cmdline c;
+
+	if (proc_names__find(&names, pid))
+		return;
+	if (!tracer__cmdline(t, pid, &c))
+		proc_names__put_args(&names, pid, c.args, c.len, c.cut);
+	else
+		proc_names__get(&names, pid);
+}
+
 static int on_event(void *ctx, const struct ttbpf_event *e)
 {
 	char line[512];
 
-	(void)ctx;
+	name_process(ctx, e->pid);
 	if (args.quiet)
 		return 0;
 	/* Device filter applies to per-buffer events; bulk and exit
@@ -221,11 +242,33 @@ static void warn_on_stats(const struct tracer *t)
 	memcpy(last, s, sizeof(last));
 }
 
+/*
+ * Name every process with rows before it can exit unnamed (events name
+ * them sooner, but --quiet turns events off), then keep the final rows of
+ * those that exited.
+ */
+static void see_processes(struct tracer *t)
+{
+	int fd = tracer__maps(t)->proc_usage_fd;
+	struct ttbpf_proc_key key, *prev = NULL;
+
+	while (!bpf_map_get_next_key(fd, prev, &key)) {
+		name_process(t, key.pid);
+		prev = &key;
+	}
+	if (tracer__collect_exited(t, &exited, &n_exited, &cap_exited) < 0)
+		fprintf(stderr, "ttbpf-trace: out of memory keeping the rows "
+				"of exited processes\n");
+}
+
 static void print_summary(const struct tracer *t)
 {
 	struct summary_opts so = { .device = args.device,
 				   .processes = true,
-				   .stats = true };
+				   .stats = true,
+				   .exited = exited,
+				   .n_exited = n_exited,
+				   .names = &names };
 
 	if (args.json) {
 		summary_print_json(tracer__maps(t), &so, stdout);
@@ -273,6 +316,9 @@ static int run(void)
 		.n_libs = args.n_libs,
 		.layout = args.layout,
 		.pid = args.pid,
+		/* A command is its whole process tree: wrappers, workers. */
+		.follow_tree = args.cmd != NULL,
+		.keep_exit_rows = args.cmd != NULL,
 		.stacks = args.stacks,
 		.events = !args.quiet,
 		.max_buffers = args.max_buffers,
@@ -306,7 +352,7 @@ static int run(void)
 		}
 		return 1;
 	}
-	tracer__set_event_fn(t, on_event, NULL);
+	tracer__set_event_fn(t, on_event, t);
 	mono_to_wall_ns = now_ns(CLOCK_REALTIME) - now_ns(CLOCK_MONOTONIC);
 	print_banner(t);
 	if (child) {
@@ -329,6 +375,7 @@ static int run(void)
 				strerror(-e));
 			break;
 		}
+		see_processes(t);
 		if (child && waitpid(child, &status, WNOHANG) == child) {
 			child = 0;
 			break;
@@ -344,6 +391,7 @@ static int run(void)
 	/* The exit probe runs before waitpid returns: drain what is left. */
 	while (tracer__poll(t, 0) > 0)
 		;
+	see_processes(t);
 	print_summary(t);
 	if (args.pin)
 		report_pins(t);
@@ -359,6 +407,8 @@ static int run(void)
 		else if (WIFSIGNALED(status))
 			status_code = 128 + WTERMSIG(status);
 	}
+	free(exited);
+	proc_names__clear(&names);
 	return (int)status_code;
 }
 
@@ -407,6 +457,7 @@ int main(int argc, char **argv)
 	struct sigaction sa = { .sa_handler = on_signal };
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	proc_names__init(&names, "/proc");
 	if (trace_args_parse(argc, argv, 0, &args))
 		return 2;
 	if (args.unpin)
