@@ -143,6 +143,8 @@ struct {
 	__type(value, struct ttbpf_cmdline);
 } cmdline_scratch SEC(".maps");
 
+#include "buffer_index.h"
+
 /* Zero-filled value used to create usage rows without a big stack frame. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -264,6 +266,7 @@ static __always_inline struct ttbpf_usage *usage_row(void *map, void *key,
 {
 	struct ttbpf_usage *u = bpf_map_lookup_elem(map, key);
 	__u32 zero = 0;
+	int err;
 
 	if (u)
 		return u;
@@ -288,9 +291,11 @@ static __always_inline struct ttbpf_usage *usage_row(void *map, void *key,
 		}
 	}
 	/* NOEXIST: another CPU may have created it meanwhile; both fine. */
-	if (bpf_map_update_elem(map, key, u, BPF_NOEXIST) == -E2BIG &&
-	    evict_idle_rows(with_comm))
-		bpf_map_update_elem(map, key, u, BPF_NOEXIST);
+	err = bpf_map_update_elem(map, key, u, BPF_NOEXIST);
+	if (err == -E2BIG && evict_idle_rows(with_comm))
+		err = bpf_map_update_elem(map, key, u, BPF_NOEXIST);
+	if (!err && with_comm)
+		buffer_index__add_row(key);
 	u = bpf_map_lookup_elem(map, key);
 	if (!u)
 		stat_inc(with_comm ? TTBPF_STAT_PROCS_MAP_FULL
@@ -759,18 +764,28 @@ static __always_inline struct ttbpf_pending *pending_of_current(bool create)
  * Buffer* (its free was missed, or it failed unseen): never count one
  * buffer twice. */
 static __always_inline int record_alloc(struct ttbpf_alloc_key *key,
-					const struct ttbpf_alloc *a)
+					struct ttbpf_alloc *a)
 {
-	struct ttbpf_alloc *prev;
+	struct ttbpf_alloc *prev, old;
 	int err;
 
+	if (buffer_index__add(key, a))
+		return -1;
 	err = bpf_map_update_elem(&allocs, key, a, BPF_NOEXIST);
-	if (err != -EEXIST)
-		return err;
-	prev = bpf_map_lookup_elem(&allocs, key);
-	if (prev && !bpf_map_delete_elem(&allocs, key))
-		account_sub(key->pid, prev, false, a->ts_ns);
-	return bpf_map_update_elem(&allocs, key, a, BPF_NOEXIST);
+	if (err == -EEXIST) {
+		prev = bpf_map_lookup_elem(&allocs, key);
+		if (prev) {
+			old = *prev;
+			if (!bpf_map_delete_elem(&allocs, key)) {
+				account_sub(key->pid, &old, false, a->ts_ns);
+				buffer_index__remove(key->pid, &old);
+			}
+		}
+		err = bpf_map_update_elem(&allocs, key, a, BPF_NOEXIST);
+	}
+	if (err)
+		buffer_index__remove(key->pid, a);
+	return err;
 }
 
 /*
@@ -826,7 +841,8 @@ int BPF_KPROBE(alloc_entry)
 		stat_inc(TTBPF_STAT_ALLOCS_MAP_FULL, 1);
 	} else if (!account_add(key.pid, p, p->a.ts_ns)) {
 		/* No usage row (counted): not recorded at all. */
-		bpf_map_delete_elem(&allocs, &key);
+		if (!bpf_map_delete_elem(&allocs, &key))
+			buffer_index__remove(key.pid, &p->a);
 		p->counted = PENDING_NO_ROW;
 	} else {
 		p->counted = PENDING_COUNTED;
@@ -904,6 +920,7 @@ int BPF_KPROBE(free_entry)
 	if (found) {
 		a = *found;
 		if (!bpf_map_delete_elem(&allocs, &key)) {
+			buffer_index__remove(key.pid, &a);
 			account_sub(key.pid, &a, true, bpf_ktime_get_ns());
 			stat_inc(TTBPF_STAT_FREES, 1);
 			/* Still in the Buffer: the free reads it too. */
@@ -927,33 +944,200 @@ int BPF_KPROBE(free_entry)
 	return 0;
 }
 
-struct release_ctx {
-	__u64 ts;
-	__u32 pid;
-	__u32 count;
-	__u64 allocator; /* 0: every buffer of pid */
-	__u64 bytes;
-	__u32 stat;
+/* Usage released in one go per device: a release of thousands of buffers
+ * updates its two usage rows once, not once per buffer. */
+struct release_batch {
+	__s32 device;
+	__u32 dev_kind;
+	__u64 n;
+	__u64 bytes[TTBPF_NR_TYPES];
+	__u64 buffers[TTBPF_NR_TYPES];
 };
 
-static long release_one(struct bpf_map *map, struct ttbpf_alloc_key *key,
-			struct ttbpf_alloc *a, struct release_ctx *rc)
-{
-	struct ttbpf_alloc copy;
+/* A walk over the index of one allocator, or of every allocator of a
+ * process (then the index goes with it). */
+struct release_ctx {
+	__u64 ts;
+	__u64 allocator; /* owner being walked, 0: none */
+	__u64 bytes;
+	__u32 pid;
+	__u32 count;
+	__u32 page;	  /* next page of the owner */
+	__u32 npages;	  /* its pages */
+	__u32 next_owner; /* whole process: next entry of its owner list */
+	__u32 n_owners;
+	__u32 whole_process;
+	__u32 in_page; /* bits holds what is left of page */
+	__u64 bits;
+	struct release_batch b;
+};
 
-	if (key->pid != rc->pid)
-		return 0;
-	if (rc->allocator && a->allocator != rc->allocator)
-		return 0;
-	copy = *a;
-	/* Only the CPU whose delete succeeds subtracts: exit and bulk free
-	 * may race on the same entries. */
-	if (bpf_map_delete_elem(map, key))
-		return 0;
-	account_sub(rc->pid, &copy, true, rc->ts);
+/*
+ * No branch below depends on a count: the verifier follows the walk's
+ * callback until its states repeat, and a count it must know exactly
+ * would never repeat. An empty batch has a device no row has.
+ */
+#define RELEASE_NO_DEVICE 0xffffffffu
+
+static __always_inline void release_batch_reset(struct release_ctx *rc)
+{
+	__builtin_memset(&rc->b, 0, sizeof(rc->b));
+	rc->b.dev_kind = RELEASE_NO_DEVICE;
+}
+
+static __noinline void release_flush(struct release_ctx *rc)
+{
+	struct ttbpf_dev_key dk = { .device = rc->b.device,
+				    .dev_kind = rc->b.dev_kind };
+	struct ttbpf_proc_key pk = { .pid = rc->pid,
+				     .device = rc->b.device,
+				     .dev_kind = rc->b.dev_kind };
+	struct ttbpf_usage *u[2];
+
+	u[0] = bpf_map_lookup_elem(&dev_usage, &dk);
+	u[1] = bpf_map_lookup_elem(&proc_usage, &pk);
+	for (int r = 0; r < 2; r++) {
+		if (!u[r])
+			continue;
+		for (int t = 0; t < TTBPF_NR_TYPES; t++) {
+			__sync_fetch_and_sub(&u[r]->bytes[t], rc->b.bytes[t]);
+			__sync_fetch_and_sub(&u[r]->buffers[t],
+					     rc->b.buffers[t]);
+		}
+		__sync_fetch_and_add(&u[r]->frees, rc->b.n);
+		u[r]->last_ts_ns = rc->ts;
+	}
+	release_batch_reset(rc);
+}
+
+static __always_inline void release_add(struct release_ctx *rc,
+					const struct ttbpf_alloc *a)
+{
+	__u32 t = a->type;
+
 	rc->count++;
-	rc->bytes += copy.size;
+	rc->bytes += a->size;
+	if (t >= TTBPF_NR_TYPES)
+		return;
+	if (rc->b.device != a->device || rc->b.dev_kind != a->dev_kind)
+		release_flush(rc);
+	rc->b.device = a->device;
+	rc->b.dev_kind = a->dev_kind;
+	rc->b.n++;
+	rc->b.bytes[t] += a->size;
+	rc->b.buffers[t]++;
+}
+
+/* Release up to RELEASE_CHUNK buffers of page rc->page of allocator
+ * rc->allocator; the page is done when none of its bits are left. A chunk,
+ * not the page: the verifier follows a loop through every iteration, and
+ * 64 of this body exceed its limit. */
+#define RELEASE_CHUNK 16
+
+static __noinline void release_chunk(struct release_ctx *rc)
+{
+	struct idx_page_key pk = { .pid = rc->pid,
+				   .page = rc->page,
+				   .allocator = rc->allocator };
+	struct ttbpf_alloc_key key = { .pid = rc->pid };
+	struct ttbpf_alloc *a, copy;
+	struct idx_page *pg;
+	__u32 s;
+
+	pg = bpf_map_lookup_elem(&idx_pages, &pk);
+	if (!pg) {
+		/* Never made, or a concurrent exit walk has done it. */
+		rc->bits = 0;
+		rc->in_page = 0;
+		rc->page++;
+		return;
+	}
+	if (!rc->in_page) {
+		rc->bits = pg->used;
+		rc->in_page = 1;
+	}
+	for (int i = 0; i < RELEASE_CHUNK && rc->bits; i++) {
+		s = lowest_bit64(rc->bits);
+		rc->bits &= rc->bits - 1;
+		key.buffer = pg->buffer[s & IDX_SLOT_MASK];
+		/* The slot counts only if the buffer map agrees: it may be
+		 * claimed and not yet recorded, or freed meanwhile. */
+		a = bpf_map_lookup_elem(&allocs, &key);
+		if (!a || a->allocator != rc->allocator ||
+		    a->slot != rc->page * TTBPF_INDEX_SLOTS + s)
+			continue;
+		copy = *a;
+		/* Only the CPU whose delete succeeds subtracts: a free, an
+		 * exit and a bulk free may race on the same buffer. */
+		if (bpf_map_delete_elem(&allocs, &key))
+			continue;
+		__sync_fetch_and_and(&pg->used, ~(1ULL << s));
+		release_add(rc, &copy);
+	}
+	if (rc->bits)
+		return;
+	if (rc->whole_process)
+		bpf_map_delete_elem(&idx_pages, &pk);
+	rc->in_page = 0;
+	rc->page++;
+}
+
+/* One step of the walk: a page, or moving on to the process's next
+ * allocator. Returns 1 when the walk is done. */
+static long release_step(struct bpf_map *map, __u32 *idx, __u8 *val,
+			 struct release_ctx *rc)
+{
+	struct idx_proc_owner_key pk = { .pid = rc->pid };
+	struct idx_owner_key ok = { .pid = rc->pid };
+	struct idx_owner *o;
+	__u64 *allocator;
+
+	if (rc->allocator && rc->page < rc->npages) {
+		release_chunk(rc);
+		return 0;
+	}
+	if (!rc->whole_process)
+		return 1;
+	if (rc->allocator) {
+		ok.allocator = rc->allocator;
+		bpf_map_delete_elem(&idx_owners, &ok);
+	}
+	if (rc->next_owner >= rc->n_owners)
+		return 1;
+	pk.n = rc->next_owner++;
+	allocator = bpf_map_lookup_elem(&idx_proc_owners, &pk);
+	rc->allocator = allocator ? *allocator : 0;
+	bpf_map_delete_elem(&idx_proc_owners, &pk);
+	ok.allocator = rc->allocator;
+	o = rc->allocator ? bpf_map_lookup_elem(&idx_owners, &ok) : NULL;
+	rc->npages = o ? o->npages : 0;
+	rc->page = 0;
 	return 0;
+}
+
+/* Release what the index holds for rc->allocator of rc->pid, or for every
+ * allocator of rc->pid: the cost is their pages and buffers. */
+static __always_inline void release_walk(struct release_ctx *rc)
+{
+	struct idx_owner_key ok = { .pid = rc->pid,
+				    .allocator = rc->allocator };
+	struct idx_owner *o;
+	struct idx_proc *proc;
+
+	if (rc->whole_process) {
+		proc = bpf_map_lookup_elem(&idx_procs, &rc->pid);
+		if (!proc)
+			return;
+		rc->n_owners = proc->n_owners;
+	} else {
+		o = bpf_map_lookup_elem(&idx_owners, &ok);
+		if (!o)
+			return;
+		rc->npages = o->npages;
+	}
+	release_batch_reset(rc);
+	bpf_for_each_map_elem(&idx_loop, release_step, rc, 0);
+	release_flush(rc);
 }
 
 SEC("uprobe")
@@ -969,7 +1153,7 @@ int BPF_KPROBE(bulk_free)
 	rc.allocator = PT_REGS_PARM1(ctx);
 	if (!rc.allocator)
 		return 0;
-	bpf_for_each_map_elem(&allocs, release_one, &rc, 0);
+	release_walk(&rc);
 	if (!rc.count)
 		return 0;
 	stat_inc(TTBPF_STAT_BULK_FREED, rc.count);
@@ -986,16 +1170,19 @@ int BPF_KPROBE(bulk_free)
 static __always_inline void undo_alloc(__u32 pid, struct ttbpf_pending *p)
 {
 	struct ttbpf_alloc_key key = { .pid = pid, .buffer = p->buffer };
-	struct ttbpf_alloc *cur = bpf_map_lookup_elem(&allocs, &key);
+	struct ttbpf_alloc *cur = bpf_map_lookup_elem(&allocs, &key), copy;
 	struct ttbpf_dev_key dk;
 	struct ttbpf_proc_key pk;
 	struct ttbpf_usage *u;
 
 	/* Ours, and not released meanwhile by an exit or a bulk free: only
 	 * the CPU whose delete succeeds subtracts. */
-	if (!cur || cur->ts_ns != p->a.ts_ns || cur->tid != p->a.tid ||
-	    bpf_map_delete_elem(&allocs, &key))
+	if (!cur || cur->ts_ns != p->a.ts_ns || cur->tid != p->a.tid)
 		return;
+	copy = *cur;
+	if (bpf_map_delete_elem(&allocs, &key))
+		return;
+	buffer_index__remove(pid, &copy);
 	row_keys(pid, &p->a, &dk, &pk);
 	u = bpf_map_lookup_elem(&dev_usage, &dk);
 	if (u)
@@ -1053,15 +1240,57 @@ static long drop_proc_row(struct bpf_map *map, struct ttbpf_proc_key *key,
 	return 0;
 }
 
+struct drop_rows_ctx {
+	__u32 pid;
+	__u32 n;
+	bool rows; /* delete the usage rows, not only their list */
+};
+
+static long drop_listed_row(struct bpf_map *map, __u32 *idx, __u8 *val,
+			    struct drop_rows_ctx *c)
+{
+	struct idx_proc_owner_key lk = { .pid = c->pid, .n = *idx };
+	struct ttbpf_proc_key pk = { .pid = c->pid };
+	struct ttbpf_dev_key *dk;
+
+	if (*idx >= c->n)
+		return 1;
+	dk = bpf_map_lookup_elem(&idx_proc_rows, &lk);
+	if (!dk)
+		return 0;
+	pk.device = dk->device;
+	pk.dev_kind = dk->dev_kind;
+	if (c->rows)
+		bpf_map_delete_elem(&proc_usage, &pk);
+	bpf_map_delete_elem(&idx_proc_rows, &lk);
+	return 0;
+}
+
+/* Drop what the index keeps for @pid and, with @rows, its usage rows: the
+ * rows it listed, or all rows of @pid when one could not be listed. */
+static __always_inline void drop_process(__u32 pid, bool rows)
+{
+	struct idx_proc *proc = bpf_map_lookup_elem(&idx_procs, &pid);
+	struct drop_rows_ctx c = { .pid = pid, .rows = rows };
+
+	if (proc) {
+		c.n = proc->n_rows;
+		bpf_for_each_map_elem(&idx_loop, drop_listed_row, &c, 0);
+	}
+	if (rows && (!proc || proc->rows_lost))
+		bpf_for_each_map_elem(&proc_usage, drop_proc_row, &pid, 0);
+	bpf_map_delete_elem(&idx_procs, &pid);
+}
+
 /* Release every buffer of @rc->pid and drop its rows: the process, or its
  * image, is gone. */
 static __always_inline void process_release(struct release_ctx *rc)
 {
-	bpf_for_each_map_elem(&allocs, release_one, rc, 0);
+	rc->whole_process = 1;
+	release_walk(rc);
 	/* Kept rows hold what the process did, for the trace's summary: it
 	 * collects them once traced_pids no longer names the process. */
-	if (!cfg.keep_exit_rows)
-		bpf_for_each_map_elem(&proc_usage, drop_proc_row, &rc->pid, 0);
+	drop_process(rc->pid, !cfg.keep_exit_rows);
 	bpf_map_delete_elem(&traced_pids, &rc->pid);
 }
 

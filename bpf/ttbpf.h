@@ -14,7 +14,7 @@
 #include <linux/types.h>
 #endif
 
-#define TTBPF_MAP_ABI 4
+#define TTBPF_MAP_ABI 5
 
 #define TTBPF_MAX_LIBS 16 /* distinct libtt_metal.so inodes per run */
 /* Default map sizes (--max-devices, --max-procs). A Galaxy host has 32
@@ -23,10 +23,19 @@
  * full, rows that hold nothing are evicted to make room. */
 #define TTBPF_MAX_DEVICES	  4096	    /* (device, kind) keys */
 #define TTBPF_MAX_PROCS		  8192	    /* (pid, device, kind) keys */
-#define TTBPF_DEFAULT_MAX_BUFFERS (1 << 18) /* 32 MiB of map; --max-buffers */
+#define TTBPF_DEFAULT_MAX_BUFFERS (1 << 18) /* 34 MiB of map; --max-buffers */
 #define TTBPF_MAX_STACK_DEPTH	  32	    /* a power of two */
 #define TTBPF_MAX_STACKS	  16384
 #define TTBPF_COMM_LEN		  16
+#define TTBPF_MAX_OWNERS	  8192 /* (pid, allocator) pairs */
+#define TTBPF_INDEX_SLOTS	  64   /* buffers per index page */
+#define TTBPF_NO_SLOT		  0xffffffffu
+/* Index pages for a buffer map of @n entries: room for every owner's
+ * partly used last page, and for slots left free between others. */
+#define TTBPF_INDEX_PAGES(n) ((n) / TTBPF_INDEX_SLOTS * 2 + TTBPF_MAX_OWNERS)
+/* Steps of the longest release walk: 4 per page, 2 per owner. */
+#define TTBPF_INDEX_STEPS(n) \
+	(TTBPF_INDEX_PAGES(n) * 4 + TTBPF_MAX_OWNERS * 2 + 1)
 
 /* Mirrors enum class tt::tt_metal::BufferType (stable across all eras). */
 enum ttbpf_buffer_type {
@@ -128,6 +137,8 @@ struct ttbpf_alloc {
 	__u8 dev_kind;
 	__u8 lib;
 	__u8 pad;
+	__u32 slot; /* in its allocator's index (kernel side only) */
+	__u32 pad2;
 };
 
 /*

@@ -2,7 +2,7 @@
 # make bench: what ttbpf costs, side by side with the alternatives, plus the
 # load and scale runs. Usage: tools/bench.sh OUT TTSIM_OUT
 # Env: RUNS (rounds, default 5), N_UNTRACED, N_TRACED (pairs per run),
-# SKIP_LOAD=1, SKIP_SCALE=1.
+# SKIP_LOAD=1, SKIP_SCALE=1, SKIP_RELEASE=1.
 #
 # Overhead = ns per allocate+free pair in the stand-in's burst scenario on
 # the e4 Release build, for: (a) untraced, (b) ttbpf --quiet, (b2) the same
@@ -174,8 +174,13 @@ if [ "${SKIP_SCALE:-0}" != 1 ]; then
 	echo
 	tools/bench/scale.sh "$OUT" "$TTSIM" || status=1
 fi
-jq -s '{overhead: .[0], load: .[1], scale: .[2]}' "$RES/overhead.json" \
-	"$RES/load.json" "$RES/scale.json" >"$RES/results.json" 2>/dev/null ||
+if [ "${SKIP_RELEASE:-0}" != 1 ]; then
+	echo
+	tools/bench/release.sh "$OUT" "$TTSIM" || status=1
+fi
+jq -s '{overhead: .[0], load: .[1], scale: .[2], release: .[3]}' \
+	"$RES/overhead.json" "$RES/load.json" "$RES/scale.json" \
+	"$RES/release.json" >"$RES/results.json" 2>/dev/null ||
 	cp "$RES/overhead.json" "$RES/results.json"
 echo "wrote $RES/results.json"
 exit $status

@@ -7,30 +7,13 @@
 set -u
 BENCH_OUT=${1:-build/release}
 BENCH_TTSIM=${2:-build/ttsim}
-RES=$(dirname "$BENCH_OUT")/bench
-V=e4-release
 # hold with --buffer-size: one-page DRAM buffers, every request is held.
 SIZES=${SCALE_SIZES:-"10000 100000 1000000"}
 # The allocs map must hold the largest size (the default is smaller).
 MAX_BUFFERS=${SCALE_MAX_BUFFERS:-1048576}
-source "$(dirname "$0")/../../tests/e2e/lib.sh" "$BENCH_OUT" "$BENCH_TTSIM"
-SNAP=$OUT/ttbpf-snapshot
+BENCH_NAME=scale
+source "$(dirname "$0")/common.sh"
 TOP=$OUT/ttbpf-top
-# A private copy of the library: uprobes are per file, so tracers and
-# workloads of other people on the shared build stay out of these numbers.
-mkdir -p "$WORK/ttsim/$V"
-cp "$TTSIM/$V/libtt_metal.so" "$WORK/ttsim/$V/" || exit 1
-TTSIM=$WORK/ttsim
-PIN=/sys/fs/bpf/ttbpf-bench-scale-$$
-
-unpin() {
-	"$TRACE" --unpin --pin-dir "$PIN" >/dev/null 2>&1
-	# Anything --unpin does not know (older builds missed some maps).
-	[ -d "$PIN" ] && rm -rf "$PIN"
-}
-STATS_OLD=$(sysctl -n kernel.bpf_stats_enabled)
-trap 'sysctl -qw kernel.bpf_stats_enabled="$STATS_OLD"; cleanup; unpin' EXIT
-mkdir -p "$RES"
 
 # measure NAME CMD...: wall seconds and peak RSS (KiB) of CMD, stdout kept.
 measure() {
@@ -48,16 +31,6 @@ maps_of() {
 		awk '{print $2}' | sort -u); do
 		bpftool -j map show id "$id"
 	done | jq -s '[.[] | {name, type, max_entries, bytes_memlock}]'
-}
-
-# "run_time_ns run_cnt" of the tracer's bulk_free program.
-bulk_stats() {
-	local id
-	for id in $(grep -h '^prog_id:' /proc/"$1"/fdinfo/* 2>/dev/null |
-		awk '{print $2}' | sort -u); do
-		bpftool -j prog show id "$id"
-	done | jq -r 'select(.name == "bulk_free") |
-		"\(.run_time_ns // 0) \(.run_cnt // 0)"'
 }
 
 start_tracer scale --lib "$(lib_of $V)" --pin --pin-dir "$PIN" --quiet -i 0 \
@@ -98,11 +71,11 @@ print(sum(sum(p["buffers"].values()) for p in s["processes"]),
 	top_pid=$(grep -c "^ *${WL_PID[$w]} " "$WORK/top-$target.out")
 	# Device close: the bulk release, with BPF run times on for it only.
 	sysctl -qw kernel.bpf_stats_enabled=1
-	read -r b0ns b0n <<<"$(bulk_stats "$tp")"
+	read -r b0ns b0n <<<"$(prog_stat "$tp" bulk_free)"
 	t2=$(date +%s%N)
 	release "$w"
 	t3=$(date +%s%N)
-	read -r b1ns b1n <<<"$(bulk_stats "$tp")"
+	read -r b1ns b1n <<<"$(prog_stat "$tp" bulk_free)"
 	sysctl -qw kernel.bpf_stats_enabled="$STATS_OLD"
 	exact=true
 	[ "$src" -eq 0 ] && [ "$trc" -eq 0 ] && [ "$txc" -eq 0 ] &&

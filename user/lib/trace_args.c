@@ -93,8 +93,8 @@ static const struct argp_option options[] = {
 	{ "no-stacks", OPT_NO_STACKS, NULL, 0,
 	  "Do not record allocation call stacks (cheaper)", 0 },
 	{ "max-buffers", OPT_MAX_BUFFERS, "N", 0,
-	  "Outstanding buffers the maps can hold (default 262144, 128 B of "
-	  "kernel memory each)",
+	  "Outstanding buffers the maps can hold (default 262144, 136 B of "
+	  "kernel memory each, about 50 more for the release index)",
 	  0 },
 	{ "max-devices", OPT_MAX_DEVICES, "N", 0,
 	  "Device rows the maps can hold (default 4096; a Galaxy host has 32 "

@@ -304,11 +304,12 @@ static void attach_throw(struct tracer *t, int verbose)
 			"the tracer, or use -v to see why)\n");
 }
 
-/* Internal maps (.rodata, .bss) and scratch space stay private. */
+/* Internal maps (.rodata, .bss), scratch space and the buffer index
+ * stay private. */
 static bool pinned_map(const char *name)
 {
 	return !strchr(name, '.') && !strstr(name, "_scratch") &&
-	       strcmp(name, "pending");
+	       strncmp(name, "idx_", 4) && strcmp(name, "pending");
 }
 
 /* The names of the maps ttbpf pins: what its pin directory may hold. */
@@ -488,8 +489,13 @@ int tracer__open(const struct tracer_opts *o, struct tracer **out, char *err,
 	t->skel->rodata->cfg.keep_exit_rows = o->keep_exit_rows && !o->pin;
 	t->skel->rodata->cfg.collect_stacks = o->stacks;
 	t->skel->data->emit_events = o->events;
-	if (o->max_buffers)
+	if (o->max_buffers) {
 		bpf_map__set_max_entries(t->skel->maps.allocs, o->max_buffers);
+		bpf_map__set_max_entries(t->skel->maps.idx_pages,
+					 TTBPF_INDEX_PAGES(o->max_buffers));
+		bpf_map__set_max_entries(t->skel->maps.idx_loop,
+					 TTBPF_INDEX_STEPS(o->max_buffers));
+	}
 	if (o->max_devices)
 		bpf_map__set_max_entries(t->skel->maps.dev_usage,
 					 o->max_devices);
