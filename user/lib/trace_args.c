@@ -42,6 +42,9 @@ enum {
 	OPT_NO_STACKS,
 	OPT_MAX_BUFFERS,
 	OPT_PIN_DIR,
+	OPT_RECORD,
+	OPT_RECORD_MAX,
+	OPT_FORCE,
 };
 
 static const struct argp_option options[] = {
@@ -85,6 +88,17 @@ static const struct argp_option options[] = {
 	  "Absolute bpffs path for --pin/--unpin instead of /sys/fs/bpf/ttbpf "
 	  "(same checks)",
 	  0 },
+	{ "record", OPT_RECORD, "FILE.db", 0,
+	  "Also write events and usage samples (every --interval, 1 s when "
+	  "0) to this SQLite file, created new (see the README for the "
+	  "schema)",
+	  0 },
+	{ "record-max", OPT_RECORD_MAX, "MIB", 0,
+	  "Stop recording (and say so) when FILE.db reaches MIB MiB "
+	  "(default 1024)",
+	  0 },
+	{ "force", OPT_FORCE, NULL, 0,
+	  "--record may replace an existing regular file of yours", 0 },
 	{ "verbose", OPT_VERBOSE, NULL, 0, "libbpf logs (twice: debug)", 0 },
 	{},
 };
@@ -151,6 +165,21 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_PIN_DIR:
 		a->pin_dir = arg;
 		break;
+	case OPT_RECORD:
+		a->record = arg;
+		break;
+	case OPT_RECORD_MAX:
+		if (format_parse_u64(arg, 1U << 20, &v) || !v) {
+			argp_error(state,
+				   "invalid --record-max: %s (1 .. 1048576 MiB)",
+				   arg);
+			return EINVAL;
+		}
+		a->record_max = v << 20;
+		break;
+	case OPT_FORCE:
+		a->force = true;
+		break;
 	case OPT_QUIET:
 		a->quiet = true;
 		break;
@@ -199,6 +228,7 @@ int trace_args_parse(int argc, char **argv, unsigned int argp_flags,
 	out->interval_ms = 1000;
 	out->max_buffers = TTBPF_DEFAULT_MAX_BUFFERS;
 	out->stacks = true;
+	out->record_max = 1024ULL << 20;
 	err = argp_parse(&argp, argc, argv, argp_flags | ARGP_IN_ORDER, NULL,
 			 out);
 	return err ? -err : 0;
