@@ -99,7 +99,7 @@ $(OUT)/ttbpf-%: $(OUT)/ttbpf-%.o $(LIBTTBPF)
 
 # Libraries only one tool needs.
 $(OUT)/ttbpf-exporter: TOOL_LDLIBS := -lmicrohttpd -lpthread
-$(OUT)/ttbpf-trace: TOOL_LDLIBS := -lsqlite3
+$(OUT)/ttbpf-trace $(OUT)/ttbpf-report: TOOL_LDLIBS := -lsqlite3
 
 $(OUT)/tests/%.o: tests/unit/%.c $(BPF_SKELS) | $(OUT)/tests
 	$(call msg,CC,$@)

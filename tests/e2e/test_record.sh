@@ -18,8 +18,13 @@ integrity() {
 
 # --- a clean run --------------------------------------------------------
 start_tracer rec --lib "$(lib_of $v)" --json -i 200 --record "$WORK/r.db"
+# The leak workload runs under a name made to break HTML.
+HOSTILE=$'<s>"&\'\nx'
+cp "$RUN" "$WORK/$HOSTILE"
 for s in steady oom leak; do
+	[ "$s" = leak ] && RUN_SAVED=$RUN && RUN=$WORK/$HOSTILE
 	start_workload "$s" "$v" --scenario "$s" --devices 2 --seed 7 --count 120
+	[ "$s" = leak ] && RUN=$RUN_SAVED
 done
 for s in steady oom leak; do go "$s"; done
 for s in steady oom leak; do wait_holding "$s"; done
@@ -50,6 +55,64 @@ check "clean run: the leak's allocations have symbolized stacks" test \
 	"$(sqlite3 "$WORK/r.db" "SELECT count(*) FROM stacks WHERE pid = ${WL_PID[leak]} AND frames LIKE '%leak_kv_cache_dram%'")" -gt 0
 check "clean run: meta names the library and the end" test \
 	"$(sqlite3 "$WORK/r.db" "SELECT count(*) FROM meta WHERE key IN ('library.0', 'end_ns', 'start_ns') OR (key = 'events_not_recorded' AND value = '0')")" -eq 4
+
+# --- ttbpf-report on that recording, rendered by headless Chromium -----
+REPORT=$OUT/ttbpf-report
+"$REPORT" "$WORK/r.db" -o "$WORK/report.html"
+check "report: written, mode 0600" test "$(stat -c %a "$WORK/report.html")" = 600
+check "report: nothing loaded from elsewhere (no src= or href=)" \
+	bash -c "! grep -Eq '(src|href)=' '$WORK/report.html'"
+expect_error "report: an existing -o file is not overwritten" 'exists: not overwritten' \
+	"$REPORT" "$WORK/r.db" -o "$WORK/report.html"
+if command -v chromium >/dev/null; then
+	chromium --headless --no-sandbox --disable-gpu --dump-dom \
+		"file://$WORK/report.html" >"$WORK/dom.html" 2>/dev/null
+	chromium --headless --no-sandbox --disable-gpu --hide-scrollbars \
+		--window-size=1000,1500 --screenshot="$WORK/report.png" \
+		"file://$WORK/report.html" >/dev/null 2>&1
+	check "report: Chromium renders it and runs its script" \
+		grep -q 'charts rendered' "$WORK/dom.html"
+	check "report: a screenshot is taken" test -s "$WORK/report.png"
+	check "report: charts, peaks and failures equal the recording and the trace" \
+		python3 - "$WORK/dom.html" "$WORK/r.db" "$WORK/rec.trace.out" <<'PY'
+import html.parser, json, sqlite3, sys
+dom, db, trace = sys.argv[1:4]
+class P(html.parser.HTMLParser):
+    def __init__(s):
+        super().__init__(); s.charts = []; s.fail_rows = 0; s.tags = set()
+    def handle_starttag(s, tag, a):
+        a = dict(a); s.tags.add(tag)
+        if tag == "svg" and "data-type" in a:
+            s.charts.append([a["data-device"], a["data-type"], int(a["data-peak"]), []])
+        if tag == "g" and a.get("class") == "failure":
+            s.charts[-1][3].append(int(a["data-size"]))
+        if tag == "tr" and a.get("class") == "failure":
+            s.fail_rows += 1
+p = P(); p.feed(open(dom).read())
+con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+want = {(str(d), t): b for d, t, b in con.execute(
+    "SELECT device, type, max(bytes) FROM samples WHERE pid = 0 AND dev_kind = 'chip'"
+    " GROUP BY device, type HAVING max(peak) > 0")}
+got = {(c[0], c[1]): c[2] for c in p.charts}
+if got != want:
+    sys.exit(f"charts and peaks {got} != highest samples {want}")
+fails = [json.loads(l) for l in open(trace) if '"event":"alloc_failed"' in l]
+if p.fail_rows != len(fails) or not fails:
+    sys.exit(f"{p.fail_rows} failure rows, {len(fails)} traced")
+marked = sorted(x for c in p.charts for x in c[3])
+if marked != sorted(e["size"] for e in fails):
+    sys.exit(f"failure marks {marked} != traced sizes")
+if "s" in p.tags:
+    sys.exit("the hostile comm became an <s> element")
+print(f"{len(got)} charts, {len(fails)} failures")
+PY
+	check "report: the hostile name is shown escaped" \
+		grep -qF '&lt;s&gt;&quot;&amp;&#39;\x0ax' "$WORK/report.html"
+	check "report: the top sites name the leaking function" \
+		grep -q 'leak_kv_cache_dram' "$WORK/dom.html"
+else
+	echo "skip: chromium not installed (tools/install-deps.sh installs it)"
+fi
 
 # --- SIGKILL mid-run ----------------------------------------------------
 start_tracer kill --lib "$(lib_of $v)" --json -i 100 --record "$WORK/k.db"

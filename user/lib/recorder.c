@@ -43,7 +43,9 @@ static const char schema[] =
 	" comm TEXT, device INTEGER, dev_kind TEXT, type TEXT,"
 	" bytes INTEGER, buffers INTEGER, peak INTEGER);"
 	"CREATE TABLE stacks(pid INTEGER, stack_id INTEGER, frames TEXT,"
-	" PRIMARY KEY (pid, stack_id));";
+	" PRIMARY KEY (pid, stack_id));"
+	/* ttbpf-report looks up the free of each buffer. */
+	"CREATE INDEX events_buffer ON events(pid, buffer);";
 
 static int sql_err(sqlite3 *db, const char *what, char *err, size_t errlen)
 {
