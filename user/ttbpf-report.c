@@ -148,11 +148,12 @@ static int chart(sqlite3 *db, FILE *f, long long device, const char *kind,
 	int ret = 0;
 
 	/* Sample times and the device total at each (pid 0 rows). */
-	sqlite3_prepare_v2(db,
-			   "SELECT ts_ns, bytes, peak FROM samples WHERE pid = 0 "
-			   "AND device = ?1 AND dev_kind = ?2 AND type = ?3 "
-			   "ORDER BY ts_ns",
-			   -1, &st, NULL);
+	sqlite3_prepare_v2(
+		db,
+		"SELECT ts_ns, bytes, peak FROM samples WHERE pid = 0 "
+		"AND device = ?1 AND dev_kind = ?2 AND type = ?3 "
+		"ORDER BY ts_ns",
+		-1, &st, NULL);
 	sqlite3_bind_int64(st, 1, device);
 	sqlite3_bind_text(st, 2, kind, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, type, -1, SQLITE_STATIC);
@@ -189,7 +190,8 @@ static int chart(sqlite3 *db, FILE *f, long long device, const char *kind,
 		size_t i;
 
 		if (!ns || ser[ns - 1].pid != pid) {
-			struct series *n = realloc(ser, (ns + 1) * sizeof(*ser));
+			struct series *n =
+				realloc(ser, (ns + 1) * sizeof(*ser));
 
 			if (!n)
 				break;
@@ -226,9 +228,7 @@ static int chart(sqlite3 *db, FILE *f, long long device, const char *kind,
 		"<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" "
 		"stroke=\"#888\"/>\n",
 		PAD, Y(0), W - PAD, Y(0));
-	fprintf(f,
-		"<text x=\"4\" y=\"%.1f\" font-size=\"11\">",
-		Y(max) + 4);
+	fprintf(f, "<text x=\"4\" y=\"%.1f\" font-size=\"11\">", Y(max) + 4);
 	human(f, max);
 	fputs("</text>\n", f);
 	/* Stacked: polygon per process between the cumulative sums. */
@@ -240,7 +240,8 @@ static int chart(sqlite3 *db, FILE *f, long long device, const char *kind,
 				"<polygon class=\"proc\" data-pid=\"%lld\" "
 				"fill=\"%s\" fill-opacity=\"0.8\" points=\"",
 				ser[s].pid,
-				palette[s % (sizeof(palette) / sizeof(*palette))]);
+				palette[s %
+					(sizeof(palette) / sizeof(*palette))]);
 			for (size_t i = 0; i < nt; i++)
 				fprintf(f, "%.1f,%.1f ", X(ts[i]),
 					Y(base[i] + ser[s].v[i]));
@@ -294,8 +295,7 @@ static int chart(sqlite3 *db, FILE *f, long long device, const char *kind,
 		"<text x=\"%d\" y=\"%d\" font-size=\"11\">0 s</text><text "
 		"x=\"%d\" y=\"%d\" font-size=\"11\" text-anchor=\"end\">%.1f "
 		"s</text>\n",
-		PAD, H + 12, W - PAD, H + 12,
-		(double)(ts[nt - 1] - t0) / 1e9);
+		PAD, H + 12, W - PAD, H + 12, (double)(ts[nt - 1] - t0) / 1e9);
 	fputs("</svg>\n<p class=\"legend\">", f);
 	for (size_t s = 0; s < ns; s++) {
 		fprintf(f, "<span style=\"color:%s\">&#9632;</span> pid %lld ",
@@ -312,7 +312,8 @@ static int chart(sqlite3 *db, FILE *f, long long device, const char *kind,
 	sqlite3_prepare_v2(
 		db,
 		"SELECT a.pid, a.comm, a.size, (SELECT frames FROM stacks s "
-		"WHERE s.pid = a.pid AND s.stack_id = a.stack_id) FROM events a "
+		"WHERE s.pid = a.pid AND s.stack_id = a.stack_id) FROM events "
+		"a "
 		"WHERE a.kind = 'alloc' AND a.device = ?1 AND a.dev_kind = ?2 "
 		"AND a.type = ?3 AND a.ts_ns <= ?4 AND NOT EXISTS (SELECT 1 "
 		"FROM events r WHERE r.pid = a.pid AND r.id > a.id AND "
@@ -329,7 +330,8 @@ static int chart(sqlite3 *db, FILE *f, long long device, const char *kind,
 	      "<th>stack</th></tr>\n",
 	      f);
 	while (sqlite3_step(st) == SQLITE_ROW) {
-		fprintf(f, "<tr><td>%lld</td><td>", sqlite3_column_int64(st, 0));
+		fprintf(f, "<tr><td>%lld</td><td>",
+			sqlite3_column_int64(st, 0));
 		html(f, col(st, 1));
 		fprintf(f, "</td><td>%lld B</td><td><pre>",
 			sqlite3_column_int64(st, 2));
@@ -360,14 +362,18 @@ static void failures(sqlite3 *db, FILE *f, long long t0)
 			   "ORDER BY id",
 			   -1, &st, NULL);
 	while (sqlite3_step(st) == SQLITE_ROW) {
-		fprintf(f, "<tr class=\"failure\"><td>%.3f s</td><td>%lld</td><td>",
+		fprintf(f,
+			"<tr class=\"failure\"><td>%.3f "
+			"s</td><td>%lld</td><td>",
 			(double)(sqlite3_column_int64(st, 0) - t0) / 1e9,
 			sqlite3_column_int64(st, 1));
 		html(f, col(st, 2));
-		fprintf(f, "</td><td>%s %lld</td><td>%s</td><td>%lld B</td></tr>\n",
+		fprintf(f,
+			"</td><td>%s %lld</td><td>%s</td><td>%lld "
+			"B</td></tr>\n",
 			!strcmp(col(st, 4), "chip") ? "chip" : col(st, 4),
-			sqlite3_column_int64(st, 3),
-			col(st, 5), sqlite3_column_int64(st, 6));
+			sqlite3_column_int64(st, 3), col(st, 5),
+			sqlite3_column_int64(st, 6));
 	}
 	sqlite3_finalize(st);
 	fputs("</table>\n", f);
@@ -381,12 +387,13 @@ static void sites(sqlite3 *db, FILE *f)
 	fputs("<h2>Top allocation sites</h2><table id=\"sites\"><tr><th>"
 	      "bytes allocated</th><th>allocations</th><th>stack</th></tr>\n",
 	      f);
-	sqlite3_prepare_v2(db,
-			   "SELECT sum(e.size), count(*), s.frames FROM events e "
-			   "JOIN stacks s ON s.pid = e.pid AND s.stack_id = "
-			   "e.stack_id WHERE e.kind = 'alloc' GROUP BY s.frames "
-			   "ORDER BY 1 DESC LIMIT 15",
-			   -1, &st, NULL);
+	sqlite3_prepare_v2(
+		db,
+		"SELECT sum(e.size), count(*), s.frames FROM events e "
+		"JOIN stacks s ON s.pid = e.pid AND s.stack_id = "
+		"e.stack_id WHERE e.kind = 'alloc' GROUP BY s.frames "
+		"ORDER BY 1 DESC LIMIT 15",
+		-1, &st, NULL);
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		const char *frames = col(st, 2), *p = frames, *site = frames;
 
@@ -398,9 +405,11 @@ static void sites(sqlite3 *db, FILE *f)
 			p = strchr(p, '\n');
 			p = p ? p + 1 : NULL;
 		}
-		fprintf(f, "<tr class=\"site\"><td>%lld B</td><td>%lld</td><td>"
-			   "<details><summary>",
-			sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1));
+		fprintf(f,
+			"<tr class=\"site\"><td>%lld B</td><td>%lld</td><td>"
+			"<details><summary>",
+			sqlite3_column_int64(st, 0),
+			sqlite3_column_int64(st, 1));
 		{
 			const char *nl = strchr(site, '\n');
 			char *one = strndup(site, nl ? (size_t)(nl - site)
@@ -424,8 +433,10 @@ static int report(sqlite3 *db, FILE *f)
 	long long t0 = 0, n_ev = 0;
 	int charts = 0;
 
-	sqlite3_prepare_v2(db, "SELECT min(ts_ns), (SELECT count(*) FROM events) FROM samples", -1,
-			   &st, NULL);
+	sqlite3_prepare_v2(
+		db,
+		"SELECT min(ts_ns), (SELECT count(*) FROM events) FROM samples",
+		-1, &st, NULL);
 	if (sqlite3_step(st) == SQLITE_ROW) {
 		t0 = sqlite3_column_int64(st, 0);
 		n_ev = sqlite3_column_int64(st, 1);
@@ -443,10 +454,11 @@ static int report(sqlite3 *db, FILE *f)
 	      "</style></head><body>\n<h1>ttbpf: Tenstorrent device memory "
 	      "over time</h1>\n<p>",
 	      f);
-	sqlite3_prepare_v2(db,
-			   "SELECT key, value FROM meta WHERE key LIKE "
-			   "'library.%' OR key = 'events_not_recorded' ORDER BY key",
-			   -1, &st, NULL);
+	sqlite3_prepare_v2(
+		db,
+		"SELECT key, value FROM meta WHERE key LIKE "
+		"'library.%' OR key = 'events_not_recorded' ORDER BY key",
+		-1, &st, NULL);
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		html(f, col(st, 0));
 		fputs(": ", f);
@@ -454,16 +466,18 @@ static int report(sqlite3 *db, FILE *f)
 		fputs("<br>\n", f);
 	}
 	sqlite3_finalize(st);
-	fprintf(f, "%lld events recorded. Charts: bytes held per process, "
-		   "stacked, at each usage sample; the dashed line marks the "
-		   "highest sample, red dots allocation failures.</p>\n",
+	fprintf(f,
+		"%lld events recorded. Charts: bytes held per process, "
+		"stacked, at each usage sample; the dashed line marks the "
+		"highest sample, red dots allocation failures.</p>\n",
 		n_ev);
-	sqlite3_prepare_v2(db,
-			   "SELECT DISTINCT device, dev_kind, type FROM samples "
-			   "WHERE pid = 0 ORDER BY dev_kind, device, "
-			   "CASE type WHEN 'DRAM' THEN 0 WHEN 'L1' THEN 1 WHEN "
-			   "'L1_SMALL' THEN 2 WHEN 'TRACE' THEN 3 ELSE 4 END",
-			   -1, &st, NULL);
+	sqlite3_prepare_v2(
+		db,
+		"SELECT DISTINCT device, dev_kind, type FROM samples "
+		"WHERE pid = 0 ORDER BY dev_kind, device, "
+		"CASE type WHEN 'DRAM' THEN 0 WHEN 'L1' THEN 1 WHEN "
+		"'L1_SMALL' THEN 2 WHEN 'TRACE' THEN 3 ELSE 4 END",
+		-1, &st, NULL);
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		char kind[16], type[16];
 

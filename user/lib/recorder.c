@@ -169,9 +169,8 @@ int recorder__open(const struct recorder_opts *o, struct recorder **out,
 	    sqlite3_prepare_v2(r->db,
 			       "INSERT OR IGNORE INTO stacks VALUES(?,?,?)", -1,
 			       &r->ins_stack, NULL) ||
-	    sqlite3_prepare_v2(r->db,
-			       "INSERT OR REPLACE INTO meta VALUES(?,?)", -1,
-			       &r->ins_meta, NULL)) {
+	    sqlite3_prepare_v2(r->db, "INSERT OR REPLACE INTO meta VALUES(?,?)",
+			       -1, &r->ins_meta, NULL)) {
 		ret = sql_err(r->db, "preparing statements", err, errlen);
 		goto fail;
 	}
@@ -359,8 +358,8 @@ int recorder__sample(struct recorder *r, const struct state *s,
 		for (int t = 0; t < TTBPF_NR_TYPES; t++) {
 			if (!p->u.bytes[t] && !p->u.peak[t])
 				continue;
-			if (sample_row(r, wall_ns, p->pid, p->u.comm,
-				       p->device, p->kind, t, &p->u))
+			if (sample_row(r, wall_ns, p->pid, p->u.comm, p->device,
+				       p->kind, t, &p->u))
 				return -ENOSPC;
 		}
 	}

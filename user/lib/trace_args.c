@@ -170,9 +170,10 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_RECORD_MAX:
 		if (format_parse_u64(arg, 1U << 20, &v) || !v) {
-			argp_error(state,
-				   "invalid --record-max: %s (1 .. 1048576 MiB)",
-				   arg);
+			argp_error(
+				state,
+				"invalid --record-max: %s (1 .. 1048576 MiB)",
+				arg);
 			return EINVAL;
 		}
 		a->record_max = v << 20;
