@@ -98,7 +98,6 @@ $(OUT)/ttbpf-%: $(OUT)/ttbpf-%.o $(LIBTTBPF)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -lncursesw $(TOOL_LDLIBS) -o $@
 
 # Libraries only one tool needs.
-$(OUT)/ttbpf-exporter: TOOL_LDLIBS := -lmicrohttpd -lpthread
 $(OUT)/ttbpf-trace $(OUT)/ttbpf-report: TOOL_LDLIBS := -lsqlite3
 
 $(OUT)/tests/%.o: tests/unit/%.c $(BPF_SKELS) | $(OUT)/tests
@@ -112,6 +111,7 @@ $(OUT)/tests/test_%: $(OUT)/tests/test_%.o $(LIBTTBPF)
 include tools/ttsim/ttsim.mk
 include tests/fuzz/fuzz.mk
 include tools/bench/bench.mk
+include tools/packaging/packaging.mk
 
 # --- the two commands of the README -------------------------------------
 
@@ -124,7 +124,7 @@ demo: deps
 
 test: deps
 	$(Q)$(MAKE) --no-print-directory SAN=1 all
-	$(Q)$(MAKE) --no-print-directory SAN=0 ttsim
+	$(Q)$(MAKE) --no-print-directory SAN=0 ttsim dist deb
 	$(Q)tests/run-all.sh $(OUTPUT)/san $(TTSIM_OUT)
 
 # Downloads real ttnn wheels into a cache outside git (skips when the

@@ -8,25 +8,22 @@
  */
 #include <argp.h>
 #include <errno.h>
-#include <netdb.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
-#include <microhttpd.h>
-
 #include "capacity.h"
-#include "format.h"
+#include "http_server.h"
 #include "maps.h"
 #include "metrics.h"
 #include "state.h"
 #include "tracer.h"
+#include "version.h"
 
-#define EXPORTER_VERSION "0.1"
-#define DEFAULT_LISTEN	 "127.0.0.1:9473"
+#define DEFAULT_LISTEN "127.0.0.1:9473"
 
 static struct env {
 	const char *libs[TTBPF_MAX_LIBS];
@@ -44,7 +41,9 @@ static struct env {
 	.listen = DEFAULT_LISTEN,
 };
 
-const char *argp_program_version = "ttbpf-exporter " EXPORTER_VERSION;
+void (*argp_program_version_hook)(FILE *,
+				  struct argp_state *) = version__argp_hook;
+static volatile sig_atomic_t exiting;
 
 static const char doc[] =
 	"Serve Tenstorrent device memory (per chip, buffer type and process) "
@@ -133,94 +132,27 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	return 0;
 }
 
-/* "ADDR:PORT" or "[V6ADDR]:PORT", numeric only: no DNS at start-up. */
-static int parse_listen(const char *spec, struct sockaddr_storage *ss,
-			socklen_t *len)
-{
-	struct addrinfo hints = { .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV,
-				  .ai_socktype = SOCK_STREAM };
-	char host[128];
-	const char *port;
-	struct addrinfo *res;
-	size_t n;
-	uint64_t p;
-
-	if (spec[0] == '[') {
-		const char *end = strchr(spec, ']');
-
-		if (!end || end[1] != ':')
-			return -EINVAL;
-		n = (size_t)(end - spec - 1);
-		spec++;
-		port = end + 2;
-	} else {
-		port = strrchr(spec, ':');
-		if (!port)
-			return -EINVAL;
-		n = (size_t)(port - spec);
-		port++;
-	}
-	if (!n || n >= sizeof(host) || format_parse_u64(port, 65535, &p))
-		return -EINVAL;
-	memcpy(host, spec, n);
-	host[n] = '\0';
-	if (getaddrinfo(host, port, &hints, &res))
-		return -EINVAL;
-	memcpy(ss, res->ai_addr, res->ai_addrlen);
-	*len = res->ai_addrlen;
-	freeaddrinfo(res);
-	return 0;
-}
-
 struct server {
 	const struct ttbpf_maps *maps;
 	struct metrics_info info;
 };
 
-static enum MHD_Result reply(struct MHD_Connection *c, unsigned int code,
-			     const char *type, char *body, size_t len,
-			     enum MHD_ResponseMemoryMode mode)
+static int on_request(void *ctx, const char *path, char **body, size_t *len,
+		      const char **type)
 {
-	struct MHD_Response *r;
-	enum MHD_Result ret;
-
-	r = MHD_create_response_from_buffer(len, body, mode);
-	if (!r)
-		return MHD_NO;
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
-	ret = MHD_queue_response(c, code, r);
-	MHD_destroy_response(r);
-	return ret;
-}
-
-static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
-				  const char *url, const char *method,
-				  const char *version, const char *upload,
-				  size_t *upload_len, void **req)
-{
-	static char not_found[] = "ttbpf-exporter: metrics are on /metrics\n";
-	static char bad_method[] = "ttbpf-exporter: only GET and HEAD\n";
-	const struct server *srv = cls;
+	const struct server *srv = ctx;
 	struct state s;
-	char *body = NULL;
-	size_t len = 0;
 	FILE *f;
 	int err;
 
-	(void)version;
-	(void)upload;
-	(void)upload_len;
-	(void)req;
-	if (strcmp(method, "GET") && strcmp(method, "HEAD"))
-		return reply(c, MHD_HTTP_METHOD_NOT_ALLOWED, "text/plain",
-			     bad_method, sizeof(bad_method) - 1,
-			     MHD_RESPMEM_PERSISTENT);
-	if (strcmp(url, "/metrics"))
-		return reply(c, MHD_HTTP_NOT_FOUND, "text/plain", not_found,
-			     sizeof(not_found) - 1, MHD_RESPMEM_PERSISTENT);
-	f = open_memstream(&body, &len);
+	if (strcmp(path, "/metrics")) {
+		*body = strdup("ttbpf-exporter: metrics are on /metrics\n");
+		*len = *body ? strlen(*body) : 0;
+		return 404;
+	}
+	f = open_memstream(body, len);
 	if (!f)
-		return MHD_NO;
+		return 500;
 	err = state__read(srv->maps, &s, 0);
 	if (err)
 		fprintf(stderr, "ttbpf-exporter: reading the maps failed: %s\n",
@@ -228,12 +160,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 	metrics__write(f, err ? NULL : &s, &srv->info);
 	if (!err)
 		state__free(&s);
-	if (fclose(f)) {
-		free(body);
-		return MHD_NO;
-	}
-	return reply(c, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8",
-		     body, len, MHD_RESPMEM_MUST_FREE);
+	fclose(f);
+	*type = "text/plain; version=0.0.4; charset=utf-8";
+	return 200;
 }
 
 static int set_capacity(struct capacity *cap)
@@ -288,85 +217,71 @@ static int attach_self(struct tracer **t, struct ttbpf_maps *maps)
 	return 0;
 }
 
+static void on_signal(int sig)
+{
+	(void)sig;
+	exiting = 1;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct argp argp = { options, parse_opt, NULL, doc,
 					  NULL,	   NULL,      NULL };
+	/* No SA_RESTART: a signal ends the wait in poll() at once. */
+	struct sigaction sa = { .sa_handler = on_signal };
 	struct ttbpf_maps maps = {};
 	struct tracer *tracer = NULL;
-	struct sockaddr_storage addr;
 	struct server srv = {};
-	const union MHD_DaemonInfo *di;
-	struct MHD_Daemon *d;
 	struct capacity cap;
-	socklen_t addr_len;
+	unsigned int port;
 	char msg[1024];
-	sigset_t set;
-	int err, sig;
+	int err, lfd;
 
 	if (argp_parse(&argp, argc, argv, 0, NULL, NULL))
 		return 1;
-	if (parse_listen(env.listen, &addr, &addr_len)) {
-		fprintf(stderr,
-			"ttbpf-exporter: invalid --listen %s (want ADDR:PORT "
-			"with a numeric address, e.g. 127.0.0.1:9473 or "
-			"[::1]:9473)\n",
-			env.listen);
-		return 1;
-	}
 	if (set_capacity(&cap))
 		return 1;
-	/* Signals are taken by sigwait below, not by the server's thread. */
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGHUP);
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	lfd = http_server__listen(env.listen, &port, msg, sizeof(msg));
+	if (lfd < 0) {
+		fprintf(stderr, "ttbpf-exporter: %s\n", msg);
+		return 1;
+	}
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
 	err = ttbpf_maps__open_pinned(env.pin_dir, &maps, msg, sizeof(msg));
 	if (err == -ENOENT) {
-		if (attach_self(&tracer, &maps))
+		if (attach_self(&tracer, &maps)) {
+			close(lfd);
 			return 1;
+		}
 	} else if (err) {
 		fprintf(stderr, "ttbpf-exporter: %s\n", msg);
+		close(lfd);
 		return 1;
 	}
 	srv.maps = &maps;
-	srv.info.version = EXPORTER_VERSION;
+	srv.info.version = version__release();
 	srv.info.cap = &cap;
-	/*
-	 * One internal thread serves scrapes one at a time: a scrape is a
-	 * few map lookups, and a slow or idle client is cut off after 10 s.
-	 */
-	d = MHD_start_daemon(
-		MHD_USE_INTERNAL_POLLING_THREAD |
-			(addr.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
-		0, NULL, NULL, on_request, &srv, MHD_OPTION_SOCK_ADDR, &addr,
-		MHD_OPTION_CONNECTION_TIMEOUT, 10U, MHD_OPTION_CONNECTION_LIMIT,
-		64U, MHD_OPTION_END);
-	if (!d) {
-		fprintf(stderr,
-			"ttbpf-exporter: cannot listen on %s (address in use "
-			"or not on this host? pick another with --listen)\n",
-			env.listen);
-		err = 1;
-		goto out;
-	}
-	di = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
 	fprintf(stderr, "ttbpf-exporter: serving /metrics on port %u (%s)\n",
-		di ? di->port : 0U,
-		tracer ? "attached by ttbpf-exporter" : "pinned maps");
-	do {
-		if (sigwait(&set, &sig))
-			break;
-	} while (sig == SIGHUP);
-	MHD_stop_daemon(d);
-	err = 0;
-out:
+		port, tracer ? "attached by ttbpf-exporter" : "pinned maps");
+	/* Scrapes one at a time: each is a few map lookups. */
+	while (!exiting) {
+		struct pollfd p = { .fd = lfd, .events = POLLIN };
+
+		if (poll(&p, 1, 1000) <= 0)
+			continue;
+		err = http_server__serve_one(lfd, on_request, &srv);
+		if (err && err != -EINTR && err != -ECONNABORTED &&
+		    err != -EAGAIN)
+			fprintf(stderr, "ttbpf-exporter: accept: %s\n",
+				strerror(-err));
+	}
+	close(lfd);
 	if (tracer)
 		tracer__close(tracer);
 	else
 		ttbpf_maps__close(&maps);
-	return err ? 1 : 0;
+	return 0;
 }

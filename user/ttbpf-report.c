@@ -16,6 +16,7 @@
 
 #include "out_file.h"
 #include "text_escape.h"
+#include "version.h"
 
 static struct env {
 	const char *db;
@@ -23,7 +24,8 @@ static struct env {
 	bool force;
 } env;
 
-const char *argp_program_version = "ttbpf-report 0.1";
+void (*argp_program_version_hook)(FILE *,
+				  struct argp_state *) = version__argp_hook;
 
 static const char doc[] =
 	"Write one self-contained HTML report (inline SVG, nothing loaded from "

@@ -16,6 +16,7 @@
 #include "stat_notes.h"
 #include "state.h"
 #include "symbolize.h"
+#include "version.h"
 
 #define EXIT_LEAKS 2
 
@@ -40,7 +41,8 @@ static struct env {
 	.symbols = true,
 };
 
-const char *argp_program_version = "ttbpf-snapshot 0.1";
+void (*argp_program_version_hook)(FILE *,
+				  struct argp_state *) = version__argp_hook;
 
 static const char doc[] =
 	"Print the Tenstorrent device buffers still allocated, per device, "

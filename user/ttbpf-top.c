@@ -23,6 +23,7 @@
 #include "stat_notes.h"
 #include "state.h"
 #include "tracer.h"
+#include "version.h"
 
 static struct env {
 	const char *libs[TTBPF_MAX_LIBS];
@@ -53,7 +54,8 @@ static volatile sig_atomic_t exiting;
 /* A filter changed: read again even when paused. */
 static bool refilter;
 
-const char *argp_program_version = "ttbpf-top 0.1";
+void (*argp_program_version_hook)(FILE *,
+				  struct argp_state *) = version__argp_hook;
 
 static const char doc[] =
 	"Live Tenstorrent device memory (DRAM, L1, L1_SMALL, TRACE) per device "

@@ -27,8 +27,10 @@
 #include "trace_args.h"
 #include "tracer.h"
 #include "tt_lib.h"
+#include "version.h"
 
-const char *argp_program_version = "ttbpf-trace 0.1";
+void (*argp_program_version_hook)(FILE *,
+				  struct argp_state *) = version__argp_hook;
 
 static volatile sig_atomic_t exiting;
 static struct trace_args args;
@@ -277,7 +279,7 @@ static int record_open(void)
 	struct recorder_opts ro = { .path = args.record,
 				    .force = args.force,
 				    .max_bytes = args.record_max,
-				    .version = "0.1" };
+				    .version = version__release() };
 	char err[1024];
 
 	if (!recorder__open(&ro, &rec, err, sizeof(err)))
