@@ -143,6 +143,19 @@ check "sum by (device) equals the truth's chip totals" test \
 	"$(q 'sum(ttbpf_device_memory_used_bytes{device=~"[0-9]+"})')" -eq \
 	"$(jq -s '[.[].devices[] | select(.kind == "chip") | .usage[].bytes] | add' "${truths[@]}")"
 
+# The Grafana dashboard's queries parse and run (its variables filled in).
+jq -r '.panels[].targets[].expr' "$E2E/../../tools/grafana-ttbpf.json" |
+	sed -e 's/\$instance/.*/g' -e 's/\$type/DRAM/g' >"$WORK/dash.exprs"
+n_dash=0
+while IFS= read -r e; do
+	n_dash=$((n_dash + 1))
+	check "dashboard query $n_dash runs in Prometheus" test \
+		"$(curl -s "$P/api/v1/query" --data-urlencode "query=$e" | jq -r .status)" = success
+done <"$WORK/dash.exprs"
+check "dashboard per-process panel sums to the DRAM ground truth" test \
+	"$(q 'sum(sum by (instance, pid, comm) (ttbpf_process_memory_used_bytes{type="DRAM"}))')" -eq \
+	"$(jq -s '[.[].devices[].usage.DRAM.bytes] | add' "${truths[@]}")"
+
 # A SIGKILLed process: its series go, the devices hold what is left.
 kill -KILL "${WL_PID[steady]}"
 wait "${WL_PID[steady]}" 2>/dev/null
