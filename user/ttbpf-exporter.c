@@ -165,32 +165,6 @@ static int on_request(void *ctx, const char *path, char **body, size_t *len,
 	return 200;
 }
 
-static int set_capacity(struct capacity *cap)
-{
-	char arch[32];
-
-	memset(cap, 0, sizeof(*cap));
-	if (env.arch) {
-		if (capacity__for_arch(env.arch, cap)) {
-			fprintf(stderr,
-				"ttbpf-exporter: unknown --arch %s (known: "
-				"%s)\n",
-				env.arch, capacity__arch_names());
-			return -EINVAL;
-		}
-	} else if (!capacity__detect_arch(env.sysfs_root, arch, sizeof(arch))) {
-		capacity__for_arch(arch, cap);
-	}
-	if (env.capacity && capacity__parse(env.capacity, cap)) {
-		fprintf(stderr,
-			"ttbpf-exporter: invalid --capacity %s (want "
-			"TYPE=BYTES[,TYPE=BYTES], e.g. DRAM=12G)\n",
-			env.capacity);
-		return -EINVAL;
-	}
-	return 0;
-}
-
 static int attach_self(struct tracer **t, struct ttbpf_maps *maps)
 {
 	struct tracer_opts o = {
@@ -199,22 +173,8 @@ static int attach_self(struct tracer **t, struct ttbpf_maps *maps)
 		.layout = env.layout,
 		.verbose = env.verbose,
 	};
-	char err[512] = "";
-	int e;
 
-	fprintf(stderr,
-		"ttbpf-exporter: nothing pinned in %s; attaching by itself "
-		"(only allocations from now on are seen; run `sudo ttbpf-trace "
-		"--pin` to share one tracer)\n",
-		env.pin_dir);
-	e = tracer__open(&o, t, err, sizeof(err));
-	if (e) {
-		fprintf(stderr, "ttbpf-exporter: %s\n",
-			err[0] ? err : strerror(-e));
-		return e;
-	}
-	*maps = *tracer__maps(*t);
-	return 0;
+	return tracer__open_reader("ttbpf-exporter", env.pin_dir, &o, t, maps);
 }
 
 static void on_signal(int sig)
@@ -239,8 +199,11 @@ int main(int argc, char **argv)
 
 	if (argp_parse(&argp, argc, argv, 0, NULL, NULL))
 		return 1;
-	if (set_capacity(&cap))
+	if (capacity__from_options(env.arch, env.capacity, env.sysfs_root, &cap,
+				   msg, sizeof(msg))) {
+		fprintf(stderr, "ttbpf-exporter: %s\n", msg);
 		return 1;
+	}
 	lfd = http_server__listen(env.listen, &port, msg, sizeof(msg));
 	if (lfd < 0) {
 		fprintf(stderr, "ttbpf-exporter: %s\n", msg);
