@@ -138,6 +138,15 @@ struct series {
 #define H   260
 #define PAD 60
 
+/* ?1 ?2 ?3: which chart a query is for. */
+static void bind_chart(sqlite3_stmt *st, long long device, const char *kind,
+		       const char *type)
+{
+	sqlite3_bind_int64(st, 1, device);
+	sqlite3_bind_text(st, 2, kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, type, -1, SQLITE_STATIC);
+}
+
 /* One chart: bytes of every process over the sample times, stacked. */
 static int chart(sqlite3 *db, FILE *f, long long device, const char *kind,
 		 const char *type, long long t0)
@@ -156,9 +165,7 @@ static int chart(sqlite3 *db, FILE *f, long long device, const char *kind,
 		"AND device = ?1 AND dev_kind = ?2 AND type = ?3 "
 		"ORDER BY ts_ns",
 		-1, &st, NULL);
-	sqlite3_bind_int64(st, 1, device);
-	sqlite3_bind_text(st, 2, kind, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, type, -1, SQLITE_STATIC);
+	bind_chart(st, device, kind, type);
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		long long *n = realloc(ts, (nt + 1) * sizeof(*ts));
 
@@ -183,9 +190,7 @@ static int chart(sqlite3 *db, FILE *f, long long device, const char *kind,
 			   "pid > 0 AND device = ?1 AND dev_kind = ?2 AND "
 			   "type = ?3 ORDER BY pid, ts_ns",
 			   -1, &st, NULL);
-	sqlite3_bind_int64(st, 1, device);
-	sqlite3_bind_text(st, 2, kind, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, type, -1, SQLITE_STATIC);
+	bind_chart(st, device, kind, type);
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		long long pid = sqlite3_column_int64(st, 0);
 		long long t = sqlite3_column_int64(st, 2);
@@ -273,9 +278,7 @@ static int chart(sqlite3 *db, FILE *f, long long device, const char *kind,
 			   "'alloc_failed' AND device = ?1 AND dev_kind = ?2 "
 			   "AND type = ?3 ORDER BY id",
 			   -1, &st, NULL);
-	sqlite3_bind_int64(st, 1, device);
-	sqlite3_bind_text(st, 2, kind, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, type, -1, SQLITE_STATIC);
+	bind_chart(st, device, kind, type);
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		long long t = sqlite3_column_int64(st, 0);
 
@@ -323,9 +326,7 @@ static int chart(sqlite3 *db, FILE *f, long long device, const char *kind,
 		"OR (r.kind = 'bulk_free' AND r.allocator = a.allocator) OR "
 		"r.kind = 'exit')) ORDER BY a.size DESC LIMIT 5",
 		-1, &st, NULL);
-	sqlite3_bind_int64(st, 1, device);
-	sqlite3_bind_text(st, 2, kind, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, type, -1, SQLITE_STATIC);
+	bind_chart(st, device, kind, type);
 	sqlite3_bind_int64(st, 4, peak_ts);
 	fputs("<details class=\"live\"><summary>largest buffers live at the "
 	      "peak</summary><table><tr><th>pid</th><th>comm</th><th>size</th>"
