@@ -18,13 +18,13 @@ integrity() {
 
 # --- a clean run --------------------------------------------------------
 start_tracer rec --lib "$(lib_of $v)" --json -i 200 --record "$WORK/r.db"
-# The leak workload runs under a name made to break HTML.
+# The oom workload runs under a name made to break HTML.
 HOSTILE=$'<s>"&\'\nx'
 cp "$RUN" "$WORK/$HOSTILE"
 for s in steady oom leak; do
-	[ "$s" = leak ] && RUN_SAVED=$RUN && RUN=$WORK/$HOSTILE
+	[ "$s" = oom ] && RUN_SAVED=$RUN && RUN=$WORK/$HOSTILE
 	start_workload "$s" "$v" --scenario "$s" --devices 2 --seed 7 --count 120
-	[ "$s" = leak ] && RUN=$RUN_SAVED
+	[ "$s" = oom ] && RUN=$RUN_SAVED
 done
 for s in steady oom leak; do go "$s"; done
 for s in steady oom leak; do wait_holding "$s"; done
@@ -122,7 +122,8 @@ wait_line "$WORK/kill.trace.out" '"event":"alloc"' 20
 sleep 1
 kill -KILL "${TR_PID[kill]}"
 wait "${TR_PID[kill]}" 2>/dev/null
-release burst 2>/dev/null
+wait_holding burst 300
+release burst
 check "SIGKILL: integrity_check ok" integrity "$WORK/k.db"
 check "SIGKILL: the recorded events are the trace's first ones, exactly" \
 	"$E2E/record_compare.py" "$WORK/k.db" "$WORK/kill.trace.out" --prefix

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -53,30 +54,28 @@ static int sql_err(sqlite3 *db, const char *what, char *err, size_t errlen)
 	return -EIO;
 }
 
-/* Stale siblings of a replaced database, and the -wal created here. */
+/*
+ * FILE.db new (or, with --force, replaced when it is ours), and FILE-wal
+ * created here: SQLite opens it by name, following links, so it gets a
+ * file of ours that no other user can swap (the directory is ours or
+ * sticky: out_file__create checked). Siblings are checked before
+ * anything is created, so a refusal leaves nothing behind.
+ */
 static int prepare_files(const struct recorder_opts *o, char *err,
 			 size_t errlen)
 {
 	static const char *const sfx[] = { "-wal", "-shm", "-journal" };
 	size_t n = strlen(o->path) + 16;
-	char *p = malloc(n);
+	char *p = malloc(n), esc[TEXT_ESCAPED_LEN(256)];
 	int fd, ret = 0;
 
 	if (!p)
 		return -ENOMEM;
-	fd = out_file__create(o->path, o->force, err, errlen);
-	if (fd < 0) {
-		free(p);
-		return fd;
-	}
-	close(fd);
-	for (size_t i = 0; i < 3 && !ret; i++) {
-		snprintf(p, n, "%s%s", o->path, sfx[i]);
-		if (o->force)
-			ret = out_file__remove_own(p, err, errlen);
-		else if (!access(p, F_OK) || errno != ENOENT) {
-			char esc[TEXT_ESCAPED_LEN(256)];
+	for (size_t i = 0; i < 3 && !ret && !o->force; i++) {
+		struct stat st;
 
+		snprintf(p, n, "%s%s", o->path, sfx[i]);
+		if (!lstat(p, &st) || errno != ENOENT) {
 			snprintf(err, errlen,
 				 "%s exists: not used (--force removes a "
 				 "regular file of yours)",
@@ -84,11 +83,17 @@ static int prepare_files(const struct recorder_opts *o, char *err,
 			ret = -EEXIST;
 		}
 	}
-	/*
-	 * SQLite opens FILE-wal by name, following links: it gets a file of
-	 * ours made here instead, which no other user can swap (the
-	 * directory is ours or sticky, out_file__create checked).
-	 */
+	if (!ret) {
+		fd = out_file__create(o->path, o->force, err, errlen);
+		if (fd < 0)
+			ret = fd;
+		else
+			close(fd);
+	}
+	for (size_t i = 0; i < 3 && !ret && o->force; i++) {
+		snprintf(p, n, "%s%s", o->path, sfx[i]);
+		ret = out_file__remove_own(p, err, errlen);
+	}
 	if (!ret) {
 		snprintf(p, n, "%s-wal", o->path);
 		fd = out_file__create(p, false, err, errlen);
@@ -181,6 +186,11 @@ int recorder__open(const struct recorder_opts *o, struct recorder **out,
 		 (unsigned long long)ts.tv_sec * 1000000000ULL +
 			 (unsigned long long)ts.tv_nsec);
 	put_meta(r, "start_ns", sql);
+	/*
+	 * Rows written at the end, made now: replacing them later needs no
+	 * new page, so they fit even when --record-max has been reached.
+	 */
+	put_meta(r, "events_not_recorded", "0");
 	r->sym = symbolizer__new("/proc");
 	*out = r;
 	return 0;
@@ -398,8 +408,6 @@ void recorder__close(struct recorder *r, uint64_t end_wall_ns)
 		return;
 	if (r->db && r->ins_meta) {
 		recorder__commit(r);
-		/* Room for these few rows even when full: it has been freed
-		 * by nothing, so they may fail; the file stays valid. */
 		sqlite3_exec(r->db, "BEGIN", NULL, NULL, NULL);
 		snprintf(v, sizeof(v), "%llu", (unsigned long long)r->lost);
 		put_meta(r, "events_not_recorded", v);
