@@ -6,10 +6,12 @@
  * failures, and the top allocation sites. Inline SVG, no network.
  */
 #include <argp.h>
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
@@ -503,6 +505,57 @@ static int report(sqlite3 *db, FILE *f)
 	return ferror(f) ? -EIO : 0;
 }
 
+/*
+ * Open @path read-only as immutable: SQLite then creates no -shm and
+ * opens no -wal, names another user could have planted beside the file.
+ * Data still in a non-empty -wal (a tracer that was killed) would be
+ * missed, so that is refused with the way to fold it in.
+ */
+static int open_db(const char *path, sqlite3 **db, char *err, size_t errlen)
+{
+	size_t n = strlen(path);
+	char *wal = malloc(n + 5), *uri = malloc(n * 3 + 32), *q;
+	char esc[TEXT_ESCAPED_LEN(256)];
+	struct stat st;
+	int ret = 0;
+
+	if (!wal || !uri) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	snprintf(wal, n + 5, "%s-wal", path);
+	if (!lstat(wal, &st) && (!S_ISREG(st.st_mode) || st.st_size)) {
+		snprintf(err, errlen,
+			 "%s holds data not yet in the database (the tracer "
+			 "was killed?): run `sqlite3 FILE.db 'PRAGMA "
+			 "wal_checkpoint(TRUNCATE)'` as the file's owner first",
+			 text_escape(wal, 256, esc, sizeof(esc)));
+		ret = -EAGAIN;
+		goto out;
+	}
+	q = uri + sprintf(uri, "file:");
+	for (const unsigned char *p = (const unsigned char *)path; *p; p++)
+		q += sprintf(
+			q, isalnum(*p) || strchr("/._-", *p) ? "%c" : "%%%02X",
+			*p);
+	strcpy(q, "?immutable=1");
+	if (sqlite3_open_v2(uri, db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI,
+			    NULL) != SQLITE_OK ||
+	    sqlite3_exec(*db, "SELECT 1 FROM samples, events LIMIT 1", NULL,
+			 NULL, NULL) != SQLITE_OK) {
+		snprintf(err, errlen,
+			 "cannot read %s: %s (want a file from ttbpf-trace "
+			 "--record)",
+			 text_escape(path, 256, esc, sizeof(esc)),
+			 *db ? sqlite3_errmsg(*db) : "out of memory");
+		ret = -EIO;
+	}
+out:
+	free(wal);
+	free(uri);
+	return ret;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct argp argp = { options, parse_opt, "FILE.db", doc,
@@ -514,15 +567,8 @@ int main(int argc, char **argv)
 
 	if (argp_parse(&argp, argc, argv, 0, NULL, NULL))
 		return 1;
-	if (sqlite3_open_v2(env.db, &db, SQLITE_OPEN_READONLY, NULL) !=
-		    SQLITE_OK ||
-	    sqlite3_exec(db, "SELECT 1 FROM samples, events LIMIT 1", NULL,
-			 NULL, NULL) != SQLITE_OK) {
-		fprintf(stderr,
-			"ttbpf-report: cannot read %s: %s (want a file from "
-			"ttbpf-trace --record)\n",
-			text_escape(env.db, 256, esc, sizeof(esc)),
-			db ? sqlite3_errmsg(db) : "out of memory");
+	if (open_db(env.db, &db, err, sizeof(err))) {
+		fprintf(stderr, "ttbpf-report: %s\n", err);
 		sqlite3_close(db);
 		return 1;
 	}
