@@ -21,6 +21,8 @@ struct seen {
 	size_t n, cap;
 };
 
+#define RECORDER_BATCH 4096
+
 struct recorder {
 	sqlite3 *db;
 	sqlite3_stmt *ins_event, *ins_sample, *ins_stack, *ins_meta;
@@ -30,6 +32,7 @@ struct recorder {
 	bool full; /* the size bound was reached: nothing more is written */
 	uint64_t lost;
 	uint64_t batch; /* events in the open transaction */
+	char *wal_path;
 	unsigned int n_libs;
 };
 
@@ -67,13 +70,23 @@ static int prepare_files(const struct recorder_opts *o, char *err,
 	static const char *const sfx[] = { "-wal", "-shm", "-journal" };
 	size_t n = strlen(o->path) + 16;
 	char *p = malloc(n), esc[TEXT_ESCAPED_LEN(256)];
+	bool created = false;
+	struct stat st;
 	int fd, ret = 0;
 
 	if (!p)
 		return -ENOMEM;
+	/* The file itself first: its refusal is the one that says most. */
+	if (!o->force && !lstat(o->path, &st)) {
+		fd = out_file__create(o->path, false, err, errlen);
+		if (fd < 0) {
+			ret = fd;
+		} else { /* it went meanwhile: now it is ours */
+			close(fd);
+			created = true;
+		}
+	}
 	for (size_t i = 0; i < 3 && !ret && !o->force; i++) {
-		struct stat st;
-
 		snprintf(p, n, "%s%s", o->path, sfx[i]);
 		if (!lstat(p, &st) || errno != ENOENT) {
 			snprintf(err, errlen,
@@ -83,7 +96,7 @@ static int prepare_files(const struct recorder_opts *o, char *err,
 			ret = -EEXIST;
 		}
 	}
-	if (!ret) {
+	if (!ret && !created) {
 		fd = out_file__create(o->path, o->force, err, errlen);
 		if (fd < 0)
 			ret = fd;
@@ -136,6 +149,8 @@ int recorder__open(const struct recorder_opts *o, struct recorder **out,
 	r = calloc(1, sizeof(*r));
 	if (!r)
 		return -ENOMEM;
+	if (asprintf(&r->wal_path, "%s-wal", o->path) < 0)
+		r->wal_path = NULL;
 	if (sqlite3_open_v2(o->path, &r->db,
 			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW,
 			    NULL) != SQLITE_OK) {
@@ -323,7 +338,12 @@ int recorder__event(struct recorder *r, const struct ttbpf_event *e,
 		r->lost++;
 		return -ENOSPC;
 	}
-	r->batch++;
+	/*
+	 * A steady stream keeps tracer__poll() from returning: commit from
+	 * here too, so a kill loses at most this many events.
+	 */
+	if (++r->batch >= RECORDER_BATCH)
+		recorder__commit(r);
 	if (e->stack_id >= 0 && e->kind == TTBPF_EV_ALLOC)
 		record_stack(r, e, maps);
 	if (e->kind == TTBPF_EV_EXIT && r->sym)
@@ -421,6 +441,15 @@ void recorder__close(struct recorder *r, uint64_t end_wall_ns)
 	sqlite3_finalize(r->ins_stack);
 	sqlite3_finalize(r->ins_meta);
 	sqlite3_close(r->db);
+	/* SQLite may leave the -wal made at open, empty: not worth a file. */
+	if (r->wal_path) {
+		struct stat st;
+
+		if (!lstat(r->wal_path, &st) && S_ISREG(st.st_mode) &&
+		    !st.st_size && st.st_uid == geteuid())
+			unlink(r->wal_path);
+		free(r->wal_path);
+	}
 	symbolizer__free(r->sym);
 	free(r->seen.keys);
 	free(r);
