@@ -119,6 +119,22 @@ struct {
 	__type(value, __u8);
 } traced_pids SEC(".maps");
 
+/* Command lines of processes with rows, for a summary of processes that
+ * have exited (cfg.keep_exit_rows); the reader deletes them with the rows. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, TTBPF_MAX_PROCS);
+	__type(key, __u32);
+	__type(value, struct ttbpf_cmdline);
+} cmdlines SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ttbpf_cmdline);
+} cmdline_scratch SEC(".maps");
+
 /* Zero-filled value used to create usage rows without a big stack frame. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -135,9 +151,53 @@ static __always_inline void stat_inc(__u32 idx, __u64 n)
 		*v += n; /* per-CPU: no atomics needed */
 }
 
+/* The traced process tree (cfg.follow_tree): the loader seeds the command,
+ * the fork program adds every process forked by one already here, and the
+ * exit of its last thread removes it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, TTBPF_MAX_PROCS);
+	__type(key, __u32);
+	__type(value, __u8);
+} tree_pids SEC(".maps");
+
 static __always_inline bool pid_wanted(__u32 pid)
 {
-	return !cfg.target_pid || cfg.target_pid == pid;
+	if (!cfg.target_pid || cfg.target_pid == pid)
+		return true;
+	return cfg.follow_tree && bpf_map_lookup_elem(&tree_pids, &pid);
+}
+
+/*
+ * Keep the argv of the current process, read from its own memory while it
+ * runs: user space could read /proc/PID/cmdline only if the process is
+ * still there when it looks. Exactly arg_start..arg_end, never the
+ * environment that follows it.
+ */
+static __always_inline void remember_cmdline(__u32 pid)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct ttbpf_cmdline *c;
+	__u64 start, end, len;
+	__u32 zero = 0;
+
+	if (bpf_map_lookup_elem(&cmdlines, &pid))
+		return;
+	c = bpf_map_lookup_elem(&cmdline_scratch, &zero);
+	if (!c)
+		return;
+	start = BPF_CORE_READ(task, mm, arg_start);
+	end = BPF_CORE_READ(task, mm, arg_end);
+	len = end > start ? end - start : 0;
+	/* Nothing of the last process read here may stay behind. */
+	__builtin_memset(c, 0, sizeof(*c));
+	c->cut = len > TTBPF_CMDLINE_LEN;
+	if (c->cut)
+		len = TTBPF_CMDLINE_LEN;
+	if (!len || bpf_probe_read_user(c->args, len, (const void *)start))
+		return;
+	c->len = len;
+	bpf_map_update_elem(&cmdlines, &pid, c, BPF_NOEXIST);
 }
 
 /* Returns the row for @key in @map, creating it (with comm) if missing. */
@@ -159,6 +219,8 @@ static __always_inline struct ttbpf_usage *usage_row(void *map, void *key,
 		__u8 one = 1;
 
 		bpf_get_current_comm(u->comm, sizeof(u->comm));
+		if (cfg.keep_exit_rows)
+			remember_cmdline(pk->pid);
 		/* Without the mark its exit would not release its buffers:
 		 * say the totals can no longer be trusted. */
 		if (bpf_map_update_elem(&traced_pids, &pk->pid, &one, BPF_ANY))
@@ -766,11 +828,18 @@ int BPF_PROG(handle_exit, struct task_struct *task)
 		return 0;
 	/* Only when the last thread of the process goes. */
 	live = BPF_CORE_READ(task, signal, live.counter);
-	if (live || !bpf_map_lookup_elem(&traced_pids, &rc.pid))
+	if (live)
+		return 0;
+	if (cfg.follow_tree)
+		bpf_map_delete_elem(&tree_pids, &rc.pid);
+	if (!bpf_map_lookup_elem(&traced_pids, &rc.pid))
 		return 0;
 	rc.ts = bpf_ktime_get_ns();
 	bpf_for_each_map_elem(&allocs, release_one, &rc, 0);
-	bpf_for_each_map_elem(&proc_usage, drop_proc_row, &rc.pid, 0);
+	/* Kept rows hold what the process did, for the trace's summary: it
+	 * collects them once traced_pids no longer names the process. */
+	if (!cfg.keep_exit_rows)
+		bpf_for_each_map_elem(&proc_usage, drop_proc_row, &rc.pid, 0);
 	bpf_map_delete_elem(&traced_pids, &rc.pid);
 	if (!rc.count)
 		return 0;
@@ -780,5 +849,20 @@ int BPF_PROG(handle_exit, struct task_struct *task)
 	a.stack_id = -1;
 	a.dev_kind = TTBPF_DEV_UNKNOWN;
 	emit(TTBPF_EV_EXIT, rc.pid, (__u32)id, &a, 0, rc.count, 0);
+	return 0;
+}
+
+/* Threads share the tgid and are traced with it: only new processes are
+ * added. An exec keeps the pid, so a wrapper's command stays in the tree. */
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(handle_fork, struct task_struct *parent, struct task_struct *child)
+{
+	__u32 ppid = parent->tgid, cpid = child->tgid;
+	__u8 one = 1;
+
+	if (!cfg.follow_tree || ppid == cpid || !pid_wanted(ppid))
+		return 0;
+	if (bpf_map_update_elem(&tree_pids, &cpid, &one, BPF_ANY))
+		stat_inc(TTBPF_STAT_TREE_MAP_FULL, 1);
 	return 0;
 }

@@ -151,6 +151,15 @@ struct ttbpf_proc_key {
 	__u32 pad;
 };
 
+/* A process's argv as it was at its first traced allocation: NUL-separated,
+ * @len bytes of it kept (the rest, if any, is cut). */
+#define TTBPF_CMDLINE_LEN 256
+struct ttbpf_cmdline {
+	__u32 len;
+	__u32 cut; /* the command line was longer than TTBPF_CMDLINE_LEN */
+	char args[TTBPF_CMDLINE_LEN];
+};
+
 struct ttbpf_usage {
 	__u64 bytes[TTBPF_NR_TYPES];
 	__u64 buffers[TTBPF_NR_TYPES];
@@ -179,8 +188,9 @@ enum ttbpf_stat {
 	TTBPF_STAT_EXIT_FREED, /* buffers released at process exit */
 	TTBPF_STAT_ALLOCS,
 	TTBPF_STAT_FREES,
-	TTBPF_STAT_STACKS_LOST,	 /* stack map full: allocation has no stack */
-	TTBPF_STAT_NOT_RECORDED, /* no per-thread slot: totals incomplete */
+	TTBPF_STAT_STACKS_LOST,	  /* stack map full: allocation has no stack */
+	TTBPF_STAT_NOT_RECORDED,  /* no per-thread slot: totals incomplete */
+	TTBPF_STAT_TREE_MAP_FULL, /* a forked process of the tree not followed */
 	TTBPF_NR_STATS,
 };
 
@@ -210,6 +220,8 @@ struct ttbpf_event {
 struct ttbpf_config {
 	__u32 target_pid; /* 0: every process */
 	__u32 collect_stacks;
+	__u32 follow_tree;    /* target_pid and every process it forks */
+	__u32 keep_exit_rows; /* process rows outlive the process */
 	__u64 max_plausible_size;
 };
 

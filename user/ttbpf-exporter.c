@@ -141,6 +141,8 @@ static int on_request(void *ctx, const char *path, char **body, size_t *len,
 		      const char **type)
 {
 	const struct server *srv = ctx;
+	struct metrics_info info = srv->info;
+	struct proc_names names;
 	struct state s;
 	FILE *f;
 	int err;
@@ -157,7 +159,11 @@ static int on_request(void *ctx, const char *path, char **body, size_t *len,
 	if (err)
 		fprintf(stderr, "ttbpf-exporter: reading the maps failed: %s\n",
 			strerror(-err));
-	metrics__write(f, err ? NULL : &s, &srv->info);
+	/* Names for one scrape only: a reused pid must not keep old ones. */
+	proc_names__init(&names, "/proc");
+	info.names = &names;
+	metrics__write(f, err ? NULL : &s, &info);
+	proc_names__clear(&names);
 	if (!err)
 		state__free(&s);
 	fclose(f);

@@ -13,6 +13,7 @@
 
 #include "format.h"
 #include "maps.h"
+#include "proc_names.h"
 #include "stat_notes.h"
 #include "state.h"
 #include "symbolize.h"
@@ -278,6 +279,9 @@ struct group {
 	uint64_t bytes;
 	size_t first_child, n_children; /* type groups: their proc groups */
 };
+
+/* Command lines and containers of the processes shown, read once. */
+static struct proc_names names;
 
 static const char *comm_of(const struct state *s, uint32_t pid)
 {
@@ -622,6 +626,24 @@ static void json_stats(struct json_writer *w, const uint64_t *s)
 	json_writer__end_object(w);
 }
 
+/* "cmdline", "cgroup", "container": null where unknown or none. */
+static void json_name(struct json_writer *w, const struct proc_name *n)
+{
+	bool known = n && n->known;
+	const char *v[3] = { known ? n->cmdline : NULL,
+			     known && n->cgroup[0] ? n->cgroup : NULL,
+			     known && n->container[0] ? n->container : NULL };
+	const char *keys[3] = { "cmdline", "cgroup", "container" };
+
+	for (int i = 0; i < 3; i++) {
+		json_writer__key(w, keys[i]);
+		if (v[i])
+			json_writer__string(w, v[i]);
+		else
+			json_writer__null(w);
+	}
+}
+
 static void print_json(const struct state *s, const struct stacks *st,
 		       const struct leaks *lk, FILE *f)
 {
@@ -671,6 +693,7 @@ static void print_json(const struct state *s, const struct stacks *st,
 		json_writer__u64(&w, p->pid);
 		json_writer__key(&w, "comm");
 		json_writer__string_n(&w, p->u.comm, sizeof(p->u.comm));
+		json_name(&w, proc_names__get(&names, p->pid));
 		json_writer__key(&w, "device");
 		json_writer__i64(&w, p->device);
 		json_writer__key(&w, "kind");
@@ -810,6 +833,7 @@ static void print_text(const struct state *s, const struct stacks *st,
 		       size_t outstanding, FILE *f)
 {
 	char dev[32], hb[32], age[32], comm[TEXT_ESCAPED_LEN(TTBPF_COMM_LEN)];
+	char cmd[PROC_NAME_SHOWN_LEN];
 	/* Without memory every stack is printed in full: still right. */
 	bool *shown = calloc(st->n ? st->n : 1, sizeof(*shown));
 	size_t i = 0;
@@ -865,12 +889,15 @@ static void print_text(const struct state *s, const struct stacks *st,
 			    s->bufs[j].pid == b->pid;
 		     j++)
 			bytes += s->bufs[j].a.size;
-		fprintf(f, "    pid %u %s: %llu B (%s) in %zu buffers\n",
+		fprintf(f,
+			"    pid %u %s: %llu B (%s) in %zu buffers | cmd: %s\n",
 			b->pid,
 			text_escape(comm_of(s, b->pid), TTBPF_COMM_LEN, comm,
 				    sizeof(comm)),
 			(unsigned long long)bytes,
-			human_bytes(bytes, hb, sizeof(hb)), j - i);
+			human_bytes(bytes, hb, sizeof(hb)), j - i,
+			proc_name__terminal(proc_names__get(&names, b->pid), 0,
+					    cmd, sizeof(cmd)));
 		for (; i < j; i++) {
 			const struct stack_sym *ss;
 
@@ -997,6 +1024,7 @@ int main(int argc, char **argv)
 		if (env.top && lk.n > env.top)
 			lk.n = env.top;
 	}
+	proc_names__init(&names, env.proc_root);
 	if (env.json)
 		print_json(&s, &st, env.leaks ? &lk : NULL, stdout);
 	else if (env.leaks)
@@ -1013,6 +1041,7 @@ cleanup:
 	if (err)
 		fprintf(stderr, "ttbpf-snapshot: %s\n", strerror(-err));
 	free(lk.v);
+	proc_names__clear(&names);
 	stacks__free(&st);
 	symbolizer__free(sym);
 	state__free(&s);

@@ -20,6 +20,7 @@
 #include "capacity.h"
 #include "format.h"
 #include "maps.h"
+#include "proc_names.h"
 #include "stat_notes.h"
 #include "state.h"
 #include "tracer.h"
@@ -338,14 +339,38 @@ static void render_device(struct out *o, const struct state_dev *d,
 	out_printf(o, "\n");
 }
 
+/* The command line after the fixed columns: on a screen only what fits the
+ * rest of the row, so that a long one does not wrap. */
+static void render_cmdline(struct out *o, struct proc_names *names,
+			   uint32_t pid)
+{
+	char buf[PROC_NAME_SHOWN_LEN];
+	size_t width = 0;
+
+	if (o->curses) {
+		int room = COLS - getcurx(stdscr) - 1;
+
+		width = room > 0 ? (size_t)room : 0;
+		if (!width)
+			return;
+	}
+	out_printf(o, "%s",
+		   proc_name__terminal(proc_names__get(names, pid), width, buf,
+				       sizeof(buf)));
+}
+
 static void render_procs(struct out *o, const struct state *s)
 {
 	char dev[32], age[32], v[5][32], comm[TEXT_ESCAPED_LEN(TTBPF_COMM_LEN)];
 	int w = o->curses ? 10 : 13;
+	/* Read for this screen only: a pid may be reused by the next. */
+	struct proc_names names;
 
-	out_printf(o, "%7s %-15s %-8s %*s %*s %*s %*s %7s %*s %*s %8s\n", "PID",
-		   "COMMAND", "DEVICE", w, "DRAM", w, "L1", w, "L1_SMALL", w,
-		   "TRACE", "BUFFERS", w, "DRAM_PEAK", w, "L1_PEAK", "AGE");
+	proc_names__init(&names, "/proc");
+	out_printf(
+		o, "%7s %-15s %-8s %*s %*s %*s %*s %7s %*s %*s %8s CMDLINE\n",
+		"PID", "COMMAND", "DEVICE", w, "DRAM", w, "L1", w, "L1_SMALL",
+		w, "TRACE", "BUFFERS", w, "DRAM_PEAK", w, "L1_PEAK", "AGE");
 	for (size_t i = 0; i < s->n_procs; i++) {
 		const struct state_proc *p = &s->procs[i];
 		const uint64_t nums[5] = { p->u.bytes[TTBPF_DRAM],
@@ -376,12 +401,15 @@ static void render_procs(struct out *o, const struct state *s)
 					 (unsigned long long)pk);
 			out_printf(o, "%*s ", w, v[4]);
 		}
-		out_printf(o, "%8s\n",
+		out_printf(o, "%8s ",
 			   format_age_ms(state__age_ms(s, p->u.first_ts_ns),
 					 age, sizeof(age)));
+		render_cmdline(o, &names, p->pid);
+		out_printf(o, "\n");
 	}
 	if (!s->n_procs)
 		out_printf(o, "(no process holds device memory)\n");
+	proc_names__clear(&names);
 }
 
 /* Counters that mean the picture is incomplete or suspect. */

@@ -17,8 +17,11 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include <bpf/bpf.h>
+
 #include "discover.h"
 #include "event_format.h"
+#include "proc_names.h"
 #include "stat_notes.h"
 #include "summary.h"
 #include "text_escape.h"
@@ -38,6 +41,10 @@ static long long mono_to_wall_ns;
 /* --record: the database, and the maps its stacks are read from. */
 static struct recorder *rec;
 static const struct ttbpf_maps *rec_maps;
+/* Every process seen, named at first sight; rows of those that exited. */
+static struct proc_names names;
+static struct state_proc *exited;
+static size_t n_exited, cap_exited;
 
 static void on_signal(int sig)
 {
@@ -55,11 +62,25 @@ static long long now_ns(clockid_t clk)
 	return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
+/* What BPF kept at the first allocation beats /proc, where the process
+ * may be gone already by the time we look. */
+static void name_process(const struct tracer *t, uint32_t pid)
+{
+	struct ttbpf_cmdline c;
+
+	if (proc_names__find(&names, pid))
+		return;
+	if (!tracer__cmdline(t, pid, &c))
+		proc_names__put_args(&names, pid, c.args, c.len, c.cut);
+	else
+		proc_names__get(&names, pid);
+}
+
 static int on_event(void *ctx, const struct ttbpf_event *e)
 {
 	char line[512];
 
-	(void)ctx;
+	name_process(ctx, e->pid);
 	if (rec)
 		recorder__event(rec, e, (uint64_t)(e->ts_ns + mono_to_wall_ns),
 				rec_maps);
@@ -229,11 +250,33 @@ static void warn_on_stats(const struct tracer *t)
 	memcpy(last, s, sizeof(last));
 }
 
+/*
+ * Name every process with rows before it can exit unnamed (events name
+ * them sooner, but --quiet turns events off), then keep the final rows of
+ * those that exited.
+ */
+static void see_processes(struct tracer *t)
+{
+	int fd = tracer__maps(t)->proc_usage_fd;
+	struct ttbpf_proc_key key, *prev = NULL;
+
+	while (!bpf_map_get_next_key(fd, prev, &key)) {
+		name_process(t, key.pid);
+		prev = &key;
+	}
+	if (tracer__collect_exited(t, &exited, &n_exited, &cap_exited) < 0)
+		fprintf(stderr, "ttbpf-trace: out of memory keeping the rows "
+				"of exited processes\n");
+}
+
 static void print_summary(const struct tracer *t)
 {
 	struct summary_opts so = { .device = args.device,
 				   .processes = true,
-				   .stats = true };
+				   .stats = true,
+				   .exited = exited,
+				   .n_exited = n_exited,
+				   .names = &names };
 
 	if (args.json) {
 		summary_print_json(tracer__maps(t), &so, stdout);
@@ -324,6 +367,9 @@ static int run(void)
 		.n_libs = args.n_libs,
 		.layout = args.layout,
 		.pid = args.pid,
+		/* A command is its whole process tree: wrappers, workers. */
+		.follow_tree = args.cmd != NULL,
+		.keep_exit_rows = args.cmd != NULL,
 		.stacks = args.stacks,
 		.events = !args.quiet || args.record,
 		.max_buffers = args.max_buffers,
@@ -360,7 +406,7 @@ static int run(void)
 		}
 		return 1;
 	}
-	tracer__set_event_fn(t, on_event, NULL);
+	tracer__set_event_fn(t, on_event, t);
 	mono_to_wall_ns = now_ns(CLOCK_REALTIME) - now_ns(CLOCK_MONOTONIC);
 	if (rec) {
 		rec_maps = tracer__maps(t);
@@ -390,6 +436,7 @@ static int run(void)
 		}
 		if (rec)
 			recorder__commit(rec);
+		see_processes(t);
 		if (child && waitpid(child, &status, WNOHANG) == child) {
 			child = 0;
 			break;
@@ -407,6 +454,7 @@ static int run(void)
 	while (tracer__poll(t, 0) > 0)
 		;
 	record_close(t);
+	see_processes(t);
 	print_summary(t);
 	if (args.pin)
 		report_pins(t);
@@ -422,6 +470,8 @@ static int run(void)
 		else if (WIFSIGNALED(status))
 			status_code = 128 + WTERMSIG(status);
 	}
+	free(exited);
+	proc_names__clear(&names);
 	return (int)status_code;
 }
 
@@ -470,6 +520,7 @@ int main(int argc, char **argv)
 	struct sigaction sa = { .sa_handler = on_signal };
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	proc_names__init(&names, "/proc");
 	if (trace_args_parse(argc, argv, 0, &args))
 		return 2;
 	if (args.unpin)

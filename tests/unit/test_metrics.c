@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "metrics.h"
@@ -93,6 +95,65 @@ static void test_families(void **state)
 	free(out);
 }
 
+/* A container's id from a (fake) /proc/PID/cgroup becomes a label. */
+static void test_container_label(void **state)
+{
+	static const char id[] = "0123456789abcdef0123456789abcdef"
+				 "0123456789abcdef0123456789abcdef";
+	char root[] = "/tmp/ttbpf-metrics-XXXXXX", path[128], *out;
+	struct state_proc procs[2] = {
+		{ .pid = 7, .device = 0, .kind = TTBPF_DEV_CHIP },
+		{ .pid = 8, .device = 0, .kind = TTBPF_DEV_CHIP },
+	};
+	struct state s = { .procs = procs, .n_procs = 2 };
+	struct metrics_info info = { .version = "9.9" };
+	struct proc_names names;
+	size_t len = 0;
+	FILE *f;
+
+	(void)state;
+	assert_non_null(mkdtemp(root));
+	for (int pid = 7; pid <= 8; pid++) {
+		snprintf(path, sizeof(path), "%s/%d", root, pid);
+		assert_int_equal(mkdir(path, 0700), 0);
+		snprintf(path, sizeof(path), "%s/%d/cmdline", root, pid);
+		f = fopen(path, "w");
+		fputs("python3", f);
+		fclose(f);
+		snprintf(path, sizeof(path), "%s/%d/cgroup", root, pid);
+		f = fopen(path, "w");
+		fprintf(f, "0::%s\n",
+			pid == 7 ? "/system.slice/docker-"
+				   "0123456789abcdef0123456789abcdef"
+				   "0123456789abcdef0123456789abcdef.scope"
+				 : "/user.slice");
+		fclose(f);
+	}
+	procs[0].u.bytes[TTBPF_DRAM] = 5;
+	procs[1].u.bytes[TTBPF_DRAM] = 6;
+	proc_names__init(&names, root);
+	info.names = &names;
+	out = NULL;
+	f = open_memstream(&out, &len);
+	assert_int_equal(metrics__write(f, &s, &info), 0);
+	fclose(f);
+	snprintf(path, sizeof(path), "comm=\"\",container=\"%s\",device=", id);
+	assert_non_null(strstr(out, path));
+	/* No container: no label, not an empty one. */
+	assert_non_null(strstr(out, "{pid=\"8\",comm=\"\",device=\"0\""));
+	free(out);
+	proc_names__clear(&names);
+	for (int pid = 7; pid <= 8; pid++) {
+		snprintf(path, sizeof(path), "%s/%d/cmdline", root, pid);
+		unlink(path);
+		snprintf(path, sizeof(path), "%s/%d/cgroup", root, pid);
+		unlink(path);
+		snprintf(path, sizeof(path), "%s/%d", root, pid);
+		rmdir(path);
+	}
+	rmdir(root);
+}
+
 static void test_unreadable(void **state)
 {
 	char *out;
@@ -110,6 +171,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_label_value_escaping),
 		cmocka_unit_test(test_families),
+		cmocka_unit_test(test_container_label),
 		cmocka_unit_test(test_unreadable),
 	};
 

@@ -107,7 +107,8 @@ static void dev_counter(FILE *f, const struct state *s, const char *name,
 	}
 }
 
-static void proc_family(FILE *f, const struct state *s)
+static void proc_family(FILE *f, const struct state *s,
+			struct proc_names *names)
 {
 	static const char name[] = "ttbpf_process_memory_used_bytes";
 
@@ -115,6 +116,8 @@ static void proc_family(FILE *f, const struct state *s)
 	       "Device memory a process holds, by device and buffer type.");
 	for (size_t i = 0; i < s->n_procs; i++) {
 		const struct state_proc *p = &s->procs[i];
+		const struct proc_name *pn =
+			names ? proc_names__get(names, p->pid) : NULL;
 
 		for (int t = 0; t < TTBPF_NR_TYPES; t++) {
 			/* A type the process never used is not a series. */
@@ -122,6 +125,11 @@ static void proc_family(FILE *f, const struct state *s)
 				continue;
 			fprintf(f, "%s{pid=\"%u\",comm=\"", name, p->pid);
 			metrics__label_value(f, p->u.comm, TTBPF_COMM_LEN);
+			if (pn && pn->container[0]) {
+				fputs("\",container=\"", f);
+				metrics__label_value(f, pn->container,
+						     sizeof(pn->container));
+			}
 			fputs("\",device=\"", f);
 			device_value(f, p->device, p->kind);
 			fprintf(f, "\",type=\"%s\"} %llu\n",
@@ -180,7 +188,7 @@ int metrics__write(FILE *f, const struct state *s,
 		   "Capacity per chip, where the architecture or --capacity "
 		   "gives it.",
 		   DEV_CAPACITY, info->cap);
-	proc_family(f, s);
+	proc_family(f, s, info->names);
 	dev_counter(f, s, "ttbpf_allocations_total",
 		    "Buffers allocated since tracing began.", CNT_ALLOCS);
 	dev_counter(f, s, "ttbpf_frees_total",

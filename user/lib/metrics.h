@@ -10,11 +10,14 @@
 #include <stdio.h>
 
 #include "capacity.h"
+#include "proc_names.h"
 #include "state.h"
 
 struct metrics_info {
 	const char *version;	    /* ttbpf's version, for ttbpf_info */
 	const struct capacity *cap; /* per-chip capacities; NULL: none */
+	/* Where process rows get their container label; NULL: none. */
+	struct proc_names *names;
 };
 
 /*

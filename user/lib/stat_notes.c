@@ -18,6 +18,7 @@ const char *const stat_names[TTBPF_NR_STATS] = {
 	[TTBPF_STAT_FREES] = "frees",
 	[TTBPF_STAT_STACKS_LOST] = "stacks_lost",
 	[TTBPF_STAT_NOT_RECORDED] = "not_recorded",
+	[TTBPF_STAT_TREE_MAP_FULL] = "tree_map_full",
 };
 
 const struct stat_note stat_notes[] = {
@@ -34,6 +35,9 @@ const struct stat_note stat_notes[] = {
 	{ TTBPF_STAT_NOT_RECORDED, STAT_WARNING,
 	  "allocations not recorded: no per-thread slot",
 	  "totals are incomplete" },
+	{ TTBPF_STAT_TREE_MAP_FULL, STAT_WARNING,
+	  "forked processes not followed: process tree map full",
+	  "those processes are not traced; totals are incomplete" },
 	{ TTBPF_STAT_PROCS_MAP_FULL, STAT_WARNING,
 	  "updates lost: process map full",
 	  "per-process totals are incomplete" },

@@ -16,6 +16,7 @@
 #include "discover.h"
 #include "pin_dir.h"
 #include "privileges.h"
+#include "state.h"
 #include "text_escape.h"
 #include "tracer.h"
 #include "ttbpf.skel.h"
@@ -198,6 +199,14 @@ static int fill_maps(struct tracer *t, const struct tracer_opts *o)
 	}
 	if (bpf_map_update_elem(t->maps.meta_fd, &zero, &meta, BPF_ANY))
 		return -errno;
+	if (o->pid && o->follow_tree) {
+		__u32 pid = (__u32)o->pid;
+		__u8 one = 1;
+
+		if (bpf_map_update_elem(bpf_map__fd(t->skel->maps.tree_pids),
+					&pid, &one, BPF_ANY))
+			return -errno;
+	}
 	return 0;
 }
 
@@ -446,6 +455,8 @@ int tracer__open(const struct tracer_opts *o, struct tracer **out, char *err,
 			goto cleanup;
 	}
 	t->skel->rodata->cfg.target_pid = (__u32)o->pid;
+	t->skel->rodata->cfg.follow_tree = o->pid && o->follow_tree;
+	t->skel->rodata->cfg.keep_exit_rows = o->keep_exit_rows && !o->pin;
 	t->skel->rodata->cfg.collect_stacks = o->stacks;
 	t->skel->data->emit_events = o->events;
 	if (o->max_buffers)
@@ -474,6 +485,18 @@ int tracer__open(const struct tracer_opts *o, struct tracer **out, char *err,
 			       "attaching to sched_process_exit failed: %s",
 			       strerror(errno));
 		goto cleanup;
+	}
+	/* Before the command is released, so that no fork escapes. */
+	if (t->skel->rodata->cfg.follow_tree) {
+		e = add_link(t,
+			     bpf_program__attach(t->skel->progs.handle_fork));
+		if (e || !t->links[t->n_links - 1]) {
+			e = errmsg_set(
+				err, errlen, -errno,
+				"attaching to sched_process_fork failed: %s",
+				strerror(errno));
+			goto cleanup;
+		}
 	}
 	for (__u32 i = 0; i < t->n_libs; i++) {
 		e = attach_lib(t, i, err, errlen);
@@ -539,6 +562,60 @@ int tracer__poll(struct tracer *t, int timeout_ms)
 	 * epoll has not seen them, read what waits anyway. */
 	more = ring_buffer__consume(t->rb);
 	return more < 0 ? more : n + more;
+}
+
+int tracer__collect_exited(struct tracer *t, struct state_proc **out, size_t *n,
+			   size_t *cap)
+{
+	int traced_fd = bpf_map__fd(t->skel->maps.traced_pids);
+	struct ttbpf_proc_key key, next, *prev = NULL;
+	int moved = 0;
+	__u8 mark;
+
+	if (!t->skel->rodata->cfg.keep_exit_rows)
+		return 0;
+	/* traced_pids loses a process only after its exit released all its
+	 * buffers: its rows cannot change any more. */
+	while (!bpf_map_get_next_key(t->maps.proc_usage_fd, prev, &next)) {
+		struct state_proc *p;
+
+		key = next;
+		prev = &key;
+		if (!bpf_map_lookup_elem(traced_fd, &key.pid, &mark))
+			continue;
+		if (*n == *cap) {
+			size_t c = *cap ? *cap * 2 : 16;
+			void *v = realloc(*out, c * sizeof(**out));
+
+			if (!v)
+				return -ENOMEM;
+			*out = v;
+			*cap = c;
+		}
+		p = &(*out)[*n];
+		if (bpf_map_lookup_elem(t->maps.proc_usage_fd, &key, &p->u))
+			continue;
+		p->pid = key.pid;
+		p->device = key.device;
+		p->kind = key.dev_kind;
+		(*n)++;
+		moved++;
+		/* Deleting the current key restarts the walk's order on some
+		 * kernels: start over, the moved rows are gone. */
+		bpf_map_delete_elem(t->maps.proc_usage_fd, &key);
+		bpf_map_delete_elem(bpf_map__fd(t->skel->maps.cmdlines),
+				    &key.pid);
+		prev = NULL;
+	}
+	return moved;
+}
+
+int tracer__cmdline(const struct tracer *t, uint32_t pid,
+		    struct ttbpf_cmdline *out)
+{
+	if (bpf_map_lookup_elem(bpf_map__fd(t->skel->maps.cmdlines), &pid, out))
+		return -ENOENT;
+	return 0;
 }
 
 /* Whether the object pinned as @name in @dirfd is the one @own_fd holds. */

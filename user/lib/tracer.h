@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "maps.h"
@@ -20,6 +21,8 @@ struct tracer_opts {
 	size_t n_libs;
 	const char *layout;	  /* --layout override or NULL */
 	pid_t pid;		  /* 0: every process */
+	bool follow_tree;	  /* pid and every process it forks */
+	bool keep_exit_rows;	  /* see tracer__collect_exited() */
 	bool stacks;		  /* record user stacks of allocations */
 	bool events;		  /* stream events through the ring buffer */
 	unsigned int max_buffers; /* allocs map size */
@@ -58,6 +61,21 @@ const struct tt_lib_info *tracer__lib(const struct tracer *t, size_t i);
 int tracer__set_event_fn(struct tracer *t, tracer_event_fn fn, void *ctx);
 /* Wait up to @timeout_ms for events; returns events handled or -errno. */
 int tracer__poll(struct tracer *t, int timeout_ms);
+
+/*
+ * With keep_exit_rows a process's usage rows stay after it exits, so that
+ * a summary still shows what it did; this moves the rows of processes that
+ * have exited (final from then on) out of the map into @out. Returns how
+ * many rows were moved or a negative errno.
+ */
+struct state_proc;
+int tracer__collect_exited(struct tracer *t, struct state_proc **out, size_t *n,
+			   size_t *cap);
+
+/* The command line @pid had at its first traced allocation, when kept
+ * (keep_exit_rows). 0, or -ENOENT. */
+int tracer__cmdline(const struct tracer *t, uint32_t pid,
+		    struct ttbpf_cmdline *out);
 
 /* Detach and unload; pinned objects stay if opts.pin was set. */
 void tracer__close(struct tracer *t);
