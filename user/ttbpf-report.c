@@ -326,7 +326,7 @@ static int chart(sqlite3 *db, FILE *f, long long device, const char *kind,
 		"FROM events r WHERE r.pid = a.pid AND r.id > a.id AND "
 		"r.ts_ns <= ?4 AND ((r.kind = 'free' AND r.buffer = a.buffer) "
 		"OR (r.kind = 'bulk_free' AND r.allocator = a.allocator) OR "
-		"r.kind = 'exit')) ORDER BY a.size DESC LIMIT 5",
+		"r.kind IN ('exit', 'exec'))) ORDER BY a.size DESC LIMIT 5",
 		-1, &st, NULL);
 	bind_chart(st, device, kind, type);
 	sqlite3_bind_int64(st, 4, peak_ts);

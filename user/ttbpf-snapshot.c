@@ -805,7 +805,8 @@ static void print_stats_text(const uint64_t *st, FILE *f)
 		(unsigned long long)st[TTBPF_STAT_ALLOC_FAILED],
 		(unsigned long long)st[TTBPF_STAT_ALLOCS_MAP_FULL],
 		(unsigned long long)st[TTBPF_STAT_PROCS_MAP_FULL]);
-	stat_notes__print(st, NULL, STAT_WARNING, "", f);
+	/* Stacks lost matter here: the leak report groups by them. */
+	stat_notes__print(st, NULL, STAT_STREAM, "", f);
 }
 
 /*
@@ -921,7 +922,8 @@ static void print_text(const struct state *s, const struct stacks *st,
 	free(shown);
 }
 
-static void print_leaks_text(const struct leaks *lk, FILE *f)
+static void print_leaks_text(const struct leaks *lk, const uint64_t *st,
+			     FILE *f)
 {
 	char hb[32], age[32];
 
@@ -948,6 +950,8 @@ static void print_leaks_text(const struct leaks *lk, FILE *f)
 		(unsigned long long)env.min_age_ms,
 		(unsigned long long)lk->bytes,
 		human_bytes(lk->bytes, hb, sizeof(hb)));
+	/* A report grouped by stack says when stacks or buffers are missing. */
+	stat_notes__print(st, NULL, STAT_STREAM, "", f);
 }
 
 static void explain_open_error(int err, const char *msg)
@@ -1028,7 +1032,7 @@ int main(int argc, char **argv)
 	if (env.json)
 		print_json(&s, &st, env.leaks ? &lk : NULL, stdout);
 	else if (env.leaks)
-		print_leaks_text(&lk, stdout);
+		print_leaks_text(&lk, s.stats, stdout);
 	else
 		print_text(&s, &st, outstanding, stdout);
 	if (fflush(stdout)) {

@@ -6,8 +6,6 @@
 # racing root's mkdir never yields a user-owned pin directory; --unpin
 # leaves no probe attached, and every message says what really happened.
 source "$(dirname "$0")/lib.sh"
-SNAP=$OUT/ttbpf-snapshot
-TOP=$OUT/ttbpf-top
 LIB=$(lib_of "${TTBPF_PIN_VARIANT:-e4-release}")
 BASE=/sys/fs/bpf/ttbpf-e2e-$$
 AS_USER=(setpriv --reuid=65534 --regid=65534 --clear-groups)

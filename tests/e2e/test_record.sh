@@ -136,7 +136,7 @@ go burst2
 wait_holding burst2 120
 release burst2
 stop_tracer bound
-traced=$(grep -c '"event":"\(alloc\|free\|alloc_failed\|bulk_free\|exit\)"' "$WORK/bound.trace.out")
+traced=$(grep -c '"event":"\(alloc\|free\|alloc_failed\|bulk_free\|exit\|exec\)"' "$WORK/bound.trace.out")
 recorded=$(sqlite3 "$WORK/b.db" 'SELECT count(*) FROM events')
 lost=$(sqlite3 "$WORK/b.db" "SELECT value FROM meta WHERE key = 'events_not_recorded'")
 check "bound: the file stays within 1 MiB ($(stat -c %s "$WORK/b.db") B)" \

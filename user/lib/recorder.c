@@ -346,7 +346,7 @@ int recorder__event(struct recorder *r, const struct ttbpf_event *e,
 		recorder__commit(r);
 	if (e->stack_id >= 0 && e->kind == TTBPF_EV_ALLOC)
 		record_stack(r, e, maps);
-	if (e->kind == TTBPF_EV_EXIT && r->sym)
+	if ((e->kind == TTBPF_EV_EXIT || e->kind == TTBPF_EV_EXEC) && r->sym)
 		symbolizer__forget(r->sym, e->pid);
 	return 0;
 }

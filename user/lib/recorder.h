@@ -12,7 +12,7 @@
  *          dev_kind, type, size, address, buffer, allocator, count,
  *          stack_id, flags)
  *     one row per event, in the order the tracer read them; kind is
- *     alloc, free, alloc_failed, bulk_free or exit; device -1 and
+ *     alloc, free, alloc_failed, bulk_free, exit or exec; device -1 and
  *     dev_kind unknown when not known; type NULL on bulk_free/exit;
  *     stack_id NULL without a stack
  *   samples(ts_ns, pid, comm, device, dev_kind, type, bytes, buffers,

@@ -81,6 +81,22 @@ static int add_link(struct tracer *t, struct bpf_link *link)
 	return 0;
 }
 
+static int attach_tracepoint(struct tracer *t, struct bpf_program *prog,
+			     const char *name, char *err, size_t errlen)
+{
+	struct bpf_link *link = bpf_program__attach(prog);
+	int e;
+
+	if (!link)
+		return errmsg_set(err, errlen, -errno,
+				  "attaching to %s failed: %s", name,
+				  strerror(errno));
+	e = add_link(t, link);
+	if (e)
+		return errmsg_set(err, errlen, e, "too many probes");
+	return 0;
+}
+
 /*
  * Discovered libraries are whatever other users map under that name: one
  * that cannot be traced (not TT-Metal, not ELF, unreadable) is skipped
@@ -89,11 +105,11 @@ static int add_link(struct tracer *t, struct bpf_link *link)
 static int collect_found(const struct tracer_opts *o, struct tracer *t,
 			 char *err, size_t errlen)
 {
-	struct found_lib found[TTBPF_MAX_LIBS];
+	struct found_lib found[TTBPF_MAX_LIBS + 1]; /* + 1: one too many */
 	char why[1024];
 	int n, skipped = 0;
 
-	n = discover_tt_libs("/proc", found, TTBPF_MAX_LIBS);
+	n = discover_tt_libs("/proc", found, TTBPF_MAX_LIBS + 1);
 	if (n < 0)
 		return errmsg_set(err, errlen, n,
 				  "cannot scan /proc for libtt_metal.so: %s",
@@ -103,6 +119,14 @@ static int collect_found(const struct tracer_opts *o, struct tracer *t,
 				  "no --lib given and no running process maps "
 				  "libtt_metal.so; pass --lib "
 				  "PATH/libtt_metal.so");
+	if (n > TTBPF_MAX_LIBS) {
+		fprintf(stderr,
+			"ttbpf: WARNING: more than %d libtt_metal.so files are "
+			"mapped; the others are not traced (name them with "
+			"--lib in another ttbpf-trace)\n",
+			TTBPF_MAX_LIBS);
+		n = TTBPF_MAX_LIBS;
+	}
 	t->libs = calloc((size_t)n, sizeof(*t->libs));
 	if (!t->libs)
 		return -ENOMEM;
@@ -461,6 +485,18 @@ int tracer__open(const struct tracer_opts *o, struct tracer **out, char *err,
 	t->skel->data->emit_events = o->events;
 	if (o->max_buffers)
 		bpf_map__set_max_entries(t->skel->maps.allocs, o->max_buffers);
+	if (o->max_devices)
+		bpf_map__set_max_entries(t->skel->maps.dev_usage,
+					 o->max_devices);
+	if (o->max_stacks)
+		bpf_map__set_max_entries(t->skel->maps.stacks, o->max_stacks);
+	/* A process has a row per device it uses: as many marks as rows. */
+	if (o->max_procs) {
+		bpf_map__set_max_entries(t->skel->maps.proc_usage,
+					 o->max_procs);
+		bpf_map__set_max_entries(t->skel->maps.traced_pids,
+					 o->max_procs);
+	}
 	e = ttbpf__load(t->skel);
 	if (e) {
 		e = errmsg_set(
@@ -478,25 +514,21 @@ int tracer__open(const struct tracer_opts *o, struct tracer **out, char *err,
 		goto cleanup;
 	}
 
-	/* Exit first: a process that dies while we attach is still released. */
-	e = add_link(t, bpf_program__attach(t->skel->progs.handle_exit));
-	if (e || !t->links[t->n_links - 1]) {
-		e = errmsg_set(err, errlen, -errno,
-			       "attaching to sched_process_exit failed: %s",
-			       strerror(errno));
+	/* Exit and exec first: a process that dies or execs while we attach
+	 * is still released. */
+	e = attach_tracepoint(t, t->skel->progs.handle_exit,
+			      "sched_process_exit", err, errlen);
+	if (!e)
+		e = attach_tracepoint(t, t->skel->progs.handle_exec,
+				      "sched_process_exec", err, errlen);
+	if (e)
 		goto cleanup;
-	}
 	/* Before the command is released, so that no fork escapes. */
 	if (t->skel->rodata->cfg.follow_tree) {
-		e = add_link(t,
-			     bpf_program__attach(t->skel->progs.handle_fork));
-		if (e || !t->links[t->n_links - 1]) {
-			e = errmsg_set(
-				err, errlen, -errno,
-				"attaching to sched_process_fork failed: %s",
-				strerror(errno));
+		e = attach_tracepoint(t, t->skel->progs.handle_fork,
+				      "sched_process_fork", err, errlen);
+		if (e)
 			goto cleanup;
-		}
 	}
 	for (__u32 i = 0; i < t->n_libs; i++) {
 		e = attach_lib(t, i, err, errlen);

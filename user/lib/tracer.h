@@ -26,6 +26,9 @@ struct tracer_opts {
 	bool stacks;		  /* record user stacks of allocations */
 	bool events;		  /* stream events through the ring buffer */
 	unsigned int max_buffers; /* allocs map size */
+	unsigned int max_devices; /* dev_usage map size, 0: default */
+	unsigned int max_procs;	  /* proc_usage map size, 0: default */
+	unsigned int max_stacks;  /* stacks map size, 0: default */
 	bool pin;		  /* pin maps and links under pin_dir */
 	const char *pin_dir;	  /* TTBPF_PIN_DIR when NULL */
 	int verbose;
