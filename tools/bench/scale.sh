@@ -1,7 +1,8 @@
 #!/bin/bash
 # Scale bench: one hold workload on e4-release keeps 10k, 100k and 1M
 # buffers while ttbpf-trace --pin runs; per size: time to populate,
-# ttbpf-snapshot --json and one ttbpf-top --once (wall time, peak RSS), the
+# ttbpf-snapshot --json and one ttbpf-top --once (wall time, peak RSS), a
+# ttbpf-exporter scrape (curl's wall time, median of 5), the
 # snapshot's buffer count against ground truth, and BPF map memory.
 # Usage: tools/bench/scale.sh OUT TTSIM   (env: SCALE_SIZES="10000 100000")
 set -u
@@ -37,6 +38,20 @@ start_tracer scale --lib "$(lib_of $V)" --pin --pin-dir "$PIN" --quiet -i 0 \
 	--max-buffers "$MAX_BUFFERS" ||
 	exit 1
 tp=${TR_PID[scale]}
+# ttbpf-exporter on the same pins: one scrape per size, timed by curl.
+"$OUT/ttbpf-exporter" --pin-dir "$PIN" --listen 127.0.0.1:0 \
+	2>"$WORK/exporter.err" &
+exp_pid=$!
+BG_PIDS+=("$exp_pid")
+wait_line "$WORK/exporter.err" 'serving /metrics on port [1-9]' 30 || exit 1
+exp_url=http://127.0.0.1:$(sed -n 's/.*on port \([0-9]*\).*/\1/p' \
+	"$WORK/exporter.err")/metrics
+# scrape_s: the median of 5 scrapes' wall time, in seconds.
+scrape_s() {
+	for _ in 1 2 3 4 5; do
+		curl -sf -o /dev/null -w '%{time_total}\n' "$exp_url"
+	done | sort -n | sed -n 3p
+}
 maps_of "$tp" >"$WORK/maps.json"
 RESULTS=()
 ok_all=1
@@ -67,6 +82,8 @@ s = json.load(open(sys.argv[1]))
 print(sum(sum(p["buffers"].values()) for p in s["processes"]),
       s["stats"]["allocs_map_full"])' "$WORK/snap-$target.out" 2>/dev/null ||
 		echo -1 -1)"
+	exp_s=$(scrape_s)
+	exp_kb=$(awk '/VmHWM/ {print $2}' "/proc/$exp_pid/status")
 	tracer_kb=$(awk '/VmRSS/ {print $2}' "/proc/$tp/status")
 	top_pid=$(grep -c "^ *${WL_PID[$w]} " "$WORK/top-$target.out")
 	# Device close: the bulk release, with BPF run times on for it only.
@@ -94,6 +111,7 @@ print(sum(sum(p["buffers"].values()) for p in s["processes"]),
 		--argjson snap_bytes "$(stat -c %s "$WORK/snap-$target.out")" \
 		--argjson tracer_kb "${tracer_kb:-0}" \
 		--argjson top_pid "$top_pid" --argjson map_full "$map_full" \
+		--argjson exp_s "${exp_s:-null}" --argjson exp_kb "${exp_kb:-0}" \
 		--argjson bulk_ns $((b1ns - b0ns)) --argjson bulk_n $((b1n - b0n)) \
 		--slurpfile maps "$WORK/maps.json" '
 		($maps[0] | map(.bytes_memlock) | add) as $total |
@@ -108,6 +126,7 @@ print(sum(sum(p["buffers"].values()) for p in s["processes"]),
 				 exit: $txc},
 		 top_once: {wall_s: $top_s, peak_rss_kb: $top_kb, exit: $trc,
 			    lists_workload: ($top_pid > 0)},
+		 exporter_scrape: {wall_s: $exp_s, peak_rss_kb: $exp_kb},
 		 release_bulk_free_calls: $bulk_n,
 		 release_bulk_free_ms_per_call: (if $bulk_n > 0 then
 			$bulk_ns / $bulk_n / 1e6 | . * 100 | round / 100
@@ -130,14 +149,15 @@ jq -s --slurpfile maps "$WORK/maps.json" '
 	 map_memlock_total: ($maps[0] | map(.bytes_memlock) | add),
 	 sizes: .}' "${RESULTS[@]}" >"$RES/scale.json"
 
-FMT='%-8s %8s %8s %6s %7s %7s %7s %8s %6s %7s %8s %6s %9s\n'
+FMT='%-8s %8s %8s %6s %7s %7s %7s %8s %6s %7s %9s %8s %6s %9s\n'
 printf "$FMT" target held snap-n exact pop-s json-s text-s snap-MiB top-s \
-	top-MiB B/buffer rel-s bulk-ms/c
+	top-MiB scrape-ms B/buffer rel-s bulk-ms/c
 jq -r '.sizes[] | [.target, .held, .snapshot_buffers,
 	(if .exact then "exact" else "NO" end), .populate_s,
 	.snapshot.wall_s, .snapshot_text.wall_s,
 	(.snapshot.peak_rss_kb / 1024 | floor),
 	.top_once.wall_s, (.top_once.peak_rss_kb / 1024 | floor),
+	(.exporter_scrape.wall_s * 1000 | . * 100 | round / 100),
 	.map_bytes_per_held_buffer, .release_s,
 	(.release_bulk_free_ms_per_call // "-")] | @tsv' "$RES/scale.json" |
 	while IFS=$'\t' read -r -a f; do printf "$FMT" "${f[@]}"; done

@@ -57,6 +57,9 @@ enum {
 	OPT_MAX_DEVICES,
 	OPT_MAX_PROCS,
 	OPT_MAX_STACKS,
+	OPT_RECORD,
+	OPT_RECORD_MAX,
+	OPT_FORCE,
 };
 
 static const struct argp_option options[] = {
@@ -110,6 +113,17 @@ static const struct argp_option options[] = {
 	  "Absolute bpffs path for --pin/--unpin instead of /sys/fs/bpf/ttbpf "
 	  "(same checks)",
 	  0 },
+	{ "record", OPT_RECORD, "FILE.db", 0,
+	  "Also write events and usage samples (every --interval, 1 s when "
+	  "0) to this SQLite file, created new (see the README for the "
+	  "schema)",
+	  0 },
+	{ "record-max", OPT_RECORD_MAX, "MIB", 0,
+	  "Stop recording (and say so) when FILE.db reaches MIB MiB "
+	  "(default 1024)",
+	  0 },
+	{ "force", OPT_FORCE, NULL, 0,
+	  "--record may replace an existing regular file of yours", 0 },
 	{ "verbose", OPT_VERBOSE, NULL, 0, "libbpf logs (twice: debug)", 0 },
 	{},
 };
@@ -201,6 +215,22 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_PIN_DIR:
 		a->pin_dir = arg;
 		break;
+	case OPT_RECORD:
+		a->record = arg;
+		break;
+	case OPT_RECORD_MAX:
+		if (format_parse_u64(arg, 1U << 20, &v) || !v) {
+			argp_error(
+				state,
+				"invalid --record-max: %s (1 .. 1048576 MiB)",
+				arg);
+			return EINVAL;
+		}
+		a->record_max = v << 20;
+		break;
+	case OPT_FORCE:
+		a->force = true;
+		break;
 	case OPT_QUIET:
 		a->quiet = true;
 		break;
@@ -252,6 +282,7 @@ int trace_args_parse(int argc, char **argv, unsigned int argp_flags,
 	out->max_procs = TTBPF_MAX_PROCS;
 	out->max_stacks = TTBPF_MAX_STACKS;
 	out->stacks = true;
+	out->record_max = 1024ULL << 20;
 	err = argp_parse(&argp, argc, argv, argp_flags | ARGP_IN_ORDER, NULL,
 			 out);
 	return err ? -err : 0;

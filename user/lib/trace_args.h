@@ -27,6 +27,9 @@ struct trace_args {
 	bool quiet; /* no per-event lines */
 	bool stacks;
 	int verbose;
+	const char *record;	       /* --record FILE.db or NULL */
+	unsigned long long record_max; /* its size bound, bytes */
+	bool force;		       /* --force: replace our own FILE.db */
 	char **cmd; /* after "--", NULL-terminated, or NULL */
 };
 

@@ -791,3 +791,27 @@ cleanup:
 	pin_dir__close(&d);
 	return e;
 }
+
+int tracer__open_reader(const char *tool, const char *pin_dir,
+			const struct tracer_opts *opts, struct tracer **out,
+			struct ttbpf_maps *maps)
+{
+	struct tracer_opts o = *opts;
+	char err[512] = "";
+	int e;
+
+	o.stacks = false;
+	o.events = false;
+	fprintf(stderr,
+		"%s: nothing pinned in %s; attaching by itself (only "
+		"allocations from now on are seen; run `sudo ttbpf-trace --pin "
+		"--lib PATH` to share one tracer)\n",
+		tool, pin_dir);
+	e = tracer__open(&o, out, err, sizeof(err));
+	if (e) {
+		fprintf(stderr, "%s: %s\n", tool, err[0] ? err : strerror(-e));
+		return e;
+	}
+	*maps = *tracer__maps(*out);
+	return 0;
+}
