@@ -20,6 +20,11 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 #define EEXIST 17 /* vmlinux.h carries no errno values */
 
+/* Python frames: on unless the loader turns them off. */
+const volatile __u32 py_frames_on = 1;
+
+#include "pyframes.bpf.h"
+
 #define EVENTS_RING (1 << 22)
 
 /* Bytes of user stack read at once from rsp; a power of two. */
@@ -589,10 +594,14 @@ int BPF_KPROBE(alloc_entry)
 	p->a.ts_ns = bpf_ktime_get_ns();
 	p->a.address = 0;
 	p->a.stack_id = -1;
+	p->a.py_stack_id = TTBPF_PY_NONE;
 	if (!read_buffer(ctx, lib, cookie, p->buffer, &p->a, false))
 		return 0;
 	if (cfg.collect_stacks)
 		p->a.stack_id = user_stack_id(ctx);
+	/* Python call chain: pyframes.bpf.h */
+	if (py_frames_on)
+		p->a.py_stack_id = py_stack_id(id >> 32);
 	p->active = 1;
 	return 0;
 }
@@ -766,6 +775,9 @@ int BPF_PROG(handle_exit, struct task_struct *task)
 		return 0;
 	/* Only when the last thread of the process goes. */
 	live = BPF_CORE_READ(task, signal, live.counter);
+	/* A later process with this pid is inspected anew: pyframes.bpf.h */
+	if (!live)
+		py_forget(rc.pid);
 	if (live || !bpf_map_lookup_elem(&traced_pids, &rc.pid))
 		return 0;
 	rc.ts = bpf_ktime_get_ns();

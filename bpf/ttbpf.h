@@ -14,7 +14,7 @@
 #include <linux/types.h>
 #endif
 
-#define TTBPF_MAP_ABI 2
+#define TTBPF_MAP_ABI 3
 
 #define TTBPF_MAX_LIBS		  16 /* distinct libtt_metal.so inodes per run */
 #define TTBPF_MAX_DEVICES	  256	    /* (device, kind) keys */
@@ -123,6 +123,8 @@ struct ttbpf_alloc {
 	__u8 dev_kind;
 	__u8 lib;
 	__u8 pad;
+	__s32 py_stack_id; /* py_stacks id, or TTBPF_PY_* (ttbpf_py.h) */
+	__u32 pad2;
 };
 
 /* Entry of allocate_buffer seen, return not yet: per thread. */

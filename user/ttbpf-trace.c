@@ -241,6 +241,7 @@ static int run(void)
 		.layout = args.layout,
 		.pid = args.pid,
 		.stacks = args.stacks,
+		.python = args.python,
 		.events = !args.quiet,
 		.max_buffers = args.max_buffers,
 		.pin = args.pin,

@@ -40,6 +40,7 @@ enum {
 	OPT_UNPIN,
 	OPT_LAYOUT,
 	OPT_NO_STACKS,
+	OPT_NO_PYTHON,
 	OPT_MAX_BUFFERS,
 	OPT_PIN_DIR,
 };
@@ -70,6 +71,8 @@ static const struct argp_option options[] = {
 	{ "quiet", OPT_QUIET, NULL, 0, "No per-event lines, usage only", 0 },
 	{ "no-stacks", OPT_NO_STACKS, NULL, 0,
 	  "Do not record allocation call stacks (cheaper)", 0 },
+	{ "no-python", OPT_NO_PYTHON, NULL, 0,
+	  "Do not record the Python frames of allocations (cheaper)", 0 },
 	{ "max-buffers", OPT_MAX_BUFFERS, "N", 0,
 	  "Outstanding buffers the maps can hold (default 262144, 128 B of "
 	  "kernel memory each)",
@@ -148,6 +151,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_NO_STACKS:
 		a->stacks = false;
 		break;
+	case OPT_NO_PYTHON:
+		a->python = false;
+		break;
 	case OPT_VERBOSE:
 		a->verbose++;
 		break;
@@ -190,6 +196,7 @@ int trace_args_parse(int argc, char **argv, unsigned int argp_flags,
 	out->interval_ms = 1000;
 	out->max_buffers = TTBPF_DEFAULT_MAX_BUFFERS;
 	out->stacks = true;
+	out->python = true;
 	err = argp_parse(&argp, argc, argv, argp_flags | ARGP_IN_ORDER, NULL,
 			 out);
 	return err ? -err : 0;

@@ -23,6 +23,7 @@ struct trace_args {
 	bool unpin;
 	bool quiet; /* no per-event lines */
 	bool stacks;
+	bool python; /* Python frames of allocations */
 	int verbose;
 	char **cmd; /* after "--", NULL-terminated, or NULL */
 };

@@ -15,6 +15,7 @@
 #include "discover.h"
 #include "privileges.h"
 #include "text_escape.h"
+#include "pyframes.h"
 #include "tracer.h"
 #include "ttbpf.skel.h"
 
@@ -31,6 +32,8 @@ struct tracer {
 	tracer_event_fn event_fn;
 	void *event_ctx;
 	bool pin;
+	bool python;
+	int verbose;
 	char pin_dir[256];
 };
 
@@ -310,6 +313,7 @@ static void set_map_fds(struct tracer *t)
 	t->maps.stacks_fd = bpf_map__fd(s->maps.stacks);
 	t->maps.libs_fd = bpf_map__fd(s->maps.libs);
 	t->maps.meta_fd = bpf_map__fd(s->maps.meta);
+	t->maps.py_stacks_fd = bpf_map__fd(s->maps.py_stacks);
 	t->maps.pinned = false;
 }
 
@@ -369,6 +373,9 @@ int tracer__open(const struct tracer_opts *o, struct tracer **out, char *err,
 	}
 	t->skel->rodata->cfg.target_pid = (__u32)o->pid;
 	t->skel->rodata->cfg.collect_stacks = o->stacks;
+	t->skel->rodata->py_frames_on = o->python;
+	t->python = o->python;
+	t->verbose = o->verbose;
 	t->skel->data->emit_events = o->events;
 	if (o->max_buffers)
 		bpf_map__set_max_entries(t->skel->maps.allocs, o->max_buffers);
@@ -382,6 +389,9 @@ int tracer__open(const struct tracer_opts *o, struct tracer **out, char *err,
 		goto cleanup;
 	}
 	set_map_fds(t);
+	if (t->python)
+		pyframes__register_running(bpf_map__fd(t->skel->maps.py_procs),
+					   (uint32_t)o->pid, o->verbose);
 	e = fill_maps(t, o);
 	if (e) {
 		e = errmsg_set(err, errlen, e,
@@ -459,6 +469,11 @@ int tracer__poll(struct tracer *t, int timeout_ms)
 		n = 0;
 	if (n < 0)
 		return n;
+	/* Python processes that allocated before we knew them. */
+	if (t->python)
+		pyframes__register_unseen(bpf_map__fd(t->skel->maps.py_unseen),
+					  bpf_map__fd(t->skel->maps.py_procs),
+					  t->verbose);
 	/* Events are submitted without a wake-up until the ring fills up:
 	 * epoll has not seen them, read what waits anyway. */
 	more = ring_buffer__consume(t->rb);
@@ -497,7 +512,8 @@ int tracer__unpin(const char *dir)
 				TTBPF_MAP_PROC_USAGE, TTBPF_MAP_STATS,
 				TTBPF_MAP_STACKS,     TTBPF_MAP_LIBS,
 				TTBPF_MAP_META,	      "events",
-				"traced_pids" };
+				"traced_pids",	      TTBPF_MAP_PY_STACKS,
+				"py_procs",	      "py_unseen" };
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
 		if (unlink(path) && errno != ENOENT)

@@ -21,6 +21,7 @@ struct tracer_opts {
 	const char *layout;	  /* --layout override or NULL */
 	pid_t pid;		  /* 0: every process */
 	bool stacks;		  /* record user stacks of allocations */
+	bool python;		  /* record their Python frames */
 	bool events;		  /* stream events through the ring buffer */
 	unsigned int max_buffers; /* allocs map size */
 	bool pin;		  /* pin maps and links under pin_dir */
