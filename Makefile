@@ -108,6 +108,7 @@ $(OUT)/tests/test_%: $(OUT)/tests/test_%.o $(LIBTTBPF)
 include tools/ttsim/ttsim.mk
 include tests/fuzz/fuzz.mk
 include tools/bench/bench.mk
+include tools/packaging/packaging.mk
 
 # --- the two commands of the README -------------------------------------
 
@@ -120,14 +121,15 @@ demo: deps
 
 test: deps
 	$(Q)$(MAKE) --no-print-directory SAN=1 all
-	$(Q)$(MAKE) --no-print-directory SAN=0 ttsim
+	$(Q)$(MAKE) --no-print-directory SAN=0 ttsim dist deb
 	$(Q)tests/run-all.sh $(OUTPUT)/san $(TTSIM_OUT)
 
-# Downloads real ttnn wheels into a cache outside git (skips when the
-# package index cannot be reached), then runs the real-binary tests.
+# Only the real-TT-Metal suites (make test runs them too): they fetch the
+# ttnn wheels into a cache outside git, skipping only when the package
+# index cannot be reached.
 test-real: deps
 	$(Q)$(MAKE) --no-print-directory all
-	$(Q)tests/real/test_real_binaries.sh $(OUT) --fetch
+	$(Q)for t in tests/real/test_*.sh; do echo "== $$t"; $$t $(OUT) || exit 1; done
 
 bench: deps
 	$(Q)$(MAKE) --no-print-directory all ttsim-client bench-helpers

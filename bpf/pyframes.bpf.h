@@ -99,9 +99,9 @@ static __always_inline __u64 py_tstate(const struct ttbpf_py_proc *pp)
 	 * CPython creates its key at start-up, so it is always a low one. */
 	if (key >= 32)
 		return 0;
-	bpf_probe_read_user(&tstate, sizeof(tstate),
-			    (const void *)(fsbase + pp->tls_specific_off +
-					   key * 16 + 8));
+	bpf_probe_read_user(
+		&tstate, sizeof(tstate),
+		(const void *)(fsbase + pp->tls_specific_off + key * 16 + 8));
 	return tstate;
 }
 
@@ -119,9 +119,9 @@ static __always_inline __s32 py_stack_store(struct ttbpf_py_stack *st)
 
 			if (!err)
 				return id;
-			old = err == -EEXIST ?
-				      bpf_map_lookup_elem(&py_stacks, &id) :
-				      NULL;
+			old = err == -EEXIST
+				      ? bpf_map_lookup_elem(&py_stacks, &id)
+				      : NULL;
 			if (!old)
 				break;
 		}

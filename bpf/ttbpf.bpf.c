@@ -19,6 +19,7 @@
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 #define EEXIST 17 /* vmlinux.h carries no errno values */
+#define E2BIG  7
 
 /* Python frames: on unless the loader turns them off. */
 const volatile __u32 py_frames_on = 1;
@@ -37,6 +38,9 @@ const volatile struct ttbpf_config cfg = {
 /* Writable at run time: a tracer that leaves its maps pinned turns events
  * off before it exits, so nobody's ring buffer fills and counts drops. */
 volatile __u32 emit_events = 1;
+
+/* When a full map was last walked for rows or stacks to evict. */
+__u64 rows_walked_ns, stacks_walked_ns;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -124,6 +128,22 @@ struct {
 	__type(value, __u8);
 } traced_pids SEC(".maps");
 
+/* Command lines of processes with rows, for a summary of processes that
+ * have exited (cfg.keep_exit_rows); the reader deletes them with the rows. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, TTBPF_MAX_PROCS);
+	__type(key, __u32);
+	__type(value, struct ttbpf_cmdline);
+} cmdlines SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ttbpf_cmdline);
+} cmdline_scratch SEC(".maps");
+
 /* Zero-filled value used to create usage rows without a big stack frame. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -140,12 +160,106 @@ static __always_inline void stat_inc(__u32 idx, __u64 n)
 		*v += n; /* per-CPU: no atomics needed */
 }
 
+/* The traced process tree (cfg.follow_tree): the loader seeds the command,
+ * the fork program adds every process forked by one already here, and the
+ * exit of its last thread removes it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, TTBPF_MAX_PROCS);
+	__type(key, __u32);
+	__type(value, __u8);
+} tree_pids SEC(".maps");
+
 static __always_inline bool pid_wanted(__u32 pid)
 {
-	return !cfg.target_pid || cfg.target_pid == pid;
+	if (!cfg.target_pid || cfg.target_pid == pid)
+		return true;
+	return cfg.follow_tree && bpf_map_lookup_elem(&tree_pids, &pid);
 }
 
-/* Returns the row for @key in @map, creating it (with comm) if missing. */
+/*
+ * Keep the argv of the current process, read from its own memory while it
+ * runs: user space could read /proc/PID/cmdline only if the process is
+ * still there when it looks. Exactly arg_start..arg_end, never the
+ * environment that follows it.
+ */
+static __always_inline void remember_cmdline(__u32 pid)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct ttbpf_cmdline *c;
+	__u64 start, end, len;
+	__u32 zero = 0;
+
+	if (bpf_map_lookup_elem(&cmdlines, &pid))
+		return;
+	c = bpf_map_lookup_elem(&cmdline_scratch, &zero);
+	if (!c)
+		return;
+	start = BPF_CORE_READ(task, mm, arg_start);
+	end = BPF_CORE_READ(task, mm, arg_end);
+	len = end > start ? end - start : 0;
+	/* Nothing of the last process read here may stay behind. */
+	__builtin_memset(c, 0, sizeof(*c));
+	c->cut = len > TTBPF_CMDLINE_LEN;
+	if (c->cut)
+		len = TTBPF_CMDLINE_LEN;
+	if (!len || bpf_probe_read_user(c->args, len, (const void *)start))
+		return;
+	c->len = len;
+	bpf_map_update_elem(&cmdlines, &pid, c, BPF_NOEXIST);
+}
+
+/* A row that holds no buffer: its device was closed, its process freed
+ * everything there. Its peak and counters go with it. */
+static long evict_idle_row(struct bpf_map *map, const void *key,
+			   struct ttbpf_usage *u, __u32 *evicted)
+{
+	__u64 held = 0;
+
+	/* No branch per type: the verifier walks this once per call site. */
+	for (int t = 0; t < TTBPF_NR_TYPES; t++)
+		held |= u->buffers[t] | u->bytes[t];
+	if (!held && !bpf_map_delete_elem(map, key))
+		(*evicted)++;
+	return 0;
+}
+
+/*
+ * A full map whose entries all stay busy would be walked at every
+ * allocation that wants room: at most once per 100 ms, then.
+ */
+static __always_inline bool walk_due(__u64 *last)
+{
+	__u64 now = bpf_ktime_get_ns();
+
+	if (now - *last < 100000000ULL)
+		return false;
+	*last = now;
+	return true;
+}
+
+/*
+ * Make room in a full usage map by dropping the rows that hold nothing.
+ * Done only when the map is full, so that the peaks and counters of idle
+ * devices (what a summary after the run shows) stay until room is needed.
+ * A global function: verified once, not inside every caller's states.
+ */
+__noinline int evict_idle_rows(int procs)
+{
+	__u32 evicted = 0;
+
+	if (!walk_due(&rows_walked_ns))
+		return 0;
+	if (procs)
+		bpf_for_each_map_elem(&proc_usage, evict_idle_row, &evicted, 0);
+	else
+		bpf_for_each_map_elem(&dev_usage, evict_idle_row, &evicted, 0);
+	stat_inc(TTBPF_STAT_ROWS_EVICTED, evicted);
+	return evicted;
+}
+
+/* Returns the row for @key in @map, creating it (with comm) if missing;
+ * NULL (counted) when the map is full of rows that hold memory. */
 static __always_inline struct ttbpf_usage *usage_row(void *map, void *key,
 						     bool with_comm)
 {
@@ -164,14 +278,26 @@ static __always_inline struct ttbpf_usage *usage_row(void *map, void *key,
 		__u8 one = 1;
 
 		bpf_get_current_comm(u->comm, sizeof(u->comm));
+		if (cfg.keep_exit_rows)
+			remember_cmdline(pk->pid);
 		/* Without the mark its exit would not release its buffers:
-		 * say the totals can no longer be trusted. */
-		if (bpf_map_update_elem(&traced_pids, &pk->pid, &one, BPF_ANY))
+		 * no row, so that nothing of it is recorded. */
+		if (bpf_map_update_elem(&traced_pids, &pk->pid, &one,
+					BPF_ANY)) {
 			stat_inc(TTBPF_STAT_PROCS_MAP_FULL, 1);
+			return NULL;
+		}
 	}
 	/* NOEXIST: another CPU may have created it meanwhile; both fine. */
-	bpf_map_update_elem(map, key, u, BPF_NOEXIST);
-	return bpf_map_lookup_elem(map, key);
+	if (bpf_map_update_elem(map, key, u, BPF_NOEXIST) == -E2BIG &&
+	    evict_idle_rows(with_comm))
+		bpf_map_update_elem(map, key, u, BPF_NOEXIST);
+	u = bpf_map_lookup_elem(map, key);
+	if (!u)
+		stat_inc(with_comm ? TTBPF_STAT_PROCS_MAP_FULL
+				   : TTBPF_STAT_DEVS_MAP_FULL,
+			 1);
+	return u;
 }
 
 /* Raise @u->peak[type] to @now if higher, racing other CPUs safely. */
@@ -215,9 +341,14 @@ static __always_inline void usage_sub(struct ttbpf_usage *u, __u32 type,
 	u->last_ts_ns = ts;
 }
 
-/* Apply +/- one buffer to its device row and its process row; @ts is the
- * caller's clock reading, taken once per event. */
-static __always_inline void account(__u32 pid, const struct ttbpf_alloc *a,
+/*
+ * Apply +/- one buffer to its device row and its process row; @ts is the
+ * caller's clock reading, taken once per event. An add touches nothing
+ * unless both rows exist (or can be made) and then returns true: a buffer
+ * counted in one row only would later be subtracted from a row made after
+ * it.
+ */
+static __always_inline bool account(__u32 pid, const struct ttbpf_alloc *a,
 				    bool add, bool count_free, __u64 ts)
 {
 	struct ttbpf_dev_key dk = { .device = a->device,
@@ -225,26 +356,24 @@ static __always_inline void account(__u32 pid, const struct ttbpf_alloc *a,
 	struct ttbpf_proc_key pk = { .pid = pid,
 				     .device = a->device,
 				     .dev_kind = a->dev_kind };
-	struct ttbpf_usage *u;
+	struct ttbpf_usage *du, *pu;
 
-	u = add ? usage_row(&dev_usage, &dk, false)
-		: bpf_map_lookup_elem(&dev_usage, &dk);
-	if (u) {
-		if (add)
-			usage_add(u, a->type, a->size, ts);
-		else
-			usage_sub(u, a->type, a->size, count_free, ts);
+	if (add) {
+		du = usage_row(&dev_usage, &dk, false);
+		pu = du ? usage_row(&proc_usage, &pk, true) : NULL;
+		if (!du || !pu)
+			return false;
+		usage_add(du, a->type, a->size, ts);
+		usage_add(pu, a->type, a->size, ts);
+		return true;
 	}
-	u = add ? usage_row(&proc_usage, &pk, true)
-		: bpf_map_lookup_elem(&proc_usage, &pk);
-	if (u) {
-		if (add)
-			usage_add(u, a->type, a->size, ts);
-		else
-			usage_sub(u, a->type, a->size, count_free, ts);
-	} else if (add) {
-		stat_inc(TTBPF_STAT_PROCS_MAP_FULL, 1);
-	}
+	du = bpf_map_lookup_elem(&dev_usage, &dk);
+	if (du)
+		usage_sub(du, a->type, a->size, count_free, ts);
+	pu = bpf_map_lookup_elem(&proc_usage, &pk);
+	if (pu)
+		usage_sub(pu, a->type, a->size, count_free, ts);
+	return true;
 }
 
 static __always_inline void count_failure(__u32 pid,
@@ -266,9 +395,10 @@ static __always_inline void count_failure(__u32 pid,
 	stat_inc(TTBPF_STAT_ALLOC_FAILED, 1);
 }
 
-static __always_inline void emit(__u8 kind, __u32 pid, __u32 tid,
-				 const struct ttbpf_alloc *a, __u64 buffer,
-				 __u32 count, __u8 flags)
+static __always_inline void emit_event(__u8 kind, __u32 pid, __u32 tid,
+				       const struct ttbpf_alloc *a,
+				       __u64 buffer, __u32 count, __u8 flags,
+				       __u32 parent_pid)
 {
 	struct ttbpf_event *e;
 
@@ -286,6 +416,8 @@ static __always_inline void emit(__u8 kind, __u32 pid, __u32 tid,
 	e->flags = flags;
 	e->count = count;
 	e->buffer = buffer;
+	e->parent_pid = parent_pid;
+	e->pad = 0;
 	if (a) {
 		e->size = a->size;
 		e->address = a->address;
@@ -311,6 +443,13 @@ static __always_inline void emit(__u8 kind, __u32 pid, __u32 tid,
 					      EVENTS_RING / 4
 				      ? BPF_RB_FORCE_WAKEUP
 				      : BPF_RB_NO_WAKEUP);
+}
+
+static __always_inline void emit(__u8 kind, __u32 pid, __u32 tid,
+				 const struct ttbpf_alloc *a, __u64 buffer,
+				 __u32 count, __u8 flags)
+{
+	emit_event(kind, pid, tid, a, buffer, count, flags, 0);
 }
 
 static __always_inline int read_u64(__u64 *dst, __u64 addr)
@@ -478,6 +617,31 @@ static __always_inline bool stack_equal(const struct ttbpf_stack *a,
 	return true;
 }
 
+/* A stack recorded by a process that is gone (exited, or its image
+ * replaced): its addresses mean nothing to anyone else. */
+static long evict_dead_stack(struct bpf_map *map, const __u32 *id,
+			     struct ttbpf_stack *st, __u32 *evicted)
+{
+	__u32 tgid = st->tgid;
+
+	if (!bpf_map_lookup_elem(&traced_pids, &tgid) &&
+	    !bpf_map_delete_elem(map, id))
+		(*evicted)++;
+	return 0;
+}
+
+/* Make room in the full stack map. A global function: verified once. */
+__noinline int evict_dead_stacks(void)
+{
+	__u32 evicted = 0;
+
+	if (!walk_due(&stacks_walked_ns))
+		return 0;
+	bpf_for_each_map_elem(&stacks, evict_dead_stack, &evicted, 0);
+	stat_inc(TTBPF_STAT_STACKS_EVICTED, evicted);
+	return evicted;
+}
+
 static __s32 user_stack_id(struct pt_regs *ctx)
 {
 	__u64 sp = PT_REGS_SP(ctx), fp = ctx->bp, len = STACK_CHUNK, frame[2];
@@ -490,6 +654,7 @@ static __s32 user_stack_id(struct pt_regs *ctx)
 	if (!s)
 		return -1;
 	__builtin_memset(&s->frames, 0, sizeof(s->frames));
+	s->frames.tgid = bpf_get_current_pid_tgid() >> 32;
 	s->frames.ip[n++] = PT_REGS_IP(ctx);
 	/* Near the top of a stack mapping a full chunk faults: take less. */
 	if (bpf_probe_read_user(s->chunk, STACK_CHUNK, (const void *)sp)) {
@@ -526,6 +691,9 @@ static __s32 user_stack_id(struct pt_regs *ctx)
 			int err = bpf_map_update_elem(&stacks, &id, &s->frames,
 						      BPF_NOEXIST);
 
+			if (err == -E2BIG && evict_dead_stacks())
+				err = bpf_map_update_elem(
+					&stacks, &id, &s->frames, BPF_NOEXIST);
 			if (!err)
 				return id;
 			/* Another CPU took the slot first: compare with it. */
@@ -640,13 +808,50 @@ int BPF_KPROBE(alloc_return)
 	key.buffer = p->buffer;
 	if (record_alloc(&key, &p->a)) {
 		stat_inc(TTBPF_STAT_ALLOCS_MAP_FULL, 1);
-	} else {
+	} else if (account(key.pid, &p->a, true, false, p->a.ts_ns)) {
 		/* The entry's clock reading stands for the whole call. */
-		account(key.pid, &p->a, true, false, p->a.ts_ns);
 		stat_inc(TTBPF_STAT_ALLOCS, 1);
+	} else {
+		/* No usage row (counted): not recorded at all. */
+		bpf_map_delete_elem(&allocs, &key);
 	}
 	emit(TTBPF_EV_ALLOC, key.pid, (__u32)id, &p->a, p->buffer, 1, 0);
 	return 0;
+}
+
+/*
+ * After fork() a child holds copies of its parent's Buffer objects at the
+ * same addresses, and its copy of the allocator believes they are
+ * allocated. Freeing one in the child releases nothing the parent holds:
+ * the device memory stays the parent's, so nothing is subtracted; the free
+ * is labelled with the ancestor whose buffer it was rather than as
+ * "allocated before tracing".
+ */
+static __always_inline bool free_inherited(const struct ttbpf_alloc_key *key,
+					   __u32 tid)
+{
+	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+	struct ttbpf_alloc_key pk = { .buffer = key->buffer };
+	struct ttbpf_alloc *found, a;
+
+	/* multiprocessing's fork server and shells add a level or two. */
+	for (int i = 0; i < 4; i++) {
+		t = BPF_CORE_READ(t, real_parent);
+		if (!t)
+			return false;
+		pk.pid = BPF_CORE_READ(t, tgid);
+		if (pk.pid <= 1 || pk.pid == key->pid)
+			return false;
+		found = bpf_map_lookup_elem(&allocs, &pk);
+		if (!found)
+			continue;
+		a = *found;
+		stat_inc(TTBPF_STAT_INHERITED_FREES, 1);
+		emit_event(TTBPF_EV_FREE, key->pid, tid, &a, key->buffer, 0,
+			   TTBPF_EVF_INHERITED, pk.pid);
+		return true;
+	}
+	return false;
 }
 
 SEC("uprobe")
@@ -674,6 +879,8 @@ int BPF_KPROBE(free_entry)
 		return 0;
 	}
 
+	if (free_inherited(&key, (__u32)id))
+		return 0;
 	/* Allocated before tracing began (or not recorded): never subtract
 	 * what we never added; report what the Buffer says. */
 	stat_inc(TTBPF_STAT_UNMATCHED_FREES, 1);
@@ -762,12 +969,37 @@ static long drop_proc_row(struct bpf_map *map, struct ttbpf_proc_key *key,
 	return 0;
 }
 
+/* Release every buffer of @rc->pid and drop its rows: the process, or its
+ * image, is gone. */
+static __always_inline void process_release(struct release_ctx *rc)
+{
+	bpf_for_each_map_elem(&allocs, release_one, rc, 0);
+	/* Kept rows hold what the process did, for the trace's summary: it
+	 * collects them once traced_pids no longer names the process. */
+	if (!cfg.keep_exit_rows)
+		bpf_for_each_map_elem(&proc_usage, drop_proc_row, &rc->pid, 0);
+	bpf_map_delete_elem(&traced_pids, &rc->pid);
+}
+
+/* One event for what a process-wide release freed, over all devices. */
+static __always_inline void emit_released(__u8 kind, __u64 id,
+					  const struct release_ctx *rc)
+{
+	struct ttbpf_alloc a = {
+		.size = rc->bytes,
+		.device = -1,
+		.stack_id = -1,
+		.dev_kind = TTBPF_DEV_UNKNOWN,
+	};
+
+	emit(kind, rc->pid, (__u32)id, &a, 0, rc->count, 0);
+}
+
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(handle_exit, struct task_struct *task)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	struct release_ctx rc = { .pid = id >> 32 };
-	struct ttbpf_alloc a = {};
 	int live;
 
 	/* The thread's pending slot goes with the task itself. */
@@ -775,22 +1007,60 @@ int BPF_PROG(handle_exit, struct task_struct *task)
 		return 0;
 	/* Only when the last thread of the process goes. */
 	live = BPF_CORE_READ(task, signal, live.counter);
+	if (live)
+		return 0;
 	/* A later process with this pid is inspected anew: pyframes.bpf.h */
-	if (!live)
-		py_forget(rc.pid);
-	if (live || !bpf_map_lookup_elem(&traced_pids, &rc.pid))
+	py_forget(rc.pid);
+	if (cfg.follow_tree)
+		bpf_map_delete_elem(&tree_pids, &rc.pid);
+	if (!bpf_map_lookup_elem(&traced_pids, &rc.pid))
 		return 0;
 	rc.ts = bpf_ktime_get_ns();
-	bpf_for_each_map_elem(&allocs, release_one, &rc, 0);
-	bpf_for_each_map_elem(&proc_usage, drop_proc_row, &rc.pid, 0);
-	bpf_map_delete_elem(&traced_pids, &rc.pid);
+	process_release(&rc);
 	if (!rc.count)
 		return 0;
 	stat_inc(TTBPF_STAT_EXIT_FREED, rc.count);
-	a.size = rc.bytes;
-	a.device = -1;
-	a.stack_id = -1;
-	a.dev_kind = TTBPF_DEV_UNKNOWN;
-	emit(TTBPF_EV_EXIT, rc.pid, (__u32)id, &a, 0, rc.count, 0);
+	emit_released(TTBPF_EV_EXIT, id, &rc);
+	return 0;
+}
+
+/*
+ * exec() replaces the image: the allocator and every Buffer of the old
+ * program are gone with it, as at exit, though the process lives on.
+ */
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(handle_exec, struct task_struct *task, pid_t old_pid,
+	     struct linux_binprm *bprm)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct release_ctx rc = { .pid = id >> 32 };
+	struct ttbpf_pending *p;
+
+	if (!pid_wanted(rc.pid) || !bpf_map_lookup_elem(&traced_pids, &rc.pid))
+		return 0;
+	/* An allocation parked by the old image never returns: not a
+	 * failure of the new one. */
+	p = pending_of_current(false);
+	if (p)
+		p->active = 0;
+	rc.ts = bpf_ktime_get_ns();
+	process_release(&rc);
+	stat_inc(TTBPF_STAT_EXEC_FREED, rc.count);
+	emit_released(TTBPF_EV_EXEC, id, &rc);
+	return 0;
+}
+
+/* Threads share the tgid and are traced with it: only new processes are
+ * added. An exec keeps the pid, so a wrapper's command stays in the tree. */
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(handle_fork, struct task_struct *parent, struct task_struct *child)
+{
+	__u32 ppid = parent->tgid, cpid = child->tgid;
+	__u8 one = 1;
+
+	if (!cfg.follow_tree || ppid == cpid || !pid_wanted(ppid))
+		return 0;
+	if (bpf_map_update_elem(&tree_pids, &cpid, &one, BPF_ANY))
+		stat_inc(TTBPF_STAT_TREE_MAP_FULL, 1);
 	return 0;
 }

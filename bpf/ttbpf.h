@@ -14,10 +14,14 @@
 #include <linux/types.h>
 #endif
 
-#define TTBPF_MAP_ABI 3
+#define TTBPF_MAP_ABI 5
 
-#define TTBPF_MAX_LIBS		  16 /* distinct libtt_metal.so inodes per run */
-#define TTBPF_MAX_DEVICES	  256	    /* (device, kind) keys */
+#define TTBPF_MAX_LIBS 16 /* distinct libtt_metal.so inodes per run */
+/* Default map sizes (--max-devices, --max-procs). A Galaxy host has 32
+ * chips; mesh ids come from a per-process counter that grows with every
+ * mesh opened, so rows of meshes long closed pile up: when a usage map is
+ * full, rows that hold nothing are evicted to make room. */
+#define TTBPF_MAX_DEVICES	  4096	    /* (device, kind) keys */
 #define TTBPF_MAX_PROCS		  8192	    /* (pid, device, kind) keys */
 #define TTBPF_DEFAULT_MAX_BUFFERS (1 << 18) /* 32 MiB of map; --max-buffers */
 #define TTBPF_MAX_STACK_DEPTH	  32	    /* a power of two */
@@ -47,6 +51,7 @@ enum ttbpf_event_kind {
 	TTBPF_EV_ALLOC_FAILED = 3,
 	TTBPF_EV_BULK_FREE = 4,
 	TTBPF_EV_EXIT = 5,
+	TTBPF_EV_EXEC = 6, /* exec(): the old image's buffers released */
 };
 
 /* Which probe a program instance serves; packed into the attach cookie. */
@@ -138,6 +143,8 @@ struct ttbpf_pending {
 /* One user stack, innermost frame first, zero-filled after the last. */
 struct ttbpf_stack {
 	__u64 ip[TTBPF_MAX_STACK_DEPTH];
+	__u32 tgid; /* who recorded it first: evictable once it is gone */
+	__u32 pad;
 };
 
 /* Usage of one device (chip or mesh) or of one process on one device. */
@@ -151,6 +158,15 @@ struct ttbpf_proc_key {
 	__s32 device;
 	__u32 dev_kind;
 	__u32 pad;
+};
+
+/* A process's argv as it was at its first traced allocation: NUL-separated,
+ * @len bytes of it kept (the rest, if any, is cut). */
+#define TTBPF_CMDLINE_LEN 256
+struct ttbpf_cmdline {
+	__u32 len;
+	__u32 cut; /* the command line was longer than TTBPF_CMDLINE_LEN */
+	char args[TTBPF_CMDLINE_LEN];
 };
 
 struct ttbpf_usage {
@@ -181,8 +197,14 @@ enum ttbpf_stat {
 	TTBPF_STAT_EXIT_FREED, /* buffers released at process exit */
 	TTBPF_STAT_ALLOCS,
 	TTBPF_STAT_FREES,
-	TTBPF_STAT_STACKS_LOST,	 /* stack map full: allocation has no stack */
-	TTBPF_STAT_NOT_RECORDED, /* no per-thread slot: totals incomplete */
+	TTBPF_STAT_STACKS_LOST,	  /* stack map full: allocation has no stack */
+	TTBPF_STAT_NOT_RECORDED,  /* no per-thread slot: totals incomplete */
+	TTBPF_STAT_DEVS_MAP_FULL, /* allocation not recorded: no device row */
+	TTBPF_STAT_ROWS_EVICTED,  /* idle usage rows dropped to make room */
+	TTBPF_STAT_EXEC_FREED,	  /* buffers released at exec() */
+	TTBPF_STAT_INHERITED_FREES, /* a forked child freed its parent's buffer */
+	TTBPF_STAT_STACKS_EVICTED, /* stacks of processes gone, to make room */
+	TTBPF_STAT_TREE_MAP_FULL, /* a forked process of the tree not followed */
 	TTBPF_NR_STATS,
 };
 
@@ -202,16 +224,21 @@ struct ttbpf_event {
 	__u8 dev_kind;
 	__u8 flags; /* TTBPF_EVF_* */
 	char comm[TTBPF_COMM_LEN];
+	__u32 parent_pid; /* TTBPF_EVF_INHERITED: whose buffer it was */
+	__u32 pad;
 };
 
 #define TTBPF_EVF_IMPLAUSIBLE 0x1 /* fields failed a sanity check */
 #define TTBPF_EVF_LATE	      0x2 /* failure detected late */
 #define TTBPF_EVF_UNMATCHED   0x4 /* free of a buffer allocated untraced */
+#define TTBPF_EVF_INHERITED   0x8 /* free of the parent's buffer after fork */
 
 /* Read-only settings the loader fills before load. */
 struct ttbpf_config {
 	__u32 target_pid; /* 0: every process */
 	__u32 collect_stacks;
+	__u32 follow_tree;    /* target_pid and every process it forks */
+	__u32 keep_exit_rows; /* process rows outlive the process */
 	__u64 max_plausible_size;
 };
 

@@ -28,7 +28,7 @@
  * that was inspected and runs no (supported) CPython.
  */
 struct ttbpf_py_proc {
-	__u64 tss_key_addr;	/* runtime address of autoTSSkey's pthread key */
+	__u64 tss_key_addr; /* runtime address of autoTSSkey's pthread key */
 	__u32 tls_specific_off; /* glibc struct pthread: specific_1stblock */
 	__s32 tstate_frame;	/* tstate -> frame, cframe or current_frame */
 	__s32 cframe_frame;	/* cframe -> current_frame; -1: no cframe */
@@ -36,8 +36,8 @@ struct ttbpf_py_proc {
 	__s32 frame_prev;	/* frame -> calling frame */
 	__s32 frame_instr;	/* frame -> f_lasti (int) or instruction ptr */
 	__s32 frame_owner;	/* frame -> owner (char); -1: none */
-	__u32 frame_len;	/* bytes to read per frame, <= TTBPF_PY_FRAME_READ */
-	__u32 version;		/* 0x030a for 3.10 */
+	__u32 frame_len; /* bytes to read per frame, <= TTBPF_PY_FRAME_READ */
+	__u32 version;	 /* 0x030a for 3.10 */
 	__u32 enabled;
 };
 

@@ -79,6 +79,30 @@ format_check() {
 }
 
 run_suite clang-format format_check
+
+# Real ttnn wheels, for every suite that reads them (test_tt_lib's real
+# libraries, tests/real): fetched into ~/.cache/ttbpf, outside git, when
+# missing. Without the package index they skip and say so; any other
+# fetch failure fails.
+fetch_real() {
+	local libs rc
+	libs=$(tools/fetch-ttnn.sh 0.81.1 0.64.5 2>"$logs/fetch.err")
+	rc=$?
+	if [ $rc -eq 0 ]; then
+		TTBPF_REAL_LIBS=$(echo $libs | tr ' ' ':')
+		export TTBPF_REAL_LIBS
+		echo "ttnn wheels: $TTBPF_REAL_LIBS"
+		echo "1 passed, 0 failed"
+	elif [ $rc -eq 77 ]; then
+		echo "skip: $(tail -1 "$logs/fetch.err")"
+		return 77
+	else
+		cat "$logs/fetch.err"
+		echo "0 passed, 1 failed"
+		return 1
+	fi
+}
+run_suite fetch-ttnn fetch_real
 for t in "$OUT"/tests/test_*; do
 	[ -x "$t" ] || continue
 	run_suite "$(basename "$t")" "$t"
@@ -91,7 +115,8 @@ for t in tests/e2e/test_*.sh; do
 	run_suite "$(basename "$t" .sh)" "$t" "$OUT" "$TTSIM"
 done
 
-# Real ttnn binaries: only when already cached (make test-real fetches).
+# Real ttnn wheels and TT-Metal in mock mode: each suite fetches what it
+# needs into ~/.cache/ttbpf, and skips only when the index is unreachable.
 for t in tests/real/test_*.sh; do
 	[ -x "$t" ] || continue
 	run_suite "$(basename "$t" .sh)" "$t" "$OUT"

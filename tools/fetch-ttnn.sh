@@ -16,7 +16,14 @@
 #        PIP           pip command (default: python3 -m pip)
 # Exit:  0 ok; 77 the index (or pip) cannot be reached, so callers can skip;
 #        1 no wheel for a VERSION, or another error.
+# Runs under flock $TTBPF_CACHE_LOCK (default /tmp/ttbpf-cache.lock): two
+# fetches at once, from two test runs, would extract into the same folder.
 set -eu
+
+LOCK=${TTBPF_CACHE_LOCK:-/tmp/ttbpf-cache.lock}
+if [ -z "${TTBPF_CACHE_LOCKED:-}" ] && command -v flock >/dev/null; then
+	TTBPF_CACHE_LOCKED=1 exec flock "$LOCK" "$0" "$@"
+fi
 
 CACHE=${TTBPF_CACHE:-${HOME:-/tmp}/.cache/ttbpf}/ttnn
 PY_TAGS=${TTNN_PY_TAGS:-3.10 3.12}

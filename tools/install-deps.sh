@@ -6,7 +6,8 @@ set -eu
 PKGS="make gcc g++ clang llvm libbpf-dev bpftool libelf-dev libdw-dev
 zlib1g-dev libcapstone-dev libcmocka-dev libncurses-dev tmux jq python3
 python3-pip python3-venv unzip binutils procps clang-format
-libclang-rt-14-dev bpftrace bc time"
+libclang-rt-14-dev bpftrace bc time liblzma-dev libbz2-dev lintian man-db
+groff-base bsdextrautils bash-completion"
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "ttbpf: setting up needs root (apt-get, bpffs): run with sudo" >&2

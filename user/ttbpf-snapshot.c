@@ -14,9 +14,11 @@
 #include "format.h"
 #include "maps.h"
 #include "pysymbolize.h"
+#include "proc_names.h"
 #include "stat_notes.h"
 #include "state.h"
 #include "symbolize.h"
+#include "version.h"
 
 #define EXIT_LEAKS 2
 
@@ -41,7 +43,8 @@ static struct env {
 	.symbols = true,
 };
 
-const char *argp_program_version = "ttbpf-snapshot 0.1";
+void (*argp_program_version_hook)(FILE *,
+				  struct argp_state *) = version__argp_hook;
 
 static const char doc[] =
 	"Print the Tenstorrent device buffers still allocated, per device, "
@@ -326,7 +329,8 @@ static int stack_sym__resolve(struct stack_sym *ss, const struct ttbpf_maps *m,
 	if (!ss->joined)
 		return -ENOMEM;
 	for (size_t i = 0; i < ss->n; i++) {
-		strcat(ss->joined, i < ss->n_py ? ss->labels[i] : ss->frames[i]);
+		strcat(ss->joined,
+		       i < ss->n_py ? ss->labels[i] : ss->frames[i]);
 		strcat(ss->joined, "\n");
 	}
 	return 0;
@@ -370,6 +374,9 @@ struct group {
 	uint64_t bytes;
 	size_t first_child, n_children; /* type groups: their proc groups */
 };
+
+/* Command lines and containers of the processes shown, read once. */
+static struct proc_names names;
 
 static const char *comm_of(const struct state *s, uint32_t pid)
 {
@@ -687,16 +694,16 @@ static void json_py_frame(struct json_writer *w, const struct py_frame *f)
 	json_writer__key(w, "file");
 	named ? json_writer__string(w, f->file) : json_writer__null(w);
 	json_writer__key(w, "line");
-	f->status == PY_FRAME_OK ? json_writer__u64(w, (uint64_t)f->line) :
-				   json_writer__null(w);
+	f->status == PY_FRAME_OK ? json_writer__u64(w, (uint64_t)f->line)
+				 : json_writer__null(w);
 	if (!named) {
 		char buf[512];
 
 		json_writer__key(w, "note");
-		json_writer__string(w, f->status == PY_FRAME_NONE ?
-					       f->function :
-					       py_frame__label(f, buf,
-							       sizeof(buf)));
+		json_writer__string(
+			w, f->status == PY_FRAME_NONE
+				   ? f->function
+				   : py_frame__label(f, buf, sizeof(buf)));
 	}
 	json_writer__end_object(w);
 }
@@ -741,6 +748,24 @@ static void json_stats(struct json_writer *w, const uint64_t *s)
 		json_writer__u64(w, s[i]);
 	}
 	json_writer__end_object(w);
+}
+
+/* "cmdline", "cgroup", "container": null where unknown or none. */
+static void json_name(struct json_writer *w, const struct proc_name *n)
+{
+	bool known = n && n->known;
+	const char *v[3] = { known ? n->cmdline : NULL,
+			     known && n->cgroup[0] ? n->cgroup : NULL,
+			     known && n->container[0] ? n->container : NULL };
+	const char *keys[3] = { "cmdline", "cgroup", "container" };
+
+	for (int i = 0; i < 3; i++) {
+		json_writer__key(w, keys[i]);
+		if (v[i])
+			json_writer__string(w, v[i]);
+		else
+			json_writer__null(w);
+	}
 }
 
 static void print_json(const struct state *s, const struct stacks *st,
@@ -792,6 +817,7 @@ static void print_json(const struct state *s, const struct stacks *st,
 		json_writer__u64(&w, p->pid);
 		json_writer__key(&w, "comm");
 		json_writer__string_n(&w, p->u.comm, sizeof(p->u.comm));
+		json_name(&w, proc_names__get(&names, p->pid));
 		json_writer__key(&w, "device");
 		json_writer__i64(&w, p->device);
 		json_writer__key(&w, "kind");
@@ -903,7 +929,8 @@ static void print_stats_text(const uint64_t *st, FILE *f)
 		(unsigned long long)st[TTBPF_STAT_ALLOC_FAILED],
 		(unsigned long long)st[TTBPF_STAT_ALLOCS_MAP_FULL],
 		(unsigned long long)st[TTBPF_STAT_PROCS_MAP_FULL]);
-	stat_notes__print(st, NULL, STAT_WARNING, "", f);
+	/* Stacks lost matter here: the leak report groups by them. */
+	stat_notes__print(st, NULL, STAT_STREAM, "", f);
 }
 
 /*
@@ -931,6 +958,7 @@ static void print_text(const struct state *s, const struct stacks *st,
 		       size_t outstanding, FILE *f)
 {
 	char dev[32], hb[32], age[32], comm[TEXT_ESCAPED_LEN(TTBPF_COMM_LEN)];
+	char cmd[PROC_NAME_SHOWN_LEN];
 	/* Without memory every stack is printed in full: still right. */
 	bool *shown = calloc(st->n ? st->n : 1, sizeof(*shown));
 	size_t i = 0;
@@ -986,12 +1014,15 @@ static void print_text(const struct state *s, const struct stacks *st,
 			    s->bufs[j].pid == b->pid;
 		     j++)
 			bytes += s->bufs[j].a.size;
-		fprintf(f, "    pid %u %s: %llu B (%s) in %zu buffers\n",
+		fprintf(f,
+			"    pid %u %s: %llu B (%s) in %zu buffers | cmd: %s\n",
 			b->pid,
 			text_escape(comm_of(s, b->pid), TTBPF_COMM_LEN, comm,
 				    sizeof(comm)),
 			(unsigned long long)bytes,
-			human_bytes(bytes, hb, sizeof(hb)), j - i);
+			human_bytes(bytes, hb, sizeof(hb)), j - i,
+			proc_name__terminal(proc_names__get(&names, b->pid), 0,
+					    cmd, sizeof(cmd)));
 		for (; i < j; i++) {
 			const struct stack_sym *ss;
 
@@ -1015,7 +1046,8 @@ static void print_text(const struct state *s, const struct stacks *st,
 	free(shown);
 }
 
-static void print_leaks_text(const struct leaks *lk, FILE *f)
+static void print_leaks_text(const struct leaks *lk, const uint64_t *st,
+			     FILE *f)
 {
 	char hb[32], age[32];
 
@@ -1042,9 +1074,11 @@ static void print_leaks_text(const struct leaks *lk, FILE *f)
 		(unsigned long long)env.min_age_ms,
 		(unsigned long long)lk->bytes,
 		human_bytes(lk->bytes, hb, sizeof(hb)));
+	/* A report grouped by stack says when stacks or buffers are missing. */
+	stat_notes__print(st, NULL, STAT_STREAM, "", f);
 }
 
-static void explain_open_error(int err)
+static void explain_open_error(int err, const char *msg)
 {
 	if (err == -ENOENT)
 		fprintf(stderr,
@@ -1052,20 +1086,8 @@ static void explain_open_error(int err)
 			"running with --pin. Start one with:\n"
 			"  sudo ttbpf-trace --pin --lib PATH/libtt_metal.so\n",
 			env.pin_dir);
-	else if (err == -EPERM || err == -EACCES)
-		fprintf(stderr,
-			"ttbpf-snapshot: cannot open the maps in %s: %s (run "
-			"as root or with CAP_BPF)\n",
-			env.pin_dir, strerror(-err));
-	else if (err == -EPROTO)
-		fprintf(stderr,
-			"ttbpf-snapshot: the maps in %s come from another "
-			"ttbpf version; remove them with ttbpf-trace --unpin\n",
-			env.pin_dir);
 	else
-		fprintf(stderr,
-			"ttbpf-snapshot: cannot open the maps in %s: %s\n",
-			env.pin_dir, strerror(-err));
+		fprintf(stderr, "ttbpf-snapshot: %s\n", msg);
 }
 
 int main(int argc, char **argv)
@@ -1079,6 +1101,7 @@ int main(int argc, char **argv)
 	struct leaks lk = {};
 	struct state s = {};
 	size_t outstanding;
+	char msg[1024];
 	int err, ret = 1;
 
 	err = argp_parse(&argp, argc, argv, 0, NULL, NULL);
@@ -1086,9 +1109,9 @@ int main(int argc, char **argv)
 		return 1;
 	setvbuf(stdout, NULL, _IOFBF, 1 << 16);
 
-	err = ttbpf_maps__open_pinned(env.pin_dir, &maps);
+	err = ttbpf_maps__open_pinned(env.pin_dir, &maps, msg, sizeof(msg));
 	if (err) {
-		explain_open_error(err);
+		explain_open_error(err, msg);
 		return 1;
 	}
 	err = state__read(&maps, &s, STATE_BUFFERS);
@@ -1131,10 +1154,11 @@ int main(int argc, char **argv)
 		if (env.top && lk.n > env.top)
 			lk.n = env.top;
 	}
+	proc_names__init(&names, env.proc_root);
 	if (env.json)
 		print_json(&s, &st, env.leaks ? &lk : NULL, stdout);
 	else if (env.leaks)
-		print_leaks_text(&lk, stdout);
+		print_leaks_text(&lk, s.stats, stdout);
 	else
 		print_text(&s, &st, outstanding, stdout);
 	if (fflush(stdout)) {
@@ -1147,6 +1171,7 @@ cleanup:
 	if (err)
 		fprintf(stderr, "ttbpf-snapshot: %s\n", strerror(-err));
 	free(lk.v);
+	proc_names__clear(&names);
 	stacks__free(&st);
 	symbolizer__free(sym);
 	pysymbolizer__free(py);

@@ -20,9 +20,11 @@
 #include "capacity.h"
 #include "format.h"
 #include "maps.h"
+#include "proc_names.h"
 #include "stat_notes.h"
 #include "state.h"
 #include "tracer.h"
+#include "version.h"
 
 static struct env {
 	const char *libs[TTBPF_MAX_LIBS];
@@ -53,7 +55,8 @@ static volatile sig_atomic_t exiting;
 /* A filter changed: read again even when paused. */
 static bool refilter;
 
-const char *argp_program_version = "ttbpf-top 0.1";
+void (*argp_program_version_hook)(FILE *,
+				  struct argp_state *) = version__argp_hook;
 
 static const char doc[] =
 	"Live Tenstorrent device memory (DRAM, L1, L1_SMALL, TRACE) per device "
@@ -336,14 +339,38 @@ static void render_device(struct out *o, const struct state_dev *d,
 	out_printf(o, "\n");
 }
 
+/* The command line after the fixed columns: on a screen only what fits the
+ * rest of the row, so that a long one does not wrap. */
+static void render_cmdline(struct out *o, struct proc_names *names,
+			   uint32_t pid)
+{
+	char buf[PROC_NAME_SHOWN_LEN];
+	size_t width = 0;
+
+	if (o->curses) {
+		int room = COLS - getcurx(stdscr) - 1;
+
+		width = room > 0 ? (size_t)room : 0;
+		if (!width)
+			return;
+	}
+	out_printf(o, "%s",
+		   proc_name__terminal(proc_names__get(names, pid), width, buf,
+				       sizeof(buf)));
+}
+
 static void render_procs(struct out *o, const struct state *s)
 {
 	char dev[32], age[32], v[5][32], comm[TEXT_ESCAPED_LEN(TTBPF_COMM_LEN)];
 	int w = o->curses ? 10 : 13;
+	/* Read for this screen only: a pid may be reused by the next. */
+	struct proc_names names;
 
-	out_printf(o, "%7s %-15s %-8s %*s %*s %*s %*s %7s %*s %*s %8s\n", "PID",
-		   "COMMAND", "DEVICE", w, "DRAM", w, "L1", w, "L1_SMALL", w,
-		   "TRACE", "BUFFERS", w, "DRAM_PEAK", w, "L1_PEAK", "AGE");
+	proc_names__init(&names, "/proc");
+	out_printf(
+		o, "%7s %-15s %-8s %*s %*s %*s %*s %7s %*s %*s %8s CMDLINE\n",
+		"PID", "COMMAND", "DEVICE", w, "DRAM", w, "L1", w, "L1_SMALL",
+		w, "TRACE", "BUFFERS", w, "DRAM_PEAK", w, "L1_PEAK", "AGE");
 	for (size_t i = 0; i < s->n_procs; i++) {
 		const struct state_proc *p = &s->procs[i];
 		const uint64_t nums[5] = { p->u.bytes[TTBPF_DRAM],
@@ -374,12 +401,15 @@ static void render_procs(struct out *o, const struct state *s)
 					 (unsigned long long)pk);
 			out_printf(o, "%*s ", w, v[4]);
 		}
-		out_printf(o, "%8s\n",
+		out_printf(o, "%8s ",
 			   format_age_ms(state__age_ms(s, p->u.first_ts_ns),
 					 age, sizeof(age)));
+		render_cmdline(o, &names, p->pid);
+		out_printf(o, "\n");
 	}
 	if (!s->n_procs)
 		out_printf(o, "(no process holds device memory)\n");
+	proc_names__clear(&names);
 }
 
 /* Counters that mean the picture is incomplete or suspect. */
@@ -615,7 +645,7 @@ int main(int argc, char **argv)
 	struct capacity cap;
 	bool curses = false, paused = false, have = false;
 	struct state cur = {};
-	char source[300];
+	char source[300], msg[1024];
 	uint64_t n = 0;
 	int err;
 
@@ -628,20 +658,14 @@ int main(int argc, char **argv)
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 
-	err = ttbpf_maps__open_pinned(env.pin_dir, &maps);
+	err = ttbpf_maps__open_pinned(env.pin_dir, &maps, msg, sizeof(msg));
 	if (err == -ENOENT) {
 		err = attach_self(&tracer, &maps);
 		if (err)
 			return 1;
 		snprintf(source, sizeof(source), "attached by ttbpf-top");
 	} else if (err) {
-		fprintf(stderr, "ttbpf-top: cannot open the maps in %s: %s%s\n",
-			env.pin_dir, strerror(-err),
-			err == -EPROTO ? " (pinned by another ttbpf version; "
-					 "ttbpf-trace --unpin removes them)"
-			: err == -EPERM || err == -EACCES
-				? " (run as root or with CAP_BPF)"
-				: "");
+		fprintf(stderr, "ttbpf-top: %s\n", msg);
 		return 1;
 	} else {
 		snprintf(source, sizeof(source), "pinned in %s", env.pin_dir);

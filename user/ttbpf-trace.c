@@ -17,20 +17,29 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include <bpf/bpf.h>
+
 #include "discover.h"
 #include "event_format.h"
+#include "proc_names.h"
 #include "stat_notes.h"
 #include "summary.h"
 #include "text_escape.h"
 #include "trace_args.h"
 #include "tracer.h"
 #include "tt_lib.h"
+#include "version.h"
 
-const char *argp_program_version = "ttbpf-trace 0.1";
+void (*argp_program_version_hook)(FILE *,
+				  struct argp_state *) = version__argp_hook;
 
 static volatile sig_atomic_t exiting;
 static struct trace_args args;
 static long long mono_to_wall_ns;
+/* Every process seen, named at first sight; rows of those that exited. */
+static struct proc_names names;
+static struct state_proc *exited;
+static size_t n_exited, cap_exited;
 
 static void on_signal(int sig)
 {
@@ -48,11 +57,25 @@ static long long now_ns(clockid_t clk)
 	return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
+/* What BPF kept at the first allocation beats /proc, where the process
+ * may be gone already by the time we look. */
+static void name_process(const struct tracer *t, uint32_t pid)
+{
+	struct ttbpf_cmdline c;
+
+	if (proc_names__find(&names, pid))
+		return;
+	if (!tracer__cmdline(t, pid, &c))
+		proc_names__put_args(&names, pid, c.args, c.len, c.cut);
+	else
+		proc_names__get(&names, pid);
+}
+
 static int on_event(void *ctx, const struct ttbpf_event *e)
 {
 	char line[512];
 
-	(void)ctx;
+	name_process(ctx, e->pid);
 	if (args.quiet)
 		return 0;
 	/* Device filter applies to per-buffer events; bulk and exit
@@ -219,11 +242,33 @@ static void warn_on_stats(const struct tracer *t)
 	memcpy(last, s, sizeof(last));
 }
 
+/*
+ * Name every process with rows before it can exit unnamed (events name
+ * them sooner, but --quiet turns events off), then keep the final rows of
+ * those that exited.
+ */
+static void see_processes(struct tracer *t)
+{
+	int fd = tracer__maps(t)->proc_usage_fd;
+	struct ttbpf_proc_key key, *prev = NULL;
+
+	while (!bpf_map_get_next_key(fd, prev, &key)) {
+		name_process(t, key.pid);
+		prev = &key;
+	}
+	if (tracer__collect_exited(t, &exited, &n_exited, &cap_exited) < 0)
+		fprintf(stderr, "ttbpf-trace: out of memory keeping the rows "
+				"of exited processes\n");
+}
+
 static void print_summary(const struct tracer *t)
 {
 	struct summary_opts so = { .device = args.device,
 				   .processes = true,
-				   .stats = true };
+				   .stats = true,
+				   .exited = exited,
+				   .n_exited = n_exited,
+				   .names = &names };
 
 	if (args.json) {
 		summary_print_json(tracer__maps(t), &so, stdout);
@@ -233,6 +278,37 @@ static void print_summary(const struct tracer *t)
 	}
 }
 
+/*
+ * Say what really stays pinned: someone may have run --unpin while we
+ * traced, and then our probes detach with us.
+ */
+static void report_pins(const struct tracer *t)
+{
+	const char *dir = args.pin_dir ? args.pin_dir : TTBPF_PIN_DIR;
+	struct tracer_pins p;
+
+	tracer__pins_left(t, &p);
+	if (p.links_left == p.links && p.maps_left == p.maps)
+		fprintf(stderr,
+			"ttbpf: probes and maps stay pinned in %s: read them "
+			"with ttbpf-top or ttbpf-snapshot; remove them with "
+			"ttbpf-trace --unpin\n",
+			dir);
+	else if (!p.links_left && !p.maps_left)
+		fprintf(stderr,
+			"ttbpf: nothing stays pinned: the pins in %s were "
+			"removed while tracing (ttbpf-trace --unpin); the "
+			"probes detach now\n",
+			dir);
+	else
+		fprintf(stderr,
+			"ttbpf: only %zu of %zu probes and %zu of %zu maps "
+			"stay "
+			"pinned in %s (the rest were removed while tracing); "
+			"remove them with ttbpf-trace --unpin\n",
+			p.links_left, p.links, p.maps_left, p.maps, dir);
+}
+
 static int run(void)
 {
 	struct tracer_opts o = {
@@ -240,10 +316,16 @@ static int run(void)
 		.n_libs = args.n_libs,
 		.layout = args.layout,
 		.pid = args.pid,
+		/* A command is its whole process tree: wrappers, workers. */
+		.follow_tree = args.cmd != NULL,
+		.keep_exit_rows = args.cmd != NULL,
 		.stacks = args.stacks,
 		.python = args.python,
 		.events = !args.quiet,
 		.max_buffers = args.max_buffers,
+		.max_devices = args.max_devices,
+		.max_procs = args.max_procs,
+		.max_stacks = args.max_stacks,
 		.pin = args.pin,
 		.pin_dir = args.pin_dir,
 		.verbose = args.verbose,
@@ -274,7 +356,7 @@ static int run(void)
 		}
 		return 1;
 	}
-	tracer__set_event_fn(t, on_event, NULL);
+	tracer__set_event_fn(t, on_event, t);
 	mono_to_wall_ns = now_ns(CLOCK_REALTIME) - now_ns(CLOCK_MONOTONIC);
 	print_banner(t);
 	if (child) {
@@ -297,6 +379,7 @@ static int run(void)
 				strerror(-e));
 			break;
 		}
+		see_processes(t);
 		if (child && waitpid(child, &status, WNOHANG) == child) {
 			child = 0;
 			break;
@@ -312,13 +395,10 @@ static int run(void)
 	/* The exit probe runs before waitpid returns: drain what is left. */
 	while (tracer__poll(t, 0) > 0)
 		;
+	see_processes(t);
 	print_summary(t);
 	if (args.pin)
-		fprintf(stderr,
-			"ttbpf: probes and maps stay pinned in %s: read them "
-			"with ttbpf-top or ttbpf-snapshot; remove them with "
-			"ttbpf-trace --unpin\n",
-			args.pin_dir ? args.pin_dir : TTBPF_PIN_DIR);
+		report_pins(t);
 	tracer__close(t);
 
 	if (args.cmd) {
@@ -331,29 +411,61 @@ static int run(void)
 		else if (WIFSIGNALED(status))
 			status_code = 128 + WTERMSIG(status);
 	}
+	free(exited);
+	proc_names__clear(&names);
 	return (int)status_code;
+}
+
+/*
+ * Exit 0 when nothing of ttbpf stays pinned at the directory afterwards,
+ * including when nothing was; 1 when it refused or failed, or when probes
+ * stay attached with no running tracer to explain it.
+ */
+static int unpin(void)
+{
+	const char *dir = args.pin_dir ? args.pin_dir : TTBPF_PIN_DIR;
+	struct unpin_report r;
+	char err[1024];
+
+	if (tracer__unpin(dir, &r, err, sizeof(err))) {
+		fprintf(stderr, "ttbpf-trace: cannot unpin: %s\n", err);
+		return 1;
+	}
+	if (!r.maps && !r.links) {
+		fprintf(stderr, "ttbpf: nothing pinned at %s%s\n", dir,
+			r.existed ? " (removed the empty directory)" : "");
+		return 0;
+	}
+	fprintf(stderr, "ttbpf: removed %zu probes and %zu maps pinned at %s\n",
+		r.links, r.maps, dir);
+	if (!r.attached)
+		return 0;
+	if (r.loader_pid && !kill((pid_t)r.loader_pid, 0)) {
+		fprintf(stderr,
+			"ttbpf: %zu of those probes stay attached while the "
+			"tracer that pinned them (pid %u) runs; they detach "
+			"when it exits\n",
+			r.attached, r.loader_pid);
+		return 0;
+	}
+	fprintf(stderr,
+		"ttbpf-trace: %zu of the unpinned probes stay attached: "
+		"another "
+		"process holds them open (see `bpftool link show`)\n",
+		r.attached);
+	return 1;
 }
 
 int main(int argc, char **argv)
 {
 	struct sigaction sa = { .sa_handler = on_signal };
-	int e;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	proc_names__init(&names, "/proc");
 	if (trace_args_parse(argc, argv, 0, &args))
 		return 2;
-	if (args.unpin) {
-		const char *dir = args.pin_dir ? args.pin_dir : TTBPF_PIN_DIR;
-
-		e = tracer__unpin(dir);
-		if (e) {
-			fprintf(stderr, "ttbpf-trace: cannot unpin %s: %s\n",
-				dir, strerror(-e));
-			return 1;
-		}
-		fprintf(stderr, "ttbpf: removed %s\n", dir);
-		return 0;
-	}
+	if (args.unpin)
+		return unpin();
 	if (args.explain)
 		return explain();
 

@@ -5,25 +5,6 @@ source "$(dirname "$0")/lib.sh"
 
 before=$(loaded_progs)
 
-# expect_error NAME REGEX ARGS...: ttbpf-trace ARGS fails with one
-# stderr line matching REGEX.
-expect_error() {
-	local name=$1 re=$2
-	shift 2
-	"$@" >"$WORK/out" 2>"$WORK/err"
-	local rc=$?
-	if [ "$rc" -eq 0 ]; then
-		not_ok "$name" "exit status 0"
-	# argp adds its standard "Try --help" line to usage errors.
-	elif [ "$(grep -vc '^Try `' "$WORK/err")" -ne 1 ]; then
-		not_ok "$name" "expected one line, got: $(cat "$WORK/err")"
-	elif ! grep -Eq "$re" "$WORK/err"; then
-		not_ok "$name" "message does not match /$re/: $(cat "$WORK/err")"
-	else
-		ok "$name"
-	fi
-}
-
 mkdir -p "$WORK/dir"
 printf 'not an elf at all\n' >"$WORK/text.so"
 head -c 100 "$(lib_of e4-release)" >"$WORK/truncated.so"

@@ -51,6 +51,7 @@ py_release() {
 }
 
 names=()
+declare -A PYV
 for py in "${pythons[@]}"; do
 	v=$("$py" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 	names+=("py$v")

@@ -3,12 +3,8 @@
 # numbers against ground truth for every scenario, the leak report with the
 # leaking functions, and the live top screen in tmux.
 source "$(dirname "$0")/lib.sh"
-SNAP=$OUT/ttbpf-snapshot
-TOP=$OUT/ttbpf-top
-PIN=/sys/fs/bpf/ttbpf-e2e-$$
+use_pin_dir
 v=${TTBPF_VIEW_VARIANT:-e4-release}
-cleanup_pins() { "$TRACE" --unpin --pin-dir "$PIN" >/dev/null 2>&1; }
-trap 'cleanup_pins; cleanup' EXIT
 
 check "snapshot with nothing pinned says how to start, exits non-zero" \
 	bash -c "! '$SNAP' --pin-dir '$PIN' 2>&1 | grep -q 'ttbpf-trace --pin' && exit 1; ! '$SNAP' --pin-dir '$PIN' >/dev/null 2>&1"
@@ -32,6 +28,21 @@ truths=()
 for s in $scenarios; do truths+=("$WORK/$s.truth.json"); done
 check "snapshot --json: all processes and device totals equal ground truth" \
 	"$E2E/compare.py" "$WORK/snap.json" --device-totals --buffers "${truths[@]}"
+
+# Each process is named by the exact command line that started it.
+for s in $scenarios; do
+	want="$RUN --wait-go --hold-after --truth $WORK/$s.truth.json --scenario $s --devices 2 --seed 21 --count 120"
+	check "snapshot --json: $s has its command line" jq -e --arg c "$want" \
+		"[.processes[] | select(.pid == ${WL_PID[$s]}) | .cmdline == \$c] | length > 0 and all" \
+		"$WORK/snap.json"
+done
+"$SNAP" --pin-dir "$PIN" -p "${WL_PID[steady]}" >"$WORK/snap-steady.txt"
+want="$RUN --wait-go --hold-after --truth $WORK/steady.truth.json --scenario steady --devices 2 --seed 21 --count 120"
+check "snapshot text: the process line ends in its command line" \
+	grep -qxE "    pid ${WL_PID[steady]} ttsim-run: .* \| cmd: $want" "$WORK/snap-steady.txt"
+"$TOP" --pin-dir "$PIN" --once -p "${WL_PID[steady]}" >"$WORK/top-once.txt"
+check "top --once: every row of the process ends in its command line" \
+	bash -c "[ \$(grep -cE '^ *${WL_PID[steady]} ttsim-run .* $want\$' '$WORK/top-once.txt') -eq 2 ]"
 
 # Leaks: exactly the leak scenario's buffers, with the leaking functions.
 "$SNAP" --pin-dir "$PIN" --json --leaks --min-age 0 -p "${WL_PID[leak]}" >"$WORK/leaks.json"
@@ -76,6 +87,9 @@ for d in 0 1; do
 	done
 done
 check "top lists the steady process" grep -q "^ *${WL_PID[steady]} " "$WORK/top1.txt"
+# On a screen the command line is cut to the row, never wrapped.
+check "top: the command line fills the row up to the screen's edge" \
+	bash -c "grep -E '^ *${WL_PID[steady]} ' '$WORK/top1.txt' | awk '{ if (length(\$0) != 199 || index(\$0, \"$RUN --wait-go\") == 0) exit 1 }'"
 
 # A killed process disappears from the table.
 tmux -L ttbpf-e2e new-session -d -s ttbpf-e2e-b -x 200 -y 60 "$TOP --pin-dir $PIN -r 200 2>$WORK/top.err"

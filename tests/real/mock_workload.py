@@ -1,7 +1,15 @@
 #!/usr/bin/env python3
-"""Allocate a known set of DRAM and L1 tensors on mock device 0, print the
+"""Allocate a known set of DRAM and L1 tensors on a mock device, print the
 allocator's own numbers as one JSON line, hold until stdin has a line (or
-SIGUSR1), then free everything and close the device."""
+SIGUSR1), then free everything and close the device.
+
+usage: mock_workload.py [--device N | --mesh ROWS COLS]
+  --device N        ttnn.open_device(device_id=N) (default 0)
+  --mesh ROWS COLS  ttnn.open_mesh_device(ttnn.MeshShape(ROWS, COLS))
+
+The JSON line's "shm" has this process's slot in TT-Metal's own record of
+every chip, /dev/shm/tt_device_<unique chip id>_memory (layout below)."""
+import glob
 import json
 import os
 import signal
@@ -33,24 +41,57 @@ def view(dev, bt):
     return out
 
 
+# TT-Metal's per-chip record, version 3 (ttnn 0.81.1; read from the file
+# itself, see README "Real TT-Metal, no card"): +0 u32 version, +4 u32
+# active processes, +0x20 u64 unique chip id, +0x28 u32 logical device id,
+# +0x30 five u64 totals, +0x58 16 chip slots of 48 B, +0x358 64 process
+# slots of 120 B: i32 pid, +8 five u64 (DRAM, L1, L1_SMALL, TRACE, CB), a
+# u64 timestamp, +56 char name[64].
+SHM_TYPES = ["DRAM", "L1", "L1_SMALL", "TRACE", "CB"]
+SHM_PROCS = 0x358
+
+
+def shm_slots(pid):
+    """{unique chip id: {"device_id", "version", bytes per type}} for every
+    chip where this process has a slot in TT-Metal's record."""
+    out = {}
+    for path in glob.glob("/dev/shm/tt_device_*_memory"):
+        try:
+            with open(path, "rb") as f:
+                b = f.read()
+        except OSError:
+            continue
+        if len(b) < SHM_PROCS + 64 * 120:
+            continue
+        version, = struct.unpack_from("<I", b, 0)
+        unique, device = struct.unpack_from("<QI", b, 0x20)
+        for i in range(64):
+            off = SHM_PROCS + i * 120
+            p, = struct.unpack_from("<i", b, off)
+            if p == pid:
+                v = struct.unpack_from("<5Q", b, off + 8)
+                slot = dict(zip(SHM_TYPES, v))
+                slot.update(version=version, device_id=device)
+                out[str(unique)] = slot
+    return out
+
+
 def shm_slot(pid):
-    """This process's slot in TT-Metal's own /dev/shm tracker (v3)."""
-    try:
-        with open("/dev/shm/tt_device_0_memory", "rb") as f:
-            b = f.read()
-    except OSError:
-        return None
-    off = 88 + 16 * 48
-    for i in range(64):
-        p, = struct.unpack_from("<i", b, off + i * 120)
-        if p == pid:
-            v = struct.unpack_from("<5Q", b, off + i * 120 + 8)
-            return dict(zip(["DRAM", "L1", "L1_SMALL", "TRACE", "CB"], v))
-    return None
+    """This process's slot on unique chip 0 (a single n150)."""
+    return shm_slots(pid).get("0")
+
+
+def open_device(argv):
+    if argv[:1] == ["--mesh"]:
+        shape = ttnn.MeshShape(int(argv[1]), int(argv[2]))
+        return ttnn.open_mesh_device(shape)
+    if argv[:1] == ["--device"]:
+        return ttnn.open_device(device_id=int(argv[1]))
+    return ttnn.open_device(device_id=0)
 
 
 def main():
-    dev = ttnn.open_device(device_id=0)
+    dev = open_device(sys.argv[1:])
     cfg = {"DRAM": ttnn.DRAM_MEMORY_CONFIG, "L1": ttnn.L1_MEMORY_CONFIG}
     bts = {"DRAM": ttnn.BufferType.DRAM, "L1": ttnn.BufferType.L1}
     before = {k: view(dev, bt) for k, bt in bts.items()}
@@ -65,8 +106,11 @@ def main():
                       "size": pages * 2048, "page_size": 2048})
     after = {k: view(dev, bt) for k, bt in bts.items()}
     print(json.dumps({"event": "ready", "pid": os.getpid(),
+                      "device_ids": list(dev.get_device_ids()),
+                      "visible": os.environ.get("TT_VISIBLE_DEVICES"),
                       "tensors": sizes, "view_before": before,
-                      "view_after": after, "shm": shm_slot(os.getpid())}),
+                      "view_after": after, "shm": shm_slot(os.getpid()),
+                      "shm_chips": shm_slots(os.getpid())}),
           flush=True)
     go = threading.Event()
     signal.signal(signal.SIGUSR1, lambda *a: go.set())
@@ -78,7 +122,10 @@ def main():
     print(json.dumps({"event": "freed",
                       "view": {k: view(dev, bt) for k, bt in bts.items()},
                       "shm": shm_slot(os.getpid())}), flush=True)
-    ttnn.close_device(dev)
+    if sys.argv[1:2] == ["--mesh"]:
+        ttnn.close_mesh_device(dev)
+    else:
+        ttnn.close_device(dev)
 
 
 if __name__ == "__main__":

@@ -17,55 +17,15 @@
 #    in every bank; get_memory_view's total_bytes_allocated_per_bank is the
 #    sum of that over the live buffers, so
 #      view delta == sum over traced allocs of ceil(size/2048/banks)*2048.
-set -u
-OUT=${1:?tools output dir}
-TRACE=$OUT/ttbpf-trace
-HERE=$(cd "$(dirname "$0")" && pwd)
-PASS=0
-FAIL=0
-WORK=$(mktemp -d /tmp/ttbpf-real.XXXXXX)
-TP=
-WP=
-
-cleanup() {
-	[ -n "$TP" ] && kill -KILL "$TP" 2>/dev/null
-	[ -n "$WP" ] && kill -KILL "$WP" 2>/dev/null
-	wait 2>/dev/null
-	# Only the /dev/shm names that appeared during our run.
-	if [ -f "$WORK/shm.before" ]; then
-		ls /dev/shm | sort | comm -13 "$WORK/shm.before" - |
-			while read -r n; do rm -f "/dev/shm/$n"; done
-	fi
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-skip() {
-	echo "0 passed, 0 failed"
-	echo "# skip: $*"
-	exit 77
-}
-
-CACHE=$("$HERE/mock_setup.sh" 2>"$WORK/setup.err") ||
-	skip "$(cat "$WORK/setup.err")"
-VENV=$CACHE/venv-0.81.1
-LIB=$VENV/lib/python3.10/site-packages/ttnn/build/lib/libtt_metal.so
-[ -x "$TRACE" ] || skip "no $TRACE"
-[ "$(id -u)" = 0 ] || skip "needs root for uprobes"
-
-ls /dev/shm | sort >"$WORK/shm.before"
-"$TRACE" --json --lib "$LIB" >"$WORK/trace.json" 2>"$WORK/trace.err" &
-TP=$!
-for _ in $(seq 100); do
-	grep -q attached "$WORK/trace.err" && break
-	sleep 0.1
-done
+source "$(dirname "$0")/mock_lib.sh"
+start_tracer
 
 mkfifo "$WORK/in"
 TT_METAL_MOCK_CLUSTER_DESC_PATH=$CACHE/mock-n150.yaml \
 	"$VENV/bin/python" "$HERE/mock_workload.py" <"$WORK/in" \
 	>"$WORK/wl.out" 2>"$WORK/wl.err" &
 WP=$!
+BG_PIDS+=("$WP")
 exec 9>"$WORK/in"
 for _ in $(seq 120); do
 	grep -q '"ready"' "$WORK/wl.out" && break
@@ -73,30 +33,17 @@ for _ in $(seq 120); do
 	sleep 0.5
 done
 sleep 0.5
-kill -INT "$TP"
-wait "$TP"
-TRC=$?
-TP=
+stop_tracer
 echo >&9
 exec 9>&-
 wait "$WP"
 WRC=$?
-WP=
 
-python3 - "$WORK" "$TRC" "$WRC" <<'PY'
-import json, sys
+python3 - "$HERE" "$WORK" "$TRC" "$WRC" <<'PY'
+import sys
+sys.path.insert(0, sys.argv.pop(1))
+from mock_check import check, finish, lines
 work, trc, wrc = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-res = []
-def check(name, got, want):
-    res.append((got == want, name, got, want))
-def lines(p):
-    out = []
-    for l in open(p):
-        try:
-            out.append(json.loads(l))
-        except ValueError:
-            pass
-    return out
 wl = lines(work + "/wl.out")
 tr = lines(work + "/trace.json")
 ready = [e for e in wl if e.get("event") == "ready"]
@@ -145,14 +92,5 @@ if freed:
     check("allocator back to 0 after free (memory view)",
           [f["view"][t]["total_bytes_allocated_per_bank"]
            for t in ("DRAM", "L1")], [0, 0])
-p = f = 0
-for good, name, got, want in res:
-    if good:
-        print(f"ok - {name} ({got})")
-        p += 1
-    else:
-        print(f"not ok - {name}: got {got}, want {want}")
-        f += 1
-print(f"{p} passed, {f} failed")
-sys.exit(1 if f else 0)
+finish()
 PY

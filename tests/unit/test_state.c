@@ -345,6 +345,7 @@ static void test_read_stack_missing(void **state)
 
 static void test_open_pinned(void **state)
 {
+	char msg[512];
 	struct mfx pinned;
 	struct ttbpf_maps m;
 	struct state s;
@@ -353,14 +354,15 @@ static void test_open_pinned(void **state)
 	int fd;
 
 	(void)state;
-	assert_int_equal(
-		ttbpf_maps__open_pinned("/sys/fs/bpf/ttbpf-test-none", &m),
-		-ENOENT);
+	assert_int_equal(ttbpf_maps__open_pinned("/sys/fs/bpf/ttbpf-test-none",
+						 &m, msg, sizeof(msg)),
+			 -ENOENT);
 	assert_int_equal(mfx_create(&pinned, 128, true), 0);
 	assert_int_equal(mfx_add_dev(&pinned, 7, TTBPF_DEV_CHIP, &u), 0);
 	assert_int_equal(mfx_set_stat(&pinned, TTBPF_STAT_EVENTS_DROPPED, 41),
 			 0);
-	assert_int_equal(ttbpf_maps__open_pinned(pinned.dir, &m), 0);
+	assert_int_equal(
+		ttbpf_maps__open_pinned(pinned.dir, &m, msg, sizeof(msg)), 0);
 	assert_true(m.pinned);
 	assert_int_equal(state__read(&m, &s, STATE_BUFFERS), 0);
 	assert_int_equal(s.n_devs, 1);
@@ -378,7 +380,24 @@ static void test_open_pinned(void **state)
 	assert_true(fd >= 0);
 	assert_int_equal(bpf_obj_pin(fd, path), 0);
 	close(fd);
-	assert_int_equal(ttbpf_maps__open_pinned(pinned.dir, &m), -EPROTO);
+	assert_int_equal(
+		ttbpf_maps__open_pinned(pinned.dir, &m, msg, sizeof(msg)),
+		-EPROTO);
+	assert_non_null(strstr(msg, "another ttbpf version"));
+
+	/* Pins in a directory another user could have planted: refused. */
+	assert_int_equal(chown(pinned.dir, 65534, 65534), 0);
+	assert_int_equal(
+		ttbpf_maps__open_pinned(pinned.dir, &m, msg, sizeof(msg)),
+		-EPERM);
+	assert_non_null(strstr(msg, "owned by uid 65534, not root"));
+	assert_int_equal(m.allocs_fd, -1);
+	assert_int_equal(chown(pinned.dir, 0, 0), 0);
+	assert_int_equal(chmod(pinned.dir, 0777), 0);
+	assert_int_equal(
+		ttbpf_maps__open_pinned(pinned.dir, &m, msg, sizeof(msg)),
+		-EPERM);
+	assert_non_null(strstr(msg, "writable by group or others"));
 	mfx_destroy(&pinned);
 }
 

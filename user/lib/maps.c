@@ -8,7 +8,9 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "errmsg.h"
 #include "maps.h"
+#include "pin_dir.h"
 
 struct map_spec {
 	const char *name;
@@ -66,21 +68,43 @@ static int check_map(int fd, const struct map_spec *s)
 	return 0;
 }
 
-int ttbpf_maps__open_pinned(const char *dir, struct ttbpf_maps *m)
+static int open_error(const char *dir, int err, char *msg, size_t len)
 {
-	char path[512];
+	if (err == -EPROTO)
+		return errmsg_set(msg, len, err,
+				  "the maps in %s come from another ttbpf "
+				  "version; remove them with ttbpf-trace "
+				  "--unpin",
+				  dir);
+	if (err == -ENOENT)
+		return errmsg_set(msg, len, err, "nothing is pinned in %s",
+				  dir);
+	return errmsg_set(msg, len, err, "cannot open the maps in %s: %s%s",
+			  dir, strerror(-err),
+			  err == -EPERM || err == -EACCES
+				  ? " (run as root or with CAP_BPF)"
+				  : "");
+}
+
+int ttbpf_maps__open_pinned(const char *dir, struct ttbpf_maps *m, char *msg,
+			    size_t msglen)
+{
+	struct pin_dir d;
 	int err = 0;
 
 	for (size_t i = 0; i < NR_SPECS; i++)
 		*fd_of(m, &specs[i]) = -1;
 	m->pinned = true;
+	/* Only from a directory no other user could have planted. */
+	err = pin_dir__open(&d, dir, PIN_DIR_READ, false, msg, msglen);
+	if (err)
+		return err == -ENOENT ? open_error(dir, err, msg, msglen) : err;
 	for (size_t i = 0; i < NR_SPECS; i++) {
 		int fd;
 
-		snprintf(path, sizeof(path), "%s/%s", dir, specs[i].name);
-		fd = bpf_obj_get(path);
+		fd = pin_dir__obj_get(d.fd, specs[i].name);
 		if (fd < 0) {
-			err = -errno;
+			err = fd;
 			goto cleanup;
 		}
 		*fd_of(m, &specs[i]) = fd;
@@ -88,11 +112,13 @@ int ttbpf_maps__open_pinned(const char *dir, struct ttbpf_maps *m)
 		if (err)
 			goto cleanup;
 	}
+	pin_dir__close(&d);
 	return 0;
 
 cleanup:
+	pin_dir__close(&d);
 	ttbpf_maps__close(m);
-	return err;
+	return open_error(dir, err, msg, msglen);
 }
 
 void ttbpf_maps__close(struct ttbpf_maps *m)

@@ -38,10 +38,13 @@ struct ttbpf_maps {
 };
 
 /*
- * Open the maps pinned under @dir (TTBPF_PIN_DIR normally). Returns 0,
- * -ENOENT when nothing is pinned there, or another negative errno.
+ * Open the maps pinned under @dir (TTBPF_PIN_DIR normally), which must be
+ * a directory only root (or the caller) can write. Returns 0, -ENOENT when
+ * nothing is pinned there, or another negative errno; a one-line cause
+ * with a hint goes to @msg either way.
  */
-int ttbpf_maps__open_pinned(const char *dir, struct ttbpf_maps *m);
+int ttbpf_maps__open_pinned(const char *dir, struct ttbpf_maps *m, char *msg,
+			    size_t msglen);
 void ttbpf_maps__close(struct ttbpf_maps *m);
 
 /* Sum the per-CPU stats into @out (TTBPF_NR_STATS entries). */

@@ -30,10 +30,42 @@ struct py_table {
 };
 
 static const struct py_table tables[] = {
-	{ 0x030a, 24, -1, 32, 24, 96, -1, 584, { 104, 112, 40, 120, -1, 48, 72 } },
-	{ 0x030b, 56, 8, 32, 48, 56, -1, 592, { 112, 128, 72, 136, 184, 48, 72 } },
-	{ 0x030c, 56, 0, 0, 8, 56, 70, 1544, { 112, 128, 68, 136, 192, 40, 56 } },
-	{ 0x030d, 72, -1, 0, 8, 56, 70, 2160, { 112, 128, 68, 136, 200, 40, 56 } },
+	{ 0x030a,
+	  24,
+	  -1,
+	  32,
+	  24,
+	  96,
+	  -1,
+	  584,
+	  { 104, 112, 40, 120, -1, 48, 72 } },
+	{ 0x030b,
+	  56,
+	  8,
+	  32,
+	  48,
+	  56,
+	  -1,
+	  592,
+	  { 112, 128, 72, 136, 184, 48, 72 } },
+	{ 0x030c,
+	  56,
+	  0,
+	  0,
+	  8,
+	  56,
+	  70,
+	  1544,
+	  { 112, 128, 68, 136, 192, 40, 56 } },
+	{ 0x030d,
+	  72,
+	  -1,
+	  0,
+	  8,
+	  56,
+	  70,
+	  2160,
+	  { 112, 128, 68, 136, 200, 40, 56 } },
 };
 
 /* glibc 2.34 and later: struct pthread's specific_1stblock at 0x310. */
@@ -191,9 +223,9 @@ static int load_bias(const struct elf_image *img, const struct mapping *m,
 			if (m->offset < (ph.p_offset & ~0xfffULL) ||
 			    m->offset >= ph.p_offset + ph.p_filesz)
 				continue;
-			*bias = m->start - ((ph.p_vaddr & ~0xfffULL) +
-					    (m->offset -
-					     (ph.p_offset & ~0xfffULL)));
+			*bias = m->start -
+				((ph.p_vaddr & ~0xfffULL) +
+				 (m->offset - (ph.p_offset & ~0xfffULL)));
 			err = 0;
 			break;
 		}
@@ -216,8 +248,7 @@ static int first_lea_disp(const struct elf_image *img, const char *sym,
 	cs_insn *insn = NULL;
 	csh h;
 
-	if (elf_image__find_symbol(img, sym, &si) || !si.size ||
-	    si.size > 4096)
+	if (elf_image__find_symbol(img, sym, &si) || !si.size || si.size > 4096)
 		return -ENOENT;
 	n = elf_image__read_function(img, &si, &code);
 	if (n < 0)
@@ -425,8 +456,9 @@ int pyframes__register(int procs_fd, uint32_t pid, int verbose)
 		/* Known not to run Python: BPF stops asking. */
 		memset(&t, 0, sizeof(t));
 		if (e == -ENOTSUP)
-			fprintf(stderr, "ttbpf: no Python frames for pid %u: "
-					"%s\n",
+			fprintf(stderr,
+				"ttbpf: no Python frames for pid %u: "
+				"%s\n",
 				pid, err);
 	} else if (verbose) {
 		fprintf(stderr,

@@ -29,7 +29,7 @@ struct py_code_layout {
 };
 
 struct py_target {
-	uint32_t version; /* 0x030a for 3.10 */
+	uint32_t version;   /* 0x030a for 3.10 */
 	uint64_t code_type; /* runtime address of PyCode_Type */
 	struct py_code_layout code;
 	struct ttbpf_py_proc bpf; /* what the BPF side reads */

@@ -8,7 +8,7 @@
 #include "pyframes.h"
 #include "pysymbolize.h"
 
-#define CODE_BUCKETS 1024
+#define CODE_BUCKETS  1024
 #define MAX_LINETABLE (1 << 20)
 
 struct code_entry {
@@ -111,18 +111,19 @@ static int read_str(uint32_t pid, const struct py_code_layout *l, uint64_t obj,
 	if (len * kind > sizeof(raw))
 		len = sizeof(raw) / kind;
 	if (read_mem(pid,
-		     obj + (uint64_t)(((state >> 6) & 1) ? l->ascii_data :
-							  l->compact_data),
+		     obj + (uint64_t)(((state >> 6) & 1) ? l->ascii_data
+							 : l->compact_data),
 		     raw, len * kind))
 		return -EFAULT;
 	for (uint64_t i = 0; i < len && o + 5 < outlen; i++) {
-		uint32_t c = kind == 1 ? raw[i] :
-			     kind == 2 ? (uint32_t)raw[2 * i] |
-						 (uint32_t)raw[2 * i + 1] << 8 :
-					 (uint32_t)raw[4 * i] |
-						 (uint32_t)raw[4 * i + 1] << 8 |
-						 (uint32_t)raw[4 * i + 2] << 16 |
-						 (uint32_t)raw[4 * i + 3] << 24;
+		uint32_t c = kind == 1 ? raw[i]
+			     : kind == 2
+				     ? (uint32_t)raw[2 * i] |
+					       (uint32_t)raw[2 * i + 1] << 8
+				     : (uint32_t)raw[4 * i] |
+					       (uint32_t)raw[4 * i + 1] << 8 |
+					       (uint32_t)raw[4 * i + 2] << 16 |
+					       (uint32_t)raw[4 * i + 3] << 24;
 
 		if (c < 0x80) {
 			out[o++] = (char)c;

@@ -416,16 +416,16 @@ const struct state_dev *state__dev(const struct state *s, int device,
 int state__read_stack(const struct ttbpf_maps *m, int32_t stack_id,
 		      uint64_t *ips, size_t max)
 {
-	__u64 frames[TTBPF_MAX_STACK_DEPTH] = {};
+	struct ttbpf_stack st = {};
 	size_t n = 0;
 
 	if (stack_id < 0)
 		return -ENOENT;
-	if (bpf_map_lookup_elem(m->stacks_fd, &stack_id, frames))
+	if (bpf_map_lookup_elem(m->stacks_fd, &stack_id, &st))
 		return -errno;
-	/* bpf_get_stackid zero-fills past the last frame. */
-	while (n < TTBPF_MAX_STACK_DEPTH && n < max && frames[n]) {
-		ips[n] = frames[n];
+	/* The walk zero-fills past the last frame. */
+	while (n < TTBPF_MAX_STACK_DEPTH && n < max && st.ip[n]) {
+		ips[n] = st.ip[n];
 		n++;
 	}
 	return (int)n;

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <stdlib.h>
+#include <string.h>
 
 #include "event_format.h"
 #include "stat_notes.h"
@@ -59,6 +60,43 @@ static void print_usage_text(const struct ttbpf_usage *u, FILE *f)
 	}
 }
 
+static bool row_wanted(const struct state_proc *p, const struct summary_opts *o)
+{
+	return o->device < 0 || p->device == o->device;
+}
+
+/* " | cmd: ..." with the container, as proc_name__terminal() shows it. */
+static void print_name_text(const struct state_proc *p,
+			    const struct summary_opts *o, FILE *f)
+{
+	const struct proc_name *n;
+	char buf[PROC_NAME_SHOWN_LEN];
+
+	if (!o->names)
+		return;
+	n = proc_names__find(o->names, p->pid);
+	fprintf(f, " | cmd: %s%s", proc_name__terminal(n, 0, buf, sizeof(buf)),
+		n && n->known ? "" : " (exited before it was read)");
+}
+
+static void print_proc_text(const struct state_proc *p, bool exited,
+			    const struct summary_opts *o, FILE *f)
+{
+	char dev[32], comm[TEXT_ESCAPED_LEN(TTBPF_COMM_LEN)];
+
+	fprintf(f, "  pid %-7u %-15s %-7s:", p->pid,
+		text_escape(p->u.comm, TTBPF_COMM_LEN, comm, sizeof(comm)),
+		device_label(p->device, p->kind, dev, sizeof(dev)));
+	print_usage_text(&p->u, f);
+	fprintf(f, " | peak DRAM %llu L1 %llu | allocs %llu frees %llu%s",
+		(unsigned long long)p->u.peak[TTBPF_DRAM],
+		(unsigned long long)p->u.peak[TTBPF_L1],
+		(unsigned long long)p->u.allocs, (unsigned long long)p->u.frees,
+		exited ? " | exited" : "");
+	print_name_text(p, o, f);
+	fputc('\n', f);
+}
+
 int summary_print_text(const struct ttbpf_maps *m, const struct summary_opts *o,
 		       FILE *f)
 {
@@ -89,17 +127,11 @@ int summary_print_text(const struct ttbpf_maps *m, const struct summary_opts *o,
 			(unsigned long long)u->failed);
 	}
 
-	for (size_t i = 0; o->processes && i < st.n_procs; i++) {
-		const struct state_proc *p = &st.procs[i];
-
-		char comm[TEXT_ESCAPED_LEN(TTBPF_COMM_LEN)];
-
-		text_escape(p->u.comm, TTBPF_COMM_LEN, comm, sizeof(comm));
-		fprintf(f, "  pid %-7u %-15s %-7s:", p->pid, comm,
-			device_label(p->device, p->kind, dev, sizeof(dev)));
-		print_usage_text(&p->u, f);
-		fputc('\n', f);
-	}
+	for (size_t i = 0; o->processes && i < st.n_procs; i++)
+		print_proc_text(&st.procs[i], false, o, f);
+	for (size_t i = 0; o->processes && i < o->n_exited; i++)
+		if (row_wanted(&o->exited[i], o))
+			print_proc_text(&o->exited[i], true, o, f);
 
 	if (o->stats) {
 		const uint64_t *s = st.stats;
@@ -111,7 +143,7 @@ int summary_print_text(const struct ttbpf_maps *m, const struct summary_opts *o,
 			(unsigned long long)s[TTBPF_STAT_EVENTS_DROPPED],
 			(unsigned long long)s[TTBPF_STAT_UNMATCHED_FREES],
 			(unsigned long long)s[TTBPF_STAT_ALLOC_FAILED]);
-		stat_notes__print(s, NULL, STAT_WARNING, "", f);
+		stat_notes__print(s, NULL, STAT_STREAM, "", f);
 	}
 	state__free(&st);
 	return 0;
@@ -142,10 +174,46 @@ static void print_usage_json(int device, uint32_t kind,
 		(unsigned long long)u->failed);
 }
 
+/* "cmdline", "cgroup" and "container": null when not known. */
+static void print_name_json(const struct state_proc *p,
+			    const struct summary_opts *o, FILE *f)
+{
+	const struct proc_name *n =
+		o->names ? proc_names__find(o->names, p->pid) : NULL;
+	const char *keys[] = { "cmdline", "cgroup", "container" };
+	char buf[PROC_CMDLINE_LEN * 6 + 1];
+
+	for (size_t i = 0; i < 3; i++) {
+		const char *v = !n || !n->known ? NULL
+				: i == 0	? n->cmdline
+				: i == 1	? n->cgroup
+						: n->container;
+
+		fprintf(f, "\"%s\":", keys[i]);
+		if (!v || (i && !v[0])) {
+			fputs("null,", f);
+			continue;
+		}
+		json_escape(v, strlen(v), buf, sizeof(buf));
+		fprintf(f, "\"%s\",", buf);
+	}
+}
+
+static void print_proc_json(const struct state_proc *p, bool exited, bool first,
+			    const struct summary_opts *o, FILE *f)
+{
+	char comm[TTBPF_COMM_LEN * 6 + 1];
+
+	json_escape(p->u.comm, TTBPF_COMM_LEN, comm, sizeof(comm));
+	fprintf(f, "%s{\"pid\":%u,\"comm\":\"%s\",\"exited\":%s,",
+		first ? "" : ",", p->pid, comm, exited ? "true" : "false");
+	print_name_json(p, o, f);
+	print_usage_json(p->device, p->kind, &p->u, f);
+}
+
 int summary_print_json(const struct ttbpf_maps *m, const struct summary_opts *o,
 		       FILE *f)
 {
-	char comm[TTBPF_COMM_LEN * 6 + 1];
 	const uint64_t *s;
 	struct state st;
 	bool any_dev;
@@ -161,14 +229,11 @@ int summary_print_json(const struct ttbpf_maps *m, const struct summary_opts *o,
 				 &st.devs[i].u, f);
 	}
 	fprintf(f, "],\"processes\":[");
-	for (size_t i = 0; i < st.n_procs; i++) {
-		const struct state_proc *p = &st.procs[i];
-
-		json_escape(p->u.comm, TTBPF_COMM_LEN, comm, sizeof(comm));
-		fprintf(f, "%s{\"pid\":%u,\"comm\":\"%s\",", i ? "," : "",
-			p->pid, comm);
-		print_usage_json(p->device, p->kind, &p->u, f);
-	}
+	for (size_t i = 0; i < st.n_procs; i++)
+		print_proc_json(&st.procs[i], false, i == 0, o, f);
+	for (size_t i = 0, k = st.n_procs; i < o->n_exited; i++)
+		if (row_wanted(&o->exited[i], o))
+			print_proc_json(&o->exited[i], true, k++ == 0, o, f);
 	s = st.stats;
 	fputs("],\"stats\":{", f);
 	for (size_t i = 0; i < TTBPF_NR_STATS; i++)

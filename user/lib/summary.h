@@ -10,11 +10,18 @@
 #include <stdio.h>
 
 #include "maps.h"
+#include "proc_names.h"
+#include "state.h"
 
 struct summary_opts {
 	int device;	/* only this device; -1 for all */
 	bool processes; /* one line per process too */
 	bool stats;	/* drops, unmatched frees, ... */
+	/* Rows of processes that have exited, kept by the caller. */
+	const struct state_proc *exited;
+	size_t n_exited;
+	/* Command lines and containers; NULL: not shown. */
+	struct proc_names *names;
 };
 
 int summary_print_text(const struct ttbpf_maps *m, const struct summary_opts *o,

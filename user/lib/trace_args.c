@@ -25,7 +25,19 @@ static const char doc[] =
 	"  ttbpf-trace --explain --lib libtt_metal.so  # symbols and layout, "
 	"attach nothing\n"
 	"  sudo ttbpf-trace --pin --lib ... & ttbpf-top  # keep maps for the "
-	"other tools\n";
+	"other tools\n"
+	"\n"
+	"LIMITS (each counted and warned about when reached, never silent):\n"
+	"  --max-buffers  outstanding buffers (default 262144); beyond it\n"
+	"                 allocations are not recorded, totals flagged\n"
+	"  --max-devices  (device, chip|mesh) rows (default 4096); when full,\n"
+	"                 rows that hold nothing are evicted to make room\n"
+	"  --max-procs    (process, device) rows (default 8192); rows of\n"
+	"                 exited processes are deleted, idle ones evicted\n"
+	"  --max-stacks   distinct allocation stacks (default 16384); when\n"
+	"                 full, stacks of exited processes are evicted\n"
+	"  fixed: 16 libraries; 32 frames per stack; a 4 MiB event ring\n"
+	"         (dropped events are counted)\n";
 
 enum {
 	OPT_LIB = 'l',
@@ -43,6 +55,9 @@ enum {
 	OPT_NO_PYTHON,
 	OPT_MAX_BUFFERS,
 	OPT_PIN_DIR,
+	OPT_MAX_DEVICES,
+	OPT_MAX_PROCS,
+	OPT_MAX_STACKS,
 };
 
 static const struct argp_option options[] = {
@@ -62,8 +77,15 @@ static const struct argp_option options[] = {
 	  "page_size device_id mesh_id device_vtable mesh_vtable)",
 	  0 },
 	{ "pin", OPT_PIN, NULL, 0,
-	  "Keep probes and maps pinned under /sys/fs/bpf/ttbpf after exit", 0 },
-	{ "unpin", OPT_UNPIN, NULL, 0, "Remove what --pin left, and exit", 0 },
+	  "Keep probes and maps pinned under /sys/fs/bpf/ttbpf after exit "
+	  "(a new directory of root's, mode 0700; one planted by another "
+	  "user is refused)",
+	  0 },
+	{ "unpin", OPT_UNPIN, NULL, 0,
+	  "Remove what --pin left, and exit: 0 also when nothing was pinned; 1 "
+	  "when it refused or failed, or probes stay attached that no running "
+	  "tracer holds",
+	  0 },
 	{ "interval", OPT_INTERVAL, "MS", 0,
 	  "Print per-device usage every MS milliseconds (0: never; default "
 	  "1000)",
@@ -77,11 +99,44 @@ static const struct argp_option options[] = {
 	  "Outstanding buffers the maps can hold (default 262144, 128 B of "
 	  "kernel memory each)",
 	  0 },
-	{ "pin-dir", OPT_PIN_DIR, "DIR", OPTION_HIDDEN, "bpffs dir for --pin",
+	{ "max-devices", OPT_MAX_DEVICES, "N", 0,
+	  "Device rows the maps can hold (default 4096; a Galaxy host has 32 "
+	  "chips, meshes add one per mesh id)",
+	  0 },
+	{ "max-procs", OPT_MAX_PROCS, "N", 0,
+	  "(process, device) rows the maps can hold (default 8192)", 0 },
+	{ "max-stacks", OPT_MAX_STACKS, "N", 0,
+	  "Distinct allocation stacks the maps can hold (default 16384, "
+	  "264 B each)",
+	  0 },
+	{ "pin-dir", OPT_PIN_DIR, "DIR", 0,
+	  "Absolute bpffs path for --pin/--unpin instead of /sys/fs/bpf/ttbpf "
+	  "(same checks)",
 	  0 },
 	{ "verbose", OPT_VERBOSE, NULL, 0, "libbpf logs (twice: debug)", 0 },
 	{},
 };
+
+/* --max-devices, --max-procs, --max-stacks: entries of one map. */
+static error_t parse_map_size(struct argp_state *state, int key,
+			      const char *arg, struct trace_args *a)
+{
+	unsigned int *dst = key == OPT_MAX_DEVICES ? &a->max_devices
+			    : key == OPT_MAX_PROCS ? &a->max_procs
+						   : &a->max_stacks;
+	const char *name = key == OPT_MAX_DEVICES ? "devices"
+			   : key == OPT_MAX_PROCS ? "procs"
+						  : "stacks";
+	uint64_t v;
+
+	if (format_parse_u64(arg, 1U << 20, &v) || v < 16) {
+		argp_error(state, "invalid --max-%s: %s (16 .. 1048576)", name,
+			   arg);
+		return EINVAL;
+	}
+	*dst = (unsigned int)v;
+	return 0;
+}
 
 static error_t parse_opt(int key, char *arg, struct argp_state *state)
 {
@@ -127,6 +182,10 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		}
 		a->max_buffers = (unsigned int)v;
 		break;
+	case OPT_MAX_DEVICES:
+	case OPT_MAX_PROCS:
+	case OPT_MAX_STACKS:
+		return parse_map_size(state, key, arg, a);
 	case OPT_JSON:
 		a->json = true;
 		break;
@@ -195,6 +254,9 @@ int trace_args_parse(int argc, char **argv, unsigned int argp_flags,
 	out->device = -1;
 	out->interval_ms = 1000;
 	out->max_buffers = TTBPF_DEFAULT_MAX_BUFFERS;
+	out->max_devices = TTBPF_MAX_DEVICES;
+	out->max_procs = TTBPF_MAX_PROCS;
+	out->max_stacks = TTBPF_MAX_STACKS;
 	out->stacks = true;
 	out->python = true;
 	err = argp_parse(&argp, argc, argv, argp_flags | ARGP_IN_ORDER, NULL,

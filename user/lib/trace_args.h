@@ -17,6 +17,9 @@ struct trace_args {
 	int device;		  /* -1: all */
 	unsigned int interval_ms; /* usage line period, 0: none */
 	unsigned int max_buffers;
+	unsigned int max_devices; /* dev_usage rows */
+	unsigned int max_procs;	  /* proc_usage rows */
+	unsigned int max_stacks;  /* distinct allocation stacks */
 	bool json;
 	bool explain;
 	bool pin;

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 
 #include <bpf/bpf.h>
@@ -13,13 +14,16 @@
 
 #include "errmsg.h"
 #include "discover.h"
+#include "pin_dir.h"
 #include "privileges.h"
+#include "state.h"
 #include "text_escape.h"
 #include "pyframes.h"
 #include "tracer.h"
 #include "ttbpf.skel.h"
 
-#define MAX_LINKS 512
+#define MAX_LINKS     PIN_DIR_MAX_LINKS
+#define MAX_PIN_NAMES 32
 
 struct tracer {
 	struct ttbpf *skel;
@@ -35,6 +39,9 @@ struct tracer {
 	bool python;
 	int verbose;
 	char pin_dir[256];
+	struct pin_dir pins; /* the checked pin directory, while pinning */
+	int links_fd;	     /* its links/ */
+	bool pinning;	     /* pins were made: remove them on failure */
 };
 
 static int verbose_level;
@@ -77,6 +84,22 @@ static int add_link(struct tracer *t, struct bpf_link *link)
 	return 0;
 }
 
+static int attach_tracepoint(struct tracer *t, struct bpf_program *prog,
+			     const char *name, char *err, size_t errlen)
+{
+	struct bpf_link *link = bpf_program__attach(prog);
+	int e;
+
+	if (!link)
+		return errmsg_set(err, errlen, -errno,
+				  "attaching to %s failed: %s", name,
+				  strerror(errno));
+	e = add_link(t, link);
+	if (e)
+		return errmsg_set(err, errlen, e, "too many probes");
+	return 0;
+}
+
 /*
  * Discovered libraries are whatever other users map under that name: one
  * that cannot be traced (not TT-Metal, not ELF, unreadable) is skipped
@@ -85,11 +108,11 @@ static int add_link(struct tracer *t, struct bpf_link *link)
 static int collect_found(const struct tracer_opts *o, struct tracer *t,
 			 char *err, size_t errlen)
 {
-	struct found_lib found[TTBPF_MAX_LIBS];
+	struct found_lib found[TTBPF_MAX_LIBS + 1]; /* + 1: one too many */
 	char why[1024];
 	int n, skipped = 0;
 
-	n = discover_tt_libs("/proc", found, TTBPF_MAX_LIBS);
+	n = discover_tt_libs("/proc", found, TTBPF_MAX_LIBS + 1);
 	if (n < 0)
 		return errmsg_set(err, errlen, n,
 				  "cannot scan /proc for libtt_metal.so: %s",
@@ -99,6 +122,14 @@ static int collect_found(const struct tracer_opts *o, struct tracer *t,
 				  "no --lib given and no running process maps "
 				  "libtt_metal.so; pass --lib "
 				  "PATH/libtt_metal.so");
+	if (n > TTBPF_MAX_LIBS) {
+		fprintf(stderr,
+			"ttbpf: WARNING: more than %d libtt_metal.so files are "
+			"mapped; the others are not traced (name them with "
+			"--lib in another ttbpf-trace)\n",
+			TTBPF_MAX_LIBS);
+		n = TTBPF_MAX_LIBS;
+	}
 	t->libs = calloc((size_t)n, sizeof(*t->libs));
 	if (!t->libs)
 		return -ENOMEM;
@@ -195,6 +226,14 @@ static int fill_maps(struct tracer *t, const struct tracer_opts *o)
 	}
 	if (bpf_map_update_elem(t->maps.meta_fd, &zero, &meta, BPF_ANY))
 		return -errno;
+	if (o->pid && o->follow_tree) {
+		__u32 pid = (__u32)o->pid;
+		__u8 one = 1;
+
+		if (bpf_map_update_elem(bpf_map__fd(t->skel->maps.tree_pids),
+					&pid, &one, BPF_ANY))
+			return -errno;
+	}
 	return 0;
 }
 
@@ -263,43 +302,115 @@ static void attach_throw(struct tracer *t, int verbose)
 	}
 }
 
+/* Internal maps (.rodata, .bss) and scratch space stay private. */
+static bool pinned_map(const char *name)
+{
+	return !strchr(name, '.') && !strstr(name, "_scratch") &&
+	       strcmp(name, "pending");
+}
+
+/* The names of the maps ttbpf pins: what its pin directory may hold. */
+static size_t pin_names(struct ttbpf *skel, const char **names, size_t max)
+{
+	struct bpf_map *map;
+	size_t n = 0;
+
+	bpf_object__for_each_map(map, skel->obj)
+	{
+		if (pinned_map(bpf_map__name(map)) && n < max)
+			names[n++] = bpf_map__name(map);
+	}
+	return n;
+}
+
+/*
+ * The directory must be new, or hold nothing yet: a second tracer would
+ * otherwise mix its pins with the first one's.
+ */
+static int check_pin_dir_empty(struct tracer *t, char *err, size_t errlen)
+{
+	const char *names[MAX_PIN_NAMES];
+	size_t n = pin_names(t->skel, names, MAX_PIN_NAMES);
+	struct pin_scan scan;
+	int e;
+
+	if (t->pins.created)
+		return 0;
+	e = pin_dir__scan(t->pins.fd, t->pin_dir, names, n, &scan, err, errlen);
+	if (e)
+		return e;
+	if (scan.maps || scan.links_dir)
+		return errmsg_set(err, errlen, -EEXIST,
+				  "%s already holds a pinned tracer; read it "
+				  "with ttbpf-top/ttbpf-snapshot or remove it "
+				  "with ttbpf-trace --unpin",
+				  t->pin_dir);
+	return 0;
+}
+
+static int pin_at(int dirfd, const char *name, int fd, const char *shown,
+		  char *err, size_t errlen)
+{
+	int e = pin_dir__obj_pin(dirfd, name, fd);
+
+	if (e)
+		return errmsg_set(err, errlen, e, "pinning %s/%s failed: %s",
+				  shown, name, strerror(-e));
+	return 0;
+}
+
+/* Every pin goes through the checked directory's descriptor. */
 static int pin_all(struct tracer *t, char *err, size_t errlen)
 {
 	struct bpf_map *map;
-	char path[512];
+	char name[24];
 	int e;
 
-	if (mkdir(t->pin_dir, 0700) && errno != EEXIST)
-		return errmsg_set(err, errlen, -errno, "cannot create %s: %s",
-				  t->pin_dir, strerror(errno));
+	t->pinning = true;
 	bpf_object__for_each_map(map, t->skel->obj)
 	{
-		const char *name = bpf_map__name(map);
-
-		/* Internal maps (.rodata, .bss) and scratch stay private. */
-		if (strchr(name, '.') || strstr(name, "_scratch") ||
-		    !strcmp(name, "pending"))
+		if (!pinned_map(bpf_map__name(map)))
 			continue;
-		snprintf(path, sizeof(path), "%s/%s", t->pin_dir, name);
-		e = bpf_map__pin(map, path);
+		e = pin_at(t->pins.fd, bpf_map__name(map), bpf_map__fd(map),
+			   t->pin_dir, err, errlen);
 		if (e)
-			return errmsg_set(err, errlen, e,
-					  "pinning %s failed: %s", path,
-					  strerror(-e));
+			return e;
 	}
-	snprintf(path, sizeof(path), "%s/links", t->pin_dir);
-	if (mkdir(path, 0700) && errno != EEXIST)
-		return errmsg_set(err, errlen, -errno, "cannot create %s: %s",
-				  path, strerror(errno));
+	if (mkdirat(t->pins.fd, "links", 0700))
+		return errmsg_set(err, errlen, -errno,
+				  "cannot create %s/links: %s", t->pin_dir,
+				  strerror(errno));
+	t->links_fd = openat(t->pins.fd, "links",
+			     O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	/* As for the pin directory: a umask must not take bits from 0700. */
+	if (t->links_fd < 0 || fchmod(t->links_fd, 0700))
+		return errmsg_set(err, errlen, -errno,
+				  "cannot open %s/links: %s", t->pin_dir,
+				  strerror(errno));
 	for (size_t i = 0; i < t->n_links; i++) {
-		snprintf(path, sizeof(path), "%s/links/%zu", t->pin_dir, i);
-		e = bpf_link__pin(t->links[i], path);
+		snprintf(name, sizeof(name), "%zu", i);
+		e = pin_at(t->links_fd, name, bpf_link__fd(t->links[i]),
+			   t->pin_dir, err, errlen);
 		if (e)
-			return errmsg_set(err, errlen, e,
-					  "pinning %s failed: %s", path,
-					  strerror(-e));
+			return e;
 	}
 	return 0;
+}
+
+/* Undo a failed --pin: our own pins, and the directory if we made it. */
+static void unpin_own(struct tracer *t)
+{
+	const char *names[MAX_PIN_NAMES];
+	size_t n, n_ids;
+
+	if (t->pins.fd < 0)
+		return;
+	if (t->pinning && t->skel) {
+		n = pin_names(t->skel, names, MAX_PIN_NAMES);
+		pin_dir__remove_pins(t->pins.fd, names, n, NULL, 0, &n_ids);
+	}
+	if (t->pinning || t->pins.created)
+		pin_dir__rmdir(&t->pins);
 }
 
 static void set_map_fds(struct tracer *t)
@@ -343,21 +454,16 @@ int tracer__open(const struct tracer_opts *o, struct tracer **out, char *err,
 	if (!t)
 		return -ENOMEM;
 	t->pin = o->pin;
+	t->pins.fd = t->pins.parent_fd = t->links_fd = -1;
 	snprintf(t->pin_dir, sizeof(t->pin_dir), "%s",
 		 o->pin_dir ? o->pin_dir : TTBPF_PIN_DIR);
 	if (t->pin) {
 		e = bpffs_ensure(t->pin_dir, err, errlen);
+		if (!e)
+			e = pin_dir__open(&t->pins, t->pin_dir, PIN_DIR_WRITE,
+					  true, err, errlen);
 		if (e)
 			goto cleanup;
-		if (!access(t->pin_dir, F_OK)) {
-			e = errmsg_set(
-				err, errlen, -EEXIST,
-				"%s already holds a pinned tracer; read it "
-				"with ttbpf-top/ttbpf-snapshot or remove it "
-				"with ttbpf-trace --unpin",
-				t->pin_dir);
-			goto cleanup;
-		}
 	}
 
 	e = collect_libs(o, t, err, errlen);
@@ -371,7 +477,14 @@ int tracer__open(const struct tracer_opts *o, struct tracer **out, char *err,
 			       strerror(errno));
 		goto cleanup;
 	}
+	if (t->pin) {
+		e = check_pin_dir_empty(t, err, errlen);
+		if (e)
+			goto cleanup;
+	}
 	t->skel->rodata->cfg.target_pid = (__u32)o->pid;
+	t->skel->rodata->cfg.follow_tree = o->pid && o->follow_tree;
+	t->skel->rodata->cfg.keep_exit_rows = o->keep_exit_rows && !o->pin;
 	t->skel->rodata->cfg.collect_stacks = o->stacks;
 	t->skel->rodata->py_frames_on = o->python;
 	t->python = o->python;
@@ -379,6 +492,18 @@ int tracer__open(const struct tracer_opts *o, struct tracer **out, char *err,
 	t->skel->data->emit_events = o->events;
 	if (o->max_buffers)
 		bpf_map__set_max_entries(t->skel->maps.allocs, o->max_buffers);
+	if (o->max_devices)
+		bpf_map__set_max_entries(t->skel->maps.dev_usage,
+					 o->max_devices);
+	if (o->max_stacks)
+		bpf_map__set_max_entries(t->skel->maps.stacks, o->max_stacks);
+	/* A process has a row per device it uses: as many marks as rows. */
+	if (o->max_procs) {
+		bpf_map__set_max_entries(t->skel->maps.proc_usage,
+					 o->max_procs);
+		bpf_map__set_max_entries(t->skel->maps.traced_pids,
+					 o->max_procs);
+	}
 	e = ttbpf__load(t->skel);
 	if (e) {
 		e = errmsg_set(
@@ -399,13 +524,21 @@ int tracer__open(const struct tracer_opts *o, struct tracer **out, char *err,
 		goto cleanup;
 	}
 
-	/* Exit first: a process that dies while we attach is still released. */
-	e = add_link(t, bpf_program__attach(t->skel->progs.handle_exit));
-	if (e || !t->links[t->n_links - 1]) {
-		e = errmsg_set(err, errlen, -errno,
-			       "attaching to sched_process_exit failed: %s",
-			       strerror(errno));
+	/* Exit and exec first: a process that dies or execs while we attach
+	 * is still released. */
+	e = attach_tracepoint(t, t->skel->progs.handle_exit,
+			      "sched_process_exit", err, errlen);
+	if (!e)
+		e = attach_tracepoint(t, t->skel->progs.handle_exec,
+				      "sched_process_exec", err, errlen);
+	if (e)
 		goto cleanup;
+	/* Before the command is released, so that no fork escapes. */
+	if (t->skel->rodata->cfg.follow_tree) {
+		e = attach_tracepoint(t, t->skel->progs.handle_fork,
+				      "sched_process_fork", err, errlen);
+		if (e)
+			goto cleanup;
 	}
 	for (__u32 i = 0; i < t->n_libs; i++) {
 		e = attach_lib(t, i, err, errlen);
@@ -424,16 +557,14 @@ int tracer__open(const struct tracer_opts *o, struct tracer **out, char *err,
 	}
 	if (t->pin) {
 		e = pin_all(t, err, errlen);
-		if (e) {
-			tracer__unpin(t->pin_dir);
-			t->pin = false;
+		if (e)
 			goto cleanup;
-		}
 	}
 	*out = t;
 	return 0;
 
 cleanup:
+	unpin_own(t);
 	t->pin = false;
 	tracer__close(t);
 	return e;
@@ -480,6 +611,103 @@ int tracer__poll(struct tracer *t, int timeout_ms)
 	return more < 0 ? more : n + more;
 }
 
+int tracer__collect_exited(struct tracer *t, struct state_proc **out, size_t *n,
+			   size_t *cap)
+{
+	int traced_fd = bpf_map__fd(t->skel->maps.traced_pids);
+	struct ttbpf_proc_key key, next, *prev = NULL;
+	int moved = 0;
+	__u8 mark;
+
+	if (!t->skel->rodata->cfg.keep_exit_rows)
+		return 0;
+	/* traced_pids loses a process only after its exit released all its
+	 * buffers: its rows cannot change any more. */
+	while (!bpf_map_get_next_key(t->maps.proc_usage_fd, prev, &next)) {
+		struct state_proc *p;
+
+		key = next;
+		prev = &key;
+		if (!bpf_map_lookup_elem(traced_fd, &key.pid, &mark))
+			continue;
+		if (*n == *cap) {
+			size_t c = *cap ? *cap * 2 : 16;
+			void *v = realloc(*out, c * sizeof(**out));
+
+			if (!v)
+				return -ENOMEM;
+			*out = v;
+			*cap = c;
+		}
+		p = &(*out)[*n];
+		if (bpf_map_lookup_elem(t->maps.proc_usage_fd, &key, &p->u))
+			continue;
+		p->pid = key.pid;
+		p->device = key.device;
+		p->kind = key.dev_kind;
+		(*n)++;
+		moved++;
+		/* Deleting the current key restarts the walk's order on some
+		 * kernels: start over, the moved rows are gone. */
+		bpf_map_delete_elem(t->maps.proc_usage_fd, &key);
+		bpf_map_delete_elem(bpf_map__fd(t->skel->maps.cmdlines),
+				    &key.pid);
+		prev = NULL;
+	}
+	return moved;
+}
+
+int tracer__cmdline(const struct tracer *t, uint32_t pid,
+		    struct ttbpf_cmdline *out)
+{
+	if (bpf_map_lookup_elem(bpf_map__fd(t->skel->maps.cmdlines), &pid, out))
+		return -ENOENT;
+	return 0;
+}
+
+/* Whether the object pinned as @name in @dirfd is the one @own_fd holds. */
+static bool pinned_here(int dirfd, const char *name, int own_fd)
+{
+	struct bpf_link_info a = {}, b = {};
+	__u32 la = sizeof(a), lb = sizeof(b);
+	bool same;
+	int fd;
+
+	fd = dirfd < 0 ? -EBADF : pin_dir__obj_get(dirfd, name);
+	if (fd < 0)
+		return false;
+	/* Maps and links alike start their info with type, then id. */
+	same = !bpf_obj_get_info_by_fd(fd, &a, &la) &&
+	       !bpf_obj_get_info_by_fd(own_fd, &b, &lb) && a.id == b.id &&
+	       a.type == b.type;
+	close(fd);
+	return same;
+}
+
+void tracer__pins_left(const struct tracer *t, struct tracer_pins *out)
+{
+	struct bpf_map *map;
+	char name[24];
+
+	memset(out, 0, sizeof(*out));
+	if (!t->pin)
+		return;
+	out->links = t->n_links;
+	for (size_t i = 0; i < t->n_links; i++) {
+		snprintf(name, sizeof(name), "%zu", i);
+		out->links_left += pinned_here(t->links_fd, name,
+					       bpf_link__fd(t->links[i]));
+	}
+	bpf_object__for_each_map(map, t->skel->obj)
+	{
+		if (!pinned_map(bpf_map__name(map)))
+			continue;
+		out->maps++;
+		out->maps_left += pinned_here(t->pins.fd, bpf_map__name(map),
+					      bpf_map__fd(map));
+	}
+}
+
 void tracer__close(struct tracer *t)
 {
 	if (!t)
@@ -491,35 +719,79 @@ void tracer__close(struct tracer *t)
 	for (size_t i = 0; i < t->n_links; i++)
 		bpf_link__destroy(t->links[i]);
 	ttbpf__destroy(t->skel);
+	if (t->links_fd >= 0)
+		close(t->links_fd);
+	pin_dir__close(&t->pins);
 	free(t->libs);
 	free(t);
 }
 
-int tracer__unpin(const char *dir)
+/* The pid that pinned what @dirfd holds, from its meta map; 0 if unknown. */
+static unsigned int loader_pid(int dirfd)
 {
-	char path[512];
-	int err = 0;
+	struct bpf_map_info info = {};
+	struct ttbpf_meta meta = {};
+	__u32 len = sizeof(info), zero = 0;
+	int fd = pin_dir__obj_get(dirfd, TTBPF_MAP_META);
 
-	/* Links first, so no probe runs against half-removed maps. */
-	for (int i = 0; i < MAX_LINKS; i++) {
-		snprintf(path, sizeof(path), "%s/links/%d", dir, i);
-		if (unlink(path) && errno != ENOENT)
-			err = -errno;
+	if (fd < 0)
+		return 0;
+	/* Read only a value of our size: an older layout could overflow. */
+	if (bpf_obj_get_info_by_fd(fd, &info, &len) ||
+	    info.value_size != sizeof(meta) ||
+	    bpf_map_lookup_elem(fd, &zero, &meta))
+		meta.loader_pid = 0;
+	close(fd);
+	return meta.loader_pid;
+}
+
+int tracer__unpin(const char *dir, struct unpin_report *r, char *err,
+		  size_t errlen)
+{
+	static unsigned int ids[MAX_LINKS];
+	const char *names[MAX_PIN_NAMES];
+	struct ttbpf *skel = NULL;
+	struct pin_scan scan;
+	struct pin_dir d;
+	size_t n, n_ids;
+	int e;
+
+	memset(r, 0, sizeof(*r));
+	e = pin_dir__open(&d, dir, PIN_DIR_WRITE, false, err, errlen);
+	if (e == -ENOENT)
+		return 0;
+	if (e)
+		return e;
+	r->existed = true;
+	/* Opened, never loaded: only to learn the names of its maps. */
+	skel = ttbpf__open();
+	if (!skel) {
+		e = errmsg_set(err, errlen, -errno,
+			       "opening the BPF object failed: %s",
+			       strerror(errno));
+		goto cleanup;
 	}
-	snprintf(path, sizeof(path), "%s/links", dir);
-	rmdir(path);
-	const char *names[] = { TTBPF_MAP_ALLOCS,     TTBPF_MAP_DEV_USAGE,
-				TTBPF_MAP_PROC_USAGE, TTBPF_MAP_STATS,
-				TTBPF_MAP_STACKS,     TTBPF_MAP_LIBS,
-				TTBPF_MAP_META,	      "events",
-				"traced_pids",	      TTBPF_MAP_PY_STACKS,
-				"py_procs",	      "py_unseen" };
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
-		if (unlink(path) && errno != ENOENT)
-			err = -errno;
+	n = pin_names(skel, names, MAX_PIN_NAMES);
+	e = pin_dir__scan(d.fd, dir, names, n, &scan, err, errlen);
+	if (e)
+		goto cleanup;
+	r->loader_pid = loader_pid(d.fd);
+	e = pin_dir__remove_pins(d.fd, names, n, ids, MAX_LINKS, &n_ids);
+	if (e < 0) {
+		e = errmsg_set(err, errlen, e,
+			       "removing the pins in %s failed: %s", dir,
+			       strerror(-e));
+		goto cleanup;
 	}
-	if (rmdir(dir) && errno != ENOENT)
-		err = -errno;
-	return err;
+	r->maps = scan.maps;
+	r->links = scan.links;
+	r->attached = pin_dir__links_alive(ids, n_ids);
+	e = pin_dir__rmdir(&d);
+	if (e)
+		e = errmsg_set(err, errlen, e, "cannot remove %s: %s", dir,
+			       strerror(-e));
+cleanup:
+	ttbpf__destroy(skel);
+	pin_dir__close(&d);
+	return e;
 }

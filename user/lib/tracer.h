@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "maps.h"
@@ -20,10 +21,15 @@ struct tracer_opts {
 	size_t n_libs;
 	const char *layout;	  /* --layout override or NULL */
 	pid_t pid;		  /* 0: every process */
+	bool follow_tree;	  /* pid and every process it forks */
+	bool keep_exit_rows;	  /* see tracer__collect_exited() */
 	bool stacks;		  /* record user stacks of allocations */
 	bool python;		  /* record their Python frames */
 	bool events;		  /* stream events through the ring buffer */
 	unsigned int max_buffers; /* allocs map size */
+	unsigned int max_devices; /* dev_usage map size, 0: default */
+	unsigned int max_procs;	  /* proc_usage map size, 0: default */
+	unsigned int max_stacks;  /* stacks map size, 0: default */
 	bool pin;		  /* pin maps and links under pin_dir */
 	const char *pin_dir;	  /* TTBPF_PIN_DIR when NULL */
 	int verbose;
@@ -50,10 +56,45 @@ int tracer__set_event_fn(struct tracer *t, tracer_event_fn fn, void *ctx);
 /* Wait up to @timeout_ms for events; returns events handled or -errno. */
 int tracer__poll(struct tracer *t, int timeout_ms);
 
+/*
+ * With keep_exit_rows a process's usage rows stay after it exits, so that
+ * a summary still shows what it did; this moves the rows of processes that
+ * have exited (final from then on) out of the map into @out. Returns how
+ * many rows were moved or a negative errno.
+ */
+struct state_proc;
+int tracer__collect_exited(struct tracer *t, struct state_proc **out, size_t *n,
+			   size_t *cap);
+
+/* The command line @pid had at its first traced allocation, when kept
+ * (keep_exit_rows). 0, or -ENOENT. */
+int tracer__cmdline(const struct tracer *t, uint32_t pid,
+		    struct ttbpf_cmdline *out);
+
 /* Detach and unload; pinned objects stay if opts.pin was set. */
 void tracer__close(struct tracer *t);
 
-/* Remove everything pinned under @dir. */
-int tracer__unpin(const char *dir);
+/* What of a --pin tracer's pins are still in place (someone may unpin). */
+struct tracer_pins {
+	size_t links, links_left; /* probes, and of them still pinned */
+	size_t maps, maps_left;
+};
+void tracer__pins_left(const struct tracer *t, struct tracer_pins *out);
+
+struct unpin_report {
+	bool existed;		 /* there was a pin directory */
+	size_t maps, links;	 /* pins removed */
+	size_t attached;	 /* of those probes, still attached after */
+	unsigned int loader_pid; /* the tracer that pinned them; 0: unknown */
+};
+
+/*
+ * Remove what ttbpf pinned under @dir, through checked descriptors only:
+ * nothing is touched unless @dir is a trusted 0700 directory holding only
+ * ttbpf's pins. 0 also when nothing is pinned there (r->existed false);
+ * else a negative errno and a one-line cause in @err.
+ */
+int tracer__unpin(const char *dir, struct unpin_report *r, char *err,
+		  size_t errlen);
 
 #endif /* TTBPF_TRACER_H */

@@ -9,6 +9,8 @@
 #include <mutex>
 #include <stdexcept>
 #include <thread>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "run.hpp"
 
@@ -132,7 +134,8 @@ static void free_half(run_ctx *ctx, std::vector<held> *live)
 static void open_chips(run_ctx *ctx)
 {
 	for (uint64_t i = 0; i < ctx->opt->devices; i++)
-		ctx->chips.push_back(ttsim::open_device((int)i, nullptr));
+		ctx->chips.push_back(ttsim::open_device(
+			(int)(ctx->opt->first_device + i), nullptr));
 }
 
 static uint64_t count_or(const run_ctx *ctx, uint64_t def)
@@ -389,6 +392,45 @@ static int run_hold(run_ctx *ctx)
 	return 0;
 }
 
+/* fork() with live buffers, as multiprocessing's fork start method does:
+ * the child frees every other inherited buffer and closes its copies of
+ * the devices (a bulk free), then exits. Nothing of that touches the
+ * parent's allocator, whose books stay its own. The parent then frees the
+ * same buffers itself and keeps the rest. */
+static int run_fork(run_ctx *ctx)
+{
+	uint64_t count = count_or(ctx, 40);
+	int status;
+
+	open_chips(ctx);
+	for (uint64_t i = 0; i < count; i++)
+		alloc_random(ctx, &ctx->live,
+			     ctx->chips[i % ctx->chips.size()]);
+	fflush(stdout);
+	pid_t child = fork();
+	if (child < 0)
+		return -1;
+	if (!child) {
+		uint64_t freed = 0;
+		for (size_t i = 0; i < ctx->live.size(); i += 2, freed++)
+			ttsim::destroy_buffer(ctx->live[i].buf);
+		for (ttsim::device *c : ctx->chips)
+			ttsim::close_device(c);
+		printf("fork: child pid=%d freed %llu inherited buffers\n",
+		       (int)getpid(), (unsigned long long)freed);
+		fflush(stdout);
+		_exit(0);
+	}
+	if (waitpid(child, &status, 0) != child || !WIFEXITED(status) ||
+	    WEXITSTATUS(status))
+		return -1;
+	/* Descending: what free_at moves into slot i is odd and kept. */
+	for (size_t i = ctx->live.size(); i-- > 0;)
+		if (i % 2 == 0)
+			free_at(&ctx->live, i);
+	return 0;
+}
+
 static const struct {
 	const char *name;
 	int (*fn)(run_ctx *ctx);
@@ -397,6 +439,7 @@ static const struct {
 	{ "oom", run_oom },	  { "close", run_close },
 	{ "mesh", run_mesh },	  { "threads", run_threads },
 	{ "burst", run_burst },	  { "hold", run_hold },
+	{ "fork", run_fork },
 };
 
 bool scenario_known(const std::string &name)
