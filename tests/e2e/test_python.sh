@@ -46,7 +46,8 @@ start_py() {
 }
 py_go() { echo go >&"${PY_FD[$1]}"; }
 py_release() {
-	exec {PY_FD[$1]}>&-
+	local fd=${PY_FD[$1]}
+	exec {fd}>&-
 	wait "${WL_PID[$1]}"
 }
 

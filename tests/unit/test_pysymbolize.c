@@ -35,12 +35,12 @@ static void test_linetable_310(void **state)
 static void test_linetable_311(void **state)
 {
 	static const uint8_t tab[] = {
-		0xe9, 0x02,		  /* no columns, 2 units, line +1 */
-		0xda, 0x01, 0x05,	  /* one line +1, 3 units */
-		0xf8,			  /* no location, 1 unit */
+		0xe9, 0x02,		      /* no columns, 2 units, line +1 */
+		0xda, 0x01, 0x05,	      /* one line +1, 3 units */
+		0xf8,			      /* no location, 1 unit */
 		0xf0, 0x05, 0x00, 0x01, 0x02, /* long form, line -2 */
-		0x80, 0x11,		  /* short form, same line */
-		0xe8, 0x50, 0x01,	  /* no columns, line +40 (2 bytes) */
+		0x80, 0x11,		      /* short form, same line */
+		0xe8, 0x50, 0x01, /* no columns, line +40 (2 bytes) */
 	};
 
 	(void)state;

@@ -234,6 +234,31 @@ static int load_bias(const struct elf_image *img, const struct mapping *m,
 	return err;
 }
 
+/* The first @max instructions of function @sym, with details. Returns
+ * their count (free with cs_free, then cs_close(@h)) or a negative errno. */
+static int disasm_function(const struct elf_image *img, const char *sym,
+			   size_t max, csh *h, cs_insn **insn)
+{
+	struct elf_sym_info si;
+	uint8_t *code = NULL;
+	int n;
+
+	*insn = NULL;
+	if (elf_image__find_symbol(img, sym, &si) || !si.size || si.size > 4096)
+		return -ENOENT;
+	n = elf_image__read_function(img, &si, &code);
+	if (n < 0)
+		return n;
+	if (cs_open(CS_ARCH_X86, CS_MODE_64, h) != CS_ERR_OK) {
+		free(code);
+		return -EIO;
+	}
+	cs_option(*h, CS_OPT_DETAIL, CS_OPT_ON);
+	n = (int)cs_disasm(*h, code, si.size, si.value, max, insn);
+	free(code);
+	return n;
+}
+
 /*
  * The displacement of the first `lea reg, [rax + disp]` in @sym: in
  * PyGILState_GetThisThreadState that is &_PyRuntime->autoTSSkey, after
@@ -242,23 +267,13 @@ static int load_bias(const struct elf_image *img, const struct mapping *m,
 static int first_lea_disp(const struct elf_image *img, const char *sym,
 			  int64_t *disp)
 {
-	struct elf_sym_info si;
-	uint8_t *code = NULL;
+	cs_insn *insn;
 	int n, err = -ENOENT;
-	cs_insn *insn = NULL;
 	csh h;
 
-	if (elf_image__find_symbol(img, sym, &si) || !si.size || si.size > 4096)
-		return -ENOENT;
-	n = elf_image__read_function(img, &si, &code);
+	n = disasm_function(img, sym, 16, &h, &insn);
 	if (n < 0)
 		return n;
-	if (cs_open(CS_ARCH_X86, CS_MODE_64, &h) != CS_ERR_OK) {
-		free(code);
-		return -EIO;
-	}
-	cs_option(h, CS_OPT_DETAIL, CS_OPT_ON);
-	n = (int)cs_disasm(h, code, si.size, si.value, 16, &insn);
 	for (int i = 0; i < n; i++) {
 		cs_x86 *x = &insn[i].detail->x86;
 
@@ -273,9 +288,8 @@ static int first_lea_disp(const struct elf_image *img, const char *sym,
 			break;
 		}
 	}
-	cs_free(insn, n > 0 ? (size_t)n : 0);
+	cs_free(insn, (size_t)n);
 	cs_close(&h);
-	free(code);
 	return err;
 }
 
@@ -286,24 +300,13 @@ static int first_lea_disp(const struct elf_image *img, const char *sym,
  */
 static int libc_specific_off(const struct elf_image *img, uint32_t *off)
 {
-	struct elf_sym_info si;
-	uint8_t *code = NULL;
-	cs_insn *insn = NULL;
+	cs_insn *insn;
 	int n, err = -ENOENT;
 	csh h;
 
-	if (elf_image__find_symbol(img, "pthread_getspecific", &si) ||
-	    !si.size || si.size > 4096)
-		return -ENOENT;
-	n = elf_image__read_function(img, &si, &code);
+	n = disasm_function(img, "pthread_getspecific", 12, &h, &insn);
 	if (n < 0)
 		return n;
-	if (cs_open(CS_ARCH_X86, CS_MODE_64, &h) != CS_ERR_OK) {
-		free(code);
-		return -EIO;
-	}
-	cs_option(h, CS_OPT_DETAIL, CS_OPT_ON);
-	n = (int)cs_disasm(h, code, si.size, si.value, 12, &insn);
 	for (int i = 0; i + 1 < n; i++) {
 		cs_x86 *a = &insn[i].detail->x86, *b = &insn[i + 1].detail->x86;
 
@@ -321,9 +324,8 @@ static int libc_specific_off(const struct elf_image *img, uint32_t *off)
 			break;
 		}
 	}
-	cs_free(insn, n > 0 ? (size_t)n : 0);
+	cs_free(insn, (size_t)n);
 	cs_close(&h);
-	free(code);
 	return err;
 }
 
