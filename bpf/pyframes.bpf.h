@@ -108,10 +108,10 @@ static __always_inline __u64 py_tstate(const struct ttbpf_py_proc *pp)
 static __always_inline __s32 py_stack_store(struct ttbpf_py_stack *st)
 {
 	struct ttbpf_py_stack *old;
-	__u32 id = py_stack_hash(st);
+	__u32 id = py_stack_hash(st) | 1; /* > 0: see TTBPF_PY_NONE */
 
 	/* Open addressing over a few slots: equal ids mean equal stacks. */
-	for (int i = 0; i < 4; i++, id = (id + 1) & 0x7fffffff) {
+	for (int i = 0; i < 4; i++, id = (id + 2) & 0x7fffffff) {
 		old = bpf_map_lookup_elem(&py_stacks, &id);
 		if (!old) {
 			int err = bpf_map_update_elem(&py_stacks, &id, st,

@@ -128,7 +128,7 @@ struct ttbpf_alloc {
 	__u8 dev_kind;
 	__u8 lib;
 	__u8 pad;
-	__s32 py_stack_id; /* py_stacks id, or TTBPF_PY_* (ttbpf_py.h) */
+	__s32 py_stack_id; /* py_stacks id (> 0), or TTBPF_PY_* (ttbpf_py.h) */
 	__u32 pad2;
 };
 

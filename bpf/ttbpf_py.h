@@ -16,8 +16,9 @@
 #define TTBPF_PY_MAX_PROCS  8192
 #define TTBPF_PY_FRAME_READ 128 /* bytes of one frame read at once */
 
-/* py_stack_id values that are not an id. */
-#define TTBPF_PY_NONE	   (-1) /* not a Python process, or frames off */
+/* py_stack_id values that are not an id (ids are > 0, so a zeroed record
+ * has none). */
+#define TTBPF_PY_NONE	   0	/* not a Python process, or frames off */
 #define TTBPF_PY_NO_THREAD (-2) /* Python process, thread has no tstate */
 #define TTBPF_PY_PENDING   (-3) /* process not inspected yet */
 #define TTBPF_PY_LOST	   (-4) /* unreadable, or the stack map was full */

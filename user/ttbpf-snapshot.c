@@ -187,7 +187,7 @@ static int cmp_stack_key(const void *a, const void *b)
  * reason why its Python frames are missing. */
 static bool has_stack(const struct state_buf *b)
 {
-	return b->a.stack_id >= 0 || b->a.py_stack_id >= 0 ||
+	return b->a.stack_id >= 0 || b->a.py_stack_id > 0 ||
 	       py_stack_note(b->a.py_stack_id);
 }
 
@@ -229,8 +229,9 @@ static int stack_sym__resolve_py(struct stack_sym *ss,
 	const char *note = py_stack_note(ss->py_id);
 	char label[1024];
 
-	if (note || ss->py_id < 0 || state__read_py_stack(m, ss->py_id, &pst)) {
-		if (ss->py_id >= 0)
+	if (note || ss->py_id <= 0 ||
+	    state__read_py_stack(m, ss->py_id, &pst)) {
+		if (ss->py_id > 0)
 			note = "Python frames gone from the map";
 		if (!note)
 			return 0;

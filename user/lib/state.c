@@ -434,7 +434,7 @@ int state__read_stack(const struct ttbpf_maps *m, int32_t stack_id,
 int state__read_py_stack(const struct ttbpf_maps *m, int32_t id,
 			 struct ttbpf_py_stack *out)
 {
-	if (id < 0)
+	if (id <= 0)
 		return -ENOENT;
 	if (bpf_map_lookup_elem(m->py_stacks_fd, &id, out))
 		return -errno;
