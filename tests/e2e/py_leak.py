@@ -4,7 +4,7 @@
 #   py_leak.py LIBTT_METAL TRUTH_JSON
 # Allocates and frees one buffer, prints "ready", waits for a line on stdin, leaks, writes the addresses of
 # the leaked and of the freed buffers to TRUTH_JSON, prints "holding",
-# waits for stdin to close, closes the device.
+# waits for another line, closes the device.
 import ctypes
 import json
 import sys
@@ -62,7 +62,7 @@ def main():
     with open(sys.argv[2], "w") as f:
         json.dump({"leaked": [address(b) for b in kept], "freed": freed}, f)
     print("holding", flush=True)
-    sys.stdin.read()
+    sys.stdin.readline()
     close_device(dev)
 
 

@@ -47,6 +47,8 @@ start_py() {
 py_go() { echo go >&"${PY_FD[$1]}"; }
 py_release() {
 	local fd=${PY_FD[$1]}
+	# A line, not EOF: later programs inherited this FIFO's write end.
+	echo done >&"$fd"
 	exec {fd}>&-
 	wait "${WL_PID[$1]}"
 }

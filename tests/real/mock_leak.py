@@ -2,7 +2,7 @@
 """Leak two DRAM tensors from a function at a known line on a mock device
 (the test reads the lines from the marker comments), and free one L1
 tensor. Prints "ready" once the device is open and waits for a line on
-stdin, leaks, prints "holding" and waits for stdin to close."""
+stdin, leaks, prints "holding" and waits for another line."""
 import sys
 
 import ttnn
@@ -32,7 +32,7 @@ def main():
     leak(dev, kept)  # CALL-MAIN
     scratch(dev)
     print("holding", flush=True)
-    sys.stdin.read()
+    sys.stdin.readline()
     for t in kept:
         ttnn.deallocate(t)
     ttnn.close_device(dev)

@@ -40,6 +40,7 @@ done
 stop_tracer
 "$SNAP" --pin-dir "$PIN" --json --leaks --min-age 0 -p "$WP" >"$WORK/leaks.json"
 "$SNAP" --pin-dir "$PIN" --leaks --min-age 0 -p "$WP" >"$WORK/leaks.txt"
+echo done >&9
 exec 9>&-
 wait "$WP"
 check "workload exits 0" test $? -eq 0
