@@ -229,6 +229,11 @@ static int stack_sym__resolve_py(struct stack_sym *ss,
 	const char *note = py_stack_note(ss->py_id);
 	char label[1024];
 
+	/* Every process is queued for inspection at its first allocation:
+	 * that it was not inspected yet only matters if it runs Python. */
+	if (ss->py_id == TTBPF_PY_PENDING && py &&
+	    !pysymbolizer__is_python(py, ss->pid))
+		return 0;
 	if (note || ss->py_id <= 0 ||
 	    state__read_py_stack(m, ss->py_id, &pst)) {
 		if (ss->py_id > 0)

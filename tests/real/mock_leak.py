@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Leak two DRAM tensors from a function at a known line on a mock device
+"""Allocate and free one tensor, then leak two DRAM tensors from a function at a known line on a mock device
 (the test reads the lines from the marker comments), and free one L1
 tensor. Prints "ready" once the device is open and waits for a line on
 stdin, leaks, prints "holding" and waits for another line."""
@@ -26,6 +26,8 @@ def scratch(dev):
 
 def main():
     dev = ttnn.open_device(device_id=0)
+    # Freed at once; has ttbpf inspect this interpreter before the leaks.
+    ttnn.deallocate(make_tensor(dev, [1, 1, 32, 32], ttnn.L1_MEMORY_CONFIG))
     print("ready", flush=True)
     sys.stdin.readline()
     kept = []

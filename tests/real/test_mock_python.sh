@@ -29,8 +29,14 @@ for _ in $(seq 240); do
 	kill -0 "$WP" 2>/dev/null || break
 	sleep 0.5
 done
-check "the interpreter was inspected while the device opened" \
-	grep -q "pid $WP runs Python 3.10" "$WORK/trace.err"
+inspected() {
+	for _ in $(seq 50); do
+		grep -q "pid $WP runs Python 3.10" "$WORK/trace.err" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+check "the interpreter was inspected at its first allocation" inspected
 echo go >&9
 for _ in $(seq 120); do
 	grep -q '^holding' "$WORK/wl.out" && break

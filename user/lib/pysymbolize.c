@@ -279,6 +279,13 @@ int py_linetable_line(uint32_t version, const uint8_t *tab, size_t len,
 	return line_311(tab, len, firstlineno, lasti);
 }
 
+int pysymbolizer__is_python(struct pysymbolizer *s, uint32_t pid)
+{
+	const struct proc_entry *p = proc_of(s, pid);
+
+	return p && !p->err;
+}
+
 void pysymbolizer__resolve(struct pysymbolizer *s, uint32_t pid,
 			   const struct ttbpf_py_stack *st, uint32_t i,
 			   struct py_frame *out)

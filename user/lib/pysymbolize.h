@@ -38,6 +38,9 @@ void pysymbolizer__resolve(struct pysymbolizer *s, uint32_t pid,
 			   const struct ttbpf_py_stack *st, uint32_t i,
 			   struct py_frame *out);
 
+/* 1 when @pid runs a CPython whose frames can be read. */
+int pysymbolizer__is_python(struct pysymbolizer *s, uint32_t pid);
+
 /* "function (file:line)", or what is known. */
 const char *py_frame__label(const struct py_frame *f, char *buf, size_t len);
 
