@@ -2,12 +2,16 @@
 /*
  * Uprobes on TT-Metal's allocator. The programs never use a uretprobe:
  * allocate_buffer throws on out-of-memory, and a uretprobe's trampoline has
- * no unwind info, so the exception would end in std::terminate. Instead:
- *   - entry of allocate_buffer: read the Buffer, park it per thread;
- *   - every `ret` instruction of allocate_buffer (found by disassembly in
- *     user space): take the address from rax, account the buffer;
- *   - __cxa_throw while a thread has a parked allocation: it failed.
- * Frees, bulk frees (device close) and process exit release what they own.
+ * no unwind info, so the exception would end in std::terminate. Nor do they
+ * probe its `ret`s: the kernel single-steps a `ret`, which costs 30 times
+ * the entry's emulated `push`. Instead:
+ *   - entry of allocate_buffer: read the Buffer, count it as allocated,
+ *     and remember per thread where the call's frame is;
+ *   - __cxa_throw while that frame is still on the stack: the allocation
+ *     failed, undo it.
+ * The device address is not known at the entry; views read it from the
+ * Buffer later. Frees, bulk frees (device close) and process exit release
+ * what they own.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -300,33 +304,34 @@ static __always_inline struct ttbpf_usage *usage_row(void *map, void *key,
 	return u;
 }
 
-/* Raise @u->peak[type] to @now if higher, racing other CPUs safely. */
-static __always_inline void peak_raise(struct ttbpf_usage *u, __u32 type,
-				       __u64 now)
+/* Raise @u->peak[type] to @now if higher, racing other CPUs safely.
+ * Returns the peak it replaced, or @now when it raised nothing. */
+static __always_inline __u64 peak_raise(struct ttbpf_usage *u, __u32 type,
+					__u64 now)
 {
 	for (int i = 0; i < 4; i++) {
 		__u64 old = u->peak[type];
 
 		if (now <= old)
-			return;
+			return now;
 		if (__sync_val_compare_and_swap(&u->peak[type], old, now) ==
 		    old)
-			return;
+			return old;
 	}
+	return now;
 }
 
-static __always_inline void usage_add(struct ttbpf_usage *u, __u32 type,
-				      __u64 size, __u64 ts)
+/* Returns the peak before, for a rollback (see peak_raise()). */
+static __always_inline __u64 usage_add(struct ttbpf_usage *u, __u32 type,
+				       __u64 size, __u64 ts, __u64 *now)
 {
-	__u64 now;
-
 	if (type >= TTBPF_NR_TYPES)
-		return;
-	now = __sync_fetch_and_add(&u->bytes[type], size) + size;
+		return 0;
+	*now = __sync_fetch_and_add(&u->bytes[type], size) + size;
 	__sync_fetch_and_add(&u->buffers[type], 1);
 	__sync_fetch_and_add(&u->allocs, 1);
 	u->last_ts_ns = ts;
-	peak_raise(u, type, now);
+	return peak_raise(u, type, *now);
 }
 
 static __always_inline void usage_sub(struct ttbpf_usage *u, __u32 type,
@@ -341,51 +346,85 @@ static __always_inline void usage_sub(struct ttbpf_usage *u, __u32 type,
 	u->last_ts_ns = ts;
 }
 
-/*
- * Apply +/- one buffer to its device row and its process row; @ts is the
- * caller's clock reading, taken once per event. An add touches nothing
- * unless both rows exist (or can be made) and then returns true: a buffer
- * counted in one row only would later be subtracted from a row made after
- * it.
- */
-static __always_inline bool account(__u32 pid, const struct ttbpf_alloc *a,
-				    bool add, bool count_free, __u64 ts)
+/* The device row's and the process row's keys of @a. */
+static __always_inline void row_keys(__u32 pid, const struct ttbpf_alloc *a,
+				     struct ttbpf_dev_key *dk,
+				     struct ttbpf_proc_key *pk)
 {
-	struct ttbpf_dev_key dk = { .device = a->device,
-				    .dev_kind = a->dev_kind };
-	struct ttbpf_proc_key pk = { .pid = pid,
-				     .device = a->device,
-				     .dev_kind = a->dev_kind };
-	struct ttbpf_usage *du, *pu;
+	dk->device = pk->device = a->device;
+	dk->dev_kind = pk->dev_kind = a->dev_kind;
+	pk->pid = pid;
+	pk->pad = 0;
+}
 
-	if (add) {
-		du = usage_row(&dev_usage, &dk, false);
-		pu = du ? usage_row(&proc_usage, &pk, true) : NULL;
-		if (!du || !pu)
-			return false;
-		usage_add(du, a->type, a->size, ts);
-		usage_add(pu, a->type, a->size, ts);
-		return true;
-	}
-	du = bpf_map_lookup_elem(&dev_usage, &dk);
-	if (du)
-		usage_sub(du, a->type, a->size, count_free, ts);
-	pu = bpf_map_lookup_elem(&proc_usage, &pk);
-	if (pu)
-		usage_sub(pu, a->type, a->size, count_free, ts);
+/*
+ * Add one buffer to its device row and its process row, noting in @p what
+ * the peaks were and became; @ts is the caller's clock reading. Touches
+ * nothing unless both rows exist (or can be made) and then returns true: a
+ * buffer counted in one row only would later be subtracted from a row made
+ * after it.
+ */
+static __always_inline bool account_add(__u32 pid, struct ttbpf_pending *p,
+					__u64 ts)
+{
+	const struct ttbpf_alloc *a = &p->a;
+	struct ttbpf_usage *du, *pu;
+	struct ttbpf_dev_key dk;
+	struct ttbpf_proc_key pk;
+
+	row_keys(pid, a, &dk, &pk);
+	du = usage_row(&dev_usage, &dk, false);
+	pu = du ? usage_row(&proc_usage, &pk, true) : NULL;
+	if (!du || !pu)
+		return false;
+	p->peak_was[0] = usage_add(du, a->type, a->size, ts, &p->peak_now[0]);
+	p->peak_was[1] = usage_add(pu, a->type, a->size, ts, &p->peak_now[1]);
 	return true;
+}
+
+/* Remove one buffer from its device row and its process row. */
+static __always_inline void account_sub(__u32 pid, const struct ttbpf_alloc *a,
+					bool count_free, __u64 ts)
+{
+	struct ttbpf_dev_key dk;
+	struct ttbpf_proc_key pk;
+	struct ttbpf_usage *u;
+
+	row_keys(pid, a, &dk, &pk);
+
+	u = bpf_map_lookup_elem(&dev_usage, &dk);
+	if (u)
+		usage_sub(u, a->type, a->size, count_free, ts);
+	u = bpf_map_lookup_elem(&proc_usage, &pk);
+	if (u)
+		usage_sub(u, a->type, a->size, count_free, ts);
+}
+
+/* Undo usage_add() on @u for an allocation that failed: it was never
+ * allocated, and its peak goes back unless another allocation has raised
+ * it meanwhile (then that one's peak stands, ours included). */
+static __always_inline void usage_undo(struct ttbpf_usage *u, __u32 type,
+				       __u64 size, __u64 peak_was,
+				       __u64 peak_now)
+{
+	if (type >= TTBPF_NR_TYPES)
+		return;
+	__sync_fetch_and_sub(&u->bytes[type], size);
+	__sync_fetch_and_sub(&u->buffers[type], 1);
+	__sync_fetch_and_sub(&u->allocs, 1);
+	__sync_fetch_and_add(&u->failed, 1);
+	if (peak_was != peak_now)
+		__sync_val_compare_and_swap(&u->peak[type], peak_now, peak_was);
 }
 
 static __always_inline void count_failure(__u32 pid,
 					  const struct ttbpf_alloc *a)
 {
-	struct ttbpf_dev_key dk = { .device = a->device,
-				    .dev_kind = a->dev_kind };
-	struct ttbpf_proc_key pk = { .pid = pid,
-				     .device = a->device,
-				     .dev_kind = a->dev_kind };
+	struct ttbpf_dev_key dk;
+	struct ttbpf_proc_key pk;
 	struct ttbpf_usage *u;
 
+	row_keys(pid, a, &dk, &pk);
 	u = usage_row(&dev_usage, &dk, false);
 	if (u)
 		__sync_fetch_and_add(&u->failed, 1);
@@ -642,7 +681,7 @@ __noinline int evict_dead_stacks(void)
 	return evicted;
 }
 
-static __s32 user_stack_id(struct pt_regs *ctx)
+static __s32 user_stack_id(struct pt_regs *ctx, __u64 *ret)
 {
 	__u64 sp = PT_REGS_SP(ctx), fp = ctx->bp, len = STACK_CHUNK, frame[2];
 	struct stack_scratch *s;
@@ -664,7 +703,7 @@ static __s32 user_stack_id(struct pt_regs *ctx)
 			len = 0;
 	}
 	if (len >= 8)
-		s->frames.ip[n++] = chunk_u64(s, 0);
+		*ret = s->frames.ip[n++] = chunk_u64(s, 0);
 	for (int i = 0; i < TTBPF_MAX_STACK_DEPTH - 2; i++) {
 		if (!fp || (fp & 7) || fp < sp)
 			break;
@@ -709,14 +748,10 @@ static __s32 user_stack_id(struct pt_regs *ctx)
 	return -1;
 }
 
-static __always_inline void report_failure(__u64 id, struct ttbpf_pending *p,
-					   __u8 flags)
-{
-	__u32 pid = id >> 32;
-
-	count_failure(pid, &p->a);
-	emit(TTBPF_EV_ALLOC_FAILED, pid, (__u32)id, &p->a, p->buffer, 0, flags);
-}
+/* ttbpf_pending.counted: whether a failure has something to undo. */
+#define PENDING_MAP_FULL 0 /* not recorded: the buffer map was full */
+#define PENDING_COUNTED	 1
+#define PENDING_NO_ROW	 2 /* not recorded: no usage row could be made */
 
 static __always_inline struct ttbpf_pending *pending_of_current(bool create)
 {
@@ -725,57 +760,9 @@ static __always_inline struct ttbpf_pending *pending_of_current(bool create)
 					   : 0);
 }
 
-SEC("uprobe")
-int BPF_KPROBE(alloc_entry)
-{
-	__u64 cookie = bpf_get_attach_cookie(ctx);
-	__u32 lib_idx = TTBPF_COOKIE_LIB(cookie);
-	__u64 id = bpf_get_current_pid_tgid();
-	struct ttbpf_pending *p;
-	struct ttbpf_lib *lib;
-
-	if (!pid_wanted(id >> 32))
-		return 0;
-	lib = bpf_map_lookup_elem(&libs, &lib_idx);
-	if (!lib)
-		return 0;
-	p = pending_of_current(true);
-	if (!p) {
-		/* No per-thread slot (out of memory, or nested task-storage
-		 * use on this CPU): the allocation goes unrecorded. */
-		stat_inc(TTBPF_STAT_NOT_RECORDED, 1);
-		return 0;
-	}
-
-	/* A parked allocation still here means the last one on this thread
-	 * never returned: it threw and no __cxa_throw probe caught it. */
-	if (p->active && !p->threw) {
-		report_failure(id, p, TTBPF_EVF_LATE);
-		stat_inc(TTBPF_STAT_LATE_FAILURES, 1);
-	}
-	p->active = 0;
-	p->threw = 0;
-	p->buffer = PT_REGS_PARM2(ctx);
-	p->a.allocator = PT_REGS_PARM1(ctx);
-	p->a.lib = lib_idx;
-	p->a.tid = (__u32)id;
-	p->a.ts_ns = bpf_ktime_get_ns();
-	p->a.address = 0;
-	p->a.stack_id = -1;
-	p->a.py_stack_id = TTBPF_PY_NONE;
-	if (!read_buffer(ctx, lib, cookie, p->buffer, &p->a, false))
-		return 0;
-	if (cfg.collect_stacks)
-		p->a.stack_id = user_stack_id(ctx);
-	/* Python call chain: pyframes.bpf.h */
-	if (py_frames_on)
-		p->a.py_stack_id = py_stack_id(id >> 32);
-	p->active = 1;
-	return 0;
-}
-
 /* Record @a as allocated at @key, replacing a stale entry for the same
- * Buffer* (its free was missed): never count one buffer twice. */
+ * Buffer* (its free was missed, or it failed unseen): never count one
+ * buffer twice. */
 static __always_inline int record_alloc(struct ttbpf_alloc_key *key,
 					const struct ttbpf_alloc *a)
 {
@@ -787,36 +774,91 @@ static __always_inline int record_alloc(struct ttbpf_alloc_key *key,
 		return err;
 	prev = bpf_map_lookup_elem(&allocs, key);
 	if (prev && !bpf_map_delete_elem(&allocs, key))
-		account(key->pid, prev, false, false, a->ts_ns);
+		account_sub(key->pid, prev, false, a->ts_ns);
 	return bpf_map_update_elem(&allocs, key, a, BPF_NOEXIST);
 }
 
+/*
+ * Counted here, at the entry, before the allocator has decided: a failure
+ * is undone at the throw (throw_entry). The address is 0 until a view
+ * reads it from the Buffer; allocators hand out none below their reserved
+ * base, so 0 always means "not known yet".
+ */
 SEC("uprobe")
-int BPF_KPROBE(alloc_return)
+int BPF_KPROBE(alloc_entry)
 {
+	__u64 cookie = bpf_get_attach_cookie(ctx);
+	__u32 lib_idx = TTBPF_COOKIE_LIB(cookie);
 	__u64 id = bpf_get_current_pid_tgid();
 	struct ttbpf_alloc_key key = { .pid = id >> 32 };
-	struct ttbpf_pending *p = pending_of_current(false);
+	struct ttbpf_pending *p;
+	struct ttbpf_lib *lib;
 
-	if (!p || !p->active) {
-		if (pid_wanted(key.pid))
-			stat_inc(TTBPF_STAT_ORPHAN_RETURNS, 1);
+	if (!pid_wanted(key.pid))
+		return 0;
+	lib = bpf_map_lookup_elem(&libs, &lib_idx);
+	if (!lib)
+		return 0;
+	p = pending_of_current(true);
+	if (!p) {
+		/* No per-thread slot (out of memory, or nested task-storage
+		 * use on this CPU): the allocation goes unrecorded. */
+		stat_inc(TTBPF_STAT_NOT_RECORDED, 1);
 		return 0;
 	}
 	p->active = 0;
-	p->a.address = PT_REGS_RC(ctx);
-	key.buffer = p->buffer;
+	p->buffer = key.buffer = PT_REGS_PARM2(ctx);
+	p->sp = PT_REGS_SP(ctx);
+	p->ret = 0;
+	p->a.allocator = PT_REGS_PARM1(ctx);
+	p->a.lib = lib_idx;
+	p->a.tid = (__u32)id;
+	p->a.ts_ns = bpf_ktime_get_ns();
+	p->a.address = 0;
+	p->a.stack_id = -1;
+	p->a.py_stack_id = TTBPF_PY_NONE;
+	if (!read_buffer(ctx, lib, cookie, key.buffer, &p->a, false))
+		return 0;
+	/* The return address tells this call's frame from a later one at
+	 * the same depth (see throw_entry); the stack walk reads it anyway. */
+	if (cfg.collect_stacks)
+		p->a.stack_id = user_stack_id(ctx, &p->ret);
+	else if (read_u64(&p->ret, p->sp))
+		p->ret = 0;
+	/* Python call chain: pyframes.bpf.h */
+	if (py_frames_on)
+		p->a.py_stack_id = py_stack_id(key.pid);
+	p->active = 1;
+	/* Not counted, but a failure is still reported. */
 	if (record_alloc(&key, &p->a)) {
+		p->counted = PENDING_MAP_FULL;
 		stat_inc(TTBPF_STAT_ALLOCS_MAP_FULL, 1);
-	} else if (account(key.pid, &p->a, true, false, p->a.ts_ns)) {
-		/* The entry's clock reading stands for the whole call. */
-		stat_inc(TTBPF_STAT_ALLOCS, 1);
-	} else {
+	} else if (!account_add(key.pid, p, p->a.ts_ns)) {
 		/* No usage row (counted): not recorded at all. */
 		bpf_map_delete_elem(&allocs, &key);
+		p->counted = PENDING_NO_ROW;
+	} else {
+		p->counted = PENDING_COUNTED;
+		stat_inc(TTBPF_STAT_ALLOCS, 1);
 	}
-	emit(TTBPF_EV_ALLOC, key.pid, (__u32)id, &p->a, p->buffer, 1, 0);
+	emit(TTBPF_EV_ALLOC, key.pid, (__u32)id, &p->a, key.buffer, 1, 0);
 	return 0;
+}
+
+/* The device address in @buffer, read with @lib's layout; 0 if unknown. */
+static __always_inline __u64 read_address(__u32 lib_idx, __u64 buffer)
+{
+	struct ttbpf_lib *lib = bpf_map_lookup_elem(&libs, &lib_idx);
+	__u64 base = buffer, addr;
+
+	if (!lib || lib->layout.address_off < 0)
+		return 0;
+	if (lib->layout.impl_off >= 0 &&
+	    read_u64(&base, buffer + lib->layout.impl_off))
+		return 0;
+	if (read_u64(&addr, base + lib->layout.address_off))
+		return 0;
+	return addr;
 }
 
 /*
@@ -871,8 +913,11 @@ int BPF_KPROBE(free_entry)
 	if (found) {
 		a = *found;
 		if (!bpf_map_delete_elem(&allocs, &key)) {
-			account(key.pid, &a, false, true, bpf_ktime_get_ns());
+			account_sub(key.pid, &a, true, bpf_ktime_get_ns());
 			stat_inc(TTBPF_STAT_FREES, 1);
+			/* Still in the Buffer: the free reads it too. */
+			if (emit_events && !a.address)
+				a.address = read_address(a.lib, key.buffer);
 			emit(TTBPF_EV_FREE, key.pid, (__u32)id, &a, key.buffer,
 			     1, 0);
 		}
@@ -914,7 +959,7 @@ static long release_one(struct bpf_map *map, struct ttbpf_alloc_key *key,
 	 * may race on the same entries. */
 	if (bpf_map_delete_elem(map, key))
 		return 0;
-	account(rc->pid, &copy, false, true, rc->ts);
+	account_sub(rc->pid, &copy, true, rc->ts);
 	rc->count++;
 	rc->bytes += copy.size;
 	return 0;
@@ -946,18 +991,66 @@ int BPF_KPROBE(bulk_free)
 	return 0;
 }
 
+/* Take back what alloc_entry counted for @p, which failed. */
+static __always_inline void undo_alloc(__u32 pid, struct ttbpf_pending *p)
+{
+	struct ttbpf_alloc_key key = { .pid = pid, .buffer = p->buffer };
+	struct ttbpf_alloc *cur = bpf_map_lookup_elem(&allocs, &key);
+	struct ttbpf_dev_key dk;
+	struct ttbpf_proc_key pk;
+	struct ttbpf_usage *u;
+
+	/* Ours, and not released meanwhile by an exit or a bulk free: only
+	 * the CPU whose delete succeeds subtracts. */
+	if (!cur || cur->ts_ns != p->a.ts_ns || cur->tid != p->a.tid ||
+	    bpf_map_delete_elem(&allocs, &key))
+		return;
+	row_keys(pid, &p->a, &dk, &pk);
+	u = bpf_map_lookup_elem(&dev_usage, &dk);
+	if (u)
+		usage_undo(u, p->a.type, p->a.size, p->peak_was[0],
+			   p->peak_now[0]);
+	u = bpf_map_lookup_elem(&proc_usage, &pk);
+	if (u)
+		usage_undo(u, p->a.type, p->a.size, p->peak_was[1],
+			   p->peak_now[1]);
+	stat_inc(TTBPF_STAT_ALLOCS, -1);
+}
+
+/*
+ * A throw while the thread's last allocate_buffer call is still running
+ * is its failure. The call still runs when the throw is deeper on the
+ * stack than its entry and the return address it was called with is still
+ * in place: after it returned, any call from the frame it returned to,
+ * __cxa_throw's own included, overwrites that slot. Only this path is
+ * slow (__cxa_throw's first instruction is single-stepped) and it is rare.
+ */
 SEC("uprobe")
 int BPF_KPROBE(throw_entry)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	struct ttbpf_pending *p = pending_of_current(false);
+	__u64 slot;
 
-	/* Only throws inside allocate_buffer matter; every other throw on
-	 * the machine costs one task-storage lookup. */
-	if (!p || !p->active || p->threw)
+	if (!p || !p->active)
 		return 0;
-	p->threw = 1;
-	report_failure(id, p, 0);
+	p->active = 0;
+	if (PT_REGS_SP(ctx) >= p->sp)
+		return 0;
+	if (p->ret && (read_u64(&slot, p->sp) || slot != p->ret))
+		return 0;
+	if (p->counted == PENDING_COUNTED) {
+		undo_alloc(id >> 32, p);
+		stat_inc(TTBPF_STAT_ALLOC_FAILED, 1);
+	} else {
+		/* It was never to be recorded: not a buffer the full map
+		 * lost. */
+		if (p->counted == PENDING_MAP_FULL)
+			stat_inc(TTBPF_STAT_ALLOCS_MAP_FULL, -1);
+		count_failure(id >> 32, &p->a);
+	}
+	emit(TTBPF_EV_ALLOC_FAILED, id >> 32, (__u32)id, &p->a, p->buffer, 0,
+	     0);
 	return 0;
 }
 

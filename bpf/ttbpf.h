@@ -57,7 +57,7 @@ enum ttbpf_event_kind {
 /* Which probe a program instance serves; packed into the attach cookie. */
 enum ttbpf_probe_role {
 	TTBPF_ROLE_ALLOC_ENTRY = 1,
-	TTBPF_ROLE_ALLOC_RETURN = 2,
+	/* 2 was a return instruction of allocate_buffer */
 	TTBPF_ROLE_FREE_ENTRY = 3,
 	TTBPF_ROLE_BULK_FREE = 4,
 	TTBPF_ROLE_THROW = 5,
@@ -132,12 +132,19 @@ struct ttbpf_alloc {
 	__u32 pad2;
 };
 
-/* Entry of allocate_buffer seen, return not yet: per thread. */
+/*
+ * The thread's last allocation, counted at the entry of allocate_buffer:
+ * what a throw from inside that call needs to undo it. Per thread.
+ */
 struct ttbpf_pending {
 	struct ttbpf_alloc a;
 	__u64 buffer;
-	__u32 threw;  /* __cxa_throw seen and failure reported */
-	__u32 active; /* entry seen, neither return nor throw yet */
+	__u64 sp;	   /* rsp at the entry: the return address's slot */
+	__u64 ret;	   /* the return address in it, 0 if unreadable */
+	__u64 peak_was[2]; /* device row, process row: peak before */
+	__u64 peak_now[2]; /* ... and the value this allocation set */
+	__u32 active;	   /* its frame may still be live */
+	__u32 counted;	   /* PENDING_*: what a failure has to undo */
 };
 
 /* One user stack, innermost frame first, zero-filled after the last. */
@@ -191,8 +198,10 @@ enum ttbpf_stat {
 	TTBPF_STAT_BAD_READS,	   /* a probe read failed */
 	TTBPF_STAT_IMPLAUSIBLE,	   /* type out of range, size absurd */
 	TTBPF_STAT_UNKNOWN_DEVICE, /* device vptr matched no known class */
-	TTBPF_STAT_ORPHAN_RETURNS, /* return probe with no pending entry */
-	TTBPF_STAT_LATE_FAILURES, /* failure found at the next entry, not at the throw */
+	/* The next two are no longer counted (allocations are counted at
+	 * the entry, no return is probed); kept so the indices stay. */
+	TTBPF_STAT_ORPHAN_RETURNS,
+	TTBPF_STAT_LATE_FAILURES,
 	TTBPF_STAT_BULK_FREED, /* buffers released by bulk frees */
 	TTBPF_STAT_EXIT_FREED, /* buffers released at process exit */
 	TTBPF_STAT_ALLOCS,

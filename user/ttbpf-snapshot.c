@@ -852,8 +852,13 @@ static void print_json(const struct state *s, const struct stacks *st,
 		json_writer__string(&w, buffer_type_name(b->a.type));
 		json_writer__key(&w, "size");
 		json_writer__u64(&w, b->a.size);
+		/* null: the allocation has not returned yet, or its
+		 * process could not be read (see buffer_address.h) */
 		json_writer__key(&w, "address");
-		json_writer__u64(&w, b->a.address);
+		if (b->a.address)
+			json_writer__u64(&w, b->a.address);
+		else
+			json_writer__null(&w);
 		json_writer__key(&w, "buffer");
 		snprintf(hex, sizeof(hex), "0x%llx",
 			 (unsigned long long)b->buffer);
@@ -963,7 +968,8 @@ static void print_stack_ref(const struct stacks *st, const struct stack_sym *ss,
 static void print_text(const struct state *s, const struct stacks *st,
 		       size_t outstanding, FILE *f)
 {
-	char dev[32], hb[32], age[32], comm[TEXT_ESCAPED_LEN(TTBPF_COMM_LEN)];
+	char dev[32], hb[32], age[32], at[24],
+		comm[TEXT_ESCAPED_LEN(TTBPF_COMM_LEN)];
 	char cmd[PROC_NAME_SHOWN_LEN];
 	/* Without memory every stack is printed in full: still right. */
 	bool *shown = calloc(st->n ? st->n : 1, sizeof(*shown));
@@ -1035,11 +1041,11 @@ static void print_text(const struct state *s, const struct stacks *st,
 			b = &s->bufs[i];
 			ss = stacks__find(st, b);
 			fprintf(f,
-				"      %llu B (%s) at 0x%llx, age %s, buffer "
+				"      %llu B (%s) at %s, age %s, buffer "
 				"0x%llx",
 				(unsigned long long)b->a.size,
 				human_bytes(b->a.size, hb, sizeof(hb)),
-				(unsigned long long)b->a.address,
+				address_text(b->a.address, at, sizeof(at)),
 				format_age_ms(state__age_ms(s, b->a.ts_ns), age,
 					      sizeof(age)),
 				(unsigned long long)b->buffer);

@@ -110,7 +110,7 @@ summary_of() {
 
 # Programs of ours still loaded: the test's "nothing left attached" check.
 loaded_progs() {
-	bpftool prog show 2>/dev/null | grep -cE 'name (alloc_entry|alloc_return|free_entry|bulk_free|throw_entry|handle_exit|handle_exec)'
+	bpftool prog show 2>/dev/null | grep -cE 'name (alloc_entry|free_entry|bulk_free|throw_entry|handle_exit|handle_exec)'
 }
 
 # jq_true FILTER FILE: jq -e, but an empty or missing FILE fails (jq -e

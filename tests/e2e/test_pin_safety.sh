@@ -51,7 +51,7 @@ decoys_intact() {
 # by id, so that programs of others coming and going do not count.
 ttbpf_prog_ids() {
 	bpftool -j prog show 2>/dev/null | jq -r '.[] | select(.name // "" |
-		test("^(alloc_entry|alloc_return|free_entry|bulk_free|throw_entry|handle_exit)$")) | .id' | sort
+		test("^(alloc_entry|free_entry|bulk_free|throw_entry|handle_exit)$")) | .id' | sort
 }
 new_progs() {
 	comm -13 <(echo "$BASELINE") <(ttbpf_prog_ids)

@@ -77,10 +77,20 @@ const char *human_bytes(unsigned long long bytes, char *buf, size_t len)
 	return buf;
 }
 
+const char *address_text(unsigned long long address, char *buf, size_t len)
+{
+	if (address)
+		snprintf(buf, len, "0x%llx", address);
+	else
+		snprintf(buf, len, "?");
+	return buf;
+}
+
 int event_format_text(const struct ttbpf_event *e, unsigned long long wall_ns,
 		      char *buf, size_t len)
 {
-	char dev[32], hb[32], when[32], comm[TEXT_ESCAPED_LEN(TTBPF_COMM_LEN)];
+	char dev[32], hb[32], when[32], at[24],
+		comm[TEXT_ESCAPED_LEN(TTBPF_COMM_LEN)];
 	char inherited[80] = "";
 	time_t secs = (time_t)(wall_ns / 1000000000ULL);
 	struct tm tm;
@@ -125,11 +135,11 @@ int event_format_text(const struct ttbpf_event *e, unsigned long long wall_ns,
 		return snprintf(
 			buf, len,
 			"%s.%03llu %-12s pid %-7u %-15s %-7s %-8s %12llu "
-			"bytes (%s) @0x%llx%s%s%s",
+			"bytes (%s) @%s%s%s%s",
 			when, (wall_ns / 1000000ULL) % 1000,
 			event_kind_name(e->kind), e->pid, comm, dev,
 			buffer_type_name(e->type), (unsigned long long)e->size,
-			hb, (unsigned long long)e->address,
+			hb, address_text(e->address, at, sizeof(at)),
 			e->flags & TTBPF_EVF_UNMATCHED
 				? " (allocated before tracing: not counted)"
 				: "",
@@ -162,9 +172,12 @@ int json_escape(const char *s, size_t maxlen, char *buf, size_t len)
 
 int event_format_json(const struct ttbpf_event *e, char *buf, size_t len)
 {
-	char comm[TTBPF_COMM_LEN * 6 + 1], inherited[40] = "";
+	char comm[TTBPF_COMM_LEN * 6 + 1], at[24] = "null", inherited[40] = "";
 
 	json_escape(e->comm, TTBPF_COMM_LEN, comm, sizeof(comm));
+	if (e->address)
+		snprintf(at, sizeof(at), "%llu",
+			 (unsigned long long)e->address);
 	if (e->flags & TTBPF_EVF_INHERITED)
 		snprintf(inherited, sizeof(inherited), ",\"inherited_from\":%u",
 			 e->parent_pid);
@@ -172,13 +185,13 @@ int event_format_json(const struct ttbpf_event *e, char *buf, size_t len)
 		buf, len,
 		"{\"event\":\"%s\",\"pid\":%u,\"tid\":%u,\"comm\":\"%s\","
 		"\"device\":%d,\"kind\":\"%s\",\"type\":\"%s\",\"size\":%llu,"
-		"\"address\":%llu,\"buffer\":%llu,\"allocator\":%llu,"
+		"\"address\":%s,\"buffer\":%llu,\"allocator\":%llu,"
 		"\"count\":%u,\"unmatched\":%s,\"late\":%s%s,\"ts_ns\":%llu}",
 		event_kind_name(e->kind), e->pid, e->tid, comm, e->device,
 		dev_kind_name(e->dev_kind), buffer_type_name(e->type),
-		(unsigned long long)e->size, (unsigned long long)e->address,
-		(unsigned long long)e->buffer, (unsigned long long)e->allocator,
-		e->count, e->flags & TTBPF_EVF_UNMATCHED ? "true" : "false",
+		(unsigned long long)e->size, at, (unsigned long long)e->buffer,
+		(unsigned long long)e->allocator, e->count,
+		e->flags & TTBPF_EVF_UNMATCHED ? "true" : "false",
 		e->flags & TTBPF_EVF_LATE ? "true" : "false", inherited,
 		(unsigned long long)e->ts_ns);
 }

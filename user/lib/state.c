@@ -6,6 +6,7 @@
 
 #include <bpf/bpf.h>
 
+#include "buffer_address.h"
 #include "state.h"
 
 /* A growing array of (key, value) pairs read from one hash map. */
@@ -229,6 +230,84 @@ static int read_procs(const struct ttbpf_maps *m, struct state *s, bool batch)
 	return 0;
 }
 
+struct live_key {
+	uint32_t pid, tid;
+	uint64_t buffer, ts_ns;
+};
+
+static int cmp_live(const void *a, const void *b)
+{
+	const struct live_key *x = a, *y = b;
+
+	if (x->pid != y->pid)
+		return x->pid < y->pid ? -1 : 1;
+	if (x->buffer != y->buffer)
+		return x->buffer < y->buffer ? -1 : 1;
+	return 0;
+}
+
+/*
+ * Addresses the probes left 0, read from the processes. A value counts
+ * only if the same allocation is still in the map after the read: then
+ * the Buffer was alive while it was read (its free deletes the entry
+ * first). Those not known stay 0, which the views print as unknown.
+ */
+static int fill_addresses(const struct ttbpf_maps *m, struct state *s,
+			  bool batch)
+{
+	struct live_key *live = NULL, want;
+	uint64_t *addr;
+	struct kv kv;
+	size_t unknown = 0;
+	int err;
+
+	for (size_t i = 0; i < s->n_bufs; i++)
+		unknown += !s->bufs[i].a.address;
+	if (!unknown)
+		return 0;
+	addr = malloc(s->n_bufs * sizeof(*addr));
+	if (!addr)
+		return -ENOMEM;
+	buffer_address__read(m->libs_fd, s->bufs, s->n_bufs, addr);
+	err = read_hash(m->allocs_fd, sizeof(struct ttbpf_alloc_key),
+			sizeof(struct ttbpf_alloc), batch, &kv);
+	if (err)
+		goto out;
+	live = malloc((kv.n ? kv.n : 1) * sizeof(*live));
+	if (!live) {
+		err = -ENOMEM;
+		goto out_kv;
+	}
+	for (size_t i = 0; i < kv.n; i++) {
+		const struct ttbpf_alloc_key *k =
+			(const void *)(kv.keys + i * kv.ksz);
+		const struct ttbpf_alloc *a =
+			(const void *)(kv.vals + i * kv.vsz);
+
+		live[i] = (struct live_key){ k->pid, a->tid, k->buffer,
+					     a->ts_ns };
+	}
+	qsort(live, kv.n, sizeof(*live), cmp_live);
+	for (size_t i = 0; i < s->n_bufs; i++) {
+		struct state_buf *b = &s->bufs[i];
+		const struct live_key *l;
+
+		if (b->a.address || !addr[i])
+			continue;
+		want.pid = b->pid;
+		want.buffer = b->buffer;
+		l = bsearch(&want, live, kv.n, sizeof(*live), cmp_live);
+		if (l && l->ts_ns == b->a.ts_ns && l->tid == b->a.tid)
+			b->a.address = addr[i];
+	}
+	free(live);
+out_kv:
+	kv_free(&kv);
+out:
+	free(addr);
+	return err;
+}
+
 static int read_bufs(const struct ttbpf_maps *m, struct state *s, bool batch)
 {
 	struct kv kv;
@@ -238,7 +317,7 @@ static int read_bufs(const struct ttbpf_maps *m, struct state *s, bool batch)
 			sizeof(struct ttbpf_alloc), batch, &kv);
 	if (err)
 		return err;
-	s->bufs = malloc((kv.n ? kv.n : 1) * sizeof(*s->bufs));
+	s->bufs = calloc(kv.n ? kv.n : 1, sizeof(*s->bufs)); /* padding too */
 	if (!s->bufs) {
 		kv_free(&kv);
 		return -ENOMEM;
@@ -253,7 +332,7 @@ static int read_bufs(const struct ttbpf_maps *m, struct state *s, bool batch)
 	}
 	s->n_bufs = kv.n;
 	kv_free(&kv);
-	return 0;
+	return fill_addresses(m, s, batch);
 }
 
 int state__read(const struct ttbpf_maps *m, struct state *s, unsigned int flags)

@@ -62,8 +62,6 @@ static struct bpf_program *prog_for_role(struct ttbpf *skel,
 	switch (role) {
 	case TTBPF_ROLE_ALLOC_ENTRY:
 		return skel->progs.alloc_entry;
-	case TTBPF_ROLE_ALLOC_RETURN:
-		return skel->progs.alloc_return;
 	case TTBPF_ROLE_FREE_ENTRY:
 		return skel->progs.free_entry;
 	case TTBPF_ROLE_BULK_FREE:
@@ -268,15 +266,15 @@ static int attach_lib(struct tracer *t, __u32 idx, char *err, size_t errlen)
 }
 
 /*
- * Failed allocations are seen at __cxa_throw. The throw lives in whichever
- * libstdc++ the process loaded: probe every copy we can find. Missing it is
- * not fatal: failures are then reported late, at the thread's next
- * allocation.
+ * Allocations are counted at the entry of allocate_buffer; a failed one is
+ * taken back at __cxa_throw. The throw lives in whichever libstdc++ the
+ * process loaded: probe every copy we can find (the system's and those
+ * mapped now). Without one, a failure would stay counted: say so.
  */
 static void attach_throw(struct tracer *t, int verbose)
 {
 	struct found_lib found[16];
-	int n = discover_libstdcxx("/proc", found, 16);
+	int n = discover_libstdcxx("/proc", found, 16), attached = 0;
 
 	for (int i = 0; i < n; i++) {
 		LIBBPF_OPTS(bpf_uprobe_opts, uo);
@@ -298,8 +296,15 @@ static void attach_throw(struct tracer *t, int verbose)
 			continue;
 		}
 		if (add_link(t, link))
-			return;
+			break;
+		attached++;
 	}
+	if (!attached)
+		fprintf(stderr,
+			"ttbpf: WARNING: no libstdc++ could be probed for "
+			"__cxa_throw: an allocation that fails would stay "
+			"counted as held (start the application first, then "
+			"the tracer, or use -v to see why)\n");
 }
 
 /* Internal maps (.rodata, .bss) and scratch space stay private. */

@@ -178,8 +178,27 @@ static int run_leak(run_ctx *ctx)
 	return 0;
 }
 
-/* Fills L1 until the allocator throws, several times; DRAM and TRACE
- * requests larger than the device fail at once. */
+/* An error raised and caught right after a successful allocation, deeper
+ * on the stack than the allocator ran (as an op's argument check does in a
+ * real program): not an allocation failure. */
+__attribute__((noinline)) static int deep_throw(int depth)
+{
+	if (depth)
+		return deep_throw(depth - 1) + 1;
+	throw std::invalid_argument("not an allocation failure");
+}
+
+static void unrelated_error()
+{
+	try {
+		deep_throw(16);
+	} catch (const std::invalid_argument &) {
+	}
+}
+
+/* Fills L1 until the allocator throws, several times, with an unrelated
+ * error caught after each success; DRAM and TRACE requests larger than the
+ * device fail at once. */
 static int run_oom(run_ctx *ctx)
 {
 	uint64_t rounds = count_or(ctx, 3);
@@ -194,6 +213,7 @@ static int run_oom(run_ctx *ctx)
 			if (!b)
 				break;
 			round.push_back(held{ b, dev });
+			unrelated_error();
 		}
 		ttsim::buffer *b = try_alloc(ctx, dev, 0, ttsim::MEM_DRAM,
 					     16ull << 30, 4096);
