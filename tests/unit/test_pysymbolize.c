@@ -11,24 +11,31 @@
 #include "pyframes.h"
 #include "pysymbolize.h"
 
-/* 3.10 (PEP 626): (bytes advanced, line delta) pairs; -128: no line. */
+struct line_case {
+	int64_t lasti;
+	int line;
+};
+
+static void check_lines(uint32_t version, const uint8_t *tab, size_t len,
+			const struct line_case *c, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(
+			py_linetable_line(version, tab, len, 10, c[i].lasti),
+			c[i].line);
+}
+
+/* 3.10 (PEP 626): (bytes advanced, line delta) pairs; -128: no line.
+ * f_lasti counts code units of two bytes. */
 static void test_linetable_310(void **state)
 {
 	static const uint8_t tab[] = { 6, 0, 4, 1, 2, 0x80, 8, 2 };
+	static const struct line_case c[] = {
+		{ 0, 10 }, { 2, 10 }, { 3, 11 }, { 5, 0 }, { 9, 13 }, { 10, 0 },
+	};
 
 	(void)state;
-	/* f_lasti counts code units of two bytes. */
-	assert_int_equal(py_linetable_line(0x030a, tab, sizeof(tab), 10, 0),
-			 10);
-	assert_int_equal(py_linetable_line(0x030a, tab, sizeof(tab), 10, 2),
-			 10);
-	assert_int_equal(py_linetable_line(0x030a, tab, sizeof(tab), 10, 3),
-			 11);
-	assert_int_equal(py_linetable_line(0x030a, tab, sizeof(tab), 10, 5), 0);
-	assert_int_equal(py_linetable_line(0x030a, tab, sizeof(tab), 10, 9),
-			 13);
-	assert_int_equal(py_linetable_line(0x030a, tab, sizeof(tab), 10, 10),
-			 0);
+	check_lines(0x030a, tab, sizeof(tab), c, sizeof(c) / sizeof(c[0]));
 }
 
 /* 3.11+ (PEP 657): one entry per form, lengths in code units. */
@@ -42,26 +49,14 @@ static void test_linetable_311(void **state)
 		0x80, 0x11,		      /* short form, same line */
 		0xe8, 0x50, 0x01, /* no columns, line +40 (2 bytes) */
 	};
+	static const struct line_case c[] = {
+		{ 0, 11 }, { 1, 11 }, { 4, 12 }, { 5, 0 },
+		{ 6, 10 }, { 7, 10 }, { 8, 50 }, { 9, 0 },
+	};
 
 	(void)state;
-	for (uint32_t v = 0x030b; v <= 0x030d; v++) {
-		assert_int_equal(py_linetable_line(v, tab, sizeof(tab), 10, 0),
-				 11);
-		assert_int_equal(py_linetable_line(v, tab, sizeof(tab), 10, 1),
-				 11);
-		assert_int_equal(py_linetable_line(v, tab, sizeof(tab), 10, 4),
-				 12);
-		assert_int_equal(py_linetable_line(v, tab, sizeof(tab), 10, 5),
-				 0);
-		assert_int_equal(py_linetable_line(v, tab, sizeof(tab), 10, 6),
-				 10);
-		assert_int_equal(py_linetable_line(v, tab, sizeof(tab), 10, 7),
-				 10);
-		assert_int_equal(py_linetable_line(v, tab, sizeof(tab), 10, 8),
-				 50);
-		assert_int_equal(py_linetable_line(v, tab, sizeof(tab), 10, 9),
-				 0);
-	}
+	for (uint32_t v = 0x030b; v <= 0x030d; v++)
+		check_lines(v, tab, sizeof(tab), c, sizeof(c) / sizeof(c[0]));
 }
 
 /* Built-in layouts exist for 3.10 to 3.13 only; each frame read covers
