@@ -8,15 +8,18 @@ import sys
 import ttnn
 
 
+# One line per call: a frame's line is where its call starts.
+KW = dict(dtype=ttnn.bfloat16, layout=ttnn.TILE_LAYOUT)
+DRAM = ttnn.DRAM_MEMORY_CONFIG
+
+
 def make_tensor(dev, shape, mem):
-    return ttnn.zeros(shape, dtype=ttnn.bfloat16, layout=ttnn.TILE_LAYOUT,
-                      device=dev, memory_config=mem)  # LEAK-TENSOR
+    return ttnn.zeros(shape, device=dev, memory_config=mem, **KW)  # LEAK-TENSOR
 
 
 def leak(dev, kept):
     for _ in range(2):
-        kept.append(make_tensor(dev, [1, 1, 64, 64],
-                                ttnn.DRAM_MEMORY_CONFIG))  # CALL-LEAK
+        kept.append(make_tensor(dev, [1, 1, 64, 64], DRAM))  # CALL-LEAK
 
 
 def scratch(dev):
