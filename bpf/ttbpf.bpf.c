@@ -25,6 +25,11 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #define EEXIST 17 /* vmlinux.h carries no errno values */
 #define E2BIG  7
 
+/* Python frames: on unless the loader turns them off. */
+const volatile __u32 py_frames_on = 1;
+
+#include "pyframes.bpf.h"
+
 #define EVENTS_RING (1 << 22)
 
 /* Bytes of user stack read at once from rsp; a power of two. */
@@ -826,6 +831,7 @@ int BPF_KPROBE(alloc_entry)
 	p->a.ts_ns = bpf_ktime_get_ns();
 	p->a.address = 0;
 	p->a.stack_id = -1;
+	p->a.py_stack_id = TTBPF_PY_NONE;
 	if (!read_buffer(ctx, lib, cookie, key.buffer, &p->a, false))
 		return 0;
 	/* The return address tells this call's frame from a later one at
@@ -834,6 +840,9 @@ int BPF_KPROBE(alloc_entry)
 		p->a.stack_id = user_stack_id(ctx, &p->ret);
 	else if (read_u64(&p->ret, p->sp))
 		p->ret = 0;
+	/* Python call chain: pyframes.bpf.h */
+	if (py_frames_on)
+		p->a.py_stack_id = py_stack_id(key.pid);
 	p->active = 1;
 	/* Not counted, but a failure is still reported. */
 	if (record_alloc(&key, &p->a)) {
@@ -1322,6 +1331,8 @@ int BPF_PROG(handle_exit, struct task_struct *task)
 	live = BPF_CORE_READ(task, signal, live.counter);
 	if (live)
 		return 0;
+	/* A later process with this pid is inspected anew: pyframes.bpf.h */
+	py_forget(rc.pid);
 	if (cfg.follow_tree)
 		bpf_map_delete_elem(&tree_pids, &rc.pid);
 	if (!bpf_map_lookup_elem(&traced_pids, &rc.pid))

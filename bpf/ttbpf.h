@@ -137,8 +137,8 @@ struct ttbpf_alloc {
 	__u8 dev_kind;
 	__u8 lib;
 	__u8 pad;
-	__u32 slot; /* in its allocator's index (kernel side only) */
-	__u32 pad2;
+	__u32 slot;	   /* in its allocator's index (kernel side only) */
+	__s32 py_stack_id; /* py_stacks id (> 0), or TTBPF_PY_* (ttbpf_py.h) */
 };
 
 /*

@@ -13,6 +13,7 @@
 
 #include "format.h"
 #include "maps.h"
+#include "pysymbolize.h"
 #include "proc_names.h"
 #include "stat_notes.h"
 #include "state.h"
@@ -149,12 +150,17 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	return 0;
 }
 
-/* One allocation stack of one process, resolved once. */
+/* One allocation stack of one process, resolved once: its Python frames
+ * (innermost first) and then its native ones. */
 struct stack_sym {
 	uint32_t pid;
 	int32_t id;
+	int32_t py_id; /* py_stacks id, or a TTBPF_PY_* reason */
+	size_t n_py;   /* frames[0..n_py) are Python frames: py[] */
+	struct py_frame *py;
+	bool py_truncated;
 	size_t n;
-	char **frames; /* JSON form: name or "0x..." */
+	char **frames; /* JSON form: name or "0x..."; NULL for Python */
 	char **labels; /* text form: name or "0x... (module+0x...)" */
 	char *joined;  /* frames joined: groups equal stacks of any pid */
 };
@@ -172,15 +178,27 @@ static int cmp_stack_key(const void *a, const void *b)
 		return x->pid < y->pid ? -1 : 1;
 	if (x->id != y->id)
 		return x->id < y->id ? -1 : 1;
+	if (x->py_id != y->py_id)
+		return x->py_id < y->py_id ? -1 : 1;
 	return 0;
 }
 
-static const struct stack_sym *stacks__find(const struct stacks *st,
-					    uint32_t pid, int32_t id)
+/* A buffer has a stack entry when it has native or Python frames, or a
+ * reason why its Python frames are missing. */
+static bool has_stack(const struct state_buf *b)
 {
-	struct stack_sym key = { .pid = pid, .id = id };
+	return b->a.stack_id >= 0 || b->a.py_stack_id > 0 ||
+	       py_stack_note(b->a.py_stack_id);
+}
 
-	if (id < 0)
+static const struct stack_sym *stacks__find(const struct stacks *st,
+					    const struct state_buf *b)
+{
+	struct stack_sym key = { .pid = b->pid,
+				 .id = b->a.stack_id,
+				 .py_id = b->a.py_stack_id };
+
+	if (!has_stack(b))
 		return NULL;
 	return bsearch(&key, st->v, st->n, sizeof(key), cmp_stack_key);
 }
@@ -194,6 +212,7 @@ static void stacks__free(struct stacks *st)
 		}
 		free(st->v[i].frames);
 		free(st->v[i].labels);
+		free(st->v[i].py);
 		free(st->v[i].joined);
 	}
 	free(st->v);
@@ -201,29 +220,109 @@ static void stacks__free(struct stacks *st)
 	st->n = 0;
 }
 
+/* Python frames first: the labels of py[], then a truncation or a note. */
+static int stack_sym__resolve_py(struct stack_sym *ss,
+				 const struct ttbpf_maps *m,
+				 struct pysymbolizer *py)
+{
+	struct ttbpf_py_stack pst;
+	const char *note = py_stack_note(ss->py_id);
+	char label[1024];
+
+	/* Every process is queued for inspection at its first allocation:
+	 * that it was not inspected yet only matters if it runs Python. */
+	if (ss->py_id == TTBPF_PY_PENDING && py &&
+	    !pysymbolizer__is_python(py, ss->pid))
+		return 0;
+	if (note || ss->py_id <= 0 ||
+	    state__read_py_stack(m, ss->py_id, &pst)) {
+		if (ss->py_id > 0)
+			note = "Python frames gone from the map";
+		if (!note)
+			return 0;
+		ss->py = calloc(1, sizeof(*ss->py));
+		if (!ss->py)
+			return -ENOMEM;
+		ss->py[0].status = PY_FRAME_NONE;
+		snprintf(ss->py[0].function, sizeof(ss->py[0].function), "%s",
+			 note);
+		snprintf(label, sizeof(label), "[%s]", note);
+		ss->labels[0] = strdup(label);
+		ss->n_py = ss->n = 1;
+		return ss->labels[0] ? 0 : -ENOMEM;
+	}
+	ss->py = calloc(pst.n + 2, sizeof(*ss->py));
+	if (!ss->py)
+		return -ENOMEM;
+	ss->py_truncated = pst.truncated;
+	for (uint32_t i = 0; i < pst.n; i++) {
+		struct py_frame *f = &ss->py[ss->n];
+
+		if (!pst.code[i])
+			continue; /* the shim frame of a C call */
+
+		if (py) {
+			pysymbolizer__resolve(py, ss->pid, &pst, i, f);
+			py_frame__label(f, label, sizeof(label));
+		} else {
+			f->status = PY_FRAME_NONE;
+			snprintf(f->function, sizeof(f->function),
+				 "python code 0x%llx instr 0x%llx",
+				 (unsigned long long)pst.code[i],
+				 (unsigned long long)pst.instr[i]);
+			snprintf(label, sizeof(label), "[%s]", f->function);
+		}
+		ss->labels[ss->n] = strdup(label);
+		if (!ss->labels[ss->n])
+			return -ENOMEM;
+		ss->n_py = ++ss->n;
+	}
+	if (ss->py_truncated) {
+		struct py_frame *f = &ss->py[ss->n];
+
+		f->status = PY_FRAME_NONE;
+		snprintf(f->function, sizeof(f->function),
+			 "more Python frames than %d: outer ones not captured",
+			 TTBPF_PY_MAX_DEPTH);
+		snprintf(label, sizeof(label), "[%s]", f->function);
+		ss->labels[ss->n] = strdup(label);
+		if (!ss->labels[ss->n])
+			return -ENOMEM;
+		ss->n_py = ++ss->n;
+	}
+	return 0;
+}
+
 static int stack_sym__resolve(struct stack_sym *ss, const struct ttbpf_maps *m,
-			      struct symbolizer *sym)
+			      struct symbolizer *sym, struct pysymbolizer *py)
 {
 	uint64_t ips[TTBPF_MAX_STACK_DEPTH];
-	size_t joined_len = 1;
+	size_t joined_len = 1, total;
 	char label[1024];
-	int n;
+	int n, err;
 
 	n = state__read_stack(m, ss->id, ips, TTBPF_MAX_STACK_DEPTH);
 	if (n < 0)
 		n = 0; /* gone from the map: show no frames */
-	ss->frames = calloc((size_t)n + 1, sizeof(char *));
-	ss->labels = calloc((size_t)n + 1, sizeof(char *));
+	total = (size_t)n + TTBPF_PY_MAX_DEPTH + 1;
+	ss->frames = calloc(total, sizeof(char *));
+	ss->labels = calloc(total, sizeof(char *));
 	if (!ss->frames || !ss->labels)
 		return -ENOMEM;
-	for (int i = 0; i < n; i++) {
-		struct sym_frame f = { .ip = ips[i] };
+	err = stack_sym__resolve_py(ss, m, py);
+	if (err)
+		return err;
+	for (size_t i = 0; i < ss->n; i++)
+		joined_len += strlen(ss->labels[i]) + 1;
+	for (int k = 0; k < n; k++) {
+		size_t i = ss->n;
+		struct sym_frame f = { .ip = ips[k] };
 		char hex[32];
 
 		if (sym)
-			symbolizer__resolve(sym, ss->pid, ips[i], &f);
+			symbolizer__resolve(sym, ss->pid, ips[k], &f);
 		snprintf(hex, sizeof(hex), "0x%llx",
-			 (unsigned long long)ips[i]);
+			 (unsigned long long)ips[k]);
 		ss->frames[i] = strdup(f.name[0] ? f.name : hex);
 		ss->labels[i] =
 			strdup(sym_frame__label(&f, label, sizeof(label)));
@@ -236,7 +335,8 @@ static int stack_sym__resolve(struct stack_sym *ss, const struct ttbpf_maps *m,
 	if (!ss->joined)
 		return -ENOMEM;
 	for (size_t i = 0; i < ss->n; i++) {
-		strcat(ss->joined, ss->frames[i]);
+		strcat(ss->joined,
+		       i < ss->n_py ? ss->labels[i] : ss->frames[i]);
 		strcat(ss->joined, "\n");
 	}
 	return 0;
@@ -245,7 +345,7 @@ static int stack_sym__resolve(struct stack_sym *ss, const struct ttbpf_maps *m,
 /* Resolve every distinct (pid, stack) among @bufs once. */
 static int stacks__build(struct stacks *st, const struct state_buf *bufs,
 			 size_t n, const struct ttbpf_maps *m,
-			 struct symbolizer *sym)
+			 struct symbolizer *sym, struct pysymbolizer *py)
 {
 	size_t u = 0;
 	int err;
@@ -254,10 +354,11 @@ static int stacks__build(struct stacks *st, const struct state_buf *bufs,
 	if (!st->v)
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++) {
-		if (bufs[i].a.stack_id < 0)
+		if (!has_stack(&bufs[i]))
 			continue;
 		st->v[u].pid = bufs[i].pid;
 		st->v[u].id = bufs[i].a.stack_id;
+		st->v[u].py_id = bufs[i].a.py_stack_id;
 		u++;
 	}
 	qsort(st->v, u, sizeof(*st->v), cmp_stack_key);
@@ -266,7 +367,7 @@ static int stacks__build(struct stacks *st, const struct state_buf *bufs,
 		if (!st->n || cmp_stack_key(&st->v[st->n - 1], &st->v[i]))
 			st->v[st->n++] = st->v[i];
 	for (size_t i = 0; i < st->n; i++) {
-		err = stack_sym__resolve(&st->v[i], m, sym);
+		err = stack_sym__resolve(&st->v[i], m, sym, py);
 		if (err)
 			return err;
 	}
@@ -530,7 +631,7 @@ static int leaks__build(struct leaks *lk, const struct state *s,
 			n--;
 			continue;
 		}
-		l->stack = stacks__find(st, b->pid, b->a.stack_id);
+		l->stack = stacks__find(st, b);
 		l->bytes = b->a.size;
 		l->count = 1;
 		if (b->a.type < TTBPF_NR_TYPES)
@@ -588,11 +689,40 @@ static void json_usage(struct json_writer *w, const struct ttbpf_usage *u)
 	json_writer__u64(w, u->failed);
 }
 
+/* {"function", "file", "line"}; what is unknown is null, with a note. */
+static void json_py_frame(struct json_writer *w, const struct py_frame *f)
+{
+	bool named = f->status == PY_FRAME_OK || f->status == PY_FRAME_NO_LINE;
+
+	json_writer__begin_object(w);
+	json_writer__key(w, "function");
+	named ? json_writer__string(w, f->function) : json_writer__null(w);
+	json_writer__key(w, "file");
+	named ? json_writer__string(w, f->file) : json_writer__null(w);
+	json_writer__key(w, "line");
+	f->status == PY_FRAME_OK ? json_writer__u64(w, (uint64_t)f->line)
+				 : json_writer__null(w);
+	if (!named) {
+		char buf[512];
+
+		json_writer__key(w, "note");
+		json_writer__string(
+			w, f->status == PY_FRAME_NONE
+				   ? f->function
+				   : py_frame__label(f, buf, sizeof(buf)));
+	}
+	json_writer__end_object(w);
+}
+
 static void json_frames(struct json_writer *w, const struct stack_sym *ss)
 {
 	json_writer__begin_array(w);
-	for (size_t f = 0; ss && f < ss->n; f++)
-		json_writer__string(w, ss->frames[f]);
+	for (size_t f = 0; ss && f < ss->n; f++) {
+		if (f < ss->n_py)
+			json_py_frame(w, &ss->py[f]);
+		else
+			json_writer__string(w, ss->frames[f]);
+	}
 	json_writer__end_array(w);
 }
 
@@ -606,7 +736,7 @@ static void json_stack(struct json_writer *w, const struct stack_sym *ss)
 static void json_stack_ref(struct json_writer *w, const struct stacks *st,
 			   const struct state_buf *b)
 {
-	const struct stack_sym *ss = stacks__find(st, b->pid, b->a.stack_id);
+	const struct stack_sym *ss = stacks__find(st, b);
 
 	json_writer__key(w, "stack");
 	if (ss)
@@ -909,7 +1039,7 @@ static void print_text(const struct state *s, const struct stacks *st,
 			const struct stack_sym *ss;
 
 			b = &s->bufs[i];
-			ss = stacks__find(st, b->pid, b->a.stack_id);
+			ss = stacks__find(st, b);
 			fprintf(f,
 				"      %llu B (%s) at %s, age %s, buffer "
 				"0x%llx",
@@ -978,6 +1108,7 @@ int main(int argc, char **argv)
 					  NULL,	   NULL,      NULL };
 	struct ttbpf_maps maps = {};
 	struct symbolizer *sym = NULL;
+	struct pysymbolizer *py = NULL;
 	struct stacks st = {};
 	struct leaks lk = {};
 	struct state s = {};
@@ -1019,12 +1150,13 @@ int main(int argc, char **argv)
 		goto cleanup;
 	if (env.symbols) {
 		sym = symbolizer__new(env.proc_root);
-		if (!sym) {
+		py = pysymbolizer__new(env.proc_root);
+		if (!sym || !py) {
 			err = -ENOMEM;
 			goto cleanup;
 		}
 	}
-	err = stacks__build(&st, s.bufs, s.n_bufs, &maps, sym);
+	err = stacks__build(&st, s.bufs, s.n_bufs, &maps, sym, py);
 	if (err)
 		goto cleanup;
 	if (env.leaks) {
@@ -1054,6 +1186,7 @@ cleanup:
 	proc_names__clear(&names);
 	stacks__free(&st);
 	symbolizer__free(sym);
+	pysymbolizer__free(py);
 	state__free(&s);
 	ttbpf_maps__close(&maps);
 	return err ? 1 : ret;

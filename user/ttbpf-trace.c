@@ -371,6 +371,7 @@ static int run(void)
 		.follow_tree = args.cmd != NULL,
 		.keep_exit_rows = args.cmd != NULL,
 		.stacks = args.stacks,
+		.python = args.python,
 		.events = !args.quiet || args.record,
 		.max_buffers = args.max_buffers,
 		.max_devices = args.max_devices,

@@ -510,6 +510,18 @@ int state__read_stack(const struct ttbpf_maps *m, int32_t stack_id,
 	return (int)n;
 }
 
+int state__read_py_stack(const struct ttbpf_maps *m, int32_t id,
+			 struct ttbpf_py_stack *out)
+{
+	if (id <= 0)
+		return -ENOENT;
+	if (bpf_map_lookup_elem(m->py_stacks_fd, &id, out))
+		return -errno;
+	if (out->n > TTBPF_PY_MAX_DEPTH)
+		out->n = TTBPF_PY_MAX_DEPTH;
+	return 0;
+}
+
 uint64_t state__age_ms(const struct state *s, uint64_t ts_ns)
 {
 	if (!ts_ns || ts_ns > s->now_ns)

@@ -52,6 +52,7 @@ enum {
 	OPT_UNPIN,
 	OPT_LAYOUT,
 	OPT_NO_STACKS,
+	OPT_NO_PYTHON,
 	OPT_MAX_BUFFERS,
 	OPT_PIN_DIR,
 	OPT_MAX_DEVICES,
@@ -95,6 +96,8 @@ static const struct argp_option options[] = {
 	{ "quiet", OPT_QUIET, NULL, 0, "No per-event lines, usage only", 0 },
 	{ "no-stacks", OPT_NO_STACKS, NULL, 0,
 	  "Do not record allocation call stacks (cheaper)", 0 },
+	{ "no-python", OPT_NO_PYTHON, NULL, 0,
+	  "Do not record the Python frames of allocations (cheaper)", 0 },
 	{ "max-buffers", OPT_MAX_BUFFERS, "N", 0,
 	  "Outstanding buffers the maps can hold (default 262144, 136 B of "
 	  "kernel memory each, about 50 more for the release index)",
@@ -237,6 +240,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_NO_STACKS:
 		a->stacks = false;
 		break;
+	case OPT_NO_PYTHON:
+		a->python = false;
+		break;
 	case OPT_VERBOSE:
 		a->verbose++;
 		break;
@@ -283,6 +289,7 @@ int trace_args_parse(int argc, char **argv, unsigned int argp_flags,
 	out->max_stacks = TTBPF_MAX_STACKS;
 	out->stacks = true;
 	out->record_max = 1024ULL << 20;
+	out->python = true;
 	err = argp_parse(&argp, argc, argv, argp_flags | ARGP_IN_ORDER, NULL,
 			 out);
 	return err ? -err : 0;

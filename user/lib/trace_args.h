@@ -26,6 +26,7 @@ struct trace_args {
 	bool unpin;
 	bool quiet; /* no per-event lines */
 	bool stacks;
+	bool python; /* Python frames of allocations */
 	int verbose;
 	const char *record;	       /* --record FILE.db or NULL */
 	unsigned long long record_max; /* its size bound, bytes */

@@ -18,6 +18,7 @@
 #include "privileges.h"
 #include "state.h"
 #include "text_escape.h"
+#include "pyframes.h"
 #include "tracer.h"
 #include "ttbpf.skel.h"
 
@@ -35,6 +36,8 @@ struct tracer {
 	tracer_event_fn event_fn;
 	void *event_ctx;
 	bool pin;
+	bool python;
+	int verbose;
 	char pin_dir[256];
 	struct pin_dir pins; /* the checked pin directory, while pinning */
 	int links_fd;	     /* its links/ */
@@ -427,6 +430,7 @@ static void set_map_fds(struct tracer *t)
 	t->maps.stacks_fd = bpf_map__fd(s->maps.stacks);
 	t->maps.libs_fd = bpf_map__fd(s->maps.libs);
 	t->maps.meta_fd = bpf_map__fd(s->maps.meta);
+	t->maps.py_stacks_fd = bpf_map__fd(s->maps.py_stacks);
 	t->maps.pinned = false;
 }
 
@@ -488,6 +492,9 @@ int tracer__open(const struct tracer_opts *o, struct tracer **out, char *err,
 	t->skel->rodata->cfg.follow_tree = o->pid && o->follow_tree;
 	t->skel->rodata->cfg.keep_exit_rows = o->keep_exit_rows && !o->pin;
 	t->skel->rodata->cfg.collect_stacks = o->stacks;
+	t->skel->rodata->py_frames_on = o->python;
+	t->python = o->python;
+	t->verbose = o->verbose;
 	t->skel->data->emit_events = o->events;
 	if (o->max_buffers) {
 		bpf_map__set_max_entries(t->skel->maps.allocs, o->max_buffers);
@@ -518,6 +525,9 @@ int tracer__open(const struct tracer_opts *o, struct tracer **out, char *err,
 		goto cleanup;
 	}
 	set_map_fds(t);
+	if (t->python)
+		pyframes__register_running(bpf_map__fd(t->skel->maps.py_procs),
+					   (uint32_t)o->pid, o->verbose);
 	e = fill_maps(t, o);
 	if (e) {
 		e = errmsg_set(err, errlen, e,
@@ -601,6 +611,11 @@ int tracer__poll(struct tracer *t, int timeout_ms)
 		n = 0;
 	if (n < 0)
 		return n;
+	/* Python processes that allocated before we knew them. */
+	if (t->python)
+		pyframes__register_unseen(bpf_map__fd(t->skel->maps.py_unseen),
+					  bpf_map__fd(t->skel->maps.py_procs),
+					  t->verbose);
 	/* Events are submitted without a wake-up until the ring fills up:
 	 * epoll has not seen them, read what waits anyway. */
 	more = ring_buffer__consume(t->rb);

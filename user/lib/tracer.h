@@ -24,6 +24,7 @@ struct tracer_opts {
 	bool follow_tree;	  /* pid and every process it forks */
 	bool keep_exit_rows;	  /* see tracer__collect_exited() */
 	bool stacks;		  /* record user stacks of allocations */
+	bool python;		  /* record their Python frames */
 	bool events;		  /* stream events through the ring buffer */
 	unsigned int max_buffers; /* allocs map size */
 	unsigned int max_devices; /* dev_usage map size, 0: default */
