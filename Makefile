@@ -95,7 +95,10 @@ $(OUT)/ttbpf-%.o: user/ttbpf-%.c $(BPF_SKELS) | $(OUT)
 
 $(OUT)/ttbpf-%: $(OUT)/ttbpf-%.o $(LIBTTBPF)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -lncursesw -o $@
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -lncursesw $(TOOL_LDLIBS) -o $@
+
+# Libraries only one tool needs.
+$(OUT)/ttbpf-trace $(OUT)/ttbpf-report: TOOL_LDLIBS := -lsqlite3
 
 $(OUT)/tests/%.o: tests/unit/%.c $(BPF_SKELS) | $(OUT)/tests
 	$(call msg,CC,$@)

@@ -11,7 +11,8 @@
  * The buffer keeps the result as a bit mask of Device::id_ values, and its
  * free, bulk free or exit subtracts from exactly the chips it was added to.
  *
- * Included by ttbpf.bpf.c after account_one() and count_failure_one().
+ * Included by ttbpf.bpf.c after the one-row functions (account_add_one(),
+ * account_sub_one(), account_unadd_one(), count_failure_one()).
  */
 #ifndef TTBPF_CHIPS_BPF_H
 #define TTBPF_CHIPS_BPF_H
@@ -32,51 +33,101 @@ struct {
 
 enum chips_op {
 	CHIPS_SUB = 0,
-	CHIPS_ADD = 1,
-	CHIPS_FAIL = 2,
-	CHIPS_COUNT_FREE = 4, /* flag: a free, not a replacement */
+	CHIPS_ADD = 1,	      /* peaks noted in the thread's pending slot */
+	CHIPS_FAIL = 2,	      /* count a failure that was never added */
+	CHIPS_UNADD = 3,      /* take CHIPS_ADD back: a half-made buffer */
+	CHIPS_UNDO = 5,	      /* take CHIPS_ADD back: the allocation failed */
+	CHIPS_COUNT_FREE = 8, /* flag: a free, not a replacement */
 };
 
 /*
  * One chip's rows. Global, with scalar arguments only: the verifier checks
- * it once, not once per chip of the loop below at every caller.
+ * it once, not once per chip of the loop below at every caller. Returns
+ * non-zero when CHIPS_ADD could not make the chip's rows.
  */
 __noinline int chips__update(__u64 pid_chip, __u64 type_op, __u64 size,
 			     __u64 ts)
 {
 	struct ttbpf_alloc one = {};
 	__u32 pid = pid_chip >> 32, op = type_op & 0xff;
-	__u32 type = (type_op >> 8) & 0xff;
+	__u32 type = (type_op >> 8) & 0xff, chip = pid_chip & 0xffffffff;
+	struct ttbpf_pending *p;
 
 	/* Checked here too: the verifier knows nothing of a global's args. */
-	if (type >= TTBPF_NR_TYPES)
-		return 0;
+	if (type >= TTBPF_NR_TYPES || chip >= TTBPF_MAX_CHIPS)
+		return -1;
 	barrier_var(type);
-	one.device = (__s32)(__u32)pid_chip;
+	one.device = (__s32)chip;
 	one.dev_kind = TTBPF_DEV_CHIP;
 	one.type = type;
 	one.size = size;
-	if (op & CHIPS_FAIL)
+	switch (op & 7) {
+	case CHIPS_FAIL:
 		count_failure_one(pid, &one);
-	else
-		account_one(pid, &one, op & CHIPS_ADD, op & CHIPS_COUNT_FREE,
-			    ts);
+		return 0;
+	case CHIPS_SUB:
+		account_sub_one(pid, &one, op & CHIPS_COUNT_FREE, ts);
+		return 0;
+	}
+	/* The rest need the peaks of the thread's allocation. */
+	p = pending_of_current(false);
+	if (!p)
+		return -1;
+	if (op == CHIPS_ADD)
+		return account_add_one(pid, &one, ts, p->chip_peak_was[chip],
+				       p->chip_peak_now[chip])
+			       ? 0
+			       : -1;
+	account_unadd_one(pid, &one, p->chip_peak_was[chip],
+			  p->chip_peak_now[chip], op == CHIPS_UNDO);
 	return 0;
 }
 
-/* One update per chip of @a->chips. */
-static __always_inline void chips__apply(__u32 pid, const struct ttbpf_alloc *a,
-					 __u32 op, __u64 ts)
+/*
+ * One update per chip of @chips; stops at the first that fails, and
+ * returns the chip it stopped at, or -1. Global too: the release walk
+ * calls it inside loops of its own, which a loop over 64 chips inlined
+ * there would make too long for the verifier.
+ */
+__noinline int chips__update_all(__u64 pid_op, __u64 chips, __u64 type,
+				 __u64 size, __u64 ts)
 {
-	__u64 m = a->chips, type_op = ((__u64)a->type << 8) | op;
+	__u64 pid = pid_op >> 32,
+	      type_op = ((type & 0xff) << 8) | (pid_op & 0xff);
 
 	for (int i = 0; i < TTBPF_MAX_CHIPS; i++) {
-		if (!(m >> i))
+		if (!(chips >> i))
 			break;
-		if ((m >> i) & 1)
-			chips__update(((__u64)pid << 32) | (__u32)i, type_op,
-				      a->size, ts);
+		if (((chips >> i) & 1) &&
+		    chips__update((pid << 32) | (__u32)i, type_op, size, ts))
+			return i;
 	}
+	return -1;
+}
+
+static __always_inline int chips__apply(__u32 pid, const struct ttbpf_alloc *a,
+					__u32 op, __u64 ts)
+{
+	return chips__update_all(((__u64)pid << 32) | op, a->chips, a->type,
+				 a->size, ts);
+}
+
+/*
+ * Add a mesh buffer to every chip's two rows, or to none: when a chip's
+ * rows cannot be made, the chips before it are taken back, so nothing
+ * half-added stays.
+ */
+static __always_inline bool chips__add(__u32 pid, const struct ttbpf_alloc *a,
+				       __u64 ts)
+{
+	struct ttbpf_alloc done = *a;
+	int stop = chips__apply(pid, a, CHIPS_ADD, ts);
+
+	if (stop < 0)
+		return true;
+	done.chips &= (1ULL << (stop & (TTBPF_MAX_CHIPS - 1))) - 1;
+	chips__apply(pid, &done, CHIPS_UNADD, ts);
+	return false;
 }
 
 /*

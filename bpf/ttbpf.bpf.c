@@ -2,12 +2,16 @@
 /*
  * Uprobes on TT-Metal's allocator. The programs never use a uretprobe:
  * allocate_buffer throws on out-of-memory, and a uretprobe's trampoline has
- * no unwind info, so the exception would end in std::terminate. Instead:
- *   - entry of allocate_buffer: read the Buffer, park it per thread;
- *   - every `ret` instruction of allocate_buffer (found by disassembly in
- *     user space): take the address from rax, account the buffer;
- *   - __cxa_throw while a thread has a parked allocation: it failed.
- * Frees, bulk frees (device close) and process exit release what they own.
+ * no unwind info, so the exception would end in std::terminate. Nor do they
+ * probe its `ret`s: the kernel single-steps a `ret`, which costs 30 times
+ * the entry's emulated `push`. Instead:
+ *   - entry of allocate_buffer: read the Buffer, count it as allocated,
+ *     and remember per thread where the call's frame is;
+ *   - __cxa_throw while that frame is still on the stack: the allocation
+ *     failed, undo it.
+ * The device address is not known at the entry; views read it from the
+ * Buffer later. Frees, bulk frees (device close) and process exit release
+ * what they own.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -19,6 +23,12 @@
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 #define EEXIST 17 /* vmlinux.h carries no errno values */
+#define E2BIG  7
+
+/* Python frames: on unless the loader turns them off. */
+const volatile __u32 py_frames_on = 1;
+
+#include "pyframes.bpf.h"
 
 #define EVENTS_RING (1 << 22)
 
@@ -32,6 +42,9 @@ const volatile struct ttbpf_config cfg = {
 /* Writable at run time: a tracer that leaves its maps pinned turns events
  * off before it exits, so nobody's ring buffer fills and counts drops. */
 volatile __u32 emit_events = 1;
+
+/* When a full map was last walked for rows or stacks to evict. */
+__u64 rows_walked_ns, stacks_walked_ns;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -135,6 +148,8 @@ struct {
 	__type(value, struct ttbpf_cmdline);
 } cmdline_scratch SEC(".maps");
 
+#include "buffer_index.h"
+
 /* Zero-filled value used to create usage rows without a big stack frame. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -200,12 +215,63 @@ static __always_inline void remember_cmdline(__u32 pid)
 	bpf_map_update_elem(&cmdlines, &pid, c, BPF_NOEXIST);
 }
 
-/* Returns the row for @key in @map, creating it (with comm) if missing. */
+/* A row that holds no buffer: its device was closed, its process freed
+ * everything there. Its peak and counters go with it. */
+static long evict_idle_row(struct bpf_map *map, const void *key,
+			   struct ttbpf_usage *u, __u32 *evicted)
+{
+	__u64 held = 0;
+
+	/* No branch per type: the verifier walks this once per call site. */
+	for (int t = 0; t < TTBPF_NR_TYPES; t++)
+		held |= u->buffers[t] | u->bytes[t];
+	if (!held && !bpf_map_delete_elem(map, key))
+		(*evicted)++;
+	return 0;
+}
+
+/*
+ * A full map whose entries all stay busy would be walked at every
+ * allocation that wants room: at most once per 100 ms, then.
+ */
+static __always_inline bool walk_due(__u64 *last)
+{
+	__u64 now = bpf_ktime_get_ns();
+
+	if (now - *last < 100000000ULL)
+		return false;
+	*last = now;
+	return true;
+}
+
+/*
+ * Make room in a full usage map by dropping the rows that hold nothing.
+ * Done only when the map is full, so that the peaks and counters of idle
+ * devices (what a summary after the run shows) stay until room is needed.
+ * A global function: verified once, not inside every caller's states.
+ */
+__noinline int evict_idle_rows(int procs)
+{
+	__u32 evicted = 0;
+
+	if (!walk_due(&rows_walked_ns))
+		return 0;
+	if (procs)
+		bpf_for_each_map_elem(&proc_usage, evict_idle_row, &evicted, 0);
+	else
+		bpf_for_each_map_elem(&dev_usage, evict_idle_row, &evicted, 0);
+	stat_inc(TTBPF_STAT_ROWS_EVICTED, evicted);
+	return evicted;
+}
+
+/* Returns the row for @key in @map, creating it (with comm) if missing;
+ * NULL (counted) when the map is full of rows that hold memory. */
 static __always_inline struct ttbpf_usage *usage_row(void *map, void *key,
 						     bool with_comm)
 {
 	struct ttbpf_usage *u = bpf_map_lookup_elem(map, key);
 	__u32 zero = 0;
+	int err;
 
 	if (u)
 		return u;
@@ -222,42 +288,55 @@ static __always_inline struct ttbpf_usage *usage_row(void *map, void *key,
 		if (cfg.keep_exit_rows)
 			remember_cmdline(pk->pid);
 		/* Without the mark its exit would not release its buffers:
-		 * say the totals can no longer be trusted. */
-		if (bpf_map_update_elem(&traced_pids, &pk->pid, &one, BPF_ANY))
+		 * no row, so that nothing of it is recorded. */
+		if (bpf_map_update_elem(&traced_pids, &pk->pid, &one,
+					BPF_ANY)) {
 			stat_inc(TTBPF_STAT_PROCS_MAP_FULL, 1);
+			return NULL;
+		}
 	}
 	/* NOEXIST: another CPU may have created it meanwhile; both fine. */
-	bpf_map_update_elem(map, key, u, BPF_NOEXIST);
-	return bpf_map_lookup_elem(map, key);
+	err = bpf_map_update_elem(map, key, u, BPF_NOEXIST);
+	if (err == -E2BIG && evict_idle_rows(with_comm))
+		err = bpf_map_update_elem(map, key, u, BPF_NOEXIST);
+	if (!err && with_comm)
+		buffer_index__add_row(key);
+	u = bpf_map_lookup_elem(map, key);
+	if (!u)
+		stat_inc(with_comm ? TTBPF_STAT_PROCS_MAP_FULL
+				   : TTBPF_STAT_DEVS_MAP_FULL,
+			 1);
+	return u;
 }
 
-/* Raise @u->peak[type] to @now if higher, racing other CPUs safely. */
-static __always_inline void peak_raise(struct ttbpf_usage *u, __u32 type,
-				       __u64 now)
+/* Raise @u->peak[type] to @now if higher, racing other CPUs safely.
+ * Returns the peak it replaced, or @now when it raised nothing. */
+static __always_inline __u64 peak_raise(struct ttbpf_usage *u, __u32 type,
+					__u64 now)
 {
 	for (int i = 0; i < 4; i++) {
 		__u64 old = u->peak[type];
 
 		if (now <= old)
-			return;
+			return now;
 		if (__sync_val_compare_and_swap(&u->peak[type], old, now) ==
 		    old)
-			return;
+			return old;
 	}
+	return now;
 }
 
-static __always_inline void usage_add(struct ttbpf_usage *u, __u32 type,
-				      __u64 size, __u64 ts)
+/* Returns the peak before, for a rollback (see peak_raise()). */
+static __always_inline __u64 usage_add(struct ttbpf_usage *u, __u32 type,
+				       __u64 size, __u64 ts, __u64 *now)
 {
-	__u64 now;
-
 	if (type >= TTBPF_NR_TYPES)
-		return;
-	now = __sync_fetch_and_add(&u->bytes[type], size) + size;
+		return 0;
+	*now = __sync_fetch_and_add(&u->bytes[type], size) + size;
 	__sync_fetch_and_add(&u->buffers[type], 1);
 	__sync_fetch_and_add(&u->allocs, 1);
 	u->last_ts_ns = ts;
-	peak_raise(u, type, now);
+	return peak_raise(u, type, *now);
 }
 
 static __always_inline void usage_sub(struct ttbpf_usage *u, __u32 type,
@@ -272,48 +351,116 @@ static __always_inline void usage_sub(struct ttbpf_usage *u, __u32 type,
 	u->last_ts_ns = ts;
 }
 
-/* Apply +/- one buffer to its device row and its process row; @ts is the
- * caller's clock reading, taken once per event. */
-static __always_inline void account_one(__u32 pid, const struct ttbpf_alloc *a,
-					bool add, bool count_free, __u64 ts)
+/* The device row's and the process row's keys of @a. */
+static __always_inline void row_keys(__u32 pid, const struct ttbpf_alloc *a,
+				     struct ttbpf_dev_key *dk,
+				     struct ttbpf_proc_key *pk)
 {
-	struct ttbpf_dev_key dk = { .device = a->device,
-				    .dev_kind = a->dev_kind };
-	struct ttbpf_proc_key pk = { .pid = pid,
-				     .device = a->device,
-				     .dev_kind = a->dev_kind };
+	dk->device = pk->device = a->device;
+	dk->dev_kind = pk->dev_kind = a->dev_kind;
+	pk->pid = pid;
+	pk->pad = 0;
+}
+
+/*
+ * Add one buffer to its device row and its process row, noting in @was and
+ * @now what the two peaks were and became; @ts is the caller's clock
+ * reading. Touches nothing unless both rows exist (or can be made) and
+ * then returns true: a buffer counted in one row only would later be
+ * subtracted from a row made after it.
+ */
+static __always_inline bool account_add_one(__u32 pid,
+					    const struct ttbpf_alloc *a,
+					    __u64 ts, __u64 *was, __u64 *now)
+{
+	struct ttbpf_usage *du, *pu;
+	struct ttbpf_dev_key dk;
+	struct ttbpf_proc_key pk;
+
+	row_keys(pid, a, &dk, &pk);
+	du = usage_row(&dev_usage, &dk, false);
+	pu = du ? usage_row(&proc_usage, &pk, true) : NULL;
+	if (!du || !pu)
+		return false;
+	was[0] = usage_add(du, a->type, a->size, ts, &now[0]);
+	was[1] = usage_add(pu, a->type, a->size, ts, &now[1]);
+	return true;
+}
+
+/* Remove one buffer from its device row and its process row. */
+static __always_inline void account_sub_one(__u32 pid,
+					    const struct ttbpf_alloc *a,
+					    bool count_free, __u64 ts)
+{
+	struct ttbpf_dev_key dk;
+	struct ttbpf_proc_key pk;
 	struct ttbpf_usage *u;
 
-	u = add ? usage_row(&dev_usage, &dk, false)
-		: bpf_map_lookup_elem(&dev_usage, &dk);
-	if (u) {
-		if (add)
-			usage_add(u, a->type, a->size, ts);
-		else
-			usage_sub(u, a->type, a->size, count_free, ts);
+	row_keys(pid, a, &dk, &pk);
+
+	u = bpf_map_lookup_elem(&dev_usage, &dk);
+	if (u)
+		usage_sub(u, a->type, a->size, count_free, ts);
+	u = bpf_map_lookup_elem(&proc_usage, &pk);
+	if (u)
+		usage_sub(u, a->type, a->size, count_free, ts);
+}
+
+/* Take usage_add() back from @u: its peak goes back unless another
+ * allocation has raised it meanwhile (then that one's peak stands, ours
+ * included). */
+static __always_inline void usage_unadd(struct ttbpf_usage *u, __u32 type,
+					__u64 size, __u64 peak_was,
+					__u64 peak_now)
+{
+	if (type >= TTBPF_NR_TYPES)
+		return;
+	__sync_fetch_and_sub(&u->bytes[type], size);
+	__sync_fetch_and_sub(&u->buffers[type], 1);
+	__sync_fetch_and_sub(&u->allocs, 1);
+	if (peak_was != peak_now)
+		__sync_val_compare_and_swap(&u->peak[type], peak_now, peak_was);
+}
+
+/* Take back from @a's two rows what account_add_one() added (@was, @now
+ * as it noted them); @failed: the allocation failed, not a half-made mesh
+ * buffer. */
+static __always_inline void account_unadd_one(__u32 pid,
+					      const struct ttbpf_alloc *a,
+					      const __u64 *was,
+					      const __u64 *now, bool failed)
+{
+	struct ttbpf_dev_key dk;
+	struct ttbpf_proc_key pk;
+	struct ttbpf_usage *u[2];
+
+	row_keys(pid, a, &dk, &pk);
+	u[0] = bpf_map_lookup_elem(&dev_usage, &dk);
+	u[1] = bpf_map_lookup_elem(&proc_usage, &pk);
+	for (int r = 0; r < 2; r++) {
+		if (!u[r])
+			continue;
+		usage_unadd(u[r], a->type, a->size, was[r], now[r]);
+		if (failed)
+			__sync_fetch_and_add(&u[r]->failed, 1);
 	}
-	u = add ? usage_row(&proc_usage, &pk, true)
-		: bpf_map_lookup_elem(&proc_usage, &pk);
-	if (u) {
-		if (add)
-			usage_add(u, a->type, a->size, ts);
-		else
-			usage_sub(u, a->type, a->size, count_free, ts);
-	} else if (add) {
-		stat_inc(TTBPF_STAT_PROCS_MAP_FULL, 1);
-	}
+}
+
+static __always_inline struct ttbpf_pending *pending_of_current(bool create)
+{
+	return bpf_task_storage_get(&pending, bpf_get_current_task_btf(), 0,
+				    create ? BPF_LOCAL_STORAGE_GET_F_CREATE
+					   : 0);
 }
 
 static __always_inline void count_failure_one(__u32 pid,
 					      const struct ttbpf_alloc *a)
 {
-	struct ttbpf_dev_key dk = { .device = a->device,
-				    .dev_kind = a->dev_kind };
-	struct ttbpf_proc_key pk = { .pid = pid,
-				     .device = a->device,
-				     .dev_kind = a->dev_kind };
+	struct ttbpf_dev_key dk;
+	struct ttbpf_proc_key pk;
 	struct ttbpf_usage *u;
 
+	row_keys(pid, a, &dk, &pk);
 	u = usage_row(&dev_usage, &dk, false);
 	if (u)
 		__sync_fetch_and_add(&u->failed, 1);
@@ -325,16 +472,23 @@ static __always_inline void count_failure_one(__u32 pid,
 #include "chips.bpf.h"
 
 /* A mesh buffer counts on each of its chips (chips.bpf.h). */
-static __always_inline void account(__u32 pid, const struct ttbpf_alloc *a,
-				    bool add, bool count_free, __u64 ts)
+static __always_inline bool account_add(__u32 pid, struct ttbpf_pending *p,
+					__u64 ts)
+{
+	if (p->a.chips)
+		return chips__add(pid, &p->a, ts);
+	return account_add_one(pid, &p->a, ts, p->peak_was, p->peak_now);
+}
+
+static __always_inline void account_sub(__u32 pid, const struct ttbpf_alloc *a,
+					bool count_free, __u64 ts)
 {
 	if (a->chips)
 		chips__apply(pid, a,
-			     (add ? CHIPS_ADD : CHIPS_SUB) |
-				     (count_free ? CHIPS_COUNT_FREE : 0),
+			     CHIPS_SUB | (count_free ? CHIPS_COUNT_FREE : 0),
 			     ts);
 	else
-		account_one(pid, a, add, count_free, ts);
+		account_sub_one(pid, a, count_free, ts);
 }
 
 static __always_inline void count_failure(__u32 pid,
@@ -347,9 +501,10 @@ static __always_inline void count_failure(__u32 pid,
 	stat_inc(TTBPF_STAT_ALLOC_FAILED, 1);
 }
 
-static __always_inline void emit(__u8 kind, __u32 pid, __u32 tid,
-				 const struct ttbpf_alloc *a, __u64 buffer,
-				 __u32 count, __u8 flags)
+static __always_inline void emit_event(__u8 kind, __u32 pid, __u32 tid,
+				       const struct ttbpf_alloc *a,
+				       __u64 buffer, __u32 count, __u8 flags,
+				       __u32 parent_pid)
 {
 	struct ttbpf_event *e;
 
@@ -367,6 +522,8 @@ static __always_inline void emit(__u8 kind, __u32 pid, __u32 tid,
 	e->flags = flags;
 	e->count = count;
 	e->buffer = buffer;
+	e->parent_pid = parent_pid;
+	e->pad = 0;
 	if (a) {
 		e->size = a->size;
 		e->address = a->address;
@@ -394,6 +551,13 @@ static __always_inline void emit(__u8 kind, __u32 pid, __u32 tid,
 					      EVENTS_RING / 4
 				      ? BPF_RB_FORCE_WAKEUP
 				      : BPF_RB_NO_WAKEUP);
+}
+
+static __always_inline void emit(__u8 kind, __u32 pid, __u32 tid,
+				 const struct ttbpf_alloc *a, __u64 buffer,
+				 __u32 count, __u8 flags)
+{
+	emit_event(kind, pid, tid, a, buffer, count, flags, 0);
 }
 
 static __always_inline int read_u64(__u64 *dst, __u64 addr)
@@ -567,7 +731,32 @@ static __always_inline bool stack_equal(const struct ttbpf_stack *a,
 	return true;
 }
 
-static __s32 user_stack_id(struct pt_regs *ctx)
+/* A stack recorded by a process that is gone (exited, or its image
+ * replaced): its addresses mean nothing to anyone else. */
+static long evict_dead_stack(struct bpf_map *map, const __u32 *id,
+			     struct ttbpf_stack *st, __u32 *evicted)
+{
+	__u32 tgid = st->tgid;
+
+	if (!bpf_map_lookup_elem(&traced_pids, &tgid) &&
+	    !bpf_map_delete_elem(map, id))
+		(*evicted)++;
+	return 0;
+}
+
+/* Make room in the full stack map. A global function: verified once. */
+__noinline int evict_dead_stacks(void)
+{
+	__u32 evicted = 0;
+
+	if (!walk_due(&stacks_walked_ns))
+		return 0;
+	bpf_for_each_map_elem(&stacks, evict_dead_stack, &evicted, 0);
+	stat_inc(TTBPF_STAT_STACKS_EVICTED, evicted);
+	return evicted;
+}
+
+static __s32 user_stack_id(struct pt_regs *ctx, __u64 *ret)
 {
 	__u64 sp = PT_REGS_SP(ctx), fp = ctx->bp, len = STACK_CHUNK, frame[2];
 	struct stack_scratch *s;
@@ -579,6 +768,7 @@ static __s32 user_stack_id(struct pt_regs *ctx)
 	if (!s)
 		return -1;
 	__builtin_memset(&s->frames, 0, sizeof(s->frames));
+	s->frames.tgid = bpf_get_current_pid_tgid() >> 32;
 	s->frames.ip[n++] = PT_REGS_IP(ctx);
 	/* Near the top of a stack mapping a full chunk faults: take less. */
 	if (bpf_probe_read_user(s->chunk, STACK_CHUNK, (const void *)sp)) {
@@ -588,7 +778,7 @@ static __s32 user_stack_id(struct pt_regs *ctx)
 			len = 0;
 	}
 	if (len >= 8)
-		s->frames.ip[n++] = chunk_u64(s, 0);
+		*ret = s->frames.ip[n++] = chunk_u64(s, 0);
 	for (int i = 0; i < TTBPF_MAX_STACK_DEPTH - 2; i++) {
 		if (!fp || (fp & 7) || fp < sp)
 			break;
@@ -615,6 +805,9 @@ static __s32 user_stack_id(struct pt_regs *ctx)
 			int err = bpf_map_update_elem(&stacks, &id, &s->frames,
 						      BPF_NOEXIST);
 
+			if (err == -E2BIG && evict_dead_stacks())
+				err = bpf_map_update_elem(
+					&stacks, &id, &s->frames, BPF_NOEXIST);
 			if (!err)
 				return id;
 			/* Another CPU took the slot first: compare with it. */
@@ -630,32 +823,56 @@ static __s32 user_stack_id(struct pt_regs *ctx)
 	return -1;
 }
 
-static __always_inline void report_failure(__u64 id, struct ttbpf_pending *p,
-					   __u8 flags)
-{
-	__u32 pid = id >> 32;
+/* ttbpf_pending.counted: whether a failure has something to undo. */
+#define PENDING_MAP_FULL 0 /* not recorded: the buffer map was full */
+#define PENDING_COUNTED	 1
+#define PENDING_NO_ROW	 2 /* not recorded: no usage row could be made */
 
-	count_failure(pid, &p->a);
-	emit(TTBPF_EV_ALLOC_FAILED, pid, (__u32)id, &p->a, p->buffer, 0, flags);
+/* Record @a as allocated at @key, replacing a stale entry for the same
+ * Buffer* (its free was missed, or it failed unseen): never count one
+ * buffer twice. */
+static __always_inline int record_alloc(struct ttbpf_alloc_key *key,
+					struct ttbpf_alloc *a)
+{
+	struct ttbpf_alloc *prev, old;
+	int err;
+
+	if (buffer_index__add(key, a))
+		return -1;
+	err = bpf_map_update_elem(&allocs, key, a, BPF_NOEXIST);
+	if (err == -EEXIST) {
+		prev = bpf_map_lookup_elem(&allocs, key);
+		if (prev) {
+			old = *prev;
+			if (!bpf_map_delete_elem(&allocs, key)) {
+				account_sub(key->pid, &old, false, a->ts_ns);
+				buffer_index__remove(key->pid, &old);
+			}
+		}
+		err = bpf_map_update_elem(&allocs, key, a, BPF_NOEXIST);
+	}
+	if (err)
+		buffer_index__remove(key->pid, a);
+	return err;
 }
 
-static __always_inline struct ttbpf_pending *pending_of_current(bool create)
-{
-	return bpf_task_storage_get(&pending, bpf_get_current_task_btf(), 0,
-				    create ? BPF_LOCAL_STORAGE_GET_F_CREATE
-					   : 0);
-}
-
+/*
+ * Counted here, at the entry, before the allocator has decided: a failure
+ * is undone at the throw (throw_entry). The address is 0 until a view
+ * reads it from the Buffer; allocators hand out none below their reserved
+ * base, so 0 always means "not known yet".
+ */
 SEC("uprobe")
 int BPF_KPROBE(alloc_entry)
 {
 	__u64 cookie = bpf_get_attach_cookie(ctx);
 	__u32 lib_idx = TTBPF_COOKIE_LIB(cookie);
 	__u64 id = bpf_get_current_pid_tgid();
+	struct ttbpf_alloc_key key = { .pid = id >> 32 };
 	struct ttbpf_pending *p;
 	struct ttbpf_lib *lib;
 
-	if (!pid_wanted(id >> 32))
+	if (!pid_wanted(key.pid))
 		return 0;
 	lib = bpf_map_lookup_elem(&libs, &lib_idx);
 	if (!lib)
@@ -667,71 +884,95 @@ int BPF_KPROBE(alloc_entry)
 		stat_inc(TTBPF_STAT_NOT_RECORDED, 1);
 		return 0;
 	}
-
-	/* A parked allocation still here means the last one on this thread
-	 * never returned: it threw and no __cxa_throw probe caught it. */
-	if (p->active && !p->threw) {
-		report_failure(id, p, TTBPF_EVF_LATE);
-		stat_inc(TTBPF_STAT_LATE_FAILURES, 1);
-	}
 	p->active = 0;
-	p->threw = 0;
-	p->buffer = PT_REGS_PARM2(ctx);
+	p->buffer = key.buffer = PT_REGS_PARM2(ctx);
+	p->sp = PT_REGS_SP(ctx);
+	p->ret = 0;
 	p->a.allocator = PT_REGS_PARM1(ctx);
 	p->a.lib = lib_idx;
 	p->a.tid = (__u32)id;
 	p->a.ts_ns = bpf_ktime_get_ns();
 	p->a.address = 0;
 	p->a.stack_id = -1;
-	if (!read_buffer(ctx, lib, cookie, p->buffer, &p->a, false))
+	p->a.py_stack_id = TTBPF_PY_NONE;
+	if (!read_buffer(ctx, lib, cookie, key.buffer, &p->a, false))
 		return 0;
+	/* The return address tells this call's frame from a later one at
+	 * the same depth (see throw_entry); the stack walk reads it anyway. */
 	if (cfg.collect_stacks)
-		p->a.stack_id = user_stack_id(ctx);
+		p->a.stack_id = user_stack_id(ctx, &p->ret);
+	else if (read_u64(&p->ret, p->sp))
+		p->ret = 0;
+	/* Python call chain: pyframes.bpf.h */
+	if (py_frames_on)
+		p->a.py_stack_id = py_stack_id(key.pid);
 	p->active = 1;
-	return 0;
-}
-
-/* Record @a as allocated at @key, replacing a stale entry for the same
- * Buffer* (its free was missed): never count one buffer twice. */
-static __always_inline int record_alloc(struct ttbpf_alloc_key *key,
-					const struct ttbpf_alloc *a)
-{
-	struct ttbpf_alloc *prev;
-	int err;
-
-	err = bpf_map_update_elem(&allocs, key, a, BPF_NOEXIST);
-	if (err != -EEXIST)
-		return err;
-	prev = bpf_map_lookup_elem(&allocs, key);
-	if (prev && !bpf_map_delete_elem(&allocs, key))
-		account(key->pid, prev, false, false, a->ts_ns);
-	return bpf_map_update_elem(&allocs, key, a, BPF_NOEXIST);
-}
-
-SEC("uprobe")
-int BPF_KPROBE(alloc_return)
-{
-	__u64 id = bpf_get_current_pid_tgid();
-	struct ttbpf_alloc_key key = { .pid = id >> 32 };
-	struct ttbpf_pending *p = pending_of_current(false);
-
-	if (!p || !p->active) {
-		if (pid_wanted(key.pid))
-			stat_inc(TTBPF_STAT_ORPHAN_RETURNS, 1);
-		return 0;
-	}
-	p->active = 0;
-	p->a.address = PT_REGS_RC(ctx);
-	key.buffer = p->buffer;
+	/* Not counted, but a failure is still reported. */
 	if (record_alloc(&key, &p->a)) {
+		p->counted = PENDING_MAP_FULL;
 		stat_inc(TTBPF_STAT_ALLOCS_MAP_FULL, 1);
+	} else if (!account_add(key.pid, p, p->a.ts_ns)) {
+		/* No usage row (counted): not recorded at all. */
+		if (!bpf_map_delete_elem(&allocs, &key))
+			buffer_index__remove(key.pid, &p->a);
+		p->counted = PENDING_NO_ROW;
 	} else {
-		/* The entry's clock reading stands for the whole call. */
-		account(key.pid, &p->a, true, false, p->a.ts_ns);
+		p->counted = PENDING_COUNTED;
 		stat_inc(TTBPF_STAT_ALLOCS, 1);
 	}
-	emit(TTBPF_EV_ALLOC, key.pid, (__u32)id, &p->a, p->buffer, 1, 0);
+	emit(TTBPF_EV_ALLOC, key.pid, (__u32)id, &p->a, key.buffer, 1, 0);
 	return 0;
+}
+
+/* The device address in @buffer, read with @lib's layout; 0 if unknown. */
+static __always_inline __u64 read_address(__u32 lib_idx, __u64 buffer)
+{
+	struct ttbpf_lib *lib = bpf_map_lookup_elem(&libs, &lib_idx);
+	__u64 base = buffer, addr;
+
+	if (!lib || lib->layout.address_off < 0)
+		return 0;
+	if (lib->layout.impl_off >= 0 &&
+	    read_u64(&base, buffer + lib->layout.impl_off))
+		return 0;
+	if (read_u64(&addr, base + lib->layout.address_off))
+		return 0;
+	return addr;
+}
+
+/*
+ * After fork() a child holds copies of its parent's Buffer objects at the
+ * same addresses, and its copy of the allocator believes they are
+ * allocated. Freeing one in the child releases nothing the parent holds:
+ * the device memory stays the parent's, so nothing is subtracted; the free
+ * is labelled with the ancestor whose buffer it was rather than as
+ * "allocated before tracing".
+ */
+static __always_inline bool free_inherited(const struct ttbpf_alloc_key *key,
+					   __u32 tid)
+{
+	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+	struct ttbpf_alloc_key pk = { .buffer = key->buffer };
+	struct ttbpf_alloc *found, a;
+
+	/* multiprocessing's fork server and shells add a level or two. */
+	for (int i = 0; i < 4; i++) {
+		t = BPF_CORE_READ(t, real_parent);
+		if (!t)
+			return false;
+		pk.pid = BPF_CORE_READ(t, tgid);
+		if (pk.pid <= 1 || pk.pid == key->pid)
+			return false;
+		found = bpf_map_lookup_elem(&allocs, &pk);
+		if (!found)
+			continue;
+		a = *found;
+		stat_inc(TTBPF_STAT_INHERITED_FREES, 1);
+		emit_event(TTBPF_EV_FREE, key->pid, tid, &a, key->buffer, 0,
+			   TTBPF_EVF_INHERITED, pk.pid);
+		return true;
+	}
+	return false;
 }
 
 SEC("uprobe")
@@ -751,14 +992,20 @@ int BPF_KPROBE(free_entry)
 	if (found) {
 		a = *found;
 		if (!bpf_map_delete_elem(&allocs, &key)) {
-			account(key.pid, &a, false, true, bpf_ktime_get_ns());
+			buffer_index__remove(key.pid, &a);
+			account_sub(key.pid, &a, true, bpf_ktime_get_ns());
 			stat_inc(TTBPF_STAT_FREES, 1);
+			/* Still in the Buffer: the free reads it too. */
+			if (emit_events && !a.address)
+				a.address = read_address(a.lib, key.buffer);
 			emit(TTBPF_EV_FREE, key.pid, (__u32)id, &a, key.buffer,
 			     1, 0);
 		}
 		return 0;
 	}
 
+	if (free_inherited(&key, (__u32)id))
+		return 0;
 	/* Allocated before tracing began (or not recorded): never subtract
 	 * what we never added; report what the Buffer says. */
 	stat_inc(TTBPF_STAT_UNMATCHED_FREES, 1);
@@ -769,33 +1016,205 @@ int BPF_KPROBE(free_entry)
 	return 0;
 }
 
-struct release_ctx {
-	__u64 ts;
-	__u32 pid;
-	__u32 count;
-	__u64 allocator; /* 0: every buffer of pid */
-	__u64 bytes;
-	__u32 stat;
+/* Usage released in one go per device: a release of thousands of buffers
+ * updates its two usage rows once, not once per buffer. */
+struct release_batch {
+	__s32 device;
+	__u32 dev_kind;
+	__u64 n;
+	__u64 bytes[TTBPF_NR_TYPES];
+	__u64 buffers[TTBPF_NR_TYPES];
 };
 
-static long release_one(struct bpf_map *map, struct ttbpf_alloc_key *key,
-			struct ttbpf_alloc *a, struct release_ctx *rc)
-{
-	struct ttbpf_alloc copy;
+/* A walk over the index of one allocator, or of every allocator of a
+ * process (then the index goes with it). */
+struct release_ctx {
+	__u64 ts;
+	__u64 allocator; /* owner being walked, 0: none */
+	__u64 bytes;
+	__u32 pid;
+	__u32 count;
+	__u32 page;	  /* next page of the owner */
+	__u32 npages;	  /* its pages */
+	__u32 next_owner; /* whole process: next entry of its owner list */
+	__u32 n_owners;
+	__u32 whole_process;
+	__u32 in_page; /* bits holds what is left of page */
+	__u64 bits;
+	struct release_batch b;
+};
 
-	if (key->pid != rc->pid)
-		return 0;
-	if (rc->allocator && a->allocator != rc->allocator)
-		return 0;
-	copy = *a;
-	/* Only the CPU whose delete succeeds subtracts: exit and bulk free
-	 * may race on the same entries. */
-	if (bpf_map_delete_elem(map, key))
-		return 0;
-	account(rc->pid, &copy, false, true, rc->ts);
+/*
+ * No branch below depends on a count: the verifier follows the walk's
+ * callback until its states repeat, and a count it must know exactly
+ * would never repeat. An empty batch has a device no row has.
+ */
+#define RELEASE_NO_DEVICE 0xffffffffu
+
+static __always_inline void release_batch_reset(struct release_ctx *rc)
+{
+	__builtin_memset(&rc->b, 0, sizeof(rc->b));
+	rc->b.dev_kind = RELEASE_NO_DEVICE;
+}
+
+static __noinline void release_flush(struct release_ctx *rc)
+{
+	struct ttbpf_dev_key dk = { .device = rc->b.device,
+				    .dev_kind = rc->b.dev_kind };
+	struct ttbpf_proc_key pk = { .pid = rc->pid,
+				     .device = rc->b.device,
+				     .dev_kind = rc->b.dev_kind };
+	struct ttbpf_usage *u[2];
+
+	u[0] = bpf_map_lookup_elem(&dev_usage, &dk);
+	u[1] = bpf_map_lookup_elem(&proc_usage, &pk);
+	for (int r = 0; r < 2; r++) {
+		if (!u[r])
+			continue;
+		for (int t = 0; t < TTBPF_NR_TYPES; t++) {
+			__sync_fetch_and_sub(&u[r]->bytes[t], rc->b.bytes[t]);
+			__sync_fetch_and_sub(&u[r]->buffers[t],
+					     rc->b.buffers[t]);
+		}
+		__sync_fetch_and_add(&u[r]->frees, rc->b.n);
+		u[r]->last_ts_ns = rc->ts;
+	}
+	release_batch_reset(rc);
+}
+
+static __always_inline void release_add(struct release_ctx *rc,
+					const struct ttbpf_alloc *a)
+{
+	__u32 t = a->type;
+
 	rc->count++;
-	rc->bytes += copy.size;
+	rc->bytes += a->size;
+	if (t >= TTBPF_NR_TYPES)
+		return;
+	/* A mesh buffer: from each of its chips, past the batch. */
+	if (a->chips) {
+		chips__apply(rc->pid, a, CHIPS_SUB | CHIPS_COUNT_FREE, rc->ts);
+		return;
+	}
+	if (rc->b.device != a->device || rc->b.dev_kind != a->dev_kind)
+		release_flush(rc);
+	rc->b.device = a->device;
+	rc->b.dev_kind = a->dev_kind;
+	rc->b.n++;
+	rc->b.bytes[t] += a->size;
+	rc->b.buffers[t]++;
+}
+
+/* Release up to RELEASE_CHUNK buffers of page rc->page of allocator
+ * rc->allocator; the page is done when none of its bits are left. A chunk,
+ * not the page: the verifier follows a loop through every iteration, and
+ * 64 of this body exceed its limit. */
+#define RELEASE_CHUNK 16
+
+static __noinline void release_chunk(struct release_ctx *rc)
+{
+	struct idx_page_key pk = { .pid = rc->pid,
+				   .page = rc->page,
+				   .allocator = rc->allocator };
+	struct ttbpf_alloc_key key = { .pid = rc->pid };
+	struct ttbpf_alloc *a, copy;
+	struct idx_page *pg;
+	__u32 s;
+
+	pg = bpf_map_lookup_elem(&idx_pages, &pk);
+	if (!pg) {
+		/* Never made, or a concurrent exit walk has done it. */
+		rc->bits = 0;
+		rc->in_page = 0;
+		rc->page++;
+		return;
+	}
+	if (!rc->in_page) {
+		rc->bits = pg->used;
+		rc->in_page = 1;
+	}
+	for (int i = 0; i < RELEASE_CHUNK && rc->bits; i++) {
+		s = lowest_bit64(rc->bits);
+		rc->bits &= rc->bits - 1;
+		key.buffer = pg->buffer[s & IDX_SLOT_MASK];
+		/* The slot counts only if the buffer map agrees: it may be
+		 * claimed and not yet recorded, or freed meanwhile. */
+		a = bpf_map_lookup_elem(&allocs, &key);
+		if (!a || a->allocator != rc->allocator ||
+		    a->slot != rc->page * TTBPF_INDEX_SLOTS + s)
+			continue;
+		copy = *a;
+		/* Only the CPU whose delete succeeds subtracts: a free, an
+		 * exit and a bulk free may race on the same buffer. */
+		if (bpf_map_delete_elem(&allocs, &key))
+			continue;
+		__sync_fetch_and_and(&pg->used, ~(1ULL << s));
+		release_add(rc, &copy);
+	}
+	if (rc->bits)
+		return;
+	if (rc->whole_process)
+		bpf_map_delete_elem(&idx_pages, &pk);
+	rc->in_page = 0;
+	rc->page++;
+}
+
+/* One step of the walk: a page, or moving on to the process's next
+ * allocator. Returns 1 when the walk is done. */
+static long release_step(struct bpf_map *map, __u32 *idx, __u8 *val,
+			 struct release_ctx *rc)
+{
+	struct idx_proc_owner_key pk = { .pid = rc->pid };
+	struct idx_owner_key ok = { .pid = rc->pid };
+	struct idx_owner *o;
+	__u64 *allocator;
+
+	if (rc->allocator && rc->page < rc->npages) {
+		release_chunk(rc);
+		return 0;
+	}
+	if (!rc->whole_process)
+		return 1;
+	if (rc->allocator) {
+		ok.allocator = rc->allocator;
+		bpf_map_delete_elem(&idx_owners, &ok);
+	}
+	if (rc->next_owner >= rc->n_owners)
+		return 1;
+	pk.n = rc->next_owner++;
+	allocator = bpf_map_lookup_elem(&idx_proc_owners, &pk);
+	rc->allocator = allocator ? *allocator : 0;
+	bpf_map_delete_elem(&idx_proc_owners, &pk);
+	ok.allocator = rc->allocator;
+	o = rc->allocator ? bpf_map_lookup_elem(&idx_owners, &ok) : NULL;
+	rc->npages = o ? o->npages : 0;
+	rc->page = 0;
 	return 0;
+}
+
+/* Release what the index holds for rc->allocator of rc->pid, or for every
+ * allocator of rc->pid: the cost is their pages and buffers. */
+static __always_inline void release_walk(struct release_ctx *rc)
+{
+	struct idx_owner_key ok = { .pid = rc->pid,
+				    .allocator = rc->allocator };
+	struct idx_owner *o;
+	struct idx_proc *proc;
+
+	if (rc->whole_process) {
+		proc = bpf_map_lookup_elem(&idx_procs, &rc->pid);
+		if (!proc)
+			return;
+		rc->n_owners = proc->n_owners;
+	} else {
+		o = bpf_map_lookup_elem(&idx_owners, &ok);
+		if (!o)
+			return;
+		rc->npages = o->npages;
+	}
+	release_batch_reset(rc);
+	bpf_for_each_map_elem(&idx_loop, release_step, rc, 0);
+	release_flush(rc);
 }
 
 SEC("uprobe")
@@ -811,7 +1230,7 @@ int BPF_KPROBE(bulk_free)
 	rc.allocator = PT_REGS_PARM1(ctx);
 	if (!rc.allocator)
 		return 0;
-	bpf_for_each_map_elem(&allocs, release_one, &rc, 0);
+	release_walk(&rc);
 	if (!rc.count)
 		return 0;
 	stat_inc(TTBPF_STAT_BULK_FREED, rc.count);
@@ -824,18 +1243,61 @@ int BPF_KPROBE(bulk_free)
 	return 0;
 }
 
+/* Take back what alloc_entry counted for @p, which failed. */
+static __always_inline void undo_alloc(__u32 pid, struct ttbpf_pending *p)
+{
+	struct ttbpf_alloc_key key = { .pid = pid, .buffer = p->buffer };
+	struct ttbpf_alloc *cur = bpf_map_lookup_elem(&allocs, &key), copy;
+
+	/* Ours, and not released meanwhile by an exit or a bulk free: only
+	 * the CPU whose delete succeeds subtracts. */
+	if (!cur || cur->ts_ns != p->a.ts_ns || cur->tid != p->a.tid)
+		return;
+	copy = *cur;
+	if (bpf_map_delete_elem(&allocs, &key))
+		return;
+	buffer_index__remove(pid, &copy);
+	if (p->a.chips)
+		chips__apply(pid, &p->a, CHIPS_UNDO, 0);
+	else
+		account_unadd_one(pid, &p->a, p->peak_was, p->peak_now, true);
+	stat_inc(TTBPF_STAT_ALLOCS, -1);
+}
+
+/*
+ * A throw while the thread's last allocate_buffer call is still running
+ * is its failure. The call still runs when the throw is deeper on the
+ * stack than its entry and the return address it was called with is still
+ * in place: after it returned, any call from the frame it returned to,
+ * __cxa_throw's own included, overwrites that slot. Only this path is
+ * slow (__cxa_throw's first instruction is single-stepped) and it is rare.
+ */
 SEC("uprobe")
 int BPF_KPROBE(throw_entry)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	struct ttbpf_pending *p = pending_of_current(false);
+	__u64 slot;
 
-	/* Only throws inside allocate_buffer matter; every other throw on
-	 * the machine costs one task-storage lookup. */
-	if (!p || !p->active || p->threw)
+	if (!p || !p->active)
 		return 0;
-	p->threw = 1;
-	report_failure(id, p, 0);
+	p->active = 0;
+	if (PT_REGS_SP(ctx) >= p->sp)
+		return 0;
+	if (p->ret && (read_u64(&slot, p->sp) || slot != p->ret))
+		return 0;
+	if (p->counted == PENDING_COUNTED) {
+		undo_alloc(id >> 32, p);
+		stat_inc(TTBPF_STAT_ALLOC_FAILED, 1);
+	} else {
+		/* It was never to be recorded: not a buffer the full map
+		 * lost. */
+		if (p->counted == PENDING_MAP_FULL)
+			stat_inc(TTBPF_STAT_ALLOCS_MAP_FULL, -1);
+		count_failure(id >> 32, &p->a);
+	}
+	emit(TTBPF_EV_ALLOC_FAILED, id >> 32, (__u32)id, &p->a, p->buffer, 0,
+	     0);
 	return 0;
 }
 
@@ -847,12 +1309,79 @@ static long drop_proc_row(struct bpf_map *map, struct ttbpf_proc_key *key,
 	return 0;
 }
 
+struct drop_rows_ctx {
+	__u32 pid;
+	__u32 n;
+	bool rows; /* delete the usage rows, not only their list */
+};
+
+static long drop_listed_row(struct bpf_map *map, __u32 *idx, __u8 *val,
+			    struct drop_rows_ctx *c)
+{
+	struct idx_proc_owner_key lk = { .pid = c->pid, .n = *idx };
+	struct ttbpf_proc_key pk = { .pid = c->pid };
+	struct ttbpf_dev_key *dk;
+
+	if (*idx >= c->n)
+		return 1;
+	dk = bpf_map_lookup_elem(&idx_proc_rows, &lk);
+	if (!dk)
+		return 0;
+	pk.device = dk->device;
+	pk.dev_kind = dk->dev_kind;
+	if (c->rows)
+		bpf_map_delete_elem(&proc_usage, &pk);
+	bpf_map_delete_elem(&idx_proc_rows, &lk);
+	return 0;
+}
+
+/* Drop what the index keeps for @pid and, with @rows, its usage rows: the
+ * rows it listed, or all rows of @pid when one could not be listed. */
+static __always_inline void drop_process(__u32 pid, bool rows)
+{
+	struct idx_proc *proc = bpf_map_lookup_elem(&idx_procs, &pid);
+	struct drop_rows_ctx c = { .pid = pid, .rows = rows };
+
+	if (proc) {
+		c.n = proc->n_rows;
+		bpf_for_each_map_elem(&idx_loop, drop_listed_row, &c, 0);
+	}
+	if (rows && (!proc || proc->rows_lost))
+		bpf_for_each_map_elem(&proc_usage, drop_proc_row, &pid, 0);
+	bpf_map_delete_elem(&idx_procs, &pid);
+}
+
+/* Release every buffer of @rc->pid and drop its rows: the process, or its
+ * image, is gone. */
+static __always_inline void process_release(struct release_ctx *rc)
+{
+	rc->whole_process = 1;
+	release_walk(rc);
+	/* Kept rows hold what the process did, for the trace's summary: it
+	 * collects them once traced_pids no longer names the process. */
+	drop_process(rc->pid, !cfg.keep_exit_rows);
+	bpf_map_delete_elem(&traced_pids, &rc->pid);
+}
+
+/* One event for what a process-wide release freed, over all devices. */
+static __always_inline void emit_released(__u8 kind, __u64 id,
+					  const struct release_ctx *rc)
+{
+	struct ttbpf_alloc a = {
+		.size = rc->bytes,
+		.device = -1,
+		.stack_id = -1,
+		.dev_kind = TTBPF_DEV_UNKNOWN,
+	};
+
+	emit(kind, rc->pid, (__u32)id, &a, 0, rc->count, 0);
+}
+
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(handle_exit, struct task_struct *task)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	struct release_ctx rc = { .pid = id >> 32 };
-	struct ttbpf_alloc a = {};
 	int live;
 
 	/* The thread's pending slot goes with the task itself. */
@@ -862,25 +1391,44 @@ int BPF_PROG(handle_exit, struct task_struct *task)
 	live = BPF_CORE_READ(task, signal, live.counter);
 	if (live)
 		return 0;
+	/* A later process with this pid is inspected anew: pyframes.bpf.h */
+	py_forget(rc.pid);
 	if (cfg.follow_tree)
 		bpf_map_delete_elem(&tree_pids, &rc.pid);
 	if (!bpf_map_lookup_elem(&traced_pids, &rc.pid))
 		return 0;
 	rc.ts = bpf_ktime_get_ns();
-	bpf_for_each_map_elem(&allocs, release_one, &rc, 0);
-	/* Kept rows hold what the process did, for the trace's summary: it
-	 * collects them once traced_pids no longer names the process. */
-	if (!cfg.keep_exit_rows)
-		bpf_for_each_map_elem(&proc_usage, drop_proc_row, &rc.pid, 0);
-	bpf_map_delete_elem(&traced_pids, &rc.pid);
+	process_release(&rc);
 	if (!rc.count)
 		return 0;
 	stat_inc(TTBPF_STAT_EXIT_FREED, rc.count);
-	a.size = rc.bytes;
-	a.device = -1;
-	a.stack_id = -1;
-	a.dev_kind = TTBPF_DEV_UNKNOWN;
-	emit(TTBPF_EV_EXIT, rc.pid, (__u32)id, &a, 0, rc.count, 0);
+	emit_released(TTBPF_EV_EXIT, id, &rc);
+	return 0;
+}
+
+/*
+ * exec() replaces the image: the allocator and every Buffer of the old
+ * program are gone with it, as at exit, though the process lives on.
+ */
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(handle_exec, struct task_struct *task, pid_t old_pid,
+	     struct linux_binprm *bprm)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct release_ctx rc = { .pid = id >> 32 };
+	struct ttbpf_pending *p;
+
+	if (!pid_wanted(rc.pid) || !bpf_map_lookup_elem(&traced_pids, &rc.pid))
+		return 0;
+	/* An allocation parked by the old image never returns: not a
+	 * failure of the new one. */
+	p = pending_of_current(false);
+	if (p)
+		p->active = 0;
+	rc.ts = bpf_ktime_get_ns();
+	process_release(&rc);
+	stat_inc(TTBPF_STAT_EXEC_FREED, rc.count);
+	emit_released(TTBPF_EV_EXEC, id, &rc);
 	return 0;
 }
 

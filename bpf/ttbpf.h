@@ -14,16 +14,29 @@
 #include <linux/types.h>
 #endif
 
-#define TTBPF_MAP_ABI 3
+#define TTBPF_MAP_ABI 6
 
-#define TTBPF_MAX_LIBS		  16 /* distinct libtt_metal.so inodes per run */
-#define TTBPF_MAX_DEVICES	  256	    /* (device, kind) keys */
+#define TTBPF_MAX_LIBS 16 /* distinct libtt_metal.so inodes per run */
+/* Default map sizes (--max-devices, --max-procs). A Galaxy host has 32
+ * chips; mesh ids come from a per-process counter that grows with every
+ * mesh opened, so rows of meshes long closed pile up: when a usage map is
+ * full, rows that hold nothing are evicted to make room. */
+#define TTBPF_MAX_DEVICES	  4096	    /* (device, kind) keys */
 #define TTBPF_MAX_PROCS		  8192	    /* (pid, device, kind) keys */
-#define TTBPF_DEFAULT_MAX_BUFFERS (1 << 18) /* 32 MiB of map; --max-buffers */
+#define TTBPF_DEFAULT_MAX_BUFFERS (1 << 18) /* 36 MiB of map; --max-buffers */
 #define TTBPF_MAX_STACK_DEPTH	  32	    /* a power of two */
 #define TTBPF_MAX_STACKS	  16384
 #define TTBPF_COMM_LEN		  16
-#define TTBPF_MAX_CHIPS		  64 /* bits of ttbpf_alloc.chips */
+#define TTBPF_MAX_CHIPS		  64   /* bits of ttbpf_alloc.chips */
+#define TTBPF_MAX_OWNERS	  8192 /* (pid, allocator) pairs */
+#define TTBPF_INDEX_SLOTS	  64   /* buffers per index page */
+#define TTBPF_NO_SLOT		  0xffffffffu
+/* Index pages for a buffer map of @n entries: room for every owner's
+ * partly used last page, and for slots left free between others. */
+#define TTBPF_INDEX_PAGES(n) ((n) / TTBPF_INDEX_SLOTS * 2 + TTBPF_MAX_OWNERS)
+/* Steps of the longest release walk: 4 per page, 2 per owner. */
+#define TTBPF_INDEX_STEPS(n) \
+	(TTBPF_INDEX_PAGES(n) * 4 + TTBPF_MAX_OWNERS * 2 + 1)
 
 /* Mirrors enum class tt::tt_metal::BufferType (stable across all eras). */
 enum ttbpf_buffer_type {
@@ -48,12 +61,13 @@ enum ttbpf_event_kind {
 	TTBPF_EV_ALLOC_FAILED = 3,
 	TTBPF_EV_BULK_FREE = 4,
 	TTBPF_EV_EXIT = 5,
+	TTBPF_EV_EXEC = 6, /* exec(): the old image's buffers released */
 };
 
 /* Which probe a program instance serves; packed into the attach cookie. */
 enum ttbpf_probe_role {
 	TTBPF_ROLE_ALLOC_ENTRY = 1,
-	TTBPF_ROLE_ALLOC_RETURN = 2,
+	/* 2 was a return instruction of allocate_buffer */
 	TTBPF_ROLE_FREE_ENTRY = 3,
 	TTBPF_ROLE_BULK_FREE = 4,
 	TTBPF_ROLE_THROW = 5,
@@ -135,22 +149,36 @@ struct ttbpf_alloc {
 	__u8 dev_kind;
 	__u8 lib;
 	__u8 pad;
+	__u32 slot;	   /* in its allocator's index (kernel side only) */
+	__s32 py_stack_id; /* py_stacks id (> 0), or TTBPF_PY_* (ttbpf_py.h) */
 	/* Chips of a mesh buffer (bit = Device::id_), device = the lowest;
 	 * 0 for a buffer on the one chip in device. */
 	__u64 chips;
 };
 
-/* Entry of allocate_buffer seen, return not yet: per thread. */
+/*
+ * The thread's last allocation, counted at the entry of allocate_buffer:
+ * what a throw from inside that call needs to undo it. Per thread.
+ */
 struct ttbpf_pending {
 	struct ttbpf_alloc a;
 	__u64 buffer;
-	__u32 threw;  /* __cxa_throw seen and failure reported */
-	__u32 active; /* entry seen, neither return nor throw yet */
+	__u64 sp;	   /* rsp at the entry: the return address's slot */
+	__u64 ret;	   /* the return address in it, 0 if unreadable */
+	__u64 peak_was[2]; /* device row, process row: peak before */
+	__u64 peak_now[2]; /* ... and the value this allocation set */
+	__u32 active;	   /* its frame may still be live */
+	__u32 counted;	   /* PENDING_*: what a failure has to undo */
+	/* A mesh buffer: peak_was and peak_now of each of its chips. */
+	__u64 chip_peak_was[TTBPF_MAX_CHIPS][2];
+	__u64 chip_peak_now[TTBPF_MAX_CHIPS][2];
 };
 
 /* One user stack, innermost frame first, zero-filled after the last. */
 struct ttbpf_stack {
 	__u64 ip[TTBPF_MAX_STACK_DEPTH];
+	__u32 tgid; /* who recorded it first: evictable once it is gone */
+	__u32 pad;
 };
 
 /* Usage of one device (chip or mesh) or of one process on one device. */
@@ -197,14 +225,21 @@ enum ttbpf_stat {
 	TTBPF_STAT_BAD_READS,	   /* a probe read failed */
 	TTBPF_STAT_IMPLAUSIBLE,	   /* type out of range, size absurd */
 	TTBPF_STAT_UNKNOWN_DEVICE, /* device vptr matched no known class */
-	TTBPF_STAT_ORPHAN_RETURNS, /* return probe with no pending entry */
-	TTBPF_STAT_LATE_FAILURES, /* failure found at the next entry, not at the throw */
+	/* The next two are no longer counted (allocations are counted at
+	 * the entry, no return is probed); kept so the indices stay. */
+	TTBPF_STAT_ORPHAN_RETURNS,
+	TTBPF_STAT_LATE_FAILURES,
 	TTBPF_STAT_BULK_FREED, /* buffers released by bulk frees */
 	TTBPF_STAT_EXIT_FREED, /* buffers released at process exit */
 	TTBPF_STAT_ALLOCS,
 	TTBPF_STAT_FREES,
 	TTBPF_STAT_STACKS_LOST,	  /* stack map full: allocation has no stack */
 	TTBPF_STAT_NOT_RECORDED,  /* no per-thread slot: totals incomplete */
+	TTBPF_STAT_DEVS_MAP_FULL, /* allocation not recorded: no device row */
+	TTBPF_STAT_ROWS_EVICTED,  /* idle usage rows dropped to make room */
+	TTBPF_STAT_EXEC_FREED,	  /* buffers released at exec() */
+	TTBPF_STAT_INHERITED_FREES, /* a forked child freed its parent's buffer */
+	TTBPF_STAT_STACKS_EVICTED, /* stacks of processes gone, to make room */
 	TTBPF_STAT_TREE_MAP_FULL, /* a forked process of the tree not followed */
 	TTBPF_STAT_MESH_UNRESOLVED, /* a mesh's chips unreadable: row "mesh" */
 	TTBPF_NR_STATS,
@@ -226,12 +261,15 @@ struct ttbpf_event {
 	__u8 dev_kind;
 	__u8 flags; /* TTBPF_EVF_* */
 	char comm[TTBPF_COMM_LEN];
+	__u32 parent_pid; /* TTBPF_EVF_INHERITED: whose buffer it was */
+	__u32 pad;
 	__u64 chips; /* as in struct ttbpf_alloc */
 };
 
 #define TTBPF_EVF_IMPLAUSIBLE 0x1 /* fields failed a sanity check */
 #define TTBPF_EVF_LATE	      0x2 /* failure detected late */
 #define TTBPF_EVF_UNMATCHED   0x4 /* free of a buffer allocated untraced */
+#define TTBPF_EVF_INHERITED   0x8 /* free of the parent's buffer after fork */
 
 /* Read-only settings the loader fills before load. */
 struct ttbpf_config {

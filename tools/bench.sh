@@ -2,14 +2,15 @@
 # make bench: what ttbpf costs, side by side with the alternatives, plus the
 # load and scale runs. Usage: tools/bench.sh OUT TTSIM_OUT
 # Env: RUNS (rounds, default 5), N_UNTRACED, N_TRACED (pairs per run),
-# SKIP_LOAD=1, SKIP_SCALE=1.
+# SKIP_LOAD=1, SKIP_SCALE=1, SKIP_RELEASE=1.
 #
 # Overhead = ns per allocate+free pair in the stand-in's burst scenario on
 # the e4 Release build, for: (a) untraced, (b) ttbpf --quiet, (b2) the same
 # with --no-stacks, (b3) ttbpf printing every event, (c) empty BPF programs
-# at the same probe sites (the kernel's trap floor), (c2) the same without
-# the return-site probes (what the single-stepped ret costs), (d) the
-# allocation-server style reporter compiled into the allocator.
+# at the same probe sites (the kernel's trap floor), (d) the
+# allocation-server style reporter compiled into the allocator; then the
+# same on the real ttnn 0.81.1 library (tools/bench/ttnn.sh): untraced,
+# ttbpf, empty programs, in a ttnn.zeros + ttnn.deallocate loop.
 # The variants run interleaved, round after round, so that drift of this
 # VM's speed hits them all alike; each figure is the median of all runs.
 # Wall-clock runs have BPF statistics off (they cost two clock reads per
@@ -33,6 +34,7 @@ cleanup() {
 }
 STATS_WAS=$(sysctl -n kernel.bpf_stats_enabled)
 trap cleanup EXIT
+source "$(dirname "$0")/bench/lib.sh"
 
 burst() { # variant libdir count [env...] -> appends "variant ns" to SAMPLES
 	local v=$1 dir=$2 n=$3
@@ -40,27 +42,6 @@ burst() { # variant libdir count [env...] -> appends "variant ns" to SAMPLES
 	env LD_LIBRARY_PATH="$dir" "$@" "$TTSIM/ttsim-run" --scenario burst \
 		--count "$n" | sed -n "s/.* \([0-9.]*\) ns\/pair.*/$v \1/p" \
 		>>"$SAMPLES"
-}
-
-# start_bg LOG PATTERN CMD...: run CMD in the background until PATTERN shows.
-start_bg() {
-	local log=$1 pat=$2
-	shift 2
-	"$@" >/dev/null 2>"$log" &
-	BG=$!
-	for _ in $(seq 300); do
-		grep -q "$pat" "$log" && return 0
-		kill -0 "$BG" 2>/dev/null || break
-		sleep 0.1
-	done
-	echo "bench: $1 did not start: $(tail -1 "$log")" >&2
-	exit 1
-}
-
-stop_bg() {
-	kill "$BG" 2>/dev/null
-	wait "$BG" 2>/dev/null
-	BG=
 }
 
 traced() { # variant trace-args... (--events: print events, to /dev/null)
@@ -86,29 +67,21 @@ for r in $(seq "$RUNS"); do
 		"$RES/emptyprobe" "$RES/empty.bpf.o" "$LIB"
 	burst empty_probes "$TTSIM/e4-release" "$N_T"
 	stop_bg
-	start_bg "$RES/empty.err" 'sites' \
-		"$RES/emptyprobe" "$RES/empty.bpf.o" "$LIB" noret
-	burst empty_no_ret "$TTSIM/e4-release" "$N_T"
-	stop_bg
 	tools/bench/instrumented.sh "$OUT" "$TTSIM" 1 $((N_U / 4)) 2>/dev/null |
 		sed 's/^/instrumented /' >>"$SAMPLES"
 	echo "  round $r/$RUNS" >&2
 done
 
-median() { # variant
-	awk -v v="$1" '$1 == v {print $2}' "$SAMPLES" | sort -g |
-		awk '{a[NR]=$1} END {if (NR) print a[int((NR+1)/2)]; else print 0}'
-}
-a=$(median untraced)
-b=$(median ttbpf)
-b2=$(median ttbpf_no_stacks)
-b3=$(median ttbpf_events)
-c=$(median empty_probes)
-c2=$(median empty_no_ret)
-d=$(median instrumented)
+a=$(median untraced "$SAMPLES")
+b=$(median ttbpf "$SAMPLES")
+b2=$(median ttbpf_no_stacks "$SAMPLES")
+b3=$(median ttbpf_events "$SAMPLES")
+c=$(median empty_probes "$SAMPLES")
+d=$(median instrumented "$SAMPLES")
 
-# BPF run time per event, stacks on and off, from the kernel's counters.
-prog_ns() { # trace-args... -> "entry return free" ns per event
+# BPF run time per event, stacks on and off, from the kernel's counters,
+# and probe hits per pair (every hit is a trap).
+prog_ns() { # trace-args... -> "entry free hits-per-pair" ns per event
 	sysctl -qw kernel.bpf_stats_enabled=1
 	start_bg "$RES/trace.err" '^ttbpf: attached' \
 		"$OUT/ttbpf-trace" --lib "$LIB" --quiet -i 0 "$@"
@@ -116,9 +89,12 @@ prog_ns() { # trace-args... -> "entry return free" ns per event
 		LD_LIBRARY_PATH=$TTSIM/e4-release "$TTSIM/ttsim-run" \
 			--scenario burst --count "$N_T" >/dev/null
 	done
-	bpftool -j prog show | jq -r '[.[] | select(.run_cnt != null and
-		.run_cnt > 0) | {(.name): (.run_time_ns / .run_cnt)}] | add |
-		"\(.alloc_entry // 0) \(.alloc_return // 0) \(.free_entry // 0)"'
+	bpftool -j prog show | jq -r --argjson pairs $((3 * N_T)) '[.[] |
+		select(.run_cnt != null and .run_cnt > 0 and (.name | test(
+		"^(alloc_entry|free_entry|bulk_free|throw_entry)$")))] |
+		(map({(.name): (.run_time_ns / .run_cnt)}) | add) as $ns |
+		(map(.run_cnt) | add) as $hits |
+		"\($ns.alloc_entry // 0) \($ns.free_entry // 0) \($hits / $pairs)"'
 	stop_bg
 	sysctl -qw kernel.bpf_stats_enabled=0
 }
@@ -126,8 +102,12 @@ prog_ns() { # trace-args... -> "entry return free" ns per event
 # the tracer, statistics off) would overlap what comes next.
 prog_ns >"$RES/prog-stacks"
 prog_ns --no-stacks >"$RES/prog-no-stacks"
-read -r pe pr pf <"$RES/prog-stacks"
-read -r qe qr qf <"$RES/prog-no-stacks"
+read -r pe pf hits <"$RES/prog-stacks"
+read -r qe qf _ <"$RES/prog-no-stacks"
+
+# The real library's row: its own rounds, interleaved the same way.
+real=true
+tools/bench/ttnn.sh "$OUT" "$RUNS" || real=false
 
 calc() { echo "$@" | bc -l; }
 printf '\n%-36s %10s %8s\n' "burst, e4 Release stand-in" ns/pair ratio
@@ -137,38 +117,52 @@ row "(b) ttbpf" "$b"
 row "(b2) ttbpf --no-stacks" "$b2"
 row "(b3) ttbpf, events printed" "$b3"
 row "(c) empty programs, same probes" "$c"
-row "(c2) the same without the ret probes" "$c2"
 row "(d) in-process socket reporter" "$d"
 share=$(calc "($b - $c) / ($c - $a)")
 share2=$(calc "($b2 - $c) / ($c - $a)")
-bpf=$(calc "$pe + $pr + $pf")
-bpf2=$(calc "$qe + $qr + $qf")
+bpf=$(calc "$pe + $pf")
+bpf2=$(calc "$qe + $qf")
+printf 'probe hits (traps) per pair: %.2f\n' "$hits"
 printf 'ttbpf over the floor, wall clock (b-c)/(c-a): %.2f (no stacks %.2f)\n' \
 	"$share" "$share2"
-printf 'BPF ns per event: entry %.0f, return %.0f, free %.0f (stacks)\n' \
-	"$pe" "$pr" "$pf"
-printf '                  entry %.0f, return %.0f, free %.0f (no stacks)\n' \
-	"$qe" "$qr" "$qf"
+printf 'BPF ns per event: entry %.0f, free %.0f (stacks)\n' "$pe" "$pf"
+printf '                  entry %.0f, free %.0f (no stacks)\n' "$qe" "$qf"
 printf 'BPF work per pair / floor (c-a): %.2f (no stacks %.2f)\n' \
 	"$(calc "$bpf / ($c - $a)")" "$(calc "$bpf2 / ($c - $a)")"
+if $real; then
+	ra=$(jq .ns_per_pair.untraced "$RES/ttnn.json")
+	printf '\n%-36s %10s %8s\n' "real ttnn 0.81.1, zeros+deallocate" \
+		ns/pair ratio
+	rrow() { printf '%-36s %10.0f %8.2f\n' "$1" "$2" "$(calc "$2 / $ra")"; }
+	rrow "(a) untraced" "$ra"
+	rrow "(b) ttbpf" "$(jq .ns_per_pair.ttbpf "$RES/ttnn.json")"
+	rrow "(c) empty programs, same probes" \
+		"$(jq .ns_per_pair.empty_probes "$RES/ttnn.json")"
+	printf 'probe hits (traps) per pair: %.2f, BPF ns per pair: %.0f\n' \
+		"$(jq .probe_hits_per_pair "$RES/ttnn.json")" \
+		"$(jq .bpf_ns_per_pair "$RES/ttnn.json")"
+fi
 
+$real || echo null >"$RES/ttnn.json"
 jq -n --argjson a "$a" --argjson b "$b" --argjson b2 "$b2" --argjson b3 "$b3" \
-	--argjson c "$c" --argjson c2 "$c2" \
-	--argjson d "$d" --argjson pe "$pe" --argjson pr "$pr" \
-	--argjson pf "$pf" --argjson qe "$qe" --argjson qr "$qr" \
-	--argjson qf "$qf" --argjson runs "$RUNS" --arg kernel "$(uname -r)" \
+	--argjson c "$c" --argjson d "$d" --argjson pe "$pe" \
+	--argjson pf "$pf" --argjson qe "$qe" --argjson qf "$qf" \
+	--argjson hits "$hits" --slurpfile real "$RES/ttnn.json" \
+	--argjson runs "$RUNS" --arg kernel "$(uname -r)" \
 	--argjson cpus "$(nproc)" \
 	'{machine: {kernel: $kernel, cpus: $cpus}, rounds: $runs,
 	  ns_per_pair: {untraced: $a, ttbpf: $b, ttbpf_no_stacks: $b2,
-			ttbpf_events: $b3,
-			empty_probes: $c, empty_probes_no_ret: $c2,
+			ttbpf_events: $b3, empty_probes: $c,
 			instrumented: $d},
+	  ratio: {ttbpf: ($b / $a), instrumented: ($d / $a)},
+	  probe_hits_per_pair: $hits,
 	  share_over_floor: {stacks: (($b - $c) / ($c - $a)),
 			     no_stacks: (($b2 - $c) / ($c - $a))},
-	  bpf_ns_per_event: {stacks: {entry: $pe, return: $pr, free: $pf},
-			     no_stacks: {entry: $qe, return: $qr, free: $qf}},
-	  bpf_work_over_floor: {stacks: (($pe + $pr + $pf) / ($c - $a)),
-				no_stacks: (($qe + $qr + $qf) / ($c - $a))}}' \
+	  bpf_ns_per_event: {stacks: {entry: $pe, free: $pf},
+			     no_stacks: {entry: $qe, free: $qf}},
+	  bpf_work_over_floor: {stacks: (($pe + $pf) / ($c - $a)),
+				no_stacks: (($qe + $qf) / ($c - $a))},
+	  real_ttnn: $real[0]}' \
 	>"$RES/overhead.json"
 
 status=0
@@ -180,8 +174,13 @@ if [ "${SKIP_SCALE:-0}" != 1 ]; then
 	echo
 	tools/bench/scale.sh "$OUT" "$TTSIM" || status=1
 fi
-jq -s '{overhead: .[0], load: .[1], scale: .[2]}' "$RES/overhead.json" \
-	"$RES/load.json" "$RES/scale.json" >"$RES/results.json" 2>/dev/null ||
+if [ "${SKIP_RELEASE:-0}" != 1 ]; then
+	echo
+	tools/bench/release.sh "$OUT" "$TTSIM" || status=1
+fi
+jq -s '{overhead: .[0], load: .[1], scale: .[2], release: .[3]}' \
+	"$RES/overhead.json" "$RES/load.json" "$RES/scale.json" \
+	"$RES/release.json" >"$RES/results.json" 2>/dev/null ||
 	cp "$RES/overhead.json" "$RES/results.json"
 echo "wrote $RES/results.json"
 exit $status

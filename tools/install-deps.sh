@@ -7,7 +7,8 @@ PKGS="make gcc g++ clang llvm libbpf-dev bpftool libelf-dev libdw-dev
 zlib1g-dev libcapstone-dev libcmocka-dev libncurses-dev tmux jq python3
 python3-pip python3-venv unzip binutils procps clang-format
 libclang-rt-14-dev bpftrace bc time liblzma-dev libbz2-dev lintian man-db
-groff-base bsdextrautils bash-completion"
+groff-base bsdextrautils bash-completion prometheus curl
+libsqlite3-dev sqlite3 chromium"
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "ttbpf: setting up needs root (apt-get, bpffs): run with sudo" >&2

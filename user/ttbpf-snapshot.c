@@ -13,6 +13,7 @@
 
 #include "format.h"
 #include "maps.h"
+#include "pysymbolize.h"
 #include "proc_names.h"
 #include "shm_record.h"
 #include "stat_notes.h"
@@ -153,12 +154,17 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	return 0;
 }
 
-/* One allocation stack of one process, resolved once. */
+/* One allocation stack of one process, resolved once: its Python frames
+ * (innermost first) and then its native ones. */
 struct stack_sym {
 	uint32_t pid;
 	int32_t id;
+	int32_t py_id; /* py_stacks id, or a TTBPF_PY_* reason */
+	size_t n_py;   /* frames[0..n_py) are Python frames: py[] */
+	struct py_frame *py;
+	bool py_truncated;
 	size_t n;
-	char **frames; /* JSON form: name or "0x..." */
+	char **frames; /* JSON form: name or "0x..."; NULL for Python */
 	char **labels; /* text form: name or "0x... (module+0x...)" */
 	char *joined;  /* frames joined: groups equal stacks of any pid */
 };
@@ -176,15 +182,27 @@ static int cmp_stack_key(const void *a, const void *b)
 		return x->pid < y->pid ? -1 : 1;
 	if (x->id != y->id)
 		return x->id < y->id ? -1 : 1;
+	if (x->py_id != y->py_id)
+		return x->py_id < y->py_id ? -1 : 1;
 	return 0;
 }
 
-static const struct stack_sym *stacks__find(const struct stacks *st,
-					    uint32_t pid, int32_t id)
+/* A buffer has a stack entry when it has native or Python frames, or a
+ * reason why its Python frames are missing. */
+static bool has_stack(const struct state_buf *b)
 {
-	struct stack_sym key = { .pid = pid, .id = id };
+	return b->a.stack_id >= 0 || b->a.py_stack_id > 0 ||
+	       py_stack_note(b->a.py_stack_id);
+}
 
-	if (id < 0)
+static const struct stack_sym *stacks__find(const struct stacks *st,
+					    const struct state_buf *b)
+{
+	struct stack_sym key = { .pid = b->pid,
+				 .id = b->a.stack_id,
+				 .py_id = b->a.py_stack_id };
+
+	if (!has_stack(b))
 		return NULL;
 	return bsearch(&key, st->v, st->n, sizeof(key), cmp_stack_key);
 }
@@ -198,6 +216,7 @@ static void stacks__free(struct stacks *st)
 		}
 		free(st->v[i].frames);
 		free(st->v[i].labels);
+		free(st->v[i].py);
 		free(st->v[i].joined);
 	}
 	free(st->v);
@@ -205,29 +224,109 @@ static void stacks__free(struct stacks *st)
 	st->n = 0;
 }
 
+/* Python frames first: the labels of py[], then a truncation or a note. */
+static int stack_sym__resolve_py(struct stack_sym *ss,
+				 const struct ttbpf_maps *m,
+				 struct pysymbolizer *py)
+{
+	struct ttbpf_py_stack pst;
+	const char *note = py_stack_note(ss->py_id);
+	char label[1024];
+
+	/* Every process is queued for inspection at its first allocation:
+	 * that it was not inspected yet only matters if it runs Python. */
+	if (ss->py_id == TTBPF_PY_PENDING && py &&
+	    !pysymbolizer__is_python(py, ss->pid))
+		return 0;
+	if (note || ss->py_id <= 0 ||
+	    state__read_py_stack(m, ss->py_id, &pst)) {
+		if (ss->py_id > 0)
+			note = "Python frames gone from the map";
+		if (!note)
+			return 0;
+		ss->py = calloc(1, sizeof(*ss->py));
+		if (!ss->py)
+			return -ENOMEM;
+		ss->py[0].status = PY_FRAME_NONE;
+		snprintf(ss->py[0].function, sizeof(ss->py[0].function), "%s",
+			 note);
+		snprintf(label, sizeof(label), "[%s]", note);
+		ss->labels[0] = strdup(label);
+		ss->n_py = ss->n = 1;
+		return ss->labels[0] ? 0 : -ENOMEM;
+	}
+	ss->py = calloc(pst.n + 2, sizeof(*ss->py));
+	if (!ss->py)
+		return -ENOMEM;
+	ss->py_truncated = pst.truncated;
+	for (uint32_t i = 0; i < pst.n; i++) {
+		struct py_frame *f = &ss->py[ss->n];
+
+		if (!pst.code[i])
+			continue; /* the shim frame of a C call */
+
+		if (py) {
+			pysymbolizer__resolve(py, ss->pid, &pst, i, f);
+			py_frame__label(f, label, sizeof(label));
+		} else {
+			f->status = PY_FRAME_NONE;
+			snprintf(f->function, sizeof(f->function),
+				 "python code 0x%llx instr 0x%llx",
+				 (unsigned long long)pst.code[i],
+				 (unsigned long long)pst.instr[i]);
+			snprintf(label, sizeof(label), "[%s]", f->function);
+		}
+		ss->labels[ss->n] = strdup(label);
+		if (!ss->labels[ss->n])
+			return -ENOMEM;
+		ss->n_py = ++ss->n;
+	}
+	if (ss->py_truncated) {
+		struct py_frame *f = &ss->py[ss->n];
+
+		f->status = PY_FRAME_NONE;
+		snprintf(f->function, sizeof(f->function),
+			 "more Python frames than %d: outer ones not captured",
+			 TTBPF_PY_MAX_DEPTH);
+		snprintf(label, sizeof(label), "[%s]", f->function);
+		ss->labels[ss->n] = strdup(label);
+		if (!ss->labels[ss->n])
+			return -ENOMEM;
+		ss->n_py = ++ss->n;
+	}
+	return 0;
+}
+
 static int stack_sym__resolve(struct stack_sym *ss, const struct ttbpf_maps *m,
-			      struct symbolizer *sym)
+			      struct symbolizer *sym, struct pysymbolizer *py)
 {
 	uint64_t ips[TTBPF_MAX_STACK_DEPTH];
-	size_t joined_len = 1;
+	size_t joined_len = 1, total;
 	char label[1024];
-	int n;
+	int n, err;
 
 	n = state__read_stack(m, ss->id, ips, TTBPF_MAX_STACK_DEPTH);
 	if (n < 0)
 		n = 0; /* gone from the map: show no frames */
-	ss->frames = calloc((size_t)n + 1, sizeof(char *));
-	ss->labels = calloc((size_t)n + 1, sizeof(char *));
+	total = (size_t)n + TTBPF_PY_MAX_DEPTH + 1;
+	ss->frames = calloc(total, sizeof(char *));
+	ss->labels = calloc(total, sizeof(char *));
 	if (!ss->frames || !ss->labels)
 		return -ENOMEM;
-	for (int i = 0; i < n; i++) {
-		struct sym_frame f = { .ip = ips[i] };
+	err = stack_sym__resolve_py(ss, m, py);
+	if (err)
+		return err;
+	for (size_t i = 0; i < ss->n; i++)
+		joined_len += strlen(ss->labels[i]) + 1;
+	for (int k = 0; k < n; k++) {
+		size_t i = ss->n;
+		struct sym_frame f = { .ip = ips[k] };
 		char hex[32];
 
 		if (sym)
-			symbolizer__resolve(sym, ss->pid, ips[i], &f);
+			symbolizer__resolve(sym, ss->pid, ips[k], &f);
 		snprintf(hex, sizeof(hex), "0x%llx",
-			 (unsigned long long)ips[i]);
+			 (unsigned long long)ips[k]);
 		ss->frames[i] = strdup(f.name[0] ? f.name : hex);
 		ss->labels[i] =
 			strdup(sym_frame__label(&f, label, sizeof(label)));
@@ -240,7 +339,8 @@ static int stack_sym__resolve(struct stack_sym *ss, const struct ttbpf_maps *m,
 	if (!ss->joined)
 		return -ENOMEM;
 	for (size_t i = 0; i < ss->n; i++) {
-		strcat(ss->joined, ss->frames[i]);
+		strcat(ss->joined,
+		       i < ss->n_py ? ss->labels[i] : ss->frames[i]);
 		strcat(ss->joined, "\n");
 	}
 	return 0;
@@ -249,7 +349,7 @@ static int stack_sym__resolve(struct stack_sym *ss, const struct ttbpf_maps *m,
 /* Resolve every distinct (pid, stack) among @bufs once. */
 static int stacks__build(struct stacks *st, const struct state_buf *bufs,
 			 size_t n, const struct ttbpf_maps *m,
-			 struct symbolizer *sym)
+			 struct symbolizer *sym, struct pysymbolizer *py)
 {
 	size_t u = 0;
 	int err;
@@ -258,10 +358,11 @@ static int stacks__build(struct stacks *st, const struct state_buf *bufs,
 	if (!st->v)
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++) {
-		if (bufs[i].a.stack_id < 0)
+		if (!has_stack(&bufs[i]))
 			continue;
 		st->v[u].pid = bufs[i].pid;
 		st->v[u].id = bufs[i].a.stack_id;
+		st->v[u].py_id = bufs[i].a.py_stack_id;
 		u++;
 	}
 	qsort(st->v, u, sizeof(*st->v), cmp_stack_key);
@@ -270,7 +371,7 @@ static int stacks__build(struct stacks *st, const struct state_buf *bufs,
 		if (!st->n || cmp_stack_key(&st->v[st->n - 1], &st->v[i]))
 			st->v[st->n++] = st->v[i];
 	for (size_t i = 0; i < st->n; i++) {
-		err = stack_sym__resolve(&st->v[i], m, sym);
+		err = stack_sym__resolve(&st->v[i], m, sym, py);
 		if (err)
 			return err;
 	}
@@ -534,7 +635,7 @@ static int leaks__build(struct leaks *lk, const struct state *s,
 			n--;
 			continue;
 		}
-		l->stack = stacks__find(st, b->pid, b->a.stack_id);
+		l->stack = stacks__find(st, b);
 		l->bytes = b->a.size;
 		l->count = 1;
 		if (b->a.type < TTBPF_NR_TYPES)
@@ -592,11 +693,40 @@ static void json_usage(struct json_writer *w, const struct ttbpf_usage *u)
 	json_writer__u64(w, u->failed);
 }
 
+/* {"function", "file", "line"}; what is unknown is null, with a note. */
+static void json_py_frame(struct json_writer *w, const struct py_frame *f)
+{
+	bool named = f->status == PY_FRAME_OK || f->status == PY_FRAME_NO_LINE;
+
+	json_writer__begin_object(w);
+	json_writer__key(w, "function");
+	named ? json_writer__string(w, f->function) : json_writer__null(w);
+	json_writer__key(w, "file");
+	named ? json_writer__string(w, f->file) : json_writer__null(w);
+	json_writer__key(w, "line");
+	f->status == PY_FRAME_OK ? json_writer__u64(w, (uint64_t)f->line)
+				 : json_writer__null(w);
+	if (!named) {
+		char buf[512];
+
+		json_writer__key(w, "note");
+		json_writer__string(
+			w, f->status == PY_FRAME_NONE
+				   ? f->function
+				   : py_frame__label(f, buf, sizeof(buf)));
+	}
+	json_writer__end_object(w);
+}
+
 static void json_frames(struct json_writer *w, const struct stack_sym *ss)
 {
 	json_writer__begin_array(w);
-	for (size_t f = 0; ss && f < ss->n; f++)
-		json_writer__string(w, ss->frames[f]);
+	for (size_t f = 0; ss && f < ss->n; f++) {
+		if (f < ss->n_py)
+			json_py_frame(w, &ss->py[f]);
+		else
+			json_writer__string(w, ss->frames[f]);
+	}
 	json_writer__end_array(w);
 }
 
@@ -623,7 +753,7 @@ static void json_chips(struct json_writer *w, const struct state_buf *b)
 static void json_stack_ref(struct json_writer *w, const struct stacks *st,
 			   const struct state_buf *b)
 {
-	const struct stack_sym *ss = stacks__find(st, b->pid, b->a.stack_id);
+	const struct stack_sym *ss = stacks__find(st, b);
 
 	json_writer__key(w, "stack");
 	if (ss)
@@ -740,8 +870,13 @@ static void print_json(const struct state *s, const struct stacks *st,
 		json_writer__string(&w, buffer_type_name(b->a.type));
 		json_writer__key(&w, "size");
 		json_writer__u64(&w, b->a.size);
+		/* null: the allocation has not returned yet, or its
+		 * process could not be read (see buffer_address.h) */
 		json_writer__key(&w, "address");
-		json_writer__u64(&w, b->a.address);
+		if (b->a.address)
+			json_writer__u64(&w, b->a.address);
+		else
+			json_writer__null(&w);
 		json_writer__key(&w, "buffer");
 		snprintf(hex, sizeof(hex), "0x%llx",
 			 (unsigned long long)b->buffer);
@@ -824,7 +959,8 @@ static void print_stats_text(const uint64_t *st, FILE *f)
 		(unsigned long long)st[TTBPF_STAT_ALLOC_FAILED],
 		(unsigned long long)st[TTBPF_STAT_ALLOCS_MAP_FULL],
 		(unsigned long long)st[TTBPF_STAT_PROCS_MAP_FULL]);
-	stat_notes__print(st, NULL, STAT_WARNING, "", f);
+	/* Stacks lost matter here: the leak report groups by them. */
+	stat_notes__print(st, NULL, STAT_STREAM, "", f);
 }
 
 /*
@@ -851,7 +987,8 @@ static void print_stack_ref(const struct stacks *st, const struct stack_sym *ss,
 static void print_text(const struct state *s, const struct stacks *st,
 		       size_t outstanding, FILE *f)
 {
-	char dev[32], hb[32], age[32], comm[TEXT_ESCAPED_LEN(TTBPF_COMM_LEN)];
+	char dev[32], hb[32], age[32], at[24],
+		comm[TEXT_ESCAPED_LEN(TTBPF_COMM_LEN)];
 	char cmd[PROC_NAME_SHOWN_LEN];
 	/* Without memory every stack is printed in full: still right. */
 	bool *shown = calloc(st->n ? st->n : 1, sizeof(*shown));
@@ -921,13 +1058,13 @@ static void print_text(const struct state *s, const struct stacks *st,
 			const struct stack_sym *ss;
 
 			b = &s->bufs[i];
-			ss = stacks__find(st, b->pid, b->a.stack_id);
+			ss = stacks__find(st, b);
 			fprintf(f,
-				"      %llu B (%s) at 0x%llx, age %s, buffer "
+				"      %llu B (%s) at %s, age %s, buffer "
 				"0x%llx",
 				(unsigned long long)b->a.size,
 				human_bytes(b->a.size, hb, sizeof(hb)),
-				(unsigned long long)b->a.address,
+				address_text(b->a.address, at, sizeof(at)),
 				format_age_ms(state__age_ms(s, b->a.ts_ns), age,
 					      sizeof(age)),
 				(unsigned long long)b->buffer);
@@ -941,7 +1078,8 @@ static void print_text(const struct state *s, const struct stacks *st,
 	free(shown);
 }
 
-static void print_leaks_text(const struct leaks *lk, FILE *f)
+static void print_leaks_text(const struct leaks *lk, const uint64_t *st,
+			     FILE *f)
 {
 	char hb[32], age[32];
 
@@ -968,6 +1106,8 @@ static void print_leaks_text(const struct leaks *lk, FILE *f)
 		(unsigned long long)env.min_age_ms,
 		(unsigned long long)lk->bytes,
 		human_bytes(lk->bytes, hb, sizeof(hb)));
+	/* A report grouped by stack says when stacks or buffers are missing. */
+	stat_notes__print(st, NULL, STAT_STREAM, "", f);
 }
 
 static void explain_open_error(int err, const char *msg)
@@ -988,6 +1128,7 @@ int main(int argc, char **argv)
 					  NULL,	   NULL,      NULL };
 	struct ttbpf_maps maps = {};
 	struct symbolizer *sym = NULL;
+	struct pysymbolizer *py = NULL;
 	struct stacks st = {};
 	struct leaks lk = {};
 	struct state s = {};
@@ -1032,12 +1173,13 @@ int main(int argc, char **argv)
 		goto cleanup;
 	if (env.symbols) {
 		sym = symbolizer__new(env.proc_root);
-		if (!sym) {
+		py = pysymbolizer__new(env.proc_root);
+		if (!sym || !py) {
 			err = -ENOMEM;
 			goto cleanup;
 		}
 	}
-	err = stacks__build(&st, s.bufs, s.n_bufs, &maps, sym);
+	err = stacks__build(&st, s.bufs, s.n_bufs, &maps, sym, py);
 	if (err)
 		goto cleanup;
 	if (env.leaks) {
@@ -1051,7 +1193,7 @@ int main(int argc, char **argv)
 	if (env.json)
 		print_json(&s, &st, env.leaks ? &lk : NULL, stdout);
 	else if (env.leaks)
-		print_leaks_text(&lk, stdout);
+		print_leaks_text(&lk, s.stats, stdout);
 	else
 		print_text(&s, &st, outstanding, stdout);
 	if (fflush(stdout)) {
@@ -1068,6 +1210,7 @@ cleanup:
 	shm_record__free(&record);
 	stacks__free(&st);
 	symbolizer__free(sym);
+	pysymbolizer__free(py);
 	state__free(&s);
 	ttbpf_maps__close(&maps);
 	return err ? 1 : ret;

@@ -485,36 +485,6 @@ static void render(struct out *o, const struct state *s,
 	render_warnings(o, s);
 }
 
-static int set_capacity(struct capacity *cap)
-{
-	char arch[32];
-	int err;
-
-	memset(cap, 0, sizeof(*cap));
-	if (env.arch) {
-		err = capacity__for_arch(env.arch, cap);
-		if (err) {
-			fprintf(stderr,
-				"ttbpf-top: unknown --arch %s (known: %s)\n",
-				env.arch, capacity__arch_names());
-			return err;
-		}
-	} else if (!capacity__detect_arch(env.sysfs_root, arch, sizeof(arch))) {
-		capacity__for_arch(arch, cap);
-	}
-	if (env.capacity) {
-		err = capacity__parse(env.capacity, cap);
-		if (err) {
-			fprintf(stderr,
-				"ttbpf-top: invalid --capacity %s (want "
-				"TYPE=BYTES[,TYPE=BYTES], e.g. DRAM=12G)\n",
-				env.capacity);
-			return err;
-		}
-	}
-	return 0;
-}
-
 /* The interactive filter prompt: "dev N", "mesh:N", "pid N" or empty. */
 static void prompt_filter(void)
 {
@@ -614,25 +584,10 @@ static int attach_self(struct tracer **t, struct ttbpf_maps *maps)
 		.n_libs = env.n_libs,
 		.layout = env.layout,
 		.pid = (pid_t)env.pid,
-		.stacks = false,
-		.events = false,
 		.verbose = env.verbose,
 	};
-	char err[512] = "";
-	int e;
 
-	fprintf(stderr,
-		"ttbpf-top: nothing pinned in %s; attaching by itself (only "
-		"allocations from now on are seen; run `sudo ttbpf-trace --pin "
-		"--lib PATH` to share one tracer)\n",
-		env.pin_dir);
-	e = tracer__open(&o, t, err, sizeof(err));
-	if (e) {
-		fprintf(stderr, "ttbpf-top: %s\n", err[0] ? err : strerror(-e));
-		return e;
-	}
-	*maps = *tracer__maps(*t);
-	return 0;
+	return tracer__open_reader("ttbpf-top", env.pin_dir, &o, t, maps);
 }
 
 int main(int argc, char **argv)
@@ -652,8 +607,11 @@ int main(int argc, char **argv)
 	err = argp_parse(&argp, argc, argv, 0, NULL, NULL);
 	if (err)
 		return 1;
-	if (set_capacity(&cap))
+	if (capacity__from_options(env.arch, env.capacity, env.sysfs_root, &cap,
+				   msg, sizeof(msg))) {
+		fprintf(stderr, "ttbpf-top: %s\n", msg);
 		return 1;
+	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);

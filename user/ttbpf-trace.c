@@ -25,6 +25,8 @@
 #include "stat_notes.h"
 #include "summary.h"
 #include "text_escape.h"
+#include "recorder.h"
+#include "state.h"
 #include "trace_args.h"
 #include "tracer.h"
 #include "tt_lib.h"
@@ -36,6 +38,9 @@ void (*argp_program_version_hook)(FILE *,
 static volatile sig_atomic_t exiting;
 static struct trace_args args;
 static long long mono_to_wall_ns;
+/* --record: the database, and the maps its stacks are read from. */
+static struct recorder *rec;
+static const struct ttbpf_maps *rec_maps;
 /* Every process seen, named at first sight; rows of those that exited. */
 static struct proc_names names;
 static struct state_proc *exited;
@@ -76,6 +81,9 @@ static int on_event(void *ctx, const struct ttbpf_event *e)
 	char line[512];
 
 	name_process(ctx, e->pid);
+	if (rec)
+		recorder__event(rec, e, (uint64_t)(e->ts_ns + mono_to_wall_ns),
+				rec_maps);
 	if (args.quiet)
 		return 0;
 	/* Device filter applies to per-buffer events; bulk and exit
@@ -309,6 +317,49 @@ static void report_pins(const struct tracer *t)
 			p.links_left, p.links, p.maps_left, p.maps, dir);
 }
 
+static int record_open(void)
+{
+	struct recorder_opts ro = { .path = args.record,
+				    .force = args.force,
+				    .max_bytes = args.record_max,
+				    .version = version__release() };
+	char err[1024];
+
+	if (!recorder__open(&ro, &rec, err, sizeof(err)))
+		return 0;
+	fprintf(stderr, "ttbpf-trace: --record: %s\n", err);
+	return 1;
+}
+
+/* One usage sample per interval: exact even when events were dropped. */
+static void record_sample(const struct tracer *t)
+{
+	struct state s;
+
+	if (!rec || state__read(tracer__maps(t), &s, 0))
+		return;
+	recorder__sample(rec, &s, (uint64_t)now_ns(CLOCK_REALTIME));
+	recorder__commit(rec);
+	state__free(&s);
+}
+
+static void record_close(const struct tracer *t)
+{
+	uint64_t lost;
+
+	if (!rec)
+		return;
+	record_sample(t);
+	lost = recorder__lost(rec);
+	recorder__close(rec, (uint64_t)now_ns(CLOCK_REALTIME));
+	rec = NULL;
+	if (lost)
+		fprintf(stderr,
+			"ttbpf: WARNING: %llu events not recorded in %s: "
+			"--record-max reached\n",
+			(unsigned long long)lost, args.record);
+}
+
 static int run(void)
 {
 	struct tracer_opts o = {
@@ -320,8 +371,12 @@ static int run(void)
 		.follow_tree = args.cmd != NULL,
 		.keep_exit_rows = args.cmd != NULL,
 		.stacks = args.stacks,
-		.events = !args.quiet,
+		.python = args.python,
+		.events = !args.quiet || args.record,
 		.max_buffers = args.max_buffers,
+		.max_devices = args.max_devices,
+		.max_procs = args.max_procs,
+		.max_stacks = args.max_stacks,
 		.pin = args.pin,
 		.pin_dir = args.pin_dir,
 		.verbose = args.verbose,
@@ -334,6 +389,8 @@ static int run(void)
 	char err[1024];
 	int e;
 
+	if (args.record && record_open())
+		return 1;
 	if (args.cmd) {
 		child = spawn_held(args.cmd, &release_fd);
 		if (child < 0) {
@@ -346,6 +403,7 @@ static int run(void)
 	e = tracer__open(&o, &t, err, sizeof(err));
 	if (e) {
 		fprintf(stderr, "ttbpf-trace: %s\n", err);
+		recorder__close(rec, 0);
 		if (child) {
 			close(release_fd); /* child exits on EOF */
 			waitpid(child, NULL, 0);
@@ -354,6 +412,11 @@ static int run(void)
 	}
 	tracer__set_event_fn(t, on_event, t);
 	mono_to_wall_ns = now_ns(CLOCK_REALTIME) - now_ns(CLOCK_MONOTONIC);
+	if (rec) {
+		rec_maps = tracer__maps(t);
+		for (size_t i = 0; i < tracer__n_libs(t); i++)
+			recorder__add_library(rec, tracer__lib(t, i)->path);
+	}
 	print_banner(t);
 	if (child) {
 		if (write(release_fd, "g", 1) != 1) {
@@ -375,6 +438,8 @@ static int run(void)
 				strerror(-e));
 			break;
 		}
+		if (rec)
+			recorder__commit(rec);
 		see_processes(t);
 		if (child && waitpid(child, &status, WNOHANG) == child) {
 			child = 0;
@@ -384,6 +449,7 @@ static int run(void)
 			continue;
 		next_usage += (args.interval_ms ? args.interval_ms : 1000) *
 			      1000000LL;
+		record_sample(t);
 		warn_on_stats(t);
 		if (args.interval_ms && !args.json)
 			summary_print_text(tracer__maps(t), &so, stdout);
@@ -391,6 +457,7 @@ static int run(void)
 	/* The exit probe runs before waitpid returns: drain what is left. */
 	while (tracer__poll(t, 0) > 0)
 		;
+	record_close(t);
 	see_processes(t);
 	print_summary(t);
 	if (args.pin)

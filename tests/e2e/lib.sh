@@ -7,6 +7,8 @@ set -u
 OUT=${1:?tools output dir}
 TTSIM=${2:?stand-in output dir}
 TRACE=$OUT/ttbpf-trace
+SNAP=$OUT/ttbpf-snapshot
+TOP=$OUT/ttbpf-top
 RUN=$TTSIM/ttsim-run
 E2E=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 WORK=$(mktemp -d /tmp/ttbpf-e2e.XXXXXX)
@@ -71,6 +73,11 @@ wait_holding() {
 	wait_line "$WORK/$1.out" '^holding' "${2:-60}"
 }
 
+# run_held NAME VARIANT ARGS...: start_workload, go, wait_holding.
+run_held() {
+	start_workload "$@" && go "$1" && wait_holding "$1"
+}
+
 # Let a holding workload close its devices and exit; returns its status.
 release() {
 	local pid=${WL_PID[$1]}
@@ -103,7 +110,14 @@ summary_of() {
 
 # Programs of ours still loaded: the test's "nothing left attached" check.
 loaded_progs() {
-	bpftool prog show 2>/dev/null | grep -cE 'name (alloc_entry|alloc_return|free_entry|bulk_free|throw_entry|handle_exit)'
+	bpftool prog show 2>/dev/null | grep -cE 'name (alloc_entry|free_entry|bulk_free|throw_entry|handle_exit|handle_exec)'
+}
+
+# jq_true FILTER FILE: jq -e, but an empty or missing FILE fails (jq -e
+# alone succeeds when there is no input at all).
+jq_true() {
+	[ -s "$2" ] || { echo "$2: empty or missing"; return 1; }
+	jq -e "$1" "$2"
 }
 
 # expect_error NAME REGEX CMD...: CMD fails (non-zero exit) with one
@@ -123,4 +137,13 @@ expect_error() {
 	else
 		ok "$name"
 	fi
+}
+
+# use_pin_dir: $PIN, this test's own --pin-dir, unpinned when it ends.
+use_pin_dir() {
+	PIN=/sys/fs/bpf/ttbpf-$(basename "$0" .sh)-$$
+	trap 'cleanup_pins; cleanup' EXIT
+}
+cleanup_pins() {
+	"$TRACE" --unpin --pin-dir "$PIN" >/dev/null 2>&1
 }

@@ -34,8 +34,9 @@ for v in $VARIANTS; do
 	release "$v-close"
 
 	# A tracer started mid-run never shows negative or inflated totals
-	# and says that frees of earlier buffers were not counted.
-	start_workload "$v-mid" "$v" --scenario steady --devices 2 --seed 9 --rate 2000 --duration-ms 2500
+	# and says that frees of earlier buffers were not counted. The run
+	# outlasts the tracer's start (about 2 s with the sanitizers).
+	start_workload "$v-mid" "$v" --scenario steady --devices 2 --seed 9 --rate 2000 --duration-ms 5000
 	go "$v-mid"
 	sleep 1
 	start_tracer "$v-late" --lib "$(lib_of "$v")" --json

@@ -6,8 +6,6 @@
 # racing root's mkdir never yields a user-owned pin directory; --unpin
 # leaves no probe attached, and every message says what really happened.
 source "$(dirname "$0")/lib.sh"
-SNAP=$OUT/ttbpf-snapshot
-TOP=$OUT/ttbpf-top
 LIB=$(lib_of "${TTBPF_PIN_VARIANT:-e4-release}")
 BASE=/sys/fs/bpf/ttbpf-e2e-$$
 AS_USER=(setpriv --reuid=65534 --regid=65534 --clear-groups)
@@ -53,7 +51,7 @@ decoys_intact() {
 # by id, so that programs of others coming and going do not count.
 ttbpf_prog_ids() {
 	bpftool -j prog show 2>/dev/null | jq -r '.[] | select(.name // "" |
-		test("^(alloc_entry|alloc_return|free_entry|bulk_free|throw_entry|handle_exit)$")) | .id' | sort
+		test("^(alloc_entry|free_entry|bulk_free|throw_entry|handle_exit)$")) | .id' | sort
 }
 new_progs() {
 	comm -13 <(echo "$BASELINE") <(ttbpf_prog_ids)

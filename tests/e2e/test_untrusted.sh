@@ -7,8 +7,6 @@
 # directory whose name holds a newline (discovery skips the fakes and
 # traces the workload exactly); a FIFO handed to --lib.
 source "$(dirname "$0")/lib.sh"
-SNAP=$OUT/ttbpf-snapshot
-TOP=$OUT/ttbpf-top
 PIN=/sys/fs/bpf/ttbpf-e2e-untrusted-$$
 v=${TTBPF_UNTRUSTED_VARIANT:-e4-release}
 AS_NOBODY=(setpriv --reuid=65534 --regid=65534 --clear-groups)

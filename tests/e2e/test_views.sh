@@ -3,12 +3,8 @@
 # numbers against ground truth for every scenario, the leak report with the
 # leaking functions, and the live top screen in tmux.
 source "$(dirname "$0")/lib.sh"
-SNAP=$OUT/ttbpf-snapshot
-TOP=$OUT/ttbpf-top
-PIN=/sys/fs/bpf/ttbpf-e2e-$$
+use_pin_dir
 v=${TTBPF_VIEW_VARIANT:-e4-release}
-cleanup_pins() { "$TRACE" --unpin --pin-dir "$PIN" >/dev/null 2>&1; }
-trap 'cleanup_pins; cleanup' EXIT
 
 check "snapshot with nothing pinned says how to start, exits non-zero" \
 	bash -c "! '$SNAP' --pin-dir '$PIN' 2>&1 | grep -q 'ttbpf-trace --pin' && exit 1; ! '$SNAP' --pin-dir '$PIN' >/dev/null 2>&1"

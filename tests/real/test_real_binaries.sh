@@ -1,7 +1,8 @@
 #!/bin/bash
 # ttbpf on the Release libtt_metal.so shipped in real ttnn wheels (no
-# DWARF, no flags): symbols, return sites and the full Buffer/Device layout
-# must be found, the offsets must equal what that version's headers imply,
+# DWARF, no flags): symbols, probe sites (all on instructions the kernel
+# emulates) and the full Buffer/Device layout must be found, the offsets
+# must equal what that version's headers imply,
 # and probes must attach to the real file and detach cleanly.
 # Usage: tests/real/test_real_binaries.sh TOOLS_OUT
 # The wheels are fetched into the cache (tools/fetch-ttnn.sh, outside git)
@@ -70,9 +71,15 @@ for row in "${EXPECT[@]}"; do
 		continue
 	fi
 	if grep -q "era: E$era " "$ex"; then ok "ttnn $v: era E$era"; else not_ok "ttnn $v: era" "$(grep era: "$ex")"; fi
-	for f in alloc-entry alloc-return free-entry bulk-free; do
+	for f in alloc-entry free-entry bulk-free; do
 		if grep -q "^  $f " "$ex"; then ok "ttnn $v: $f site found"; else not_ok "ttnn $v: $f site" "missing"; fi
 	done
+	# Every probe on an instruction the kernel emulates: none single-stepped.
+	if grep -q "single-stepped" "$ex"; then
+		not_ok "ttnn $v: no probe single-stepped" "$(grep single-stepped "$ex")"
+	else
+		ok "ttnn $v: no probe single-stepped"
+	fi
 	for kv in impl:$impl device:$device size:$size type:$type address:$address page_size:$page device_id:$dev_id \
 		mesh_hop:$mesh_hop mesh_devs:$mesh_devs mesh_stride:$mesh_stride \
 		mesh_local:$mesh_local; do
@@ -93,13 +100,13 @@ for row in "${EXPECT[@]}"; do
 		not_ok "ttnn $v: mesh chips from machine code" "$(grep -E '^  mesh_' "$ex")"
 	fi
 	# Real attach: probes on the real file while a command runs, then gone.
-	before=$(bpftool prog show | grep -cE 'name (alloc_entry|alloc_return|free_entry|bulk_free)')
+	before=$(bpftool prog show | grep -cE 'name (alloc_entry|free_entry|bulk_free)')
 	if "$OUT/ttbpf-trace" --lib "$lib" --quiet -- true >"$ex" 2>&1; then
 		ok "ttnn $v: probes attach to the real library"
 	else
 		not_ok "ttnn $v: attach" "$(tail -3 "$ex")"
 	fi
-	after=$(bpftool prog show | grep -cE 'name (alloc_entry|alloc_return|free_entry|bulk_free)')
+	after=$(bpftool prog show | grep -cE 'name (alloc_entry|free_entry|bulk_free)')
 	if [ "$before" = "$after" ]; then ok "ttnn $v: detached cleanly"; else not_ok "ttnn $v: detach" "$before programs before, $after after"; fi
 	rm -f "$ex"
 done

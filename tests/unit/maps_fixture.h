@@ -30,14 +30,16 @@ struct mfx {
 static const char *const mfx_names[] = {
 	TTBPF_MAP_ALLOCS, TTBPF_MAP_DEV_USAGE, TTBPF_MAP_PROC_USAGE,
 	TTBPF_MAP_STATS,  TTBPF_MAP_STACKS,    TTBPF_MAP_LIBS,
-	TTBPF_MAP_META,
+	TTBPF_MAP_META,	  TTBPF_MAP_PY_STACKS,
 };
+
+#define MFX_N_MAPS (sizeof(mfx_names) / sizeof(mfx_names[0]))
 
 static inline int *mfx_fd(struct mfx *f, size_t i)
 {
 	int *fds[] = { &f->m.allocs_fd, &f->m.dev_usage_fd, &f->m.proc_usage_fd,
 		       &f->m.stats_fd,	&f->m.stacks_fd,    &f->m.libs_fd,
-		       &f->m.meta_fd };
+		       &f->m.meta_fd,	&f->m.py_stacks_fd };
 
 	return fds[i];
 }
@@ -54,7 +56,7 @@ static inline void mfx_destroy(struct mfx *f)
 {
 	char path[256];
 
-	for (size_t i = 0; i < 7; i++) {
+	for (size_t i = 0; i < MFX_N_MAPS; i++) {
 		if (f->dir[0]) {
 			snprintf(path, sizeof(path), "%s/%s", f->dir,
 				 mfx_names[i]);
@@ -87,15 +89,16 @@ static inline int mfx_create(struct mfx *f, __u32 max_allocs, bool pin)
 		{ BPF_MAP_TYPE_ARRAY, 4, sizeof(struct ttbpf_lib),
 		  TTBPF_MAX_LIBS },
 		{ BPF_MAP_TYPE_ARRAY, 4, sizeof(struct ttbpf_meta), 1 },
+		{ BPF_MAP_TYPE_HASH, 4, sizeof(struct ttbpf_py_stack), 64 },
 	};
 	char path[256];
 	int err;
 
 	memset(f, 0, sizeof(*f));
-	for (size_t i = 0; i < 7; i++)
+	for (size_t i = 0; i < MFX_N_MAPS; i++)
 		*mfx_fd(f, i) = -1;
 	f->m.pinned = false;
-	for (size_t i = 0; i < 7; i++) {
+	for (size_t i = 0; i < MFX_N_MAPS; i++) {
 		int fd = bpf_map_create(spec[i].type, mfx_names[i], spec[i].key,
 					spec[i].value, spec[i].max, NULL);
 
@@ -114,7 +117,7 @@ static inline int mfx_create(struct mfx *f, __u32 max_allocs, bool pin)
 		f->dir[0] = '\0';
 		goto cleanup;
 	}
-	for (size_t i = 0; i < 7; i++) {
+	for (size_t i = 0; i < MFX_N_MAPS; i++) {
 		snprintf(path, sizeof(path), "%s/%s", f->dir, mfx_names[i]);
 		if (bpf_obj_pin(*mfx_fd(f, i), path)) {
 			err = -errno;

@@ -137,6 +137,41 @@ static void test_text_event(void **state)
 	e.size = 4096;
 	event_format_text(&e, 0, line, sizeof(line));
 	assert_non_null(strstr(line, "exited holding 12 buffers, 4096 bytes"));
+
+	e.kind = TTBPF_EV_EXEC;
+	event_format_text(&e, 0, line, sizeof(line));
+	assert_non_null(strstr(line, " exec "));
+	assert_non_null(strstr(line, "replaced an image holding 12 buffers, "
+				     "4096 bytes (4.00 KiB): released"));
+}
+
+/* A forked child's free of its parent's buffer names the parent, in text
+ * and JSON; other events carry no such field. */
+static void test_inherited_free(void **state)
+{
+	struct ttbpf_event e = sample();
+	char line[512];
+
+	(void)state;
+	e.kind = TTBPF_EV_FREE;
+	e.count = 0;
+	e.flags = TTBPF_EVF_INHERITED;
+	e.parent_pid = 4000;
+	event_format_text(&e, 0, line, sizeof(line));
+	assert_non_null(strstr(line, "(inherited from pid 4000 over fork: the "
+				     "parent holds it, not subtracted)"));
+	assert_null(strstr(line, "before tracing"));
+	event_format_json(&e, line, sizeof(line));
+	assert_non_null(strstr(line,
+			       "\"count\":0,\"unmatched\":false,"
+			       "\"late\":false,\"inherited_from\":4000,"));
+
+	e.flags = 0;
+	event_format_json(&e, line, sizeof(line));
+	assert_null(strstr(line, "inherited_from"));
+	e.kind = TTBPF_EV_EXEC;
+	event_format_json(&e, line, sizeof(line));
+	assert_non_null(strstr(line, "{\"event\":\"exec\",\"pid\":4242,"));
 }
 
 int main(void)
@@ -148,6 +183,7 @@ int main(void)
 		cmocka_unit_test(test_mesh_chips),
 		cmocka_unit_test(test_json_escapes_comm),
 		cmocka_unit_test(test_text_event),
+		cmocka_unit_test(test_inherited_free),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -117,6 +117,7 @@ static int setup(void **state)
 			.ts_ns = now - b->age_s * 1000000000ULL - 500000000ULL,
 			.device = b->device,
 			.stack_id = b->stack ? g->stack_id : -1,
+			.py_stack_id = TTBPF_PY_NONE,
 			.type = b->type,
 			.dev_kind = b->kind,
 		};
@@ -483,6 +484,7 @@ static void test_million(void **state)
 		v[i].device = (__s32)(i % 4);
 		v[i].type = (__u8)(i % TTBPF_NR_TYPES);
 		v[i].stack_id = -1;
+		v[i].py_stack_id = TTBPF_PY_NONE;
 	}
 	assert_int_equal(
 		bpf_map_update_batch(big.m.allocs_fd, k, v, &count, NULL), 0);

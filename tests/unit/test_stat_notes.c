@@ -58,6 +58,13 @@ static void test_stream_and_since(void **state)
 	assert_string_equal(out, "ttbpf: WARNING: 4 events dropped (ring "
 				 "buffer full: totals stay exact, the event "
 				 "stream does not)\n");
+	/* A full stack map loses detail, not totals: said at that level. */
+	memset(s, 0, sizeof(s));
+	s[TTBPF_STAT_STACKS_LOST] = 3;
+	assert_int_equal(print_to(out, sizeof(out), s, NULL, STAT_STREAM, ""),
+			 1);
+	assert_int_equal(print_to(out, sizeof(out), s, NULL, STAT_WARNING, ""),
+			 0);
 	/* Notes are never warnings, at any level. */
 	memset(s, 0, sizeof(s));
 	s[TTBPF_STAT_ALLOC_FAILED] = 1;

@@ -191,6 +191,66 @@ static void test_read_all(void **state)
 	assert_null(s.bufs);
 }
 
+/*
+ * Addresses the probes left 0 come from the Buffer in the process: here
+ * this process, with a pimpl layout (lib 0) and an inline one (lib 1).
+ * A Buffer whose address field is still 0 (the call has not returned) or
+ * that cannot be read stays 0: not known.
+ */
+static void test_address_from_process(void **state)
+{
+	struct impl {
+		char pad[64];
+		uint64_t address;
+	} done = { .address = 0xabc000 }, running = { .address = 0 };
+	struct pimpl {
+		char base[16];
+		struct impl *impl;
+	} b_done = { .impl = &done }, b_running = { .impl = &running };
+	struct inline_buf {
+		char pad[80];
+		uint64_t address;
+	} b_inline = { .address = 0x1234000 };
+	struct ttbpf_lib libs[2] = {
+		{ .layout = { .impl_off = 16, .address_off = 64 } },
+		{ .layout = { .impl_off = -1, .address_off = 80 } },
+	};
+	struct {
+		uint64_t buffer, want;
+		__u8 lib;
+	} bufs[] = {
+		{ (uintptr_t)&b_done, 0xabc000, 0 },
+		{ (uintptr_t)&b_running, 0, 0 },
+		{ (uintptr_t)&b_inline, 0x1234000, 1 },
+		{ 0x10, 0, 1 }, /* unreadable */
+	};
+	struct fx *f = *state;
+	struct state s;
+	__u32 pid = (__u32)getpid();
+
+	(void)state;
+	for (__u32 i = 0; i < 2; i++)
+		assert_int_equal(
+			bpf_map_update_elem(f->mf.m.libs_fd, &i, &libs[i], 0),
+			0);
+	for (size_t i = 0; i < 4; i++) {
+		struct ttbpf_alloc a = alloc_of(i, f->t0);
+
+		a.address = 0;
+		a.lib = bufs[i].lib;
+		assert_int_equal(mfx_add_buf(&f->mf, pid, bufs[i].buffer, &a),
+				 0);
+	}
+	assert_int_equal(state__read(&f->mf.m, &s, STATE_BUFFERS), 0);
+	assert_int_equal(s.n_bufs, 4);
+	for (size_t i = 0; i < s.n_bufs; i++)
+		for (size_t k = 0; k < 4; k++)
+			if (s.bufs[i].buffer == bufs[k].buffer)
+				assert_int_equal(s.bufs[i].a.address,
+						 bufs[k].want);
+	state__free(&s);
+}
+
 static void test_no_buffers_flag(void **state)
 {
 	struct fx *f = *state;
@@ -431,6 +491,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_read_all, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_address_from_process,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_buffers_flag, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_mesh_buffer_on_each_chip,

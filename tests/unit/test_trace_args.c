@@ -35,6 +35,9 @@ static void test_defaults(void **state)
 	assert_int_equal(a.pid, 0);
 	assert_int_equal(a.interval_ms, 1000);
 	assert_int_equal(a.max_buffers, TTBPF_DEFAULT_MAX_BUFFERS);
+	assert_int_equal(a.max_devices, TTBPF_MAX_DEVICES);
+	assert_int_equal(a.max_procs, TTBPF_MAX_PROCS);
+	assert_int_equal(a.max_stacks, TTBPF_MAX_STACKS);
 	assert_true(a.stacks);
 	assert_false(a.json);
 	assert_null(a.cmd);
@@ -92,6 +95,24 @@ static void test_strict_numbers(void **state)
 	assert_int_equal(a.pid, 16);
 }
 
+/* Every map that can fill is sized on the command line, within bounds. */
+static void test_map_sizes(void **state)
+{
+	struct trace_args a;
+
+	(void)state;
+	assert_int_equal(parse(&a, "--max-devices", "16", "--max-procs",
+			       "1048576", NULL),
+			 0);
+	assert_int_equal(a.max_devices, 16);
+	assert_int_equal(a.max_procs, 1048576);
+	assert_int_not_equal(parse(&a, "--max-devices", "15", NULL), 0);
+	assert_int_not_equal(parse(&a, "--max-procs", "1048577", NULL), 0);
+	assert_int_not_equal(parse(&a, "--max-devices", "4k", NULL), 0);
+	assert_int_equal(parse(&a, "--max-stacks", "64", NULL), 0);
+	assert_int_equal(a.max_stacks, 64);
+}
+
 static void test_exclusive_options(void **state)
 {
 	struct trace_args a;
@@ -108,6 +129,7 @@ int main(void)
 		cmocka_unit_test(test_repeatable_lib_and_flags),
 		cmocka_unit_test(test_command_after_dashes),
 		cmocka_unit_test(test_strict_numbers),
+		cmocka_unit_test(test_map_sizes),
 		cmocka_unit_test(test_exclusive_options),
 	};
 

@@ -12,39 +12,12 @@ BENCH_TTSIM=${2:-build/ttsim}
 K=${3:-2}
 R=${4:-2000}
 T=${5:-10}
-RES=$(dirname "$BENCH_OUT")/bench
-V=e4-release
-source "$(dirname "$0")/../../tests/e2e/lib.sh" "$BENCH_OUT" "$BENCH_TTSIM"
-SNAP=$OUT/ttbpf-snapshot
-# A private copy of the library: uprobes are per file, so tracers and
-# workloads of other people on the shared build stay out of these numbers.
-mkdir -p "$WORK/ttsim/$V"
-cp "$TTSIM/$V/libtt_metal.so" "$WORK/ttsim/$V/" || exit 1
-TTSIM=$WORK/ttsim
-PIN=/sys/fs/bpf/ttbpf-bench-load-$$
+BENCH_NAME=load
+source "$(dirname "$0")/common.sh"
 HZ=$(getconf CLK_TCK)
-STATS_OLD=$(sysctl -n kernel.bpf_stats_enabled)
-
-unpin() {
-	"$TRACE" --unpin --pin-dir "$PIN" >/dev/null 2>&1
-	# Anything --unpin does not know (older builds missed some maps).
-	[ -d "$PIN" ] && rm -rf "$PIN"
-}
-trap 'sysctl -qw kernel.bpf_stats_enabled="$STATS_OLD"; cleanup; unpin' EXIT
-mkdir -p "$RES"
 
 cpu_ticks() { # utime + stime of PID
 	sed 's/.*) //' "/proc/$1/stat" | awk '{print $12 + $13}'
-}
-
-# Run time and count of every BPF program the tracer PID holds open.
-prog_stats() {
-	local id
-	for id in $(grep -h '^prog_id:' /proc/"$1"/fdinfo/* 2>/dev/null |
-		awk '{print $2}' | sort -u); do
-		bpftool -j prog show id "$id"
-	done | jq -s '[.[] | {name, run_time_ns: (.run_time_ns // 0),
-		run_cnt: (.run_cnt // 0)}]'
 }
 
 # cmp_to PREFIX COMPARE_ARGS...: compare.py's mismatch lines, none if exact.

@@ -1,36 +1,20 @@
 #!/bin/bash
 # Scale bench: one hold workload on e4-release keeps 10k, 100k and 1M
 # buffers while ttbpf-trace --pin runs; per size: time to populate,
-# ttbpf-snapshot --json and one ttbpf-top --once (wall time, peak RSS), the
+# ttbpf-snapshot --json and one ttbpf-top --once (wall time, peak RSS), a
+# ttbpf-exporter scrape (curl's wall time, median of 5), the
 # snapshot's buffer count against ground truth, and BPF map memory.
 # Usage: tools/bench/scale.sh OUT TTSIM   (env: SCALE_SIZES="10000 100000")
 set -u
 BENCH_OUT=${1:-build/release}
 BENCH_TTSIM=${2:-build/ttsim}
-RES=$(dirname "$BENCH_OUT")/bench
-V=e4-release
 # hold with --buffer-size: one-page DRAM buffers, every request is held.
 SIZES=${SCALE_SIZES:-"10000 100000 1000000"}
 # The allocs map must hold the largest size (the default is smaller).
 MAX_BUFFERS=${SCALE_MAX_BUFFERS:-1048576}
-source "$(dirname "$0")/../../tests/e2e/lib.sh" "$BENCH_OUT" "$BENCH_TTSIM"
-SNAP=$OUT/ttbpf-snapshot
+BENCH_NAME=scale
+source "$(dirname "$0")/common.sh"
 TOP=$OUT/ttbpf-top
-# A private copy of the library: uprobes are per file, so tracers and
-# workloads of other people on the shared build stay out of these numbers.
-mkdir -p "$WORK/ttsim/$V"
-cp "$TTSIM/$V/libtt_metal.so" "$WORK/ttsim/$V/" || exit 1
-TTSIM=$WORK/ttsim
-PIN=/sys/fs/bpf/ttbpf-bench-scale-$$
-
-unpin() {
-	"$TRACE" --unpin --pin-dir "$PIN" >/dev/null 2>&1
-	# Anything --unpin does not know (older builds missed some maps).
-	[ -d "$PIN" ] && rm -rf "$PIN"
-}
-STATS_OLD=$(sysctl -n kernel.bpf_stats_enabled)
-trap 'sysctl -qw kernel.bpf_stats_enabled="$STATS_OLD"; cleanup; unpin' EXIT
-mkdir -p "$RES"
 
 # measure NAME CMD...: wall seconds and peak RSS (KiB) of CMD, stdout kept.
 measure() {
@@ -50,20 +34,24 @@ maps_of() {
 	done | jq -s '[.[] | {name, type, max_entries, bytes_memlock}]'
 }
 
-# "run_time_ns run_cnt" of the tracer's bulk_free program.
-bulk_stats() {
-	local id
-	for id in $(grep -h '^prog_id:' /proc/"$1"/fdinfo/* 2>/dev/null |
-		awk '{print $2}' | sort -u); do
-		bpftool -j prog show id "$id"
-	done | jq -r 'select(.name == "bulk_free") |
-		"\(.run_time_ns // 0) \(.run_cnt // 0)"'
-}
-
 start_tracer scale --lib "$(lib_of $V)" --pin --pin-dir "$PIN" --quiet -i 0 \
 	--max-buffers "$MAX_BUFFERS" ||
 	exit 1
 tp=${TR_PID[scale]}
+# ttbpf-exporter on the same pins: one scrape per size, timed by curl.
+"$OUT/ttbpf-exporter" --pin-dir "$PIN" --listen 127.0.0.1:0 \
+	2>"$WORK/exporter.err" &
+exp_pid=$!
+BG_PIDS+=("$exp_pid")
+wait_line "$WORK/exporter.err" 'serving /metrics on port [1-9]' 30 || exit 1
+exp_url=http://127.0.0.1:$(sed -n 's/.*on port \([0-9]*\).*/\1/p' \
+	"$WORK/exporter.err")/metrics
+# scrape_s: the median of 5 scrapes' wall time, in seconds.
+scrape_s() {
+	for _ in 1 2 3 4 5; do
+		curl -sf -o /dev/null -w '%{time_total}\n' "$exp_url"
+	done | sort -n | sed -n 3p
+}
 maps_of "$tp" >"$WORK/maps.json"
 RESULTS=()
 ok_all=1
@@ -94,15 +82,17 @@ s = json.load(open(sys.argv[1]))
 print(sum(sum(p["buffers"].values()) for p in s["processes"]),
       s["stats"]["allocs_map_full"])' "$WORK/snap-$target.out" 2>/dev/null ||
 		echo -1 -1)"
+	exp_s=$(scrape_s)
+	exp_kb=$(awk '/VmHWM/ {print $2}' "/proc/$exp_pid/status")
 	tracer_kb=$(awk '/VmRSS/ {print $2}' "/proc/$tp/status")
 	top_pid=$(grep -c "^ *${WL_PID[$w]} " "$WORK/top-$target.out")
 	# Device close: the bulk release, with BPF run times on for it only.
 	sysctl -qw kernel.bpf_stats_enabled=1
-	read -r b0ns b0n <<<"$(bulk_stats "$tp")"
+	read -r b0ns b0n <<<"$(prog_stat "$tp" bulk_free)"
 	t2=$(date +%s%N)
 	release "$w"
 	t3=$(date +%s%N)
-	read -r b1ns b1n <<<"$(bulk_stats "$tp")"
+	read -r b1ns b1n <<<"$(prog_stat "$tp" bulk_free)"
 	sysctl -qw kernel.bpf_stats_enabled="$STATS_OLD"
 	exact=true
 	[ "$src" -eq 0 ] && [ "$trc" -eq 0 ] && [ "$txc" -eq 0 ] &&
@@ -121,6 +111,7 @@ print(sum(sum(p["buffers"].values()) for p in s["processes"]),
 		--argjson snap_bytes "$(stat -c %s "$WORK/snap-$target.out")" \
 		--argjson tracer_kb "${tracer_kb:-0}" \
 		--argjson top_pid "$top_pid" --argjson map_full "$map_full" \
+		--argjson exp_s "${exp_s:-null}" --argjson exp_kb "${exp_kb:-0}" \
 		--argjson bulk_ns $((b1ns - b0ns)) --argjson bulk_n $((b1n - b0n)) \
 		--slurpfile maps "$WORK/maps.json" '
 		($maps[0] | map(.bytes_memlock) | add) as $total |
@@ -135,6 +126,7 @@ print(sum(sum(p["buffers"].values()) for p in s["processes"]),
 				 exit: $txc},
 		 top_once: {wall_s: $top_s, peak_rss_kb: $top_kb, exit: $trc,
 			    lists_workload: ($top_pid > 0)},
+		 exporter_scrape: {wall_s: $exp_s, peak_rss_kb: $exp_kb},
 		 release_bulk_free_calls: $bulk_n,
 		 release_bulk_free_ms_per_call: (if $bulk_n > 0 then
 			$bulk_ns / $bulk_n / 1e6 | . * 100 | round / 100
@@ -157,14 +149,15 @@ jq -s --slurpfile maps "$WORK/maps.json" '
 	 map_memlock_total: ($maps[0] | map(.bytes_memlock) | add),
 	 sizes: .}' "${RESULTS[@]}" >"$RES/scale.json"
 
-FMT='%-8s %8s %8s %6s %7s %7s %7s %8s %6s %7s %8s %6s %9s\n'
+FMT='%-8s %8s %8s %6s %7s %7s %7s %8s %6s %7s %9s %8s %6s %9s\n'
 printf "$FMT" target held snap-n exact pop-s json-s text-s snap-MiB top-s \
-	top-MiB B/buffer rel-s bulk-ms/c
+	top-MiB scrape-ms B/buffer rel-s bulk-ms/c
 jq -r '.sizes[] | [.target, .held, .snapshot_buffers,
 	(if .exact then "exact" else "NO" end), .populate_s,
 	.snapshot.wall_s, .snapshot_text.wall_s,
 	(.snapshot.peak_rss_kb / 1024 | floor),
 	.top_once.wall_s, (.top_once.peak_rss_kb / 1024 | floor),
+	(.exporter_scrape.wall_s * 1000 | . * 100 | round / 100),
 	.map_bytes_per_held_buffer, .release_s,
 	(.release_bulk_free_ms_per_call // "-")] | @tsv' "$RES/scale.json" |
 	while IFS=$'\t' read -r -a f; do printf "$FMT" "${f[@]}"; done

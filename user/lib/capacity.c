@@ -190,3 +190,29 @@ int capacity__detect_arch(const char *sysfs_root, char *arch, size_t len)
 	snprintf(arch, len, "%s", found);
 	return 0;
 }
+
+int capacity__from_options(const char *arch, const char *spec,
+			   const char *sysfs_root, struct capacity *c,
+			   char *msg, size_t msglen)
+{
+	char found[32];
+
+	memset(c, 0, sizeof(*c));
+	if (arch) {
+		if (capacity__for_arch(arch, c)) {
+			snprintf(msg, msglen, "unknown --arch %s (known: %s)",
+				 arch, capacity__arch_names());
+			return -EINVAL;
+		}
+	} else if (!capacity__detect_arch(sysfs_root, found, sizeof(found))) {
+		capacity__for_arch(found, c);
+	}
+	if (spec && capacity__parse(spec, c)) {
+		snprintf(msg, msglen,
+			 "invalid --capacity %s (want TYPE=BYTES[,TYPE=BYTES], "
+			 "e.g. DRAM=12G)",
+			 spec);
+		return -EINVAL;
+	}
+	return 0;
+}

@@ -43,4 +43,14 @@ int capacity__parse(const char *spec, struct capacity *c);
  */
 int capacity__detect_arch(const char *sysfs_root, char *arch, size_t len);
 
+/*
+ * What the tools' --arch, --capacity and detection give, in that order of
+ * strength: @arch's table (or the detected architecture's when @arch is
+ * NULL), then @spec on top. Returns 0, or -EINVAL with a one-line cause
+ * and hint in @msg.
+ */
+int capacity__from_options(const char *arch, const char *spec,
+			   const char *sysfs_root, struct capacity *c,
+			   char *msg, size_t msglen);
+
 #endif /* TTBPF_CAPACITY_H */

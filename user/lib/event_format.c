@@ -11,6 +11,7 @@ static const char *const kind_names[] = {
 	[TTBPF_EV_ALLOC_FAILED] = "alloc_failed",
 	[TTBPF_EV_BULK_FREE] = "bulk_free",
 	[TTBPF_EV_EXIT] = "exit",
+	[TTBPF_EV_EXEC] = "exec",
 };
 
 static const char *const type_names[TTBPF_NR_TYPES] = {
@@ -94,10 +95,21 @@ const char *human_bytes(unsigned long long bytes, char *buf, size_t len)
 	return buf;
 }
 
+const char *address_text(unsigned long long address, char *buf, size_t len)
+{
+	if (address)
+		snprintf(buf, len, "0x%llx", address);
+	else
+		snprintf(buf, len, "?");
+	return buf;
+}
+
 int event_format_text(const struct ttbpf_event *e, unsigned long long wall_ns,
 		      char *buf, size_t len)
 {
-	char dev[32], hb[32], when[32], comm[TEXT_ESCAPED_LEN(TTBPF_COMM_LEN)];
+	char dev[32], hb[32], when[32], at[24],
+		comm[TEXT_ESCAPED_LEN(TTBPF_COMM_LEN)];
+	char inherited[80] = "";
 	time_t secs = (time_t)(wall_ns / 1000000000ULL);
 	struct tm tm;
 
@@ -129,19 +141,34 @@ int event_format_text(const struct ttbpf_event *e, unsigned long long wall_ns,
 				when, (wall_ns / 1000000ULL) % 1000,
 				event_kind_name(e->kind), e->pid, comm,
 				e->count, (unsigned long long)e->size, hb);
+	case TTBPF_EV_EXEC:
+		return snprintf(buf, len,
+				"%s.%03llu %-12s pid %-7u %-15s replaced an "
+				"image holding %u buffers, %llu bytes (%s): "
+				"released",
+				when, (wall_ns / 1000000ULL) % 1000,
+				event_kind_name(e->kind), e->pid, comm,
+				e->count, (unsigned long long)e->size, hb);
 	default:
+		if (e->flags & TTBPF_EVF_INHERITED)
+			snprintf(
+				inherited, sizeof(inherited),
+				" (inherited from pid %u over fork: the parent "
+				"holds it, not subtracted)",
+				e->parent_pid);
 		return snprintf(
 			buf, len,
 			"%s.%03llu %-12s pid %-7u %-15s %-7s %-8s %12llu "
-			"bytes (%s) @0x%llx%s%s",
+			"bytes (%s) @%s%s%s%s",
 			when, (wall_ns / 1000000ULL) % 1000,
 			event_kind_name(e->kind), e->pid, comm, dev,
 			buffer_type_name(e->type), (unsigned long long)e->size,
-			hb, (unsigned long long)e->address,
+			hb, address_text(e->address, at, sizeof(at)),
 			e->flags & TTBPF_EVF_UNMATCHED
 				? " (allocated before tracing: not counted)"
 				: "",
-			e->flags & TTBPF_EVF_LATE ? " (seen late)" : "");
+			e->flags & TTBPF_EVF_LATE ? " (seen late)" : "",
+			inherited);
 	}
 }
 
@@ -169,7 +196,8 @@ int json_escape(const char *s, size_t maxlen, char *buf, size_t len)
 
 int event_format_json(const struct ttbpf_event *e, char *buf, size_t len)
 {
-	char comm[TTBPF_COMM_LEN * 6 + 1], chips[200];
+	char comm[TTBPF_COMM_LEN * 6 + 1], chips[200], at[24] = "null",
+						       inherited[40] = "";
 
 	json_escape(e->comm, TTBPF_COMM_LEN, comm, sizeof(comm));
 	if (e->chips)
@@ -178,18 +206,24 @@ int event_format_json(const struct ttbpf_event *e, char *buf, size_t len)
 		snprintf(chips, sizeof(chips), "%d", e->device);
 	else
 		chips[0] = '\0';
+	if (e->address)
+		snprintf(at, sizeof(at), "%llu",
+			 (unsigned long long)e->address);
+	if (e->flags & TTBPF_EVF_INHERITED)
+		snprintf(inherited, sizeof(inherited), ",\"inherited_from\":%u",
+			 e->parent_pid);
 	return snprintf(
 		buf, len,
 		"{\"event\":\"%s\",\"pid\":%u,\"tid\":%u,\"comm\":\"%s\","
 		"\"device\":%d,\"kind\":\"%s\",\"chips\":[%s],"
 		"\"type\":\"%s\",\"size\":%llu,"
-		"\"address\":%llu,\"buffer\":%llu,\"allocator\":%llu,"
-		"\"count\":%u,\"unmatched\":%s,\"late\":%s,\"ts_ns\":%llu}",
+		"\"address\":%s,\"buffer\":%llu,\"allocator\":%llu,"
+		"\"count\":%u,\"unmatched\":%s,\"late\":%s%s,\"ts_ns\":%llu}",
 		event_kind_name(e->kind), e->pid, e->tid, comm, e->device,
 		dev_kind_name(e->dev_kind), chips, buffer_type_name(e->type),
-		(unsigned long long)e->size, (unsigned long long)e->address,
-		(unsigned long long)e->buffer, (unsigned long long)e->allocator,
-		e->count, e->flags & TTBPF_EVF_UNMATCHED ? "true" : "false",
-		e->flags & TTBPF_EVF_LATE ? "true" : "false",
+		(unsigned long long)e->size, at, (unsigned long long)e->buffer,
+		(unsigned long long)e->allocator, e->count,
+		e->flags & TTBPF_EVF_UNMATCHED ? "true" : "false",
+		e->flags & TTBPF_EVF_LATE ? "true" : "false", inherited,
 		(unsigned long long)e->ts_ns);
 }

@@ -15,6 +15,9 @@ const char *device_label(int device, unsigned int dev_kind, char *buf,
 const char *dev_kind_name(unsigned int dev_kind);
 /* 1536 -> "1.50 KiB"; exact bytes are always printed next to it. */
 const char *human_bytes(unsigned long long bytes, char *buf, size_t len);
+/* "0x1a000", or "?" for 0: allocations are seen at their entry, before
+ * the allocator has chosen an address (no allocator hands out 0). */
+const char *address_text(unsigned long long address, char *buf, size_t len);
 
 /*
  * Escape at most @maxlen bytes of @s for a JSON string (comm comes from the

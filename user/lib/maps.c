@@ -44,6 +44,8 @@ static const struct map_spec specs[] = {
 	     sizeof(struct ttbpf_lib)),
 	SPEC(TTBPF_MAP_META, meta_fd, BPF_MAP_TYPE_ARRAY, sizeof(__u32),
 	     sizeof(struct ttbpf_meta)),
+	SPEC(TTBPF_MAP_PY_STACKS, py_stacks_fd, BPF_MAP_TYPE_HASH,
+	     sizeof(__u32), sizeof(struct ttbpf_py_stack)),
 };
 
 #define NR_SPECS (sizeof(specs) / sizeof(specs[0]))

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "ttbpf.h"
+#include "ttbpf_py.h"
 
 #define TTBPF_PIN_DIR "/sys/fs/bpf/ttbpf"
 
@@ -22,6 +23,7 @@
 #define TTBPF_MAP_STACKS     "stacks"
 #define TTBPF_MAP_LIBS	     "libs"
 #define TTBPF_MAP_META	     "meta"
+#define TTBPF_MAP_PY_STACKS  "py_stacks"
 
 struct ttbpf_maps {
 	int allocs_fd;
@@ -31,6 +33,7 @@ struct ttbpf_maps {
 	int stacks_fd;
 	int libs_fd;
 	int meta_fd;
+	int py_stacks_fd;
 	bool pinned; /* fds came from bpffs: close them on release */
 };
 

@@ -14,7 +14,7 @@
 
 enum stat_level {
 	STAT_NOTE,    /* expected in normal runs */
-	STAT_STREAM,  /* the event stream is incomplete, the totals are not */
+	STAT_STREAM,  /* events or stacks are missing, the totals are exact */
 	STAT_WARNING, /* the totals or the layout cannot be trusted */
 };
 

@@ -6,6 +6,7 @@
 
 #include <bpf/bpf.h>
 
+#include "buffer_address.h"
 #include "state.h"
 
 /* A growing array of (key, value) pairs read from one hash map. */
@@ -229,6 +230,84 @@ static int read_procs(const struct ttbpf_maps *m, struct state *s, bool batch)
 	return 0;
 }
 
+struct live_key {
+	uint32_t pid, tid;
+	uint64_t buffer, ts_ns;
+};
+
+static int cmp_live(const void *a, const void *b)
+{
+	const struct live_key *x = a, *y = b;
+
+	if (x->pid != y->pid)
+		return x->pid < y->pid ? -1 : 1;
+	if (x->buffer != y->buffer)
+		return x->buffer < y->buffer ? -1 : 1;
+	return 0;
+}
+
+/*
+ * Addresses the probes left 0, read from the processes. A value counts
+ * only if the same allocation is still in the map after the read: then
+ * the Buffer was alive while it was read (its free deletes the entry
+ * first). Those not known stay 0, which the views print as unknown.
+ */
+static int fill_addresses(const struct ttbpf_maps *m, struct state *s,
+			  bool batch)
+{
+	struct live_key *live = NULL, want;
+	uint64_t *addr;
+	struct kv kv;
+	size_t unknown = 0;
+	int err;
+
+	for (size_t i = 0; i < s->n_bufs; i++)
+		unknown += !s->bufs[i].a.address;
+	if (!unknown)
+		return 0;
+	addr = malloc(s->n_bufs * sizeof(*addr));
+	if (!addr)
+		return -ENOMEM;
+	buffer_address__read(m->libs_fd, s->bufs, s->n_bufs, addr);
+	err = read_hash(m->allocs_fd, sizeof(struct ttbpf_alloc_key),
+			sizeof(struct ttbpf_alloc), batch, &kv);
+	if (err)
+		goto out;
+	live = malloc((kv.n ? kv.n : 1) * sizeof(*live));
+	if (!live) {
+		err = -ENOMEM;
+		goto out_kv;
+	}
+	for (size_t i = 0; i < kv.n; i++) {
+		const struct ttbpf_alloc_key *k =
+			(const void *)(kv.keys + i * kv.ksz);
+		const struct ttbpf_alloc *a =
+			(const void *)(kv.vals + i * kv.vsz);
+
+		live[i] = (struct live_key){ k->pid, a->tid, k->buffer,
+					     a->ts_ns };
+	}
+	qsort(live, kv.n, sizeof(*live), cmp_live);
+	for (size_t i = 0; i < s->n_bufs; i++) {
+		struct state_buf *b = &s->bufs[i];
+		const struct live_key *l;
+
+		if (b->a.address || !addr[i])
+			continue;
+		want.pid = b->pid;
+		want.buffer = b->buffer;
+		l = bsearch(&want, live, kv.n, sizeof(*live), cmp_live);
+		if (l && l->ts_ns == b->a.ts_ns && l->tid == b->a.tid)
+			b->a.address = addr[i];
+	}
+	free(live);
+out_kv:
+	kv_free(&kv);
+out:
+	free(addr);
+	return err;
+}
+
 static int read_bufs(const struct ttbpf_maps *m, struct state *s, bool batch)
 {
 	size_t extra = 0, n = 0;
@@ -246,7 +325,8 @@ static int read_bufs(const struct ttbpf_maps *m, struct state *s, bool batch)
 		/* Whatever the map says: room for every bit. */
 		extra += (size_t)__builtin_popcountll(a->chips);
 	}
-	s->bufs = malloc((kv.n + extra ? kv.n + extra : 1) * sizeof(*s->bufs));
+	/* calloc: padding too */
+	s->bufs = calloc(kv.n + extra ? kv.n + extra : 1, sizeof(*s->bufs));
 	if (!s->bufs) {
 		kv_free(&kv);
 		return -ENOMEM;
@@ -271,7 +351,7 @@ static int read_bufs(const struct ttbpf_maps *m, struct state *s, bool batch)
 	}
 	s->n_bufs = n;
 	kv_free(&kv);
-	return 0;
+	return fill_addresses(m, s, batch);
 }
 
 int state__read(const struct ttbpf_maps *m, struct state *s, unsigned int flags)
@@ -434,19 +514,31 @@ const struct state_dev *state__dev(const struct state *s, int device,
 int state__read_stack(const struct ttbpf_maps *m, int32_t stack_id,
 		      uint64_t *ips, size_t max)
 {
-	__u64 frames[TTBPF_MAX_STACK_DEPTH] = {};
+	struct ttbpf_stack st = {};
 	size_t n = 0;
 
 	if (stack_id < 0)
 		return -ENOENT;
-	if (bpf_map_lookup_elem(m->stacks_fd, &stack_id, frames))
+	if (bpf_map_lookup_elem(m->stacks_fd, &stack_id, &st))
 		return -errno;
-	/* bpf_get_stackid zero-fills past the last frame. */
-	while (n < TTBPF_MAX_STACK_DEPTH && n < max && frames[n]) {
-		ips[n] = frames[n];
+	/* The walk zero-fills past the last frame. */
+	while (n < TTBPF_MAX_STACK_DEPTH && n < max && st.ip[n]) {
+		ips[n] = st.ip[n];
 		n++;
 	}
 	return (int)n;
+}
+
+int state__read_py_stack(const struct ttbpf_maps *m, int32_t id,
+			 struct ttbpf_py_stack *out)
+{
+	if (id <= 0)
+		return -ENOENT;
+	if (bpf_map_lookup_elem(m->py_stacks_fd, &id, out))
+		return -errno;
+	if (out->n > TTBPF_PY_MAX_DEPTH)
+		out->n = TTBPF_PY_MAX_DEPTH;
+	return 0;
 }
 
 uint64_t state__age_ms(const struct state *s, uint64_t ts_ns)

@@ -91,6 +91,10 @@ uint64_t usage__total_peak(const struct ttbpf_usage *u);
 int state__read_stack(const struct ttbpf_maps *m, int32_t stack_id,
 		      uint64_t *ips, size_t max);
 
+/* Copy the Python stack @id into @out; -ENOENT when gone or @id <= 0. */
+int state__read_py_stack(const struct ttbpf_maps *m, int32_t id,
+			 struct ttbpf_py_stack *out);
+
 /* Age in ms of something stamped @ts_ns (0 for the future or no stamp). */
 uint64_t state__age_ms(const struct state *s, uint64_t ts_ns);
 

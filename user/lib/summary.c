@@ -143,7 +143,7 @@ int summary_print_text(const struct ttbpf_maps *m, const struct summary_opts *o,
 			(unsigned long long)s[TTBPF_STAT_EVENTS_DROPPED],
 			(unsigned long long)s[TTBPF_STAT_UNMATCHED_FREES],
 			(unsigned long long)s[TTBPF_STAT_ALLOC_FAILED]);
-		stat_notes__print(s, NULL, STAT_WARNING, "", f);
+		stat_notes__print(s, NULL, STAT_STREAM, "", f);
 	}
 	state__free(&st);
 	return 0;

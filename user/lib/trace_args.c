@@ -25,7 +25,19 @@ static const char doc[] =
 	"  ttbpf-trace --explain --lib libtt_metal.so  # symbols and layout, "
 	"attach nothing\n"
 	"  sudo ttbpf-trace --pin --lib ... & ttbpf-top  # keep maps for the "
-	"other tools\n";
+	"other tools\n"
+	"\n"
+	"LIMITS (each counted and warned about when reached, never silent):\n"
+	"  --max-buffers  outstanding buffers (default 262144); beyond it\n"
+	"                 allocations are not recorded, totals flagged\n"
+	"  --max-devices  (device, chip|mesh) rows (default 4096); when full,\n"
+	"                 rows that hold nothing are evicted to make room\n"
+	"  --max-procs    (process, device) rows (default 8192); rows of\n"
+	"                 exited processes are deleted, idle ones evicted\n"
+	"  --max-stacks   distinct allocation stacks (default 16384); when\n"
+	"                 full, stacks of exited processes are evicted\n"
+	"  fixed: 16 libraries; 32 frames per stack; a 4 MiB event ring\n"
+	"         (dropped events are counted)\n";
 
 enum {
 	OPT_LIB = 'l',
@@ -40,8 +52,15 @@ enum {
 	OPT_UNPIN,
 	OPT_LAYOUT,
 	OPT_NO_STACKS,
+	OPT_NO_PYTHON,
 	OPT_MAX_BUFFERS,
 	OPT_PIN_DIR,
+	OPT_MAX_DEVICES,
+	OPT_MAX_PROCS,
+	OPT_MAX_STACKS,
+	OPT_RECORD,
+	OPT_RECORD_MAX,
+	OPT_FORCE,
 };
 
 static const struct argp_option options[] = {
@@ -77,17 +96,61 @@ static const struct argp_option options[] = {
 	{ "quiet", OPT_QUIET, NULL, 0, "No per-event lines, usage only", 0 },
 	{ "no-stacks", OPT_NO_STACKS, NULL, 0,
 	  "Do not record allocation call stacks (cheaper)", 0 },
+	{ "no-python", OPT_NO_PYTHON, NULL, 0,
+	  "Do not record the Python frames of allocations (cheaper)", 0 },
 	{ "max-buffers", OPT_MAX_BUFFERS, "N", 0,
-	  "Outstanding buffers the maps can hold (default 262144, 128 B of "
-	  "kernel memory each)",
+	  "Outstanding buffers the maps can hold (default 262144, 136 B of "
+	  "kernel memory each, about 50 more for the release index)",
+	  0 },
+	{ "max-devices", OPT_MAX_DEVICES, "N", 0,
+	  "Device rows the maps can hold (default 4096; a Galaxy host has 32 "
+	  "chips, meshes add one per mesh id)",
+	  0 },
+	{ "max-procs", OPT_MAX_PROCS, "N", 0,
+	  "(process, device) rows the maps can hold (default 8192)", 0 },
+	{ "max-stacks", OPT_MAX_STACKS, "N", 0,
+	  "Distinct allocation stacks the maps can hold (default 16384, "
+	  "264 B each)",
 	  0 },
 	{ "pin-dir", OPT_PIN_DIR, "DIR", 0,
 	  "Absolute bpffs path for --pin/--unpin instead of /sys/fs/bpf/ttbpf "
 	  "(same checks)",
 	  0 },
+	{ "record", OPT_RECORD, "FILE.db", 0,
+	  "Also write events and usage samples (every --interval, 1 s when "
+	  "0) to this SQLite file, created new (see the README for the "
+	  "schema)",
+	  0 },
+	{ "record-max", OPT_RECORD_MAX, "MIB", 0,
+	  "Stop recording (and say so) when FILE.db reaches MIB MiB "
+	  "(default 1024)",
+	  0 },
+	{ "force", OPT_FORCE, NULL, 0,
+	  "--record may replace an existing regular file of yours", 0 },
 	{ "verbose", OPT_VERBOSE, NULL, 0, "libbpf logs (twice: debug)", 0 },
 	{},
 };
+
+/* --max-devices, --max-procs, --max-stacks: entries of one map. */
+static error_t parse_map_size(struct argp_state *state, int key,
+			      const char *arg, struct trace_args *a)
+{
+	unsigned int *dst = key == OPT_MAX_DEVICES ? &a->max_devices
+			    : key == OPT_MAX_PROCS ? &a->max_procs
+						   : &a->max_stacks;
+	const char *name = key == OPT_MAX_DEVICES ? "devices"
+			   : key == OPT_MAX_PROCS ? "procs"
+						  : "stacks";
+	uint64_t v;
+
+	if (format_parse_u64(arg, 1U << 20, &v) || v < 16) {
+		argp_error(state, "invalid --max-%s: %s (16 .. 1048576)", name,
+			   arg);
+		return EINVAL;
+	}
+	*dst = (unsigned int)v;
+	return 0;
+}
 
 static error_t parse_opt(int key, char *arg, struct argp_state *state)
 {
@@ -133,6 +196,10 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		}
 		a->max_buffers = (unsigned int)v;
 		break;
+	case OPT_MAX_DEVICES:
+	case OPT_MAX_PROCS:
+	case OPT_MAX_STACKS:
+		return parse_map_size(state, key, arg, a);
 	case OPT_JSON:
 		a->json = true;
 		break;
@@ -151,11 +218,30 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_PIN_DIR:
 		a->pin_dir = arg;
 		break;
+	case OPT_RECORD:
+		a->record = arg;
+		break;
+	case OPT_RECORD_MAX:
+		if (format_parse_u64(arg, 1U << 20, &v) || !v) {
+			argp_error(
+				state,
+				"invalid --record-max: %s (1 .. 1048576 MiB)",
+				arg);
+			return EINVAL;
+		}
+		a->record_max = v << 20;
+		break;
+	case OPT_FORCE:
+		a->force = true;
+		break;
 	case OPT_QUIET:
 		a->quiet = true;
 		break;
 	case OPT_NO_STACKS:
 		a->stacks = false;
+		break;
+	case OPT_NO_PYTHON:
+		a->python = false;
 		break;
 	case OPT_VERBOSE:
 		a->verbose++;
@@ -198,7 +284,12 @@ int trace_args_parse(int argc, char **argv, unsigned int argp_flags,
 	out->device = -1;
 	out->interval_ms = 1000;
 	out->max_buffers = TTBPF_DEFAULT_MAX_BUFFERS;
+	out->max_devices = TTBPF_MAX_DEVICES;
+	out->max_procs = TTBPF_MAX_PROCS;
+	out->max_stacks = TTBPF_MAX_STACKS;
 	out->stacks = true;
+	out->record_max = 1024ULL << 20;
+	out->python = true;
 	err = argp_parse(&argp, argc, argv, argp_flags | ARGP_IN_ORDER, NULL,
 			 out);
 	return err ? -err : 0;

@@ -17,13 +17,20 @@ struct trace_args {
 	int device;		  /* -1: all */
 	unsigned int interval_ms; /* usage line period, 0: none */
 	unsigned int max_buffers;
+	unsigned int max_devices; /* dev_usage rows */
+	unsigned int max_procs;	  /* proc_usage rows */
+	unsigned int max_stacks;  /* distinct allocation stacks */
 	bool json;
 	bool explain;
 	bool pin;
 	bool unpin;
 	bool quiet; /* no per-event lines */
 	bool stacks;
+	bool python; /* Python frames of allocations */
 	int verbose;
+	const char *record;	       /* --record FILE.db or NULL */
+	unsigned long long record_max; /* its size bound, bytes */
+	bool force;		       /* --force: replace our own FILE.db */
 	char **cmd; /* after "--", NULL-terminated, or NULL */
 };
 

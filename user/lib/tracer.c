@@ -18,6 +18,7 @@
 #include "privileges.h"
 #include "state.h"
 #include "text_escape.h"
+#include "pyframes.h"
 #include "tracer.h"
 #include "ttbpf.skel.h"
 
@@ -35,6 +36,8 @@ struct tracer {
 	tracer_event_fn event_fn;
 	void *event_ctx;
 	bool pin;
+	bool python;
+	int verbose;
 	char pin_dir[256];
 	struct pin_dir pins; /* the checked pin directory, while pinning */
 	int links_fd;	     /* its links/ */
@@ -59,8 +62,6 @@ static struct bpf_program *prog_for_role(struct ttbpf *skel,
 	switch (role) {
 	case TTBPF_ROLE_ALLOC_ENTRY:
 		return skel->progs.alloc_entry;
-	case TTBPF_ROLE_ALLOC_RETURN:
-		return skel->progs.alloc_return;
 	case TTBPF_ROLE_FREE_ENTRY:
 		return skel->progs.free_entry;
 	case TTBPF_ROLE_BULK_FREE:
@@ -81,6 +82,22 @@ static int add_link(struct tracer *t, struct bpf_link *link)
 	return 0;
 }
 
+static int attach_tracepoint(struct tracer *t, struct bpf_program *prog,
+			     const char *name, char *err, size_t errlen)
+{
+	struct bpf_link *link = bpf_program__attach(prog);
+	int e;
+
+	if (!link)
+		return errmsg_set(err, errlen, -errno,
+				  "attaching to %s failed: %s", name,
+				  strerror(errno));
+	e = add_link(t, link);
+	if (e)
+		return errmsg_set(err, errlen, e, "too many probes");
+	return 0;
+}
+
 /*
  * Discovered libraries are whatever other users map under that name: one
  * that cannot be traced (not TT-Metal, not ELF, unreadable) is skipped
@@ -89,11 +106,11 @@ static int add_link(struct tracer *t, struct bpf_link *link)
 static int collect_found(const struct tracer_opts *o, struct tracer *t,
 			 char *err, size_t errlen)
 {
-	struct found_lib found[TTBPF_MAX_LIBS];
+	struct found_lib found[TTBPF_MAX_LIBS + 1]; /* + 1: one too many */
 	char why[1024];
 	int n, skipped = 0;
 
-	n = discover_tt_libs("/proc", found, TTBPF_MAX_LIBS);
+	n = discover_tt_libs("/proc", found, TTBPF_MAX_LIBS + 1);
 	if (n < 0)
 		return errmsg_set(err, errlen, n,
 				  "cannot scan /proc for libtt_metal.so: %s",
@@ -103,6 +120,14 @@ static int collect_found(const struct tracer_opts *o, struct tracer *t,
 				  "no --lib given and no running process maps "
 				  "libtt_metal.so; pass --lib "
 				  "PATH/libtt_metal.so");
+	if (n > TTBPF_MAX_LIBS) {
+		fprintf(stderr,
+			"ttbpf: WARNING: more than %d libtt_metal.so files are "
+			"mapped; the others are not traced (name them with "
+			"--lib in another ttbpf-trace)\n",
+			TTBPF_MAX_LIBS);
+		n = TTBPF_MAX_LIBS;
+	}
 	t->libs = calloc((size_t)n, sizeof(*t->libs));
 	if (!t->libs)
 		return -ENOMEM;
@@ -241,15 +266,15 @@ static int attach_lib(struct tracer *t, __u32 idx, char *err, size_t errlen)
 }
 
 /*
- * Failed allocations are seen at __cxa_throw. The throw lives in whichever
- * libstdc++ the process loaded: probe every copy we can find. Missing it is
- * not fatal: failures are then reported late, at the thread's next
- * allocation.
+ * Allocations are counted at the entry of allocate_buffer; a failed one is
+ * taken back at __cxa_throw. The throw lives in whichever libstdc++ the
+ * process loaded: probe every copy we can find (the system's and those
+ * mapped now). Without one, a failure would stay counted: say so.
  */
 static void attach_throw(struct tracer *t, int verbose)
 {
 	struct found_lib found[16];
-	int n = discover_libstdcxx("/proc", found, 16);
+	int n = discover_libstdcxx("/proc", found, 16), attached = 0;
 
 	for (int i = 0; i < n; i++) {
 		LIBBPF_OPTS(bpf_uprobe_opts, uo);
@@ -271,15 +296,23 @@ static void attach_throw(struct tracer *t, int verbose)
 			continue;
 		}
 		if (add_link(t, link))
-			return;
+			break;
+		attached++;
 	}
+	if (!attached)
+		fprintf(stderr,
+			"ttbpf: WARNING: no libstdc++ could be probed for "
+			"__cxa_throw: an allocation that fails would stay "
+			"counted as held (start the application first, then "
+			"the tracer, or use -v to see why)\n");
 }
 
-/* Internal maps (.rodata, .bss) and scratch space stay private. */
+/* Internal maps (.rodata, .bss), scratch space and the buffer index
+ * stay private. */
 static bool pinned_map(const char *name)
 {
 	return !strchr(name, '.') && !strstr(name, "_scratch") &&
-	       strcmp(name, "pending");
+	       strncmp(name, "idx_", 4) && strcmp(name, "pending");
 }
 
 /* The names of the maps ttbpf pins: what its pin directory may hold. */
@@ -397,6 +430,7 @@ static void set_map_fds(struct tracer *t)
 	t->maps.stacks_fd = bpf_map__fd(s->maps.stacks);
 	t->maps.libs_fd = bpf_map__fd(s->maps.libs);
 	t->maps.meta_fd = bpf_map__fd(s->maps.meta);
+	t->maps.py_stacks_fd = bpf_map__fd(s->maps.py_stacks);
 	t->maps.pinned = false;
 }
 
@@ -458,9 +492,29 @@ int tracer__open(const struct tracer_opts *o, struct tracer **out, char *err,
 	t->skel->rodata->cfg.follow_tree = o->pid && o->follow_tree;
 	t->skel->rodata->cfg.keep_exit_rows = o->keep_exit_rows && !o->pin;
 	t->skel->rodata->cfg.collect_stacks = o->stacks;
+	t->skel->rodata->py_frames_on = o->python;
+	t->python = o->python;
+	t->verbose = o->verbose;
 	t->skel->data->emit_events = o->events;
-	if (o->max_buffers)
+	if (o->max_buffers) {
 		bpf_map__set_max_entries(t->skel->maps.allocs, o->max_buffers);
+		bpf_map__set_max_entries(t->skel->maps.idx_pages,
+					 TTBPF_INDEX_PAGES(o->max_buffers));
+		bpf_map__set_max_entries(t->skel->maps.idx_loop,
+					 TTBPF_INDEX_STEPS(o->max_buffers));
+	}
+	if (o->max_devices)
+		bpf_map__set_max_entries(t->skel->maps.dev_usage,
+					 o->max_devices);
+	if (o->max_stacks)
+		bpf_map__set_max_entries(t->skel->maps.stacks, o->max_stacks);
+	/* A process has a row per device it uses: as many marks as rows. */
+	if (o->max_procs) {
+		bpf_map__set_max_entries(t->skel->maps.proc_usage,
+					 o->max_procs);
+		bpf_map__set_max_entries(t->skel->maps.traced_pids,
+					 o->max_procs);
+	}
 	e = ttbpf__load(t->skel);
 	if (e) {
 		e = errmsg_set(
@@ -471,6 +525,9 @@ int tracer__open(const struct tracer_opts *o, struct tracer **out, char *err,
 		goto cleanup;
 	}
 	set_map_fds(t);
+	if (t->python)
+		pyframes__register_running(bpf_map__fd(t->skel->maps.py_procs),
+					   (uint32_t)o->pid, o->verbose);
 	e = fill_maps(t, o);
 	if (e) {
 		e = errmsg_set(err, errlen, e,
@@ -478,25 +535,21 @@ int tracer__open(const struct tracer_opts *o, struct tracer **out, char *err,
 		goto cleanup;
 	}
 
-	/* Exit first: a process that dies while we attach is still released. */
-	e = add_link(t, bpf_program__attach(t->skel->progs.handle_exit));
-	if (e || !t->links[t->n_links - 1]) {
-		e = errmsg_set(err, errlen, -errno,
-			       "attaching to sched_process_exit failed: %s",
-			       strerror(errno));
+	/* Exit and exec first: a process that dies or execs while we attach
+	 * is still released. */
+	e = attach_tracepoint(t, t->skel->progs.handle_exit,
+			      "sched_process_exit", err, errlen);
+	if (!e)
+		e = attach_tracepoint(t, t->skel->progs.handle_exec,
+				      "sched_process_exec", err, errlen);
+	if (e)
 		goto cleanup;
-	}
 	/* Before the command is released, so that no fork escapes. */
 	if (t->skel->rodata->cfg.follow_tree) {
-		e = add_link(t,
-			     bpf_program__attach(t->skel->progs.handle_fork));
-		if (e || !t->links[t->n_links - 1]) {
-			e = errmsg_set(
-				err, errlen, -errno,
-				"attaching to sched_process_fork failed: %s",
-				strerror(errno));
+		e = attach_tracepoint(t, t->skel->progs.handle_fork,
+				      "sched_process_fork", err, errlen);
+		if (e)
 			goto cleanup;
-		}
 	}
 	for (__u32 i = 0; i < t->n_libs; i++) {
 		e = attach_lib(t, i, err, errlen);
@@ -558,6 +611,11 @@ int tracer__poll(struct tracer *t, int timeout_ms)
 		n = 0;
 	if (n < 0)
 		return n;
+	/* Python processes that allocated before we knew them. */
+	if (t->python)
+		pyframes__register_unseen(bpf_map__fd(t->skel->maps.py_unseen),
+					  bpf_map__fd(t->skel->maps.py_procs),
+					  t->verbose);
 	/* Events are submitted without a wake-up until the ring fills up:
 	 * epoll has not seen them, read what waits anyway. */
 	more = ring_buffer__consume(t->rb);
@@ -747,4 +805,28 @@ cleanup:
 	ttbpf__destroy(skel);
 	pin_dir__close(&d);
 	return e;
+}
+
+int tracer__open_reader(const char *tool, const char *pin_dir,
+			const struct tracer_opts *opts, struct tracer **out,
+			struct ttbpf_maps *maps)
+{
+	struct tracer_opts o = *opts;
+	char err[512] = "";
+	int e;
+
+	o.stacks = false;
+	o.events = false;
+	fprintf(stderr,
+		"%s: nothing pinned in %s; attaching by itself (only "
+		"allocations from now on are seen; run `sudo ttbpf-trace --pin "
+		"--lib PATH` to share one tracer)\n",
+		tool, pin_dir);
+	e = tracer__open(&o, out, err, sizeof(err));
+	if (e) {
+		fprintf(stderr, "%s: %s\n", tool, err[0] ? err : strerror(-e));
+		return e;
+	}
+	*maps = *tracer__maps(*out);
+	return 0;
 }

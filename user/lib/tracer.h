@@ -24,8 +24,12 @@ struct tracer_opts {
 	bool follow_tree;	  /* pid and every process it forks */
 	bool keep_exit_rows;	  /* see tracer__collect_exited() */
 	bool stacks;		  /* record user stacks of allocations */
+	bool python;		  /* record their Python frames */
 	bool events;		  /* stream events through the ring buffer */
 	unsigned int max_buffers; /* allocs map size */
+	unsigned int max_devices; /* dev_usage map size, 0: default */
+	unsigned int max_procs;	  /* proc_usage map size, 0: default */
+	unsigned int max_stacks;  /* stacks map size, 0: default */
 	bool pin;		  /* pin maps and links under pin_dir */
 	const char *pin_dir;	  /* TTBPF_PIN_DIR when NULL */
 	int verbose;
@@ -40,6 +44,16 @@ typedef int (*tracer_event_fn)(void *ctx, const struct ttbpf_event *e);
  */
 int tracer__open(const struct tracer_opts *opts, struct tracer **out, char *err,
 		 size_t errlen);
+
+/*
+ * For the readers (top, exporter) when nothing is pinned: say on stderr,
+ * as @tool, that it attaches by itself and sees only allocations from now
+ * on, then tracer__open() without stacks or events and hand out its maps.
+ * Returns 0 or a negative errno after printing the cause.
+ */
+int tracer__open_reader(const char *tool, const char *pin_dir,
+			const struct tracer_opts *opts, struct tracer **out,
+			struct ttbpf_maps *maps);
 
 /* Maps of the loaded object; valid until tracer__close(). */
 const struct ttbpf_maps *tracer__maps(const struct tracer *t);

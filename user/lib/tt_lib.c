@@ -142,7 +142,7 @@ static int add_site(struct tt_lib_info *out, const struct elf_image *img,
 	s->role = role;
 	s->emulated = emulated;
 	snprintf(s->symbol, sizeof(s->symbol), "%s", symbol);
-	snprintf(s->insn, sizeof(s->insn), "%s", insn);
+	snprintf(s->insn, sizeof(s->insn), "%.47s", insn);
 	return 0;
 }
 
@@ -160,104 +160,16 @@ static int scan_function(const struct elf_image *img, const struct era_sym *sym,
 	return e;
 }
 
-/* Where a jump out of allocate_buffer lands decides what it means. */
-enum jump_kind {
-	JUMP_COLD,    /* the function's own .cold part: scan it too */
-	JUMP_TAIL,    /* another function: its return bypasses ours */
-	JUMP_UNKNOWN, /* stripped: probably the cold part, cannot tell */
-};
-
-static enum jump_kind classify_jump(const struct elf_image *img, const char *fn,
-				    uint64_t target, char *what, size_t len,
-				    struct era_sym *cold)
-{
-	char name[256], sec[64];
-	struct elf_sym_info s;
-	size_t n = strlen(fn);
-
-	if (!elf_image__symbol_at(img, target, name, sizeof(name), &s)) {
-		if (!strncmp(name, fn, n) && !strcmp(name + n, ".cold")) {
-			cold->name = fn;
-			cold->value = s.value;
-			cold->size = s.size;
-			return JUMP_COLD;
-		}
-		snprintf(what, len, "%.150s", name);
-		return JUMP_TAIL;
-	}
-	if (!elf_image__plt_symbol(img, target, name, sizeof(name))) {
-		snprintf(what, len, "%.140s@plt", name);
-		return JUMP_TAIL;
-	}
-	if (!elf_image__section_at(img, target, sec, sizeof(sec)) &&
-	    !strncmp(sec, ".plt", 4)) {
-		snprintf(what, len, "a PLT entry (%.40s)", sec);
-		return JUMP_TAIL;
-	}
-	snprintf(what, len, "unnamed code, probably its cold part");
-	return JUMP_UNKNOWN;
-}
-
-static int add_rets(struct tt_lib_info *out, const struct elf_image *img,
-		    const char *fn, const struct ret_scan *rs)
-{
-	int e = 0;
-
-	for (size_t i = 0; i < rs->n_rets && !e; i++)
-		e = add_site(out, img, TTBPF_ROLE_ALLOC_RETURN, rs->rets[i], fn,
-			     "ret", 0);
-	return e;
-}
-
 /*
- * Jumps leaving allocate_buffer: into its cold part (whose rets, if any,
- * are return sites too) or a real tail call, whose return we miss.
+ * A probe at the entry of one function. Only entries are probed: the
+ * kernel emulates their first instruction (a push in every build seen)
+ * and single-steps a `ret`, which costs about 30 times as much.
  */
-static int follow_exits(struct tt_lib_info *out, const struct elf_image *img,
-			const struct era_sym *fn, const struct ret_scan *rs)
-{
-	struct era_sym cold = { 0 };
-	struct ret_scan *crs = NULL;
-	char what[160];
-	int e = 0;
-
-	for (size_t i = 0; i < rs->n_tail_calls; i++) {
-		enum jump_kind k =
-			classify_jump(img, fn->name, rs->tail_targets[i], what,
-				      sizeof(what), &cold);
-
-		if (k == JUMP_TAIL)
-			note(out,
-			     "allocate_buffer tail-calls %s at 0x%llx: "
-			     "allocations returning that way are missed; ",
-			     what, (unsigned long long)rs->tail_calls[i]);
-		else if (k == JUMP_UNKNOWN)
-			note(out,
-			     "allocate_buffer jumps at 0x%llx to 0x%llx, %s; ",
-			     (unsigned long long)rs->tail_calls[i],
-			     (unsigned long long)rs->tail_targets[i], what);
-	}
-	if (!cold.name)
-		return 0;
-	crs = calloc(1, sizeof(*crs));
-	if (!crs)
-		return -ENOMEM;
-	if (!scan_function(img, &cold, crs)) {
-		e = add_rets(out, img, fn->name, crs);
-		if (crs->n_rets)
-			note(out, "%zu return(s) in the cold part; ",
-			     crs->n_rets);
-	}
-	free(crs);
-	return e;
-}
-
-/* Entry of one function; with @rets, a site at every ret too. */
-static int add_function_sites(struct tt_lib_info *out,
-			      const struct elf_image *img,
-			      const struct era_sym *sym,
-			      enum ttbpf_probe_role role, int rets, char *err,
-			      size_t errlen)
+static int add_function_site(struct tt_lib_info *out,
+			     const struct elf_image *img,
+			     const struct era_sym *sym,
+			     enum ttbpf_probe_role role, char *err,
+			     size_t errlen)
 {
 	struct ret_scan *rs = calloc(1, sizeof(*rs));
 	int e;
@@ -275,31 +187,6 @@ static int add_function_sites(struct tt_lib_info *out,
 	}
 	e = add_site(out, img, role, sym->value, sym->name, rs->entry_text,
 		     rs->entry_emulated);
-	if (e || !rets)
-		goto cleanup;
-	if (!rs->n_rets) {
-		e = errmsg_set(
-			err, errlen, -ENOTSUP,
-			"%s: %s has no ret instruction: its return cannot "
-			"be probed",
-			out->path, sym->name);
-		goto cleanup;
-	}
-	e = add_rets(out, img, sym->name, rs);
-	if (!e)
-		e = follow_exits(out, img, sym, rs);
-	/* A switch's jump table stays inside; any other may be a tail call. */
-	for (size_t i = 0; i < rs->n_indirect_jumps; i++)
-		if (!rs->indirect_is_table[i])
-			note(out,
-			     "allocate_buffer has an indirect jump at 0x%llx "
-			     "(a tail call through a pointer would be "
-			     "missed); ",
-			     (unsigned long long)rs->indirect_jumps[i]);
-	if (rs->n_undecoded)
-		note(out, "allocate_buffer: %zu bytes did not disassemble; ",
-		     rs->n_undecoded);
-cleanup:
 	if (e == -E2BIG)
 		e = errmsg_set(err, errlen, e, "%s: more than %d probe sites",
 			       out->path, TT_LIB_MAX_SITES);
@@ -307,6 +194,7 @@ cleanup:
 		e = errmsg_set(err, errlen, e,
 			       "%s: %s is not in a loaded segment", out->path,
 			       sym->name);
+cleanup:
 	free(rs);
 	return e;
 }
@@ -316,14 +204,14 @@ static int find_sites(struct tt_lib_info *out, const struct elf_image *img,
 {
 	int e;
 
-	e = add_function_sites(out, img, &m->alloc, TTBPF_ROLE_ALLOC_ENTRY, 1,
-			       err, errlen);
+	e = add_function_site(out, img, &m->alloc, TTBPF_ROLE_ALLOC_ENTRY, err,
+			      errlen);
 	if (!e)
-		e = add_function_sites(out, img, &m->free,
-				       TTBPF_ROLE_FREE_ENTRY, 0, err, errlen);
+		e = add_function_site(out, img, &m->free, TTBPF_ROLE_FREE_ENTRY,
+				      err, errlen);
 	for (size_t i = 0; i < m->n_bulk && !e; i++)
-		e = add_function_sites(out, img, &m->bulk[i],
-				       TTBPF_ROLE_BULK_FREE, 0, err, errlen);
+		e = add_function_site(out, img, &m->bulk[i],
+				      TTBPF_ROLE_BULK_FREE, err, errlen);
 	return e;
 }
 
@@ -572,8 +460,6 @@ static const char *role_name(enum ttbpf_probe_role r)
 	switch (r) {
 	case TTBPF_ROLE_ALLOC_ENTRY:
 		return "alloc-entry";
-	case TTBPF_ROLE_ALLOC_RETURN:
-		return "alloc-return";
 	case TTBPF_ROLE_FREE_ENTRY:
 		return "free-entry";
 	case TTBPF_ROLE_BULK_FREE:
@@ -640,9 +526,7 @@ void tt_lib_explain(const struct tt_lib_info *info, FILE *f)
 			(unsigned long long)s->file_offset, s->insn);
 		text_escape_to(f, s->symbol, SIZE_MAX);
 		fprintf(f, "%s\n",
-			s->role != TTBPF_ROLE_ALLOC_RETURN && !s->emulated
-				? " (entry single-stepped)"
-				: "");
+			!s->emulated ? " (entry single-stepped)" : "");
 	}
 	fprintf(f, "layout (bytes; %s):\n",
 		l->impl_off >= 0 ? "fields inside *(Buffer + impl)"

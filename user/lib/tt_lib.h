@@ -50,7 +50,7 @@ struct tt_probe_site {
 	uint64_t file_offset; /* what uprobes attach to */
 	enum ttbpf_probe_role role;
 	char symbol[160]; /* mangled name of the containing function */
-	char insn[48];	  /* instruction probed: "push rbp", "ret" */
+	char insn[48];	  /* instruction probed: "push rbp" */
 	int emulated;	  /* x86 uprobes emulate it (push, nop) */
 };
 

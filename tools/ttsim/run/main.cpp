@@ -6,7 +6,11 @@
 //   (scenario)   then write --truth, print "done"
 //   --hold-after print "holding", wait for SIGUSR1/SIGTERM/SIGINT (always
 //                for the hold scenario), then close the devices (bulk free)
-//                and exit 0.
+//                and exit 0; or, with --exec-after CMD, exec `sh -c CMD`
+//                with every buffer still allocated (a launcher handing
+//                over to a server).
+// The fork scenario's child prints "fork: child pid=N freed K inherited
+// buffers" before it exits.
 #include <cerrno>
 #include <climits>
 #include <condition_variable>
@@ -28,8 +32,9 @@ static const char usage[] =
 	"                 [--devices N] [--threads T] [--rate OPS]\n"
 	"                 [--duration-ms MS] [--truth PATH] [--wait-go]\n"
 	"                 [--hold-after] [--buffer-size BYTES]\n"
+	"                 [--first-device ID] [--exec-after CMD]\n"
 	"\n"
-	"Scenarios: steady leak oom close mesh threads burst hold.\n"
+	"Scenarios: steady leak oom close mesh threads burst hold fork.\n"
 	"Run with LD_LIBRARY_PATH pointing at one libtt_metal.so variant.\n"
 	"\n"
 	"EXAMPLES:\n"
@@ -102,6 +107,8 @@ static int parse_args(int argc, char **argv, env *e)
 		{ "wait-go", no_argument, nullptr, 'w' },
 		{ "hold-after", no_argument, nullptr, 'H' },
 		{ "buffer-size", required_argument, nullptr, 'B' },
+		{ "first-device", required_argument, nullptr, 'F' },
+		{ "exec-after", required_argument, nullptr, 'X' },
 		{ "help", no_argument, nullptr, 'h' },
 		{},
 	};
@@ -129,7 +136,8 @@ static int parse_args(int argc, char **argv, env *e)
 			e->count_set = true;
 			break;
 		case 'd':
-			err = parse_u64("devices", optarg, 1, 64, &e->devices);
+			err = parse_u64("devices", optarg, 1, 8192,
+					&e->devices);
 			break;
 		case 't':
 			err = parse_u64("threads", optarg, 1, 256, &e->threads);
@@ -156,6 +164,15 @@ static int parse_args(int argc, char **argv, env *e)
 		case 'B':
 			err = parse_u64("buffer-size", optarg, 32, 1ull << 30,
 					&e->buffer_size);
+			break;
+		case 'F':
+			err = parse_u64("first-device", optarg, 0, 1 << 20,
+					&e->first_device);
+			break;
+		case 'X':
+			e->exec_after = optarg;
+			if (e->exec_after.empty())
+				err = -EINVAL;
 			break;
 		case 'h':
 			fputs(usage, stdout);
@@ -230,6 +247,17 @@ int main(int argc, char **argv)
 		printf("holding\n");
 		fflush(stdout);
 		wait_usr1(++usr1);
+	}
+	if (!e.exec_after.empty()) {
+		printf("exec %s\n", e.exec_after.c_str());
+		fflush(stdout);
+		/* Blocked signals survive exec: hand over a plain process. */
+		pthread_sigmask(SIG_UNBLOCK, &set, nullptr);
+		execl("/bin/sh", "sh", "-c", e.exec_after.c_str(),
+		      (char *)nullptr);
+		fprintf(stderr, "ttsim-run: exec /bin/sh: %s\n",
+			strerror(errno));
+		return 1;
 	}
 	scenario_teardown(&ctx);
 	return 0;

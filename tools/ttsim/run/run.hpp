@@ -18,11 +18,13 @@ struct env {
 	uint64_t count = 0; // 0: the scenario's default
 	bool count_set = false;
 	uint64_t devices = 1;
+	uint64_t first_device = 0; // id of the first chip opened
 	uint64_t threads = 4;
 	uint64_t rate = 0; // operations per second, 0 = unlimited
 	uint64_t duration_ms = 0;
 	uint64_t buffer_size = 0; // hold: DRAM buffers of this size, 0 = mixed
 	std::string truth;
+	std::string exec_after; // sh -c this instead of closing the devices
 	bool wait_go = false;
 	bool hold_after = false;
 };

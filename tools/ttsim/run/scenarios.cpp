@@ -9,6 +9,8 @@
 #include <mutex>
 #include <stdexcept>
 #include <thread>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "run.hpp"
 
@@ -132,7 +134,8 @@ static void free_half(run_ctx *ctx, std::vector<held> *live)
 static void open_chips(run_ctx *ctx)
 {
 	for (uint64_t i = 0; i < ctx->opt->devices; i++)
-		ctx->chips.push_back(ttsim::open_device((int)i, nullptr));
+		ctx->chips.push_back(ttsim::open_device(
+			(int)(ctx->opt->first_device + i), nullptr));
 }
 
 static uint64_t count_or(const run_ctx *ctx, uint64_t def)
@@ -175,8 +178,27 @@ static int run_leak(run_ctx *ctx)
 	return 0;
 }
 
-/* Fills L1 until the allocator throws, several times; DRAM and TRACE
- * requests larger than the device fail at once. */
+/* An error raised and caught right after a successful allocation, deeper
+ * on the stack than the allocator ran (as an op's argument check does in a
+ * real program): not an allocation failure. */
+__attribute__((noinline)) static int deep_throw(int depth)
+{
+	if (depth)
+		return deep_throw(depth - 1) + 1;
+	throw std::invalid_argument("not an allocation failure");
+}
+
+static void unrelated_error()
+{
+	try {
+		deep_throw(16);
+	} catch (const std::invalid_argument &) {
+	}
+}
+
+/* Fills L1 until the allocator throws, several times, with an unrelated
+ * error caught after each success; DRAM and TRACE requests larger than the
+ * device fail at once. */
 static int run_oom(run_ctx *ctx)
 {
 	uint64_t rounds = count_or(ctx, 3);
@@ -191,6 +213,7 @@ static int run_oom(run_ctx *ctx)
 			if (!b)
 				break;
 			round.push_back(held{ b, dev });
+			unrelated_error();
 		}
 		ttsim::buffer *b = try_alloc(ctx, dev, 0, ttsim::MEM_DRAM,
 					     16ull << 30, 4096);
@@ -389,6 +412,45 @@ static int run_hold(run_ctx *ctx)
 	return 0;
 }
 
+/* fork() with live buffers, as multiprocessing's fork start method does:
+ * the child frees every other inherited buffer and closes its copies of
+ * the devices (a bulk free), then exits. Nothing of that touches the
+ * parent's allocator, whose books stay its own. The parent then frees the
+ * same buffers itself and keeps the rest. */
+static int run_fork(run_ctx *ctx)
+{
+	uint64_t count = count_or(ctx, 40);
+	int status;
+
+	open_chips(ctx);
+	for (uint64_t i = 0; i < count; i++)
+		alloc_random(ctx, &ctx->live,
+			     ctx->chips[i % ctx->chips.size()]);
+	fflush(stdout);
+	pid_t child = fork();
+	if (child < 0)
+		return -1;
+	if (!child) {
+		uint64_t freed = 0;
+		for (size_t i = 0; i < ctx->live.size(); i += 2, freed++)
+			ttsim::destroy_buffer(ctx->live[i].buf);
+		for (ttsim::device *c : ctx->chips)
+			ttsim::close_device(c);
+		printf("fork: child pid=%d freed %llu inherited buffers\n",
+		       (int)getpid(), (unsigned long long)freed);
+		fflush(stdout);
+		_exit(0);
+	}
+	if (waitpid(child, &status, 0) != child || !WIFEXITED(status) ||
+	    WEXITSTATUS(status))
+		return -1;
+	/* Descending: what free_at moves into slot i is odd and kept. */
+	for (size_t i = ctx->live.size(); i-- > 0;)
+		if (i % 2 == 0)
+			free_at(&ctx->live, i);
+	return 0;
+}
+
 static const struct {
 	const char *name;
 	int (*fn)(run_ctx *ctx);
@@ -397,6 +459,7 @@ static const struct {
 	{ "oom", run_oom },	  { "close", run_close },
 	{ "mesh", run_mesh },	  { "threads", run_threads },
 	{ "burst", run_burst },	  { "hold", run_hold },
+	{ "fork", run_fork },
 };
 
 bool scenario_known(const std::string &name)

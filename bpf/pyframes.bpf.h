@@ -1,0 +1,196 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The Python call chain of the thread that entered allocate_buffer: code
+ * object and instruction per frame, read from the thread's own
+ * PyThreadState. The thread state is found the way
+ * PyGILState_GetThisThreadState() finds it, through the interpreter's
+ * pthread key (autoTSSkey): glibc's pthread_getspecific() emulated from the
+ * thread pointer. Unlike the GIL holder in _PyRuntime this is right for a
+ * thread that released the GIL around a C call (ctypes, pybind11
+ * gil_scoped_release) and costs no more. Offsets per process come from
+ * user space (user/lib/pyframes.c), which also resolves code objects to
+ * file, function and line later (user/lib/pysymbolize.c).
+ */
+#ifndef TTBPF_PYFRAMES_BPF_H
+#define TTBPF_PYFRAMES_BPF_H
+
+#include "ttbpf_py.h"
+
+#define PY_OWNED_BY_CSTACK 3 /* 3.12+: shim frame of a C call, no code */
+
+/* Inspected processes; a pid missing here is queued in py_unseen. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, TTBPF_PY_MAX_PROCS);
+	__type(key, __u32);
+	__type(value, struct ttbpf_py_proc);
+} py_procs SEC(".maps");
+
+/* Processes that allocated before user space inspected them. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u32);
+	__type(value, __u8);
+} py_unseen SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, TTBPF_PY_MAX_STACKS);
+	__type(key, __u32);
+	__type(value, struct ttbpf_py_stack);
+} py_stacks SEC(".maps");
+
+struct py_scratch {
+	struct ttbpf_py_stack st;
+	__u8 frame[TTBPF_PY_FRAME_READ + 8]; /* + 8: any masked offset */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct py_scratch);
+} py_scratch SEC(".maps");
+
+static __always_inline __u64 py_field(const struct py_scratch *s, __s32 off)
+{
+	__u64 v;
+
+	__builtin_memcpy(&v, s->frame + (off & (TTBPF_PY_FRAME_READ - 1)),
+			 sizeof(v));
+	return v;
+}
+
+static __always_inline __u32 py_stack_hash(const struct ttbpf_py_stack *st)
+{
+	__u64 h = 0xcbf29ce484222325ULL;
+
+	for (int i = 0; i < TTBPF_PY_MAX_DEPTH; i++) {
+		h = (h ^ st->code[i]) * 0x100000001b3ULL;
+		h = (h ^ st->instr[i]) * 0x100000001b3ULL;
+	}
+	h ^= st->truncated | (__u64)st->n << 1;
+	return (__u32)(h ^ (h >> 32)) & 0x7fffffff;
+}
+
+static __always_inline bool py_stack_equal(const struct ttbpf_py_stack *a,
+					   const struct ttbpf_py_stack *b)
+{
+	if (a->n != b->n || a->truncated != b->truncated)
+		return false;
+	for (int i = 0; i < TTBPF_PY_MAX_DEPTH; i++)
+		if (a->code[i] != b->code[i] || a->instr[i] != b->instr[i])
+			return false;
+	return true;
+}
+
+/* The calling thread's PyThreadState, 0 when it has none. */
+static __always_inline __u64 py_tstate(const struct ttbpf_py_proc *pp)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	__u64 fsbase = task->thread.fsbase, tstate = 0;
+	__u32 key = 0;
+
+	if (bpf_probe_read_user(&key, sizeof(key),
+				(const void *)pp->tss_key_addr))
+		return 0;
+	/* Keys past glibc's first block of 32 need a second-level read:
+	 * CPython creates its key at start-up, so it is always a low one. */
+	if (key >= 32)
+		return 0;
+	bpf_probe_read_user(
+		&tstate, sizeof(tstate),
+		(const void *)(fsbase + pp->tls_specific_off + key * 16 + 8));
+	return tstate;
+}
+
+static __always_inline __s32 py_stack_store(struct ttbpf_py_stack *st)
+{
+	struct ttbpf_py_stack *old;
+	__u32 id = py_stack_hash(st) | 1; /* > 0: see TTBPF_PY_NONE */
+
+	/* Open addressing over a few slots: equal ids mean equal stacks. */
+	for (int i = 0; i < 4; i++, id = (id + 2) & 0x7fffffff) {
+		old = bpf_map_lookup_elem(&py_stacks, &id);
+		if (!old) {
+			int err = bpf_map_update_elem(&py_stacks, &id, st,
+						      BPF_NOEXIST);
+
+			if (!err)
+				return id;
+			old = err == -EEXIST
+				      ? bpf_map_lookup_elem(&py_stacks, &id)
+				      : NULL;
+			if (!old)
+				break;
+		}
+		if (py_stack_equal(old, st))
+			return id;
+	}
+	return TTBPF_PY_LOST;
+}
+
+/*
+ * Python stack id of the current thread, or a TTBPF_PY_* reason. A global
+ * function: the verifier checks it once, not inline in every caller.
+ */
+__noinline __s32 py_stack_id(__u32 pid)
+{
+	struct ttbpf_py_proc *pp = bpf_map_lookup_elem(&py_procs, &pid);
+	struct py_scratch *s;
+	__u32 zero = 0, len;
+	__u64 frame = 0;
+	__u8 one = 1;
+	int n = 0;
+
+	if (!pp) {
+		bpf_map_update_elem(&py_unseen, &pid, &one, BPF_NOEXIST);
+		return TTBPF_PY_PENDING;
+	}
+	if (!pp->enabled)
+		return TTBPF_PY_NONE;
+	s = bpf_map_lookup_elem(&py_scratch, &zero);
+	if (!s)
+		return TTBPF_PY_LOST;
+	frame = py_tstate(pp);
+	if (!frame)
+		return TTBPF_PY_NO_THREAD;
+	if (bpf_probe_read_user(&frame, sizeof(frame),
+				(const void *)(frame + pp->tstate_frame)))
+		return TTBPF_PY_LOST;
+	if (pp->cframe_frame >= 0 && frame &&
+	    bpf_probe_read_user(&frame, sizeof(frame),
+				(const void *)(frame + pp->cframe_frame)))
+		return TTBPF_PY_LOST;
+	len = pp->frame_len;
+	if (!len || len > TTBPF_PY_FRAME_READ)
+		return TTBPF_PY_LOST;
+	__builtin_memset(&s->st, 0, sizeof(s->st));
+	/* One slot per frame, shim frames included (code 0): a count that
+	 * depends on the data would multiply the verifier's states. */
+	for (n = 0; n < TTBPF_PY_MAX_DEPTH && frame; n++) {
+		if (bpf_probe_read_user(s->frame, len, (const void *)frame))
+			break;
+		if (pp->frame_owner < 0 ||
+		    (__u8)py_field(s, pp->frame_owner) != PY_OWNED_BY_CSTACK) {
+			s->st.code[n] = py_field(s, pp->frame_code);
+			s->st.instr[n] = py_field(s, pp->frame_instr);
+		}
+		frame = py_field(s, pp->frame_prev);
+	}
+	if (!n)
+		return TTBPF_PY_NO_THREAD;
+	s->st.n = n;
+	s->st.truncated = n == TTBPF_PY_MAX_DEPTH && frame;
+	return py_stack_store(&s->st);
+}
+
+/* At the exit of a process's last thread. */
+static __always_inline void py_forget(__u32 pid)
+{
+	bpf_map_delete_elem(&py_procs, &pid);
+	bpf_map_delete_elem(&py_unseen, &pid);
+}
+
+#endif /* TTBPF_PYFRAMES_BPF_H */

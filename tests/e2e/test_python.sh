@@ -1,0 +1,138 @@
+#!/bin/bash
+# Python frames of allocations: a Python program per interpreter version
+# (3.10 to 3.13, those installed) leaks stand-in TT-Metal buffers through
+# ctypes from functions at lines the test reads from the program's marker
+# comments. ttbpf-snapshot --json and --leaks must name file, function and
+# line of each leaked buffer and of its callers, Python frames first and
+# the native ones after; freed buffers must not appear. One interpreter is
+# started after the tracer: it is inspected at its first allocation.
+source "$(dirname "$0")/lib.sh"
+SNAP=$OUT/ttbpf-snapshot
+PIN=/sys/fs/bpf/ttbpf-e2e-py-$$
+SCRIPT=$E2E/py_leak.py
+LIB=$(lib_of e4-release)
+cleanup_pins() { "$TRACE" --unpin --pin-dir "$PIN" >/dev/null 2>&1; }
+trap 'cleanup_pins; cleanup' EXIT
+
+line_of() { grep -n "# $1" "$SCRIPT" | cut -d: -f1; }
+
+# Interpreters: TTBPF_PYTHONS, else pyenv's 3.10-3.13, else python3.1x.
+pythons=()
+if [ -n "${TTBPF_PYTHONS:-}" ]; then
+	read -ra pythons <<<"$TTBPF_PYTHONS"
+else
+	for m in 10 11 12 13; do
+		p=$(ls -d "${PYENV_ROOT:-$HOME/.pyenv}"/versions/3.$m.*/bin/python3 2>/dev/null | tail -1)
+		[ -n "$p" ] || p=$(command -v "python3.$m")
+		[ -n "$p" ] && pythons+=("$p")
+	done
+fi
+if [ ${#pythons[@]} -eq 0 ]; then
+	echo "skip: no CPython 3.10-3.13 installed"
+	exit 77
+fi
+
+# start_py NAME PYTHON: the program held at "ready", stdin from a FIFO.
+declare -A PY_FD
+start_py() {
+	local name=$1 py=$2 fd
+	mkfifo "$WORK/$name.in"
+	"$py" "$SCRIPT" "$LIB" "$WORK/$name.truth.json" <"$WORK/$name.in" >"$WORK/$name.out" 2>&1 &
+	WL_PID[$name]=$!
+	BG_PIDS+=("$!")
+	exec {fd}>"$WORK/$name.in"
+	PY_FD[$name]=$fd
+	wait_line "$WORK/$name.out" '^ready' 20
+}
+py_go() { echo go >&"${PY_FD[$1]}"; }
+py_release() {
+	local fd=${PY_FD[$1]}
+	# A line, not EOF: later programs inherited this FIFO's write end.
+	echo done >&"$fd"
+	exec {fd}>&-
+	wait "${WL_PID[$1]}"
+}
+
+names=()
+declare -A PYV
+for py in "${pythons[@]}"; do
+	v=$("$py" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+	names+=("py$v")
+	PYV[py$v]=$v
+	start_py "py$v" "$py"
+done
+start_tracer py --lib "$LIB" --pin --pin-dir "$PIN" --quiet -i 0 -v
+# The last interpreter again, started while tracing: its warm-up
+# allocation queues it for inspection.
+late_py=${pythons[${#pythons[@]} - 1]}
+late=late${PYV[${names[${#names[@]} - 1]}]}
+PYV[$late]=${PYV[${names[${#names[@]} - 1]}]}
+start_py "$late" "$late_py"
+names+=("$late")
+check "$late: inspected at its first allocation" \
+	wait_line "$WORK/py.trace.err" "pid ${WL_PID[$late]} runs Python" 5
+for n in "${names[@]}"; do py_go "$n"; done
+for n in "${names[@]}"; do wait_line "$WORK/$n.out" '^holding' 20; done
+stop_tracer py
+
+L_WEIGHTS=$(line_of LEAK-WEIGHTS)
+L_CALL_WEIGHTS=$(line_of CALL-WEIGHTS)
+L_BUILD=$(line_of CALL-BUILD)
+L_MAIN=$(line_of CALL-MAIN)
+L_CACHE=$(line_of LEAK-CACHE)
+L_SCRATCH=$(line_of FREED-SCRATCH)
+for n in "${names[@]}"; do
+	v=${PYV[$n]}
+	pid=${WL_PID[$n]}
+	# co_qualname exists from 3.11 on; 3.10 has the plain name.
+	if [ "${v#3.}" -ge 11 ]; then q=Model.; else q=; fi
+	"$SNAP" --pin-dir "$PIN" --json -p "$pid" >"$WORK/$n.snap.json"
+	"$SNAP" --pin-dir "$PIN" --json --leaks --min-age 0 -p "$pid" >"$WORK/$n.leaks.json"
+	"$SNAP" --pin-dir "$PIN" --leaks --min-age 0 -p "$pid" >"$WORK/$n.leaks.txt"
+	want=$(jq -c '.leaked | sort' "$WORK/$n.truth.json")
+	check "$n: snapshot holds exactly the leaked buffers" test \
+		"$(jq -c '[.buffers[].address] | sort' "$WORK/$n.snap.json")" = "$want"
+	# Python frames of one buffer: the objects at the head of its stack.
+	pyf='. as $r | [.buffers[] | select(.type == $t) | [$r.stacks[.stack][] | objects]]'
+	check "$n: each DRAM buffer: alloc_weights:$L_WEIGHTS <- ${q}build:$L_CALL_WEIGHTS <- main:$L_BUILD <- <module>:$L_MAIN" \
+		jq -e --arg t DRAM --arg f "$SCRIPT" --arg q "$q" \
+		--argjson a "$L_WEIGHTS" --argjson b "$L_CALL_WEIGHTS" \
+		--argjson c "$L_BUILD" --argjson d "$L_MAIN" \
+		"$pyf"' | length == 3 and all(. == [
+		 {function: "alloc_weights", file: $f, line: $a},
+		 {function: ($q + "build"), file: $f, line: $b},
+		 {function: "main", file: $f, line: $c},
+		 {function: "<module>", file: $f, line: $d}])' "$WORK/$n.snap.json"
+	check "$n: the thread's L1 buffer: ${q}cache:$L_CACHE first, no frame of the main thread" \
+		jq -e --arg t L1 --arg f "$SCRIPT" --arg q "$q" --argjson a "$L_CACHE" \
+		"$pyf"' | length == 1 and (.[0][0] == {function: ($q + "cache"), file: $f, line: $a})
+		 and all(.[0][]; .function != "main")' "$WORK/$n.snap.json"
+	check "$n: native frames follow the Python ones" \
+		jq -e '. as $r | [.buffers[] | $r.stacks[.stack] | (map(type) | index("string")) as $i
+		 | $i != null and $i > 0 and (.[$i:] | any(contains("allocate_buffer"))) and (.[$i:] | all(type == "string"))] | length == 4 and all' \
+		"$WORK/$n.snap.json"
+	check "$n: leak report groups by Python stack: 3 buffers at line $L_WEIGHTS, 1 at line $L_CACHE, none freed" \
+		jq -e --argjson a "$L_WEIGHTS" --argjson c "$L_CACHE" --argjson s "$L_SCRATCH" \
+		'.leaks.count == 4 and ([.leaks.stacks[] | select(.stack[0].line == $a) | .count] == [3])
+		 and ([.leaks.stacks[] | select(.stack[0].line == $c) | .count] == [1])
+		 and ([.leaks.stacks[].stack[] | objects | select(.line == $s)] | length == 0)' "$WORK/$n.leaks.json"
+	check "$n: text leak report names alloc_weights ($SCRIPT:$L_WEIGHTS)" \
+		grep -qF "    alloc_weights ($SCRIPT:$L_WEIGHTS)" "$WORK/$n.leaks.txt"
+done
+
+# Without Python frames: no objects in any stack.
+py_release "${names[0]}" >/dev/null
+for n in "${names[@]:1}"; do py_release "$n" >/dev/null; done
+cleanup_pins
+n=nopy
+start_py "$n" "${pythons[0]}"
+start_tracer nopy --lib "$LIB" --pin --pin-dir "$PIN" --quiet -i 0 --no-python
+py_go "$n"
+wait_line "$WORK/$n.out" '^holding' 20
+stop_tracer nopy
+"$SNAP" --pin-dir "$PIN" --json -p "${WL_PID[$n]}" >"$WORK/$n.snap.json"
+check "--no-python: stacks hold native frames only" jq -e \
+	'(.buffers | length) == 4 and ([.stacks[][] | objects] | length == 0) and ([.stacks[][]] | length > 0)' \
+	"$WORK/$n.snap.json"
+py_release "$n" >/dev/null
+finish

@@ -1,0 +1,174 @@
+#!/bin/bash
+# ttbpf-trace --record FILE.db: the events table equals the trace's own
+# --json events one by one; usage samples equal ground truth; a tracer
+# killed with SIGKILL mid-run leaves a file that passes integrity_check
+# and holds a prefix of the trace; --record-max bounds the file and says
+# how much was not recorded; and root never writes through what another
+# user planted (links, a swappable directory, existing files).
+source "$(dirname "$0")/lib.sh"
+v=${TTBPF_RECORD_VARIANT:-e4-release}
+AS_NOBODY=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+if ! command -v sqlite3 >/dev/null; then
+	echo "skip: sqlite3 not installed (tools/install-deps.sh installs it)"
+	exit 77
+fi
+integrity() {
+	[ "$(sqlite3 "$1" 'PRAGMA integrity_check')" = ok ]
+}
+
+# --- a clean run --------------------------------------------------------
+start_tracer rec --lib "$(lib_of $v)" --json -i 200 --record "$WORK/r.db"
+# The oom workload runs under a name made to break HTML.
+HOSTILE=$'<s>"&\'\nx'
+cp "$RUN" "$WORK/$HOSTILE"
+for s in steady oom leak; do
+	[ "$s" = oom ] && RUN_SAVED=$RUN && RUN=$WORK/$HOSTILE
+	start_workload "$s" "$v" --scenario "$s" --devices 2 --seed 7 --count 120
+	[ "$s" = oom ] && RUN=$RUN_SAVED
+done
+for s in steady oom leak; do go "$s"; done
+for s in steady oom leak; do wait_holding "$s"; done
+sleep 0.6 # at least two samples while everything holds
+t_release=$(($(date +%s%N)))
+for s in steady oom leak; do release "$s"; done
+stop_tracer rec
+check "clean run: integrity_check ok" integrity "$WORK/r.db"
+check "clean run: WAL journal" test "$(sqlite3 "$WORK/r.db" 'PRAGMA journal_mode')" = wal
+check "clean run: the file is root's, mode 0600" test "$(stat -c %u:%a "$WORK/r.db")" = 0:600
+check "clean run: every traced event recorded, in order, field by field" \
+	"$E2E/record_compare.py" "$WORK/r.db" "$WORK/rec.trace.out"
+check "clean run: alloc_failed events of the oom workload recorded" test \
+	"$(sqlite3 "$WORK/r.db" "SELECT count(*) FROM events WHERE kind = 'alloc_failed' AND pid = ${WL_PID[oom]}")" -eq \
+	"$(jq '[.devices[].usage[].failures] | add' "$WORK/oom.truth.json")"
+# The last sample before the release equals each workload's books.
+for s in steady oom leak; do
+	pid=${WL_PID[$s]}
+	sqlite3 -json "$WORK/r.db" "SELECT device, dev_kind, type, bytes, buffers FROM samples
+		WHERE pid = $pid AND ts_ns = (SELECT max(ts_ns) FROM samples WHERE pid = $pid AND ts_ns < $t_release)
+		AND bytes > 0 ORDER BY device, type" >"$WORK/$s.samples.json"
+	check "clean run: $s's last sample holding equals ground truth" test \
+		"$(jq -c 'sort_by(.device, .type) | map([.device, .dev_kind, .type, .bytes, .buffers])' "$WORK/$s.samples.json")" = \
+		"$(jq -c '[.devices[] as $d | $d.usage | to_entries[] | select(.value.bytes > 0) |
+			[$d.device, $d.kind, .key, .value.bytes, .value.buffers]] | sort_by(.[0], .[2])' "$WORK/$s.truth.json")"
+done
+check "clean run: the leak's allocations have symbolized stacks" test \
+	"$(sqlite3 "$WORK/r.db" "SELECT count(*) FROM stacks WHERE pid = ${WL_PID[leak]} AND frames LIKE '%leak_kv_cache_dram%'")" -gt 0
+check "clean run: meta names the library and the end" test \
+	"$(sqlite3 "$WORK/r.db" "SELECT count(*) FROM meta WHERE key IN ('library.0', 'end_ns', 'start_ns') OR (key = 'events_not_recorded' AND value = '0')")" -eq 4
+
+# --- ttbpf-report on that recording, rendered by headless Chromium -----
+REPORT=$OUT/ttbpf-report
+"$REPORT" "$WORK/r.db" -o "$WORK/report.html"
+check "report: written, mode 0600" test "$(stat -c %a "$WORK/report.html")" = 600
+check "report: nothing loaded from elsewhere (no src= or href=)" \
+	bash -c "! grep -Eq '(src|href)=' '$WORK/report.html'"
+expect_error "report: an existing -o file is not overwritten" 'exists: not overwritten' \
+	"$REPORT" "$WORK/r.db" -o "$WORK/report.html"
+if command -v chromium >/dev/null; then
+	chromium --headless --no-sandbox --disable-gpu --dump-dom \
+		"file://$WORK/report.html" >"$WORK/dom.html" 2>/dev/null
+	chromium --headless --no-sandbox --disable-gpu --hide-scrollbars \
+		--window-size=1000,1500 --screenshot="$WORK/report.png" \
+		"file://$WORK/report.html" >/dev/null 2>&1
+	check "report: Chromium renders it and runs its script" \
+		grep -q 'charts rendered' "$WORK/dom.html"
+	check "report: a screenshot is taken" test -s "$WORK/report.png"
+	check "report: charts, peaks and failures equal the recording and the trace" \
+		python3 - "$WORK/dom.html" "$WORK/r.db" "$WORK/rec.trace.out" <<'PY'
+import html.parser, json, sqlite3, sys
+dom, db, trace = sys.argv[1:4]
+class P(html.parser.HTMLParser):
+    def __init__(s):
+        super().__init__(); s.charts = []; s.fail_rows = 0; s.tags = set()
+    def handle_starttag(s, tag, a):
+        a = dict(a); s.tags.add(tag)
+        if tag == "svg" and "data-type" in a:
+            s.charts.append([a["data-device"], a["data-type"], int(a["data-peak"]), []])
+        if tag == "g" and a.get("class") == "failure":
+            s.charts[-1][3].append(int(a["data-size"]))
+        if tag == "tr" and a.get("class") == "failure":
+            s.fail_rows += 1
+p = P(); p.feed(open(dom).read())
+con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+want = {(str(d), t): b for d, t, b in con.execute(
+    "SELECT device, type, max(bytes) FROM samples WHERE pid = 0 AND dev_kind = 'chip'"
+    " GROUP BY device, type HAVING max(peak) > 0")}
+got = {(c[0], c[1]): c[2] for c in p.charts}
+if got != want:
+    sys.exit(f"charts and peaks {got} != highest samples {want}")
+fails = [json.loads(l) for l in open(trace) if '"event":"alloc_failed"' in l]
+if p.fail_rows != len(fails) or not fails:
+    sys.exit(f"{p.fail_rows} failure rows, {len(fails)} traced")
+marked = sorted(x for c in p.charts for x in c[3])
+if marked != sorted(e["size"] for e in fails):
+    sys.exit(f"failure marks {marked} != traced sizes")
+if "s" in p.tags:
+    sys.exit("the hostile comm became an <s> element")
+print(f"{len(got)} charts, {len(fails)} failures")
+PY
+	check "report: the hostile name is shown escaped" \
+		grep -qF '&lt;s&gt;&quot;&amp;&#39;\x0ax' "$WORK/report.html"
+	check "report: the top sites name the leaking function" \
+		grep -q 'leak_kv_cache_dram' "$WORK/dom.html"
+else
+	echo "skip: chromium not installed (tools/install-deps.sh installs it)"
+fi
+
+# --- SIGKILL mid-run ----------------------------------------------------
+start_tracer kill --lib "$(lib_of $v)" --json -i 100 --record "$WORK/k.db"
+start_workload burst "$v" --scenario burst --devices 2 --seed 3 --count 200000
+go burst
+wait_line "$WORK/kill.trace.out" '"event":"alloc"' 20
+sleep 1
+kill -KILL "${TR_PID[kill]}"
+wait "${TR_PID[kill]}" 2>/dev/null
+wait_holding burst 300
+release burst
+check "SIGKILL: integrity_check ok" integrity "$WORK/k.db"
+check "SIGKILL: the recorded events are the trace's first ones, exactly" \
+	"$E2E/record_compare.py" "$WORK/k.db" "$WORK/kill.trace.out" --prefix
+check "nothing left attached after the SIGKILLed tracer" test "$(loaded_progs)" -eq 0
+
+# --- the size bound -----------------------------------------------------
+start_tracer bound --lib "$(lib_of $v)" --json -i 100 --record "$WORK/b.db" --record-max 1
+start_workload burst2 "$v" --scenario burst --devices 1 --seed 4 --count 30000
+go burst2
+wait_holding burst2 120
+release burst2
+stop_tracer bound
+traced=$(grep -c '"event":"\(alloc\|free\|alloc_failed\|bulk_free\|exit\|exec\)"' "$WORK/bound.trace.out")
+recorded=$(sqlite3 "$WORK/b.db" 'SELECT count(*) FROM events')
+lost=$(sqlite3 "$WORK/b.db" "SELECT value FROM meta WHERE key = 'events_not_recorded'")
+check "bound: the file stays within 1 MiB ($(stat -c %s "$WORK/b.db") B)" \
+	test "$(stat -c %s "$WORK/b.db")" -le 1048576
+check "bound: integrity_check ok" integrity "$WORK/b.db"
+check "bound: recorded ($recorded) + not recorded ($lost) = traced ($traced)" \
+	test "$((recorded + ${lost:-0}))" -eq "$traced" -a "${lost:-0}" -gt 0
+check "bound: the tracer says events were not recorded" \
+	grep -q 'events not recorded in .*--record-max reached' "$WORK/bound.trace.err"
+
+# --- what another user can plant ---------------------------------------
+chmod 755 "$WORK"
+S=$WORK/sticky
+mkdir -m 1777 "$S"
+echo precious >"$WORK/victim"
+"${AS_NOBODY[@]}" ln -s "$WORK/victim" "$S/link.db"
+expect_error "a planted link as FILE.db is refused" 'exists: not overwritten' \
+	"$TRACE" --lib "$(lib_of $v)" --record "$S/link.db"
+expect_error "--force on a planted link is refused" 'symbolic link' \
+	"$TRACE" --lib "$(lib_of $v)" --record "$S/link.db" --force
+"${AS_NOBODY[@]}" ln -s "$WORK/victim" "$S/x.db-wal"
+expect_error "a planted link as FILE.db-wal is refused" 'x.db-wal exists' \
+	"$TRACE" --lib "$(lib_of $v)" --record "$S/x.db"
+"${AS_NOBODY[@]}" sh -c "echo theirs >'$S/theirs.db'"
+expect_error "--force on another user's file is refused" 'not a regular file of yours' \
+	"$TRACE" --lib "$(lib_of $v)" --record "$S/theirs.db" --force
+check "the link's target is untouched" test "$(cat "$WORK/victim")" = precious
+check "the other user's file is untouched" test "$(cat "$S/theirs.db")" = theirs
+mkdir -m 0777 "$WORK/open"
+expect_error "a directory others can write, not sticky, is refused" 'not sticky' \
+	"$TRACE" --lib "$(lib_of $v)" --record "$WORK/open/r.db"
+expect_error "an existing file is not overwritten without --force" 'exists: not overwritten' \
+	"$TRACE" --lib "$(lib_of $v)" --record "$WORK/r.db"
+check "nothing left attached after the refusals" test "$(loaded_progs)" -eq 0
+finish

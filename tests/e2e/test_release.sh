@@ -1,0 +1,104 @@
+#!/bin/bash
+# Releases that walk the per-allocator index: a device close followed by
+# the allocators' destructors, a process exit with buffers on many
+# allocators, and a SIGKILL that lands while the devices are being closed.
+# Each buffer is subtracted exactly once: the counts the kernel reports
+# equal what ground truth held, and nothing is left in any view.
+source "$(dirname "$0")/lib.sh"
+SNAP=$OUT/ttbpf-snapshot
+PIN=/sys/fs/bpf/ttbpf-e2e-release-$$
+cleanup_pins() { "$TRACE" --unpin --pin-dir "$PIN" >/dev/null 2>&1; }
+trap 'cleanup_pins; cleanup' EXIT
+
+snap() { # NAME: snapshot of the pinned maps into $WORK/NAME.json
+	"$SNAP" --pin-dir "$PIN" --json >"$WORK/$1.json"
+}
+
+stat_of() { # SNAPSHOT COUNTER
+	jq ".stats.$2" "$WORK/$1.json"
+}
+
+# Nothing of PID left: no buffer, no process row, every device row empty.
+gone() { # SNAPSHOT PID
+	jq -e --argjson pid "$2" '([.buffers[] | select(.pid == $pid)] |
+		length == 0) and ([.processes[] | select(.pid == $pid)] |
+		length == 0) and ([.devices[] | .buffers[], .usage[]] | add //
+		0) == 0' "$WORK/$1.json" >/dev/null
+}
+
+# hold NAME VARIANT ARGS...: the workload at its hold point, snapshotted
+# as NAME-held; sets live (buffers ground truth holds), bulk0 and exit0.
+hold() {
+	local w=$1 v=$2
+	shift 2
+	start_workload "$w" "$v" "$@"
+	go "$w"
+	wait_holding "$w"
+	snap "$w-held"
+	live=$(jq '.buffers | length' "$WORK/$w.truth.json")
+	bulk0=$(stat_of "$w-held" bulk_freed)
+	exit0=$(stat_of "$w-held" exit_freed)
+}
+
+for v in $VARIANTS; do
+	start_tracer "$v" --lib "$(lib_of "$v")" --pin --pin-dir "$PIN" \
+		--quiet -i 0 || {
+		not_ok "$v: tracer attaches" "$(cat "$WORK/$v.trace.err")"
+		continue
+	}
+
+	# Close of device 0 while buffers live, then at teardown the close of
+	# device 1 and every allocator's destructor: device 0's allocators
+	# are bulk-freed twice more, and must release nothing the second time.
+	w=$v-close
+	hold "$w" "$v" --scenario close --devices 2 --seed 21 --count 300
+	check "$v: after one device close, snapshot equals ground truth" \
+		"$E2E/compare.py" "$WORK/$w-held.json" --device-totals --buffers \
+		"$WORK/$w.truth.json"
+	release "$w"
+	snap "$w-end"
+	check "$v: teardown bulk-frees exactly the $live buffers left" test \
+		$(($(stat_of "$w-end" bulk_freed) - bulk0)) -eq "$live"
+	check "$v: the destructors after the closes release nothing twice" \
+		gone "$w-end" "${WL_PID[$w]}"
+	check "$v: nothing was left for the exit" test \
+		"$(stat_of "$w-end" exit_freed)" -eq "$exit0"
+
+	# One process, 6 devices x 2 sub-device allocators (a quarter of the
+	# buffers on the second), then SIGKILL: the exit walks every allocator
+	# the process used.
+	w=$v-many
+	hold "$w" "$v" --scenario hold --devices 6 --seed 22 --count 600
+	check "$v: 12 allocators in one process: snapshot equals ground truth" \
+		"$E2E/compare.py" "$WORK/$w-held.json" --device-totals --buffers \
+		"$WORK/$w.truth.json"
+	check "$v: the process holds buffers on all 6 devices" jq -e \
+		--argjson pid "${WL_PID[$w]}" '[.processes[] |
+		select(.pid == $pid and ([.buffers[]] | add) > 0)] |
+		length == 6' "$WORK/$w-held.json"
+	kill -KILL "${WL_PID[$w]}"
+	wait "${WL_PID[$w]}" 2>/dev/null
+	snap "$w-end"
+	check "$v: SIGKILL releases exactly the $live buffers of 12 allocators" \
+		test $(($(stat_of "$w-end" exit_freed) - exit0)) -eq "$live"
+	check "$v: nothing of the killed process is left" \
+		gone "$w-end" "${WL_PID[$w]}"
+
+	# SIGKILL right after the go to close: the bulk frees and the exit
+	# share the buffers whichever way they interleave.
+	w=$v-race
+	hold "$w" "$v" --scenario hold --devices 2 --seed 23 --count 3000
+	kill -USR1 "${WL_PID[$w]}"
+	kill -KILL "${WL_PID[$w]}"
+	wait "${WL_PID[$w]}" 2>/dev/null
+	snap "$w-end"
+	check "$v: close and SIGKILL together release each of $live buffers once" \
+		test $(($(stat_of "$w-end" bulk_freed) - bulk0 + \
+		$(stat_of "$w-end" exit_freed) - exit0)) -eq "$live"
+	check "$v: nothing of the closed and killed process is left" \
+		gone "$w-end" "${WL_PID[$w]}"
+
+	stop_tracer "$v"
+	cleanup_pins
+done
+finish

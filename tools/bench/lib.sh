@@ -1,0 +1,30 @@
+#!/bin/bash
+# Shared by tools/bench.sh and tools/bench/ttnn.sh (sourced): a tracer or
+# probe helper in the background, and the median of a variant's samples.
+# The caller keeps BG set for its EXIT trap.
+
+# start_bg LOG PATTERN CMD...: run CMD in the background until PATTERN shows.
+start_bg() {
+	local log=$1 pat=$2
+	shift 2
+	"$@" >/dev/null 2>"$log" &
+	BG=$!
+	for _ in $(seq 300); do
+		grep -q "$pat" "$log" && return 0
+		kill -0 "$BG" 2>/dev/null || break
+		sleep 0.1
+	done
+	echo "bench: $1 did not start: $(tail -1 "$log")" >&2
+	exit 1
+}
+
+stop_bg() {
+	kill "$BG" 2>/dev/null
+	wait "$BG" 2>/dev/null
+	BG=
+}
+
+median() { # variant samples-file
+	awk -v v="$1" '$1 == v {print $2}' "$2" | sort -g |
+		awk '{a[NR]=$1} END {if (NR) print a[int((NR+1)/2)]; else print 0}'
+}

@@ -1,0 +1,256 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * ttbpf-exporter: Tenstorrent device memory per chip, type and process as
+ * Prometheus metrics on /metrics. Reads the maps pinned by `ttbpf-trace
+ * --pin`, or attaches by itself when nothing is pinned, like ttbpf-top.
+ * Every scrape is one state__read(): lookups on the maps, nothing that
+ * waits on or slows the BPF programs.
+ */
+#include <argp.h>
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "capacity.h"
+#include "http_server.h"
+#include "maps.h"
+#include "metrics.h"
+#include "state.h"
+#include "tracer.h"
+#include "version.h"
+
+#define DEFAULT_LISTEN "127.0.0.1:9473"
+
+static struct env {
+	const char *libs[TTBPF_MAX_LIBS];
+	size_t n_libs;
+	const char *layout;
+	const char *pin_dir;
+	const char *sysfs_root;
+	const char *arch;
+	const char *capacity;
+	const char *listen;
+	int verbose;
+} env = {
+	.pin_dir = TTBPF_PIN_DIR,
+	.sysfs_root = "/sys",
+	.listen = DEFAULT_LISTEN,
+};
+
+void (*argp_program_version_hook)(FILE *,
+				  struct argp_state *) = version__argp_hook;
+static volatile sig_atomic_t exiting;
+
+static const char doc[] =
+	"Serve Tenstorrent device memory (per chip, buffer type and process) "
+	"as Prometheus metrics on http://ADDR:PORT/metrics. Reads what "
+	"`ttbpf-trace --pin` keeps, or attaches by itself when nothing is "
+	"pinned (then only allocations from now on are seen).\n"
+	"\n"
+	"USAGE: ttbpf-exporter [--listen ADDR:PORT] [--arch ARCH] "
+	"[--capacity TYPE=BYTES,...] [--lib PATH]...\n"
+	"\n"
+	"EXAMPLES:\n"
+	"  sudo ttbpf-trace --pin --quiet &\n"
+	"  sudo ttbpf-exporter                        # " DEFAULT_LISTEN "\n"
+	"  sudo ttbpf-exporter --listen 0.0.0.0:9473 --arch wormhole_b0\n"
+	"  curl -s localhost:9473/metrics | grep ttbpf_device_memory_used\n";
+
+enum {
+	OPT_ARCH = 0x100,
+	OPT_CAPACITY,
+	OPT_LIB,
+	OPT_LAYOUT,
+	OPT_PIN_DIR,
+	OPT_SYSFS_ROOT,
+	OPT_LISTEN,
+};
+
+static const struct argp_option options[] = {
+	{ "listen", OPT_LISTEN, "ADDR:PORT", 0,
+	  "Address to serve on (default " DEFAULT_LISTEN
+	  "; [::1]:PORT for IPv6; port 0 picks a free one)",
+	  0 },
+	{ "arch", OPT_ARCH, "ARCH", 0,
+	  "Capacities of this architecture: wormhole_b0, blackhole, "
+	  "grayskull (default: detected from the PCI devices, else none)",
+	  0 },
+	{ "capacity", OPT_CAPACITY, "TYPE=BYTES,...", 0,
+	  "Capacity per chip, e.g. DRAM=12G,L1_SMALL=64K (overrides --arch)",
+	  0 },
+	{ "lib", OPT_LIB, "PATH", 0,
+	  "libtt_metal.so to attach to when nothing is pinned (repeatable)",
+	  0 },
+	{ "layout", OPT_LAYOUT, "KEY=OFF,...", 0,
+	  "Layout override when attaching (see ttbpf-trace --help)", 0 },
+	{ "pin-dir", OPT_PIN_DIR, "DIR", 0,
+	  "Where the maps are pinned (default " TTBPF_PIN_DIR ")", 0 },
+	{ "sysfs-root", OPT_SYSFS_ROOT, "DIR", OPTION_HIDDEN, "sysfs root", 0 },
+	{ "verbose", 'v', NULL, 0, "libbpf logs when attaching", 0 },
+	{},
+};
+
+static error_t parse_opt(int key, char *arg, struct argp_state *state)
+{
+	switch (key) {
+	case OPT_LISTEN:
+		env.listen = arg;
+		break;
+	case OPT_ARCH:
+		env.arch = arg;
+		break;
+	case OPT_CAPACITY:
+		env.capacity = arg;
+		break;
+	case OPT_LIB:
+		if (env.n_libs >= TTBPF_MAX_LIBS)
+			argp_error(state, "at most %d --lib", TTBPF_MAX_LIBS);
+		env.libs[env.n_libs++] = arg;
+		break;
+	case OPT_LAYOUT:
+		env.layout = arg;
+		break;
+	case OPT_PIN_DIR:
+		env.pin_dir = arg;
+		break;
+	case OPT_SYSFS_ROOT:
+		env.sysfs_root = arg;
+		break;
+	case 'v':
+		env.verbose++;
+		break;
+	case ARGP_KEY_ARG:
+		argp_error(state, "unexpected argument: %s", arg);
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+struct server {
+	const struct ttbpf_maps *maps;
+	struct metrics_info info;
+};
+
+static int on_request(void *ctx, const char *path, char **body, size_t *len,
+		      const char **type)
+{
+	const struct server *srv = ctx;
+	struct metrics_info info = srv->info;
+	struct proc_names names;
+	struct state s;
+	FILE *f;
+	int err;
+
+	if (strcmp(path, "/metrics")) {
+		*body = strdup("ttbpf-exporter: metrics are on /metrics\n");
+		*len = *body ? strlen(*body) : 0;
+		return 404;
+	}
+	f = open_memstream(body, len);
+	if (!f)
+		return 500;
+	err = state__read(srv->maps, &s, 0);
+	if (err)
+		fprintf(stderr, "ttbpf-exporter: reading the maps failed: %s\n",
+			strerror(-err));
+	/* Names for one scrape only: a reused pid must not keep old ones. */
+	proc_names__init(&names, "/proc");
+	info.names = &names;
+	metrics__write(f, err ? NULL : &s, &info);
+	proc_names__clear(&names);
+	if (!err)
+		state__free(&s);
+	fclose(f);
+	*type = "text/plain; version=0.0.4; charset=utf-8";
+	return 200;
+}
+
+static int attach_self(struct tracer **t, struct ttbpf_maps *maps)
+{
+	struct tracer_opts o = {
+		.libs = env.libs,
+		.n_libs = env.n_libs,
+		.layout = env.layout,
+		.verbose = env.verbose,
+	};
+
+	return tracer__open_reader("ttbpf-exporter", env.pin_dir, &o, t, maps);
+}
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	exiting = 1;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct argp argp = { options, parse_opt, NULL, doc,
+					  NULL,	   NULL,      NULL };
+	/* No SA_RESTART: a signal ends the wait in poll() at once. */
+	struct sigaction sa = { .sa_handler = on_signal };
+	struct ttbpf_maps maps = {};
+	struct tracer *tracer = NULL;
+	struct server srv = {};
+	struct capacity cap;
+	unsigned int port;
+	char msg[1024];
+	int err, lfd;
+
+	if (argp_parse(&argp, argc, argv, 0, NULL, NULL))
+		return 1;
+	if (capacity__from_options(env.arch, env.capacity, env.sysfs_root, &cap,
+				   msg, sizeof(msg))) {
+		fprintf(stderr, "ttbpf-exporter: %s\n", msg);
+		return 1;
+	}
+	lfd = http_server__listen(env.listen, &port, msg, sizeof(msg));
+	if (lfd < 0) {
+		fprintf(stderr, "ttbpf-exporter: %s\n", msg);
+		return 1;
+	}
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	err = ttbpf_maps__open_pinned(env.pin_dir, &maps, msg, sizeof(msg));
+	if (err == -ENOENT) {
+		if (attach_self(&tracer, &maps)) {
+			close(lfd);
+			return 1;
+		}
+	} else if (err) {
+		fprintf(stderr, "ttbpf-exporter: %s\n", msg);
+		close(lfd);
+		return 1;
+	}
+	srv.maps = &maps;
+	srv.info.version = version__release();
+	srv.info.cap = &cap;
+	fprintf(stderr, "ttbpf-exporter: serving /metrics on port %u (%s)\n",
+		port, tracer ? "attached by ttbpf-exporter" : "pinned maps");
+	/* Scrapes one at a time: each is a few map lookups. */
+	while (!exiting) {
+		struct pollfd p = { .fd = lfd, .events = POLLIN };
+
+		if (poll(&p, 1, 1000) <= 0)
+			continue;
+		err = http_server__serve_one(lfd, on_request, &srv);
+		if (err && err != -EINTR && err != -ECONNABORTED &&
+		    err != -EAGAIN)
+			fprintf(stderr, "ttbpf-exporter: accept: %s\n",
+				strerror(-err));
+	}
+	close(lfd);
+	if (tracer)
+		tracer__close(tracer);
+	else
+		ttbpf_maps__close(&maps);
+	return 0;
+}
