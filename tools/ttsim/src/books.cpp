@@ -116,9 +116,9 @@ void on_alloc(const void *allocator, int id, bool mesh, uint64_t chips,
 			      type,
 			      rows[0].id,
 			      rows[0].mesh,
-			      chips	     ? chips
-			      : rows[0].mesh ? 0
-					     : 1ull << (id & 63) };
+			      chips			 ? chips
+			      : rows[0].mesh || id >= 64 ? 0
+							 : 1ull << id };
 	s.live[buffer] = r;
 }
 
