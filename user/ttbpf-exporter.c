@@ -20,24 +20,16 @@
 #include "maps.h"
 #include "metrics.h"
 #include "state.h"
+#include "reader_args.h"
 #include "tracer.h"
 #include "version.h"
 
 #define DEFAULT_LISTEN "127.0.0.1:9473"
 
 static struct env {
-	const char *libs[TTBPF_MAX_LIBS];
-	size_t n_libs;
-	const char *layout;
-	const char *pin_dir;
-	const char *sysfs_root;
-	const char *arch;
-	const char *capacity;
+	struct reader_args r; /* set up in main() */
 	const char *listen;
-	int verbose;
 } env = {
-	.pin_dir = TTBPF_PIN_DIR,
-	.sysfs_root = "/sys",
 	.listen = DEFAULT_LISTEN,
 };
 
@@ -61,13 +53,7 @@ static const char doc[] =
 	"  curl -s localhost:9473/metrics | grep ttbpf_device_memory_used\n";
 
 enum {
-	OPT_ARCH = 0x100,
-	OPT_CAPACITY,
-	OPT_LIB,
-	OPT_LAYOUT,
-	OPT_PIN_DIR,
-	OPT_SYSFS_ROOT,
-	OPT_LISTEN,
+	OPT_LISTEN = 0x100,
 };
 
 static const struct argp_option options[] = {
@@ -75,53 +61,17 @@ static const struct argp_option options[] = {
 	  "Address to serve on (default " DEFAULT_LISTEN
 	  "; [::1]:PORT for IPv6; port 0 picks a free one)",
 	  0 },
-	{ "arch", OPT_ARCH, "ARCH", 0,
-	  "Capacities of this architecture: wormhole_b0, blackhole, "
-	  "grayskull (default: detected from the PCI devices, else none)",
-	  0 },
-	{ "capacity", OPT_CAPACITY, "TYPE=BYTES,...", 0,
-	  "Capacity per chip, e.g. DRAM=12G,L1_SMALL=64K (overrides --arch)",
-	  0 },
-	{ "lib", OPT_LIB, "PATH", 0,
-	  "libtt_metal.so to attach to when nothing is pinned (repeatable)",
-	  0 },
-	{ "layout", OPT_LAYOUT, "KEY=OFF,...", 0,
-	  "Layout override when attaching (see ttbpf-trace --help)", 0 },
-	{ "pin-dir", OPT_PIN_DIR, "DIR", 0,
-	  "Where the maps are pinned (default " TTBPF_PIN_DIR ")", 0 },
-	{ "sysfs-root", OPT_SYSFS_ROOT, "DIR", OPTION_HIDDEN, "sysfs root", 0 },
-	{ "verbose", 'v', NULL, 0, "libbpf logs when attaching", 0 },
 	{},
 };
 
 static error_t parse_opt(int key, char *arg, struct argp_state *state)
 {
 	switch (key) {
+	case ARGP_KEY_INIT:
+		state->child_inputs[0] = &env.r;
+		break;
 	case OPT_LISTEN:
 		env.listen = arg;
-		break;
-	case OPT_ARCH:
-		env.arch = arg;
-		break;
-	case OPT_CAPACITY:
-		env.capacity = arg;
-		break;
-	case OPT_LIB:
-		if (env.n_libs >= TTBPF_MAX_LIBS)
-			argp_error(state, "at most %d --lib", TTBPF_MAX_LIBS);
-		env.libs[env.n_libs++] = arg;
-		break;
-	case OPT_LAYOUT:
-		env.layout = arg;
-		break;
-	case OPT_PIN_DIR:
-		env.pin_dir = arg;
-		break;
-	case OPT_SYSFS_ROOT:
-		env.sysfs_root = arg;
-		break;
-	case 'v':
-		env.verbose++;
 		break;
 	case ARGP_KEY_ARG:
 		argp_error(state, "unexpected argument: %s", arg);
@@ -174,13 +124,14 @@ static int on_request(void *ctx, const char *path, char **body, size_t *len,
 static int attach_self(struct tracer **t, struct ttbpf_maps *maps)
 {
 	struct tracer_opts o = {
-		.libs = env.libs,
-		.n_libs = env.n_libs,
-		.layout = env.layout,
-		.verbose = env.verbose,
+		.libs = env.r.libs,
+		.n_libs = env.r.n_libs,
+		.layout = env.r.layout,
+		.verbose = env.r.verbose,
 	};
 
-	return tracer__open_reader("ttbpf-exporter", env.pin_dir, &o, t, maps);
+	return tracer__open_reader("ttbpf-exporter", env.r.pin_dir, &o, t,
+				   maps);
 }
 
 static void on_signal(int sig)
@@ -191,8 +142,12 @@ static void on_signal(int sig)
 
 int main(int argc, char **argv)
 {
-	static const struct argp argp = { options, parse_opt, NULL, doc,
-					  NULL,	   NULL,      NULL };
+	static const struct argp_child children[] = {
+		{ &reader_args__argp, 0, NULL, 0 },
+		{},
+	};
+	static const struct argp argp = { options,  parse_opt, NULL, doc,
+					  children, NULL,      NULL };
 	/* No SA_RESTART: a signal ends the wait in poll() at once. */
 	struct sigaction sa = { .sa_handler = on_signal };
 	struct ttbpf_maps maps = {};
@@ -203,10 +158,11 @@ int main(int argc, char **argv)
 	char msg[1024];
 	int err, lfd;
 
+	reader_args__init(&env.r);
 	if (argp_parse(&argp, argc, argv, 0, NULL, NULL))
 		return 1;
-	if (capacity__from_options(env.arch, env.capacity, env.sysfs_root, &cap,
-				   msg, sizeof(msg))) {
+	if (capacity__from_options(env.r.arch, env.r.capacity, env.r.sysfs_root,
+				   &cap, msg, sizeof(msg))) {
 		fprintf(stderr, "ttbpf-exporter: %s\n", msg);
 		return 1;
 	}
@@ -219,7 +175,7 @@ int main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	err = ttbpf_maps__open_pinned(env.pin_dir, &maps, msg, sizeof(msg));
+	err = ttbpf_maps__open_pinned(env.r.pin_dir, &maps, msg, sizeof(msg));
 	if (err == -ENOENT) {
 		if (attach_self(&tracer, &maps)) {
 			close(lfd);

@@ -23,28 +23,20 @@
 #include "proc_names.h"
 #include "stat_notes.h"
 #include "state.h"
+#include "reader_args.h"
 #include "tracer.h"
 #include "version.h"
 
 static struct env {
-	const char *libs[TTBPF_MAX_LIBS];
-	size_t n_libs;
-	const char *layout;
-	const char *pin_dir;
-	const char *sysfs_root;
-	const char *arch;
-	const char *capacity;
-	int device; /* -1: all */
-	int kind;   /* -1: any */
+	struct reader_args r; /* set up in main() */
+	int device;	      /* -1: all */
+	int kind;	      /* -1: any */
 	uint32_t pid;
 	uint64_t refresh_ms;
 	uint64_t iterations; /* 0: until q or Ctrl-C */
 	enum state_sort sort;
 	bool plain;
-	int verbose;
 } env = {
-	.pin_dir = TTBPF_PIN_DIR,
-	.sysfs_root = "/sys",
 	.device = -1,
 	.kind = -1,
 	.refresh_ms = 1000,
@@ -82,12 +74,6 @@ static const char doc[] =
 
 enum {
 	OPT_ONCE = 0x100,
-	OPT_ARCH,
-	OPT_CAPACITY,
-	OPT_LIB,
-	OPT_LAYOUT,
-	OPT_PIN_DIR,
-	OPT_SYSFS_ROOT,
 	OPT_PLAIN,
 	OPT_SORT,
 };
@@ -101,23 +87,7 @@ static const struct argp_option options[] = {
 	{ "once", OPT_ONCE, NULL, 0, "One report, then exit (-n 1)", 0 },
 	{ "sort", OPT_SORT, "KEY", 0,
 	  "Process order: dram l1 l1_small trace buffers peak age pid", 0 },
-	{ "arch", OPT_ARCH, "ARCH", 0,
-	  "Capacities of this architecture: wormhole_b0, blackhole, "
-	  "grayskull (default: detected from the PCI devices, else none)",
-	  0 },
-	{ "capacity", OPT_CAPACITY, "TYPE=BYTES,...", 0,
-	  "Capacity per chip, e.g. DRAM=12G,L1_SMALL=64K (overrides --arch)",
-	  0 },
 	{ "plain", OPT_PLAIN, NULL, 0, "Plain text even on a terminal", 0 },
-	{ "lib", OPT_LIB, "PATH", 0,
-	  "libtt_metal.so to attach to when nothing is pinned (repeatable)",
-	  0 },
-	{ "layout", OPT_LAYOUT, "KEY=OFF,...", 0,
-	  "Layout override when attaching (see ttbpf-trace --help)", 0 },
-	{ "pin-dir", OPT_PIN_DIR, "DIR", 0,
-	  "Where the maps are pinned (default " TTBPF_PIN_DIR ")", 0 },
-	{ "sysfs-root", OPT_SYSFS_ROOT, "DIR", OPTION_HIDDEN, "sysfs root", 0 },
-	{ "verbose", 'v', NULL, 0, "libbpf logs when attaching", 0 },
 	{},
 };
 
@@ -151,6 +121,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	uint64_t v;
 
 	switch (key) {
+	case ARGP_KEY_INIT:
+		state->child_inputs[0] = &env.r;
+		break;
 	case 'd':
 		if (format_device_parse(arg, &env.device, &env.kind))
 			argp_error(state, "invalid device: %s", arg);
@@ -178,31 +151,8 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		if (parse_sort(arg, &env.sort))
 			argp_error(state, "invalid sort key: %s", arg);
 		break;
-	case OPT_ARCH:
-		env.arch = arg;
-		break;
-	case OPT_CAPACITY:
-		env.capacity = arg;
-		break;
 	case OPT_PLAIN:
 		env.plain = true;
-		break;
-	case OPT_LIB:
-		if (env.n_libs >= TTBPF_MAX_LIBS)
-			argp_error(state, "at most %d --lib", TTBPF_MAX_LIBS);
-		env.libs[env.n_libs++] = arg;
-		break;
-	case OPT_LAYOUT:
-		env.layout = arg;
-		break;
-	case OPT_PIN_DIR:
-		env.pin_dir = arg;
-		break;
-	case OPT_SYSFS_ROOT:
-		env.sysfs_root = arg;
-		break;
-	case 'v':
-		env.verbose++;
 		break;
 	case ARGP_KEY_ARG:
 		argp_error(state, "unexpected argument: %s", arg);
@@ -580,20 +530,24 @@ static void sleep_ms(uint64_t ms)
 static int attach_self(struct tracer **t, struct ttbpf_maps *maps)
 {
 	struct tracer_opts o = {
-		.libs = env.libs,
-		.n_libs = env.n_libs,
-		.layout = env.layout,
+		.libs = env.r.libs,
+		.n_libs = env.r.n_libs,
+		.layout = env.r.layout,
 		.pid = (pid_t)env.pid,
-		.verbose = env.verbose,
+		.verbose = env.r.verbose,
 	};
 
-	return tracer__open_reader("ttbpf-top", env.pin_dir, &o, t, maps);
+	return tracer__open_reader("ttbpf-top", env.r.pin_dir, &o, t, maps);
 }
 
 int main(int argc, char **argv)
 {
-	static const struct argp argp = { options, parse_opt, NULL, doc,
-					  NULL,	   NULL,      NULL };
+	static const struct argp_child children[] = {
+		{ &reader_args__argp, 0, NULL, 0 },
+		{},
+	};
+	static const struct argp argp = { options,  parse_opt, NULL, doc,
+					  children, NULL,      NULL };
 	struct ttbpf_maps maps = {};
 	struct tracer *tracer = NULL;
 	static struct prev prev;
@@ -604,11 +558,12 @@ int main(int argc, char **argv)
 	uint64_t n = 0;
 	int err;
 
+	reader_args__init(&env.r);
 	err = argp_parse(&argp, argc, argv, 0, NULL, NULL);
 	if (err)
 		return 1;
-	if (capacity__from_options(env.arch, env.capacity, env.sysfs_root, &cap,
-				   msg, sizeof(msg))) {
+	if (capacity__from_options(env.r.arch, env.r.capacity, env.r.sysfs_root,
+				   &cap, msg, sizeof(msg))) {
 		fprintf(stderr, "ttbpf-top: %s\n", msg);
 		return 1;
 	}
@@ -616,7 +571,7 @@ int main(int argc, char **argv)
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 
-	err = ttbpf_maps__open_pinned(env.pin_dir, &maps, msg, sizeof(msg));
+	err = ttbpf_maps__open_pinned(env.r.pin_dir, &maps, msg, sizeof(msg));
 	if (err == -ENOENT) {
 		err = attach_self(&tracer, &maps);
 		if (err)
@@ -626,7 +581,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "ttbpf-top: %s\n", msg);
 		return 1;
 	} else {
-		snprintf(source, sizeof(source), "pinned in %s", env.pin_dir);
+		snprintf(source, sizeof(source), "pinned in %s", env.r.pin_dir);
 	}
 
 	curses = !env.plain && isatty(STDOUT_FILENO) && isatty(STDIN_FILENO);

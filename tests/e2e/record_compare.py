@@ -43,8 +43,9 @@ def main():
         row[4] &= (1 << 64) - 1  # stored as signed 64-bit
         row[5] &= (1 << 64) - 1
         if row[0] in PER_BUFFER:
+            # NULL, as JSON's null: an address not known yet.
             row += [r[7], r[8], r[9] & ((1 << 64) - 1),
-                    r[10] & ((1 << 64) - 1)]
+                    None if r[10] is None else r[10] & ((1 << 64) - 1)]
         got.append(row)
     if prefix:
         if not got:

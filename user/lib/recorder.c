@@ -326,7 +326,10 @@ int recorder__event(struct recorder *r, const struct ttbpf_event *e,
 		sqlite3_bind_text(st, 8, buffer_type_name(e->type), -1,
 				  SQLITE_STATIC);
 		sqlite3_bind_int64(st, 9, (sqlite3_int64)e->size);
-		sqlite3_bind_int64(st, 10, (sqlite3_int64)e->address);
+		/* 0: not known when the event was made (alloc events: the
+		 * allocator has not returned yet), as JSON's null. */
+		if (e->address)
+			sqlite3_bind_int64(st, 10, (sqlite3_int64)e->address);
 	}
 	sqlite3_bind_int64(st, 11, (sqlite3_int64)e->buffer);
 	sqlite3_bind_int64(st, 12, (sqlite3_int64)e->allocator);

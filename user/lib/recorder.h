@@ -14,7 +14,8 @@
  *     one row per event, in the order the tracer read them; kind is
  *     alloc, free, alloc_failed, bulk_free, exit or exec; device -1 and
  *     dev_kind unknown when not known; type NULL on bulk_free/exit;
- *     stack_id NULL without a stack
+ *     address NULL when not known (alloc events); stack_id NULL without
+ *     a stack
  *   samples(ts_ns, pid, comm, device, dev_kind, type, bytes, buffers,
  *           peak)
  *     every interval: one row per device and type (pid 0) and per process,
