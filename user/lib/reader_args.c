@@ -75,4 +75,4 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 }
 
 const struct argp reader_args__argp = { options, parse_opt, NULL, NULL,
-					NULL, NULL, NULL };
+					NULL,	 NULL,	    NULL };
