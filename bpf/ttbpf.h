@@ -225,12 +225,8 @@ enum ttbpf_stat {
 	TTBPF_STAT_BAD_READS,	   /* a probe read failed */
 	TTBPF_STAT_IMPLAUSIBLE,	   /* type out of range, size absurd */
 	TTBPF_STAT_UNKNOWN_DEVICE, /* device vptr matched no known class */
-	/* The next two are no longer counted (allocations are counted at
-	 * the entry, no return is probed); kept so the indices stay. */
-	TTBPF_STAT_ORPHAN_RETURNS,
-	TTBPF_STAT_LATE_FAILURES,
-	TTBPF_STAT_BULK_FREED, /* buffers released by bulk frees */
-	TTBPF_STAT_EXIT_FREED, /* buffers released at process exit */
+	TTBPF_STAT_BULK_FREED,	   /* buffers released by bulk frees */
+	TTBPF_STAT_EXIT_FREED,	   /* buffers released at process exit */
 	TTBPF_STAT_ALLOCS,
 	TTBPF_STAT_FREES,
 	TTBPF_STAT_STACKS_LOST,	  /* stack map full: allocation has no stack */
