@@ -24,6 +24,8 @@
 #include "proc_names.h"
 #include "stat_notes.h"
 #include "summary.h"
+#include "json_writer.h"
+#include "python_frames.h"
 #include "text_escape.h"
 #include "recorder.h"
 #include "state.h"
@@ -44,6 +46,8 @@ static const struct ttbpf_maps *rec_maps;
 /* Every process seen, named at first sight; rows of those that exited. */
 static struct proc_names names;
 static struct state_proc *exited;
+/* --python-frames: resolves the frames of alloc events */
+static struct python_frames *py_json;
 static size_t n_exited, cap_exited;
 
 static void on_signal(int sig)
@@ -76,8 +80,11 @@ static void name_process(const struct tracer *t, uint32_t pid)
 		proc_names__get(&names, pid);
 }
 
-static int on_event(void *ctx, const struct ttbpf_event *e)
+static int on_event(void *ctx, const struct ttbpf_event *e,
+		    const struct release_rows *rows)
 {
+	unsigned long long wall = (unsigned long long)(e->ts_ns +
+						       mono_to_wall_ns);
 	char line[512];
 
 	name_process(ctx, e->pid);
@@ -92,14 +99,54 @@ static int on_event(void *ctx, const struct ttbpf_event *e)
 	    (e->kind == TTBPF_EV_ALLOC || e->kind == TTBPF_EV_FREE ||
 	     e->kind == TTBPF_EV_ALLOC_FAILED))
 		return 0;
-	if (args.json)
-		event_format_json(e, line, sizeof(line));
-	else
-		event_format_text(
-			e, (unsigned long long)(e->ts_ns + mono_to_wall_ns),
-			line, sizeof(line));
+	if (args.json) {
+		struct event_json x = { .wall_ns = wall, .rows = rows };
+		struct json_writer w;
+
+		if (py_json)
+			python_frames__hook(py_json, &x);
+		json_writer__init(&w, stdout);
+		event_format_json(&w, e, &x);
+		putchar('\n');
+		return 0;
+	}
+	event_format_text(e, wall, line, sizeof(line));
 	puts(line);
 	return 0;
+}
+
+/* The first line of --json: what produced the lines that follow. */
+static void print_json_header(const struct tracer *t)
+{
+	struct json_writer w;
+	char when[48];
+
+	json_writer__init(&w, stdout);
+	json_writer__begin_object(&w);
+	json_writer__field_string(&w, "event", "header");
+	json_writer__field_u64(&w, "schema", EVENT_SCHEMA);
+	json_writer__field_string(&w, "tool", "ttbpf-trace");
+	json_writer__field_string(&w, "version", version__release());
+	json_writer__field_u64(&w, "ts_ns", (uint64_t)now_ns(CLOCK_MONOTONIC));
+	json_writer__field_string(
+		&w, "time",
+		event_time_iso((unsigned long long)now_ns(CLOCK_REALTIME),
+			       when, sizeof(when)));
+	/* wall-clock time of an event = its ts_ns + this */
+	json_writer__field_i64(&w, "mono_to_wall_ns", mono_to_wall_ns);
+	json_writer__key(&w, "libs");
+	json_writer__begin_array(&w);
+	for (size_t i = 0; i < tracer__n_libs(t); i++) {
+		json_writer__begin_object(&w);
+		json_writer__field_string(&w, "path", tracer__lib(t, i)->path);
+		json_writer__field_string(&w, "era",
+					  tracer__lib(t, i)->era_name);
+		json_writer__end_object(&w);
+	}
+	json_writer__end_array(&w);
+	json_writer__field_bool(&w, "python_frames", args.python_frames);
+	json_writer__end_object(&w);
+	putchar('\n');
 }
 
 static int explain(void)
@@ -277,6 +324,10 @@ static void print_summary(const struct tracer *t)
 				   .exited = exited,
 				   .n_exited = n_exited,
 				   .names = &names };
+	long long mono = now_ns(CLOCK_MONOTONIC);
+
+	so.ts_ns = (unsigned long long)mono;
+	so.wall_ns = (unsigned long long)(mono + mono_to_wall_ns);
 
 	if (args.json) {
 		summary_print_json(tracer__maps(t), &so, stdout);
@@ -411,6 +462,12 @@ static int run(void)
 		return 1;
 	}
 	tracer__set_event_fn(t, on_event, t);
+	if (args.python_frames) {
+		py_json = python_frames__new(tracer__maps(t));
+		if (!py_json)
+			fprintf(stderr, "ttbpf-trace: out of memory: alloc "
+					"events carry no Python frames\n");
+	}
 	mono_to_wall_ns = now_ns(CLOCK_REALTIME) - now_ns(CLOCK_MONOTONIC);
 	if (rec) {
 		rec_maps = tracer__maps(t);
@@ -418,6 +475,8 @@ static int run(void)
 			recorder__add_library(rec, tracer__lib(t, i)->path);
 	}
 	print_banner(t);
+	if (args.json && !args.quiet)
+		print_json_header(t);
 	if (child) {
 		if (write(release_fd, "g", 1) != 1) {
 			fputs("ttbpf-trace: cannot start ", stderr);
@@ -462,6 +521,7 @@ static int run(void)
 	print_summary(t);
 	if (args.pin)
 		report_pins(t);
+	python_frames__free(py_json);
 	tracer__close(t);
 
 	if (args.cmd) {

@@ -7,6 +7,9 @@
 
 #include "ttbpf.h"
 
+/* Version of the JSON the tools print (docs/events.md). */
+#define EVENT_SCHEMA 2
+
 const char *event_kind_name(unsigned int kind);
 const char *buffer_type_name(unsigned int type);
 /* "dev 3", "mesh 1" or "dev ?" into @buf. */
@@ -19,15 +22,39 @@ const char *human_bytes(unsigned long long bytes, char *buf, size_t len);
  * the allocator has chosen an address (no allocator hands out 0). */
 const char *address_text(unsigned long long address, char *buf, size_t len);
 
-/*
- * Escape at most @maxlen bytes of @s for a JSON string (comm comes from the
- * task and may hold any byte). Returns the length written.
- */
-int json_escape(const char *s, size_t maxlen, char *buf, size_t len);
+/* "2026-11-29T20:47:28.123456789Z" (UTC) into @buf. */
+const char *event_time_iso(unsigned long long wall_ns, char *buf, size_t len);
 
-/* Both return the length written (snprintf semantics). */
+/* Returns the length written (snprintf semantics). */
 int event_format_text(const struct ttbpf_event *e, unsigned long long wall_ns,
 		      char *buf, size_t len);
-int event_format_json(const struct ttbpf_event *e, char *buf, size_t len);
+
+struct json_writer;
+struct release_rows;
+
+/* "device" (null when unknown, a mesh id for a mesh whose chips are
+ * unknown) and "dev_kind" ("chip", "mesh", "unknown"): one encoding in
+ * every JSON the tools print. */
+void event_json_device(struct json_writer *w, int device,
+		       unsigned int dev_kind);
+
+/* "chips": every chip holding a buffer (a mesh buffer's chips, or the one
+ * chip); left out when no chip is known. */
+void event_json_chips(struct json_writer *w, int device,
+		      unsigned int dev_kind, unsigned long long chips);
+
+/* What user space adds to an event it prints as JSON. */
+struct event_json {
+	unsigned long long wall_ns; /* ts_ns on the wall clock */
+	const struct release_rows *rows; /* bulk_free, exit, exec */
+	/* alloc and alloc_failed: writes more keys (--python-frames) */
+	void (*python)(struct json_writer *w, const struct ttbpf_event *e,
+		       void *ctx);
+	void *python_ctx;
+};
+
+/* One event as one JSON object (schema 2, docs/events.md), no newline. */
+void event_format_json(struct json_writer *w, const struct ttbpf_event *e,
+		       const struct event_json *x);
 
 #endif /* TTBPF_EVENT_FORMAT_H */
