@@ -1091,8 +1091,8 @@ static __always_inline void release_batch_reset(struct release_ctx *rc)
  * not at every step of the release walk, whose states it would multiply.
  * Returns 1 when the row could not be made.
  */
-__noinline int release_rows__add(__u64 id, __u64 chips, __u64 dev,
-				 __u64 n_type, __u64 bytes)
+__noinline int release_rows__add(__u64 id, __u64 chips, __u64 dev, __u64 n_type,
+				 __u64 bytes)
 {
 	struct release_row_key k = { .id = id,
 				     .chips = chips,

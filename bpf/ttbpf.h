@@ -280,9 +280,9 @@ struct ttbpf_release_part {
 
 #define TTBPF_EVF_IMPLAUSIBLE 0x1 /* fields failed a sanity check */
 /* 0x2 was a failure detected at a return site: none are probed now. */
-#define TTBPF_EVF_UNMATCHED   0x4 /* free of a buffer allocated untraced */
-#define TTBPF_EVF_INHERITED   0x8 /* free of the parent's buffer after fork */
-#define TTBPF_EVF_PARTS_LOST  0x10 /* release rows not all kept: map full */
+#define TTBPF_EVF_UNMATCHED  0x4  /* free of a buffer allocated untraced */
+#define TTBPF_EVF_INHERITED  0x8  /* free of the parent's buffer after fork */
+#define TTBPF_EVF_PARTS_LOST 0x10 /* release rows not all kept: map full */
 
 /* Read-only settings the loader fills before load. */
 struct ttbpf_config {

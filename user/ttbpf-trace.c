@@ -83,8 +83,8 @@ static void name_process(const struct tracer *t, uint32_t pid)
 static int on_event(void *ctx, const struct ttbpf_event *e,
 		    const struct release_rows *rows)
 {
-	unsigned long long wall = (unsigned long long)(e->ts_ns +
-						       mono_to_wall_ns);
+	unsigned long long wall =
+		(unsigned long long)(e->ts_ns + mono_to_wall_ns);
 	char line[512];
 
 	name_process(ctx, e->pid);
@@ -118,34 +118,21 @@ static int on_event(void *ctx, const struct ttbpf_event *e,
 /* The first line of --json: what produced the lines that follow. */
 static void print_json_header(const struct tracer *t)
 {
+	struct event_header h = { .ts_ns = (unsigned long long)now_ns(
+					  CLOCK_MONOTONIC),
+				  .mono_to_wall_ns = mono_to_wall_ns,
+				  .tool = "ttbpf-trace",
+				  .version = version__release(),
+				  .n_libs = tracer__n_libs(t),
+				  .python_frames = args.python_frames };
 	struct json_writer w;
-	char when[48];
 
-	json_writer__init(&w, stdout);
-	json_writer__begin_object(&w);
-	json_writer__field_string(&w, "event", "header");
-	json_writer__field_u64(&w, "schema", EVENT_SCHEMA);
-	json_writer__field_string(&w, "tool", "ttbpf-trace");
-	json_writer__field_string(&w, "version", version__release());
-	json_writer__field_u64(&w, "ts_ns", (uint64_t)now_ns(CLOCK_MONOTONIC));
-	json_writer__field_string(
-		&w, "time",
-		event_time_iso((unsigned long long)now_ns(CLOCK_REALTIME),
-			       when, sizeof(when)));
-	/* wall-clock time of an event = its ts_ns + this */
-	json_writer__field_i64(&w, "mono_to_wall_ns", mono_to_wall_ns);
-	json_writer__key(&w, "libs");
-	json_writer__begin_array(&w);
-	for (size_t i = 0; i < tracer__n_libs(t); i++) {
-		json_writer__begin_object(&w);
-		json_writer__field_string(&w, "path", tracer__lib(t, i)->path);
-		json_writer__field_string(&w, "era",
-					  tracer__lib(t, i)->era_name);
-		json_writer__end_object(&w);
+	for (size_t i = 0; i < h.n_libs && i < TTBPF_MAX_LIBS; i++) {
+		h.lib_paths[i] = tracer__lib(t, i)->path;
+		h.lib_eras[i] = tracer__lib(t, i)->era_name;
 	}
-	json_writer__end_array(&w);
-	json_writer__field_bool(&w, "python_frames", args.python_frames);
-	json_writer__end_object(&w);
+	json_writer__init(&w, stdout);
+	event_format_header_json(&w, &h);
 	putchar('\n');
 }
 
@@ -294,6 +281,20 @@ static void warn_on_stats(const struct tracer *t)
 	if (ttbpf_maps__read_stats(tracer__maps(t), s))
 		return;
 	stat_notes__print(s, last, STAT_STREAM, "ttbpf: ", stderr);
+	if (args.json && !args.quiet &&
+	    s[TTBPF_STAT_EVENTS_DROPPED] > last[TTBPF_STAT_EVENTS_DROPPED]) {
+		long long mono = now_ns(CLOCK_MONOTONIC);
+		struct json_writer w;
+
+		json_writer__init(&w, stdout);
+		event_format_lost_json(
+			&w, (unsigned long long)mono,
+			(unsigned long long)(mono + mono_to_wall_ns),
+			s[TTBPF_STAT_EVENTS_DROPPED] -
+				last[TTBPF_STAT_EVENTS_DROPPED],
+			s[TTBPF_STAT_EVENTS_DROPPED]);
+		putchar('\n');
+	}
 	memcpy(last, s, sizeof(last));
 }
 

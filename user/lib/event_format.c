@@ -186,8 +186,7 @@ const char *event_time_iso(unsigned long long wall_ns, char *buf, size_t len)
 	return buf;
 }
 
-void event_json_device(struct json_writer *w, int device,
-		       unsigned int dev_kind)
+void event_json_device(struct json_writer *w, int device, unsigned int dev_kind)
 {
 	json_writer__key(w, "device");
 	if (dev_kind == TTBPF_DEV_UNKNOWN || device < 0)
@@ -197,8 +196,8 @@ void event_json_device(struct json_writer *w, int device,
 	json_writer__field_string(w, "dev_kind", dev_kind_name(dev_kind));
 }
 
-void event_json_chips(struct json_writer *w, int device,
-		      unsigned int dev_kind, unsigned long long chips)
+void event_json_chips(struct json_writer *w, int device, unsigned int dev_kind,
+		      unsigned long long chips)
 {
 	if (!chips && (dev_kind != TTBPF_DEV_CHIP || device < 0 ||
 		       device >= TTBPF_MAX_CHIPS))
@@ -268,16 +267,55 @@ static void json_released(struct json_writer *w, const struct ttbpf_event *e,
 			  "(ring buffer full)");
 }
 
-void event_format_json(struct json_writer *w, const struct ttbpf_event *e,
-		       const struct event_json *x)
+void event_json_begin(struct json_writer *w, const char *event,
+		      unsigned long long ts_ns, unsigned long long wall_ns)
 {
 	char when[48];
 
 	json_writer__begin_object(w);
-	json_writer__field_string(w, "event", event_kind_name(e->kind));
-	json_writer__field_u64(w, "ts_ns", e->ts_ns);
-	json_writer__field_string(
-		w, "time", event_time_iso(x->wall_ns, when, sizeof(when)));
+	json_writer__field_string(w, "event", event);
+	json_writer__field_u64(w, "ts_ns", ts_ns);
+	json_writer__field_string(w, "time",
+				  event_time_iso(wall_ns, when, sizeof(when)));
+}
+
+void event_format_header_json(struct json_writer *w,
+			      const struct event_header *h)
+{
+	event_json_begin(
+		w, "header", h->ts_ns,
+		(unsigned long long)((long long)h->ts_ns + h->mono_to_wall_ns));
+	json_writer__field_u64(w, "schema", EVENT_SCHEMA);
+	json_writer__field_string(w, "tool", h->tool);
+	json_writer__field_string(w, "version", h->version);
+	json_writer__field_i64(w, "mono_to_wall_ns", h->mono_to_wall_ns);
+	json_writer__key(w, "libs");
+	json_writer__begin_array(w);
+	for (size_t i = 0; i < h->n_libs && i < TTBPF_MAX_LIBS; i++) {
+		json_writer__begin_object(w);
+		json_writer__field_string(w, "path", h->lib_paths[i]);
+		json_writer__field_string(w, "era", h->lib_eras[i]);
+		json_writer__end_object(w);
+	}
+	json_writer__end_array(w);
+	json_writer__field_bool(w, "python_frames", h->python_frames);
+	json_writer__end_object(w);
+}
+
+void event_format_lost_json(struct json_writer *w, unsigned long long ts_ns,
+			    unsigned long long wall_ns,
+			    unsigned long long events, unsigned long long total)
+{
+	event_json_begin(w, "lost", ts_ns, wall_ns);
+	json_writer__field_u64(w, "events", events);
+	json_writer__field_u64(w, "total", total);
+	json_writer__end_object(w);
+}
+
+void event_format_json(struct json_writer *w, const struct ttbpf_event *e,
+		       const struct event_json *x)
+{
+	event_json_begin(w, event_kind_name(e->kind), e->ts_ns, x->wall_ns);
 	json_writer__field_u64(w, "pid", e->pid);
 	json_writer__field_u64(w, "tid", e->tid);
 	json_writer__key(w, "comm");

@@ -3,6 +3,7 @@
 #ifndef TTBPF_EVENT_FORMAT_H
 #define TTBPF_EVENT_FORMAT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "ttbpf.h"
@@ -40,18 +41,43 @@ void event_json_device(struct json_writer *w, int device,
 
 /* "chips": every chip holding a buffer (a mesh buffer's chips, or the one
  * chip); left out when no chip is known. */
-void event_json_chips(struct json_writer *w, int device,
-		      unsigned int dev_kind, unsigned long long chips);
+void event_json_chips(struct json_writer *w, int device, unsigned int dev_kind,
+		      unsigned long long chips);
 
 /* What user space adds to an event it prints as JSON. */
 struct event_json {
-	unsigned long long wall_ns; /* ts_ns on the wall clock */
+	unsigned long long wall_ns;	 /* ts_ns on the wall clock */
 	const struct release_rows *rows; /* bulk_free, exit, exec */
 	/* alloc and alloc_failed: writes more keys (--python-frames) */
 	void (*python)(struct json_writer *w, const struct ttbpf_event *e,
 		       void *ctx);
 	void *python_ctx;
 };
+
+/* Open an event's object: "event", "ts_ns" and "time", which every JSON
+ * line of the trace starts with. */
+void event_json_begin(struct json_writer *w, const char *event,
+		      unsigned long long ts_ns, unsigned long long wall_ns);
+
+/* What the first line of the trace's --json says. */
+struct event_header {
+	unsigned long long ts_ns;
+	long long mono_to_wall_ns; /* wall-clock time = ts_ns + this */
+	const char *tool, *version;
+	const char *lib_paths[TTBPF_MAX_LIBS], *lib_eras[TTBPF_MAX_LIBS];
+	size_t n_libs;
+	bool python_frames;
+};
+
+void event_format_header_json(struct json_writer *w,
+			      const struct event_header *h);
+
+/* {"event":"lost"}: @events more were dropped (ring buffer full) since the
+ * last one, @total since the start. */
+void event_format_lost_json(struct json_writer *w, unsigned long long ts_ns,
+			    unsigned long long wall_ns,
+			    unsigned long long events,
+			    unsigned long long total);
 
 /* One event as one JSON object (schema 2, docs/events.md), no newline. */
 void event_format_json(struct json_writer *w, const struct ttbpf_event *e,

@@ -48,11 +48,9 @@ void json_writer__bool(struct json_writer *w, bool v);
 void json_writer__null(struct json_writer *w);
 
 /* Key and value in one call. */
-void json_writer__field_u64(struct json_writer *w, const char *key,
-			    uint64_t v);
+void json_writer__field_u64(struct json_writer *w, const char *key, uint64_t v);
 void json_writer__field_i64(struct json_writer *w, const char *key, int64_t v);
-void json_writer__field_hex(struct json_writer *w, const char *key,
-			    uint64_t v);
+void json_writer__field_hex(struct json_writer *w, const char *key, uint64_t v);
 void json_writer__field_string(struct json_writer *w, const char *key,
 			       const char *s);
 void json_writer__field_bool(struct json_writer *w, const char *key, bool v);

@@ -36,8 +36,8 @@ static int add_row(struct release_rows *r, int32_t device, uint32_t dev_kind,
 	}
 	if (grow((void **)&r->v, &r->cap, r->n, sizeof(*r->v)))
 		return -ENOMEM;
-	r->v[r->n++] = (struct release_row){ device, dev_kind, type, size,
-					     count };
+	r->v[r->n++] =
+		(struct release_row){ device, dev_kind, type, size, count };
 	return 0;
 }
 

@@ -32,7 +32,7 @@ struct release_parts {
 	struct release_parts_entry {
 		uint64_t id;
 		struct release_rows rows;
-	} *v;
+	} * v;
 	size_t n, cap;
 };
 

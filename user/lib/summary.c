@@ -192,18 +192,13 @@ int summary_print_json(const struct ttbpf_maps *m, const struct summary_opts *o,
 	struct json_writer w;
 	struct state st;
 	bool any_dev;
-	char when[48];
 	int err;
 
 	err = read_state(m, o, &st, &any_dev);
 	if (err)
 		return err;
 	json_writer__init(&w, f);
-	json_writer__begin_object(&w);
-	json_writer__field_string(&w, "event", "summary");
-	json_writer__field_u64(&w, "ts_ns", o->ts_ns);
-	json_writer__field_string(
-		&w, "time", event_time_iso(o->wall_ns, when, sizeof(when)));
+	event_json_begin(&w, "summary", o->ts_ns, o->wall_ns);
 	json_writer__key(&w, "devices");
 	json_writer__begin_array(&w);
 	for (size_t i = 0; i < st.n_devs; i++) {
