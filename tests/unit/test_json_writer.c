@@ -121,7 +121,6 @@ static void test_json_depth(void **state)
 	free(out);
 }
 
-
 static void write_fields(FILE *f)
 {
 	struct json_writer w;
