@@ -136,4 +136,27 @@ check "--no-python: stacks hold native frames only" jq -e \
 	'(.buffers | length) == 4 and ([.stacks[][] | objects] | length == 0) and ([.stacks[][]] | length > 0)' \
 	"$WORK/$n.snap.json"
 py_release "$n" >/dev/null
+
+# ttbpf-trace --json --python-frames: alloc events carry the same frames.
+n=pyjson
+start_py "$n" "${pythons[0]}"
+v=${PYV[${names[0]}]}
+if [ "${v#3.}" -ge 11 ]; then q=Model.; else q=; fi
+start_tracer pyjson --lib "$LIB" --json --python-frames -i 0
+py_go "$n"
+wait_line "$WORK/$n.out" '^holding' 20
+sleep 0.3
+stop_tracer pyjson
+check "--json --python-frames: 3 DRAM allocs at alloc_weights:$L_WEIGHTS <- ${q}build:$L_CALL_WEIGHTS" \
+	jq -se --argjson p "${WL_PID[$n]}" --arg f "$SCRIPT" --arg q "$q" \
+	--argjson a "$L_WEIGHTS" --argjson b "$L_CALL_WEIGHTS" \
+	'[.[] | select(.event == "alloc" and .pid == $p and .python[0].line == $a)] |
+	 length == 3 and all(.type == "DRAM" and .python[0:2] == [
+	 {function: "alloc_weights", file: $f, line: $a},
+	 {function: ($q + "build"), file: $f, line: $b}])' "$WORK/pyjson.trace.out"
+check "--json --python-frames: the thread's L1 alloc at ${q}cache:$L_CACHE" \
+	jq -se --argjson p "${WL_PID[$n]}" --arg f "$SCRIPT" --arg q "$q" --argjson c "$L_CACHE" \
+	'[.[] | select(.event == "alloc" and .pid == $p and .type == "L1") | .python[0]] ==
+	 [{function: ($q + "cache"), file: $f, line: $c}]' "$WORK/pyjson.trace.out"
+py_release "$n" >/dev/null
 finish
