@@ -39,10 +39,12 @@ for v in $VARIANTS; do
 		"$WORK/$v-steady.truth.json" "$WORK/$v-mesh.truth.json" \
 		"$WORK/$v-close.truth.json" "$WORK/$v-threads.truth.json" \
 		"$WORK/$v-kill.truth.json"
+	# Threads killed together may each see the process's last exit and
+	# share the release: the rows of all their events sum to the books.
 	check "$v: device closes gave bulk_free, SIGKILL an exit with rows" jq -se \
 		--argjson k "${WL_PID[$v-kill]}" \
 		'([.[] | select(.event == "bulk_free" and (.released | length) > 0)] | length > 0) and
-		 ([.[] | select(.event == "exit" and .pid == $k and (.released | length) > 0)] | length == 1)' \
+		 ([.[] | select(.event == "exit" and .pid == $k and (.released | length) > 0)] | length >= 1)' \
 		"$WORK/$v.trace.out"
 	check "$v: a mesh buffer is released on each of its chips" jq -se \
 		--argjson m "${WL_PID[$v-mesh]}" \
