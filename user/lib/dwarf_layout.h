@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "tt_lib.h"
+#include "layout_field.h"
 
 struct elf_image;
 

@@ -17,53 +17,10 @@
 #include "text_escape.h"
 #include "tt_lib.h"
 
-static const char *const field_names[TT_NR_FIELDS] = {
-	[TT_F_IMPL] = "impl",
-	[TT_F_DEVICE] = "device",
-	[TT_F_SIZE] = "size",
-	[TT_F_TYPE] = "type",
-	[TT_F_ADDRESS] = "address",
-	[TT_F_PAGE_SIZE] = "page_size",
-	[TT_F_DEVICE_ID] = "device_id",
-	[TT_F_MESH_ID] = "mesh_id",
-	[TT_F_MESH_HOP] = "mesh_hop",
-	[TT_F_MESH_DEVS] = "mesh_devs",
-	[TT_F_MESH_STRIDE] = "mesh_stride",
-	[TT_F_MESH_LOCAL] = "mesh_local",
-	[TT_F_DEVICE_VTABLE] = "device_vtable",
-	[TT_F_MESH_VTABLE] = "mesh_vtable",
-};
-
 /* The probes cannot count without these. */
 static const enum tt_layout_field required[] = {
 	TT_F_DEVICE, TT_F_SIZE, TT_F_TYPE, TT_F_ADDRESS, TT_F_IMPL,
 };
-
-const char *tt_layout_field_name(enum tt_layout_field f)
-{
-	if ((unsigned)f >= TT_NR_FIELDS)
-		return "?";
-	return field_names[f];
-}
-
-const char *tt_layout_source_name(enum tt_layout_source s)
-{
-	switch (s) {
-	case TT_SRC_NONE:
-		return "none";
-	case TT_SRC_DWARF:
-		return "dwarf";
-	case TT_SRC_ACCESSOR:
-		return "accessor";
-	case TT_SRC_PROFILE:
-		return "profile";
-	case TT_SRC_OVERRIDE:
-		return "override";
-	case TT_SRC_SYMBOL:
-		return "symbol";
-	}
-	return "?";
-}
 
 static void note(struct tt_lib_info *out, const char *fmt, ...)
 {
@@ -77,52 +34,19 @@ static void note(struct tt_lib_info *out, const char *fmt, ...)
 	va_end(ap);
 }
 
-static __s32 *field_ptr(struct ttbpf_layout *l, enum tt_layout_field f)
+static void mark_source(struct tt_lib_info *out, enum tt_layout_field f,
+			enum tt_layout_source src, const char *detail)
 {
-	switch (f) {
-	case TT_F_IMPL:
-		return &l->impl_off;
-	case TT_F_DEVICE:
-		return &l->device_off;
-	case TT_F_SIZE:
-		return &l->size_off;
-	case TT_F_TYPE:
-		return &l->type_off;
-	case TT_F_ADDRESS:
-		return &l->address_off;
-	case TT_F_PAGE_SIZE:
-		return &l->page_size_off;
-	case TT_F_DEVICE_ID:
-		return &l->device_id_off;
-	case TT_F_MESH_ID:
-		return &l->mesh_id_off;
-	case TT_F_MESH_HOP:
-		return &l->mesh_hop;
-	case TT_F_MESH_DEVS:
-		return &l->mesh_devs;
-	case TT_F_MESH_STRIDE:
-		return &l->mesh_dev_stride;
-	case TT_F_MESH_LOCAL:
-		return &l->mesh_dev_local;
-	default:
-		return NULL;
-	}
+	out->source[f] = src;
+	snprintf(out->source_detail[f], sizeof(out->source_detail[f]), "%s",
+		 detail);
 }
 
 static void set_field(struct tt_lib_info *out, enum tt_layout_field f,
 		      int64_t v, enum tt_layout_source src, const char *detail)
 {
-	__s32 *p = field_ptr(&out->layout, f);
-
-	if (p)
-		*p = (__s32)v;
-	else if (f == TT_F_DEVICE_VTABLE)
-		out->layout.device_vtable = (__u64)v;
-	else if (f == TT_F_MESH_VTABLE)
-		out->layout.mesh_vtable = (__u64)v;
-	out->source[f] = src;
-	snprintf(out->source_detail[f], sizeof(out->source_detail[f]), "%s",
-		 detail);
+	layout_field__set(&out->layout, f, v);
+	mark_source(out, f, src, detail);
 }
 
 static int add_site(struct tt_lib_info *out, const struct elf_image *img,
@@ -259,10 +183,10 @@ static int profile_agrees(const struct layout_profile *p,
 {
 	for (int i = TT_F_IMPL; i <= TT_F_PAGE_SIZE; i++) {
 		enum tt_layout_field f = (enum tt_layout_field)i;
-		struct ttbpf_layout pl = p->layout, have = out->layout;
 
 		if (out->source[f] &&
-		    *field_ptr(&pl, f) != *field_ptr(&have, f))
+		    layout_field__get(&p->layout, f) !=
+			    layout_field__get(&out->layout, f))
 			return 0;
 	}
 	return 1;
@@ -315,8 +239,7 @@ static void from_profile(struct tt_lib_info *out, const struct elf_image *img,
 		return;
 	for (int i = TT_F_IMPL; i <= TT_F_MESH_LOCAL; i++) {
 		enum tt_layout_field f = (enum tt_layout_field)i;
-		struct ttbpf_layout pl = p->layout;
-		__s32 v = *field_ptr(&pl, f);
+		int64_t v = layout_field__get(&p->layout, f);
 
 		if (out->source[f] || (v < 0 && f != TT_F_IMPL))
 			continue;
@@ -352,14 +275,6 @@ static void from_symbols(struct tt_lib_info *out, const struct era_match *m)
 	}
 }
 
-static void reset_layout(struct tt_lib_info *out)
-{
-	for (int f = TT_F_IMPL; f <= TT_F_MESH_LOCAL; f++)
-		*field_ptr(&out->layout, (enum tt_layout_field)f) = -1;
-	out->layout.device_vtable = 0;
-	out->layout.mesh_vtable = 0;
-}
-
 static int find_layout(struct tt_lib_info *out, const struct elf_image *img,
 		       const struct era_match *m,
 		       const struct layout_override *ov, const char *debug_root,
@@ -373,7 +288,7 @@ static int find_layout(struct tt_lib_info *out, const struct elf_image *img,
 		e = -ENOMEM;
 		goto cleanup;
 	}
-	reset_layout(out);
+	layout_field__reset(&out->layout);
 	have_dwarf = !dwarf_layout__load(img, debug_root, dl);
 	out->has_dwarf = have_dwarf;
 	if (have_dwarf && dl->separate)
@@ -388,10 +303,12 @@ static int find_layout(struct tt_lib_info *out, const struct elf_image *img,
 	from_code_and_debug(out, dl, have_dwarf, al);
 	from_profile(out, img, m->desc->era);
 	from_symbols(out, m);
+	/* The user's word beats every source. */
+	layout_override__apply(ov, &out->layout);
 	for (int f = 0; f < TT_NR_FIELDS; f++)
 		if (ov->set[f])
-			set_field(out, (enum tt_layout_field)f, ov->value[f],
-				  TT_SRC_OVERRIDE, "--layout");
+			mark_source(out, (enum tt_layout_field)f,
+				    TT_SRC_OVERRIDE, "--layout");
 	for (size_t i = 0; i < sizeof(required) / sizeof(required[0]); i++) {
 		const char *n = tt_layout_field_name(required[i]);
 
@@ -476,18 +393,13 @@ static void explain_field(const struct tt_lib_info *info, FILE *f, int i)
 	const char *src = tt_layout_source_name(info->source[i]);
 	const struct ttbpf_layout *l = &info->layout;
 
-	if (i == TT_F_DEVICE_VTABLE || i == TT_F_MESH_VTABLE) {
-		unsigned long long v = i == TT_F_DEVICE_VTABLE
-					       ? l->device_vtable
-					       : l->mesh_vtable;
+	int64_t v = layout_field__get(l, (enum tt_layout_field)i);
 
-		fprintf(f, "  %-13s 0x%-8llx %-9s ", n, v, src);
-	} else {
-		struct ttbpf_layout copy = *l;
-		int v = *field_ptr(&copy, (enum tt_layout_field)i);
-
-		fprintf(f, "  %-13s %-10d %-9s ", n, v, src);
-	}
+	if (layout_field__is_address((enum tt_layout_field)i))
+		fprintf(f, "  %-13s 0x%-8llx %-9s ", n, (unsigned long long)v,
+			src);
+	else
+		fprintf(f, "  %-13s %-10d %-9s ", n, (int)v, src);
 	/* Details name symbols of the library: anyone may have built it. */
 	text_escape_to(f, info->source_detail[i], SIZE_MAX);
 	fputc('\n', f);
