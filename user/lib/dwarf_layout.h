@@ -14,6 +14,7 @@
 #include "layout_field.h"
 
 struct elf_image;
+struct era_classes;
 
 #define DWARF_DEFAULT_DEBUG_ROOT "/usr/lib/debug"
 
@@ -46,11 +47,13 @@ int dwarf_layout__find_debug_file(const struct elf_image *img,
 				  size_t len);
 
 /*
- * Read the layout from @img's own DWARF, else its debug file. Returns 0
+ * Read the layout of the era's @classes from @img's own DWARF, else its
+ * debug file. Returns 0
  * when DWARF was read (fields may still be missing), -ENODATA when there
  * is none, or another negative errno.
  */
-int dwarf_layout__load(const struct elf_image *img, const char *debug_root,
-		       struct dwarf_layout *out);
+int dwarf_layout__load(const struct elf_image *img,
+		       const struct era_classes *classes,
+		       const char *debug_root, struct dwarf_layout *out);
 
 #endif /* TTBPF_DWARF_LAYOUT_H */

@@ -197,29 +197,32 @@ static int profile_agrees(const struct layout_profile *p,
  * one profile that fits every field already known (the early-2025 E3
  * Buffer has the late-2024 member list), or none.
  */
-static const struct layout_profile *
-choose_profile(struct tt_lib_info *out, const struct elf_image *img, int era)
+static const struct layout_profile *choose_profile(struct tt_lib_info *out,
+						   const struct elf_image *img,
+						   const struct era_desc *era)
 {
-	const struct layout_profile *p, *table;
+	const struct layout_profile *p, *other;
+	const struct era_desc *table;
 	struct elf_sym_info s;
-	int exported, pimpl = -1, n;
+	int exported, pimpl = -1;
+	size_t n;
 
-	exported = !elf_image__find_symbol(
-		img, "_ZNK2tt8tt_metal6Buffer4sizeEv", &s);
+	exported = !eras__find_method(img, era, "6Buffer4size", NULL, 0, &s);
 	if (out->source[TT_F_IMPL])
 		pimpl = out->layout.impl_off >= 0;
-	p = layout_profiles__pick(era, exported, pimpl);
+	p = layout_profiles__pick(era->era, exported, pimpl);
 	if (!p || profile_agrees(p, out))
 		return p;
-	table = layout_profiles__table(&n);
-	for (int i = 0; i < n; i++) {
-		if (&table[i] == p || !profile_agrees(&table[i], out))
+	table = eras__table(&n);
+	for (size_t i = 0; i < n; i++) {
+		other = &table[i].profile;
+		if (other == p || !profile_agrees(other, out))
 			continue;
 		note(out,
 		     "profile %s chosen over %s: it fits the fields read from "
 		     "the machine code; ",
-		     table[i].name, p->name);
-		return &table[i];
+		     other->name, p->name);
+		return other;
 	}
 	note(out,
 	     "no built-in profile fits the fields read from the machine "
@@ -230,7 +233,7 @@ choose_profile(struct tt_lib_info *out, const struct elf_image *img, int era)
 }
 
 static void from_profile(struct tt_lib_info *out, const struct elf_image *img,
-			 int era)
+			 const struct era_desc *era)
 {
 	const struct layout_profile *p = choose_profile(out, img, era);
 	char detail[96];
@@ -289,19 +292,19 @@ static int find_layout(struct tt_lib_info *out, const struct elf_image *img,
 		goto cleanup;
 	}
 	layout_field__reset(&out->layout);
-	have_dwarf = !dwarf_layout__load(img, debug_root, dl);
+	have_dwarf = !dwarf_layout__load(img, m->desc->classes, debug_root, dl);
 	out->has_dwarf = have_dwarf;
 	if (have_dwarf && dl->separate)
 		snprintf(out->debug_file, sizeof(out->debug_file), "%s",
 			 dl->file);
 	if (have_dwarf && dl->notes[0])
 		note(out, "%s; ", dl->notes);
-	accessor_decode__layout(img, al);
-	mesh_decode__layout(img, al);
+	accessor_decode__layout(img, m->desc, al);
+	mesh_decode__layout(img, m->desc, al);
 	if (al->notes[0])
 		note(out, "%s", al->notes);
 	from_code_and_debug(out, dl, have_dwarf, al);
-	from_profile(out, img, m->desc->era);
+	from_profile(out, img, m->desc);
 	from_symbols(out, m);
 	/* The user's word beats every source. */
 	layout_override__apply(ov, &out->layout);
