@@ -611,18 +611,6 @@ static void print_leaks_text(const struct leaks *lk, const uint64_t *st,
 	stat_notes__print(st, NULL, STAT_STREAM, "", f);
 }
 
-static void explain_open_error(int err, const char *msg)
-{
-	if (err == -ENOENT)
-		fprintf(stderr,
-			"ttbpf-snapshot: nothing is pinned in %s: no tracer is "
-			"running with --pin. Start one with:\n"
-			"  sudo ttbpf-trace --pin --lib PATH/libtt_metal.so\n",
-			env.pin_dir);
-	else
-		fprintf(stderr, "ttbpf-snapshot: %s\n", msg);
-}
-
 int main(int argc, char **argv)
 {
 	static const struct argp argp = { options, parse_opt, NULL, doc,
@@ -634,7 +622,6 @@ int main(int argc, char **argv)
 	struct leaks lk = {};
 	struct state s = {};
 	size_t outstanding;
-	char msg[1024];
 	int err, ret = 1;
 
 	err = argp_parse(&argp, argc, argv, 0, NULL, NULL);
@@ -642,11 +629,9 @@ int main(int argc, char **argv)
 		return 1;
 	setvbuf(stdout, NULL, _IOFBF, 1 << 16);
 
-	err = ttbpf_maps__open_pinned(env.pin_dir, &maps, msg, sizeof(msg));
-	if (err) {
-		explain_open_error(err, msg);
+	if (ttbpf_maps__open_or_explain("ttbpf-snapshot", env.pin_dir, false,
+					&maps))
 		return 1;
-	}
 	err = state__read(&maps, &s, STATE_BUFFERS);
 	if (err) {
 		fprintf(stderr, "ttbpf-snapshot: reading the maps failed: %s\n",
