@@ -9,11 +9,11 @@
 #include "accessor_decode.h"
 #include "dwarf_layout.h"
 #include "elf_image.h"
+#include "entry_insn.h"
 #include "eras.h"
 #include "layout_override.h"
 #include "layout_profiles.h"
 #include "mesh_decode.h"
-#include "return_sites.h"
 #include "text_escape.h"
 #include "tt_lib.h"
 
@@ -70,18 +70,20 @@ static int add_site(struct tt_lib_info *out, const struct elf_image *img,
 	return 0;
 }
 
-static int scan_function(const struct elf_image *img, const struct era_sym *sym,
-			 struct ret_scan *rs)
+/* Only the first instruction: what the probe sits on. */
+static int decode_entry(const struct elf_image *img, const struct era_sym *sym,
+			struct entry_insn *ei)
 {
-	struct elf_sym_info si = { .value = sym->value, .size = sym->size };
-	uint8_t *code;
-	int e = elf_image__read_function(img, &si, &code);
+	uint8_t code[ENTRY_INSN_MAX_LEN];
+	size_t len = sym->size < sizeof(code) ? sym->size : sizeof(code);
+	int e;
 
+	if (!len)
+		return -EINVAL;
+	e = elf_image__read(img, sym->value, code, len);
 	if (e)
 		return e;
-	e = return_sites__scan(code, si.size, si.value, rs);
-	free(code);
-	return e;
+	return entry_insn__decode(code, len, sym->value, ei);
 }
 
 /*
@@ -95,22 +97,20 @@ static int add_function_site(struct tt_lib_info *out,
 			     enum ttbpf_probe_role role, char *err,
 			     size_t errlen)
 {
-	struct ret_scan *rs = calloc(1, sizeof(*rs));
+	struct entry_insn ei;
 	int e;
 
-	if (!rs)
-		return -ENOMEM;
-	e = scan_function(img, sym, rs);
+	e = decode_entry(img, sym, &ei);
 	if (e) {
 		e = errmsg_set(
 			err, errlen, e,
 			"%s: cannot disassemble %s at 0x%llx (size %llu): %s",
 			out->path, sym->name, (unsigned long long)sym->value,
 			(unsigned long long)sym->size, strerror(-e));
-		goto cleanup;
+		return e;
 	}
-	e = add_site(out, img, role, sym->value, sym->name, rs->entry_text,
-		     rs->entry_emulated);
+	e = add_site(out, img, role, sym->value, sym->name, ei.text,
+		     ei.emulated);
 	if (e == -E2BIG)
 		e = errmsg_set(err, errlen, e, "%s: more than %d probe sites",
 			       out->path, TT_LIB_MAX_SITES);
@@ -118,8 +118,6 @@ static int add_function_site(struct tt_lib_info *out,
 		e = errmsg_set(err, errlen, e,
 			       "%s: %s is not in a loaded segment", out->path,
 			       sym->name);
-cleanup:
-	free(rs);
 	return e;
 }
 
