@@ -105,13 +105,17 @@ static int by_debuglink(const struct elf_image *img, const char *root,
 	snprintf(tmp, sizeof(tmp), "%s", abs);
 	snprintf(dir, sizeof(dir), "%s", dirname(tmp));
 	for (int i = 0; i < 3; i++) {
+		int n;
+
 		if (i == 0)
-			snprintf(out, len, "%s/%s", dir, name);
+			n = snprintf(out, len, "%s/%s", dir, name);
 		else if (i == 1)
-			snprintf(out, len, "%s/.debug/%s", dir, name);
+			n = snprintf(out, len, "%s/.debug/%s", dir, name);
 		else
-			snprintf(out, len, "%s%s/%s", root, dir, name);
-		if (!is_file(out) || same_file(out, abs))
+			n = snprintf(out, len, "%s%s/%s", root, dir, name);
+		/* A cut path names another file. */
+		if (n < 0 || (size_t)n >= len || !is_file(out) ||
+		    same_file(out, abs))
 			continue;
 		/* A stale debug file describes another build. */
 		if (!file_crc(out, &got) && got == want)
@@ -120,8 +124,14 @@ static int by_debuglink(const struct elf_image *img, const char *root,
 	return -ENOENT;
 }
 
-int dwarf_layout__find_debug_file(const struct elf_image *img,
-				  const char *debug_root, char *out, size_t len)
+/*
+ * Separate debug file of @img: by build-id under @debug_root/.build-id/,
+ * then by .gnu_debuglink next to the file, in its .debug/ folder and under
+ * @debug_root (NULL: DWARF_DEFAULT_DEBUG_ROOT); a debuglink candidate
+ * must match the CRC. Returns 0 with the path, or -ENOENT.
+ */
+static int find_debug_file(const struct elf_image *img, const char *debug_root,
+			   char *out, size_t len)
 {
 	const char *root = debug_root ? debug_root : DWARF_DEFAULT_DEBUG_ROOT;
 
@@ -372,7 +382,7 @@ int dwarf_layout__load(const struct elf_image *img,
 			 elf_image__path(img));
 		return scan_file(out->file, classes, out);
 	}
-	if (dwarf_layout__find_debug_file(img, debug_root, dbg, sizeof(dbg)))
+	if (find_debug_file(img, debug_root, dbg, sizeof(dbg)))
 		return -ENODATA;
 	snprintf(out->file, sizeof(out->file), "%s", dbg);
 	out->separate = 1;

@@ -37,16 +37,6 @@ struct dwarf_layout {
 };
 
 /*
- * Separate debug file of @img: by build-id under @debug_root/.build-id/,
- * then by .gnu_debuglink next to the file, in its .debug/ folder and under
- * @debug_root (NULL: DWARF_DEFAULT_DEBUG_ROOT); a debuglink candidate
- * must match the CRC. Returns 0 with the path, or -ENOENT.
- */
-int dwarf_layout__find_debug_file(const struct elf_image *img,
-				  const char *debug_root, char *out,
-				  size_t len);
-
-/*
  * Read the layout of the era's @classes from @img's own DWARF, else its
  * debug file. Returns 0
  * when DWARF was read (fields may still be missing), -ENODATA when there
