@@ -234,6 +234,10 @@ static int fill_maps(struct tracer *t, const struct tracer_opts *o)
 	return 0;
 }
 
+/* The kernel's own ENOTSUPP, which libc has no text for: uprobes refuse
+ * to probe an instruction they cannot emulate or single-step. */
+#define KERNEL_ENOTSUPP 524
+
 static int attach_lib(struct tracer *t, __u32 idx, char *err, size_t errlen)
 {
 	const struct tt_lib_info *info = &t->libs[idx];
@@ -255,7 +259,11 @@ static int attach_lib(struct tracer *t, __u32 idx, char *err, size_t errlen)
 				"attaching a uprobe to %s+0x%llx (%s) "
 				"failed: %s",
 				info->path, (unsigned long long)s->file_offset,
-				s->symbol, strerror(-e));
+				s->symbol,
+				e == -KERNEL_ENOTSUPP
+					? "the kernel cannot probe the "
+					  "instruction there (see --explain)"
+					: strerror(-e));
 		}
 		e = add_link(t, link);
 		if (e)
