@@ -247,7 +247,6 @@ static int bank_cb(const char *name, const struct elf_sym_info *sym, void *ctx)
 	if (sym->type != STT_FUNC)
 		return 0;
 	snprintf(m->bank_alloc_name, sizeof(m->bank_alloc_name), "%s", name);
-	m->bank_alloc_value = sym->value;
 	return 1;
 }
 

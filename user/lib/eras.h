@@ -72,7 +72,6 @@ struct era_match {
 	struct era_sym mesh_vtable;
 	/* BankManager::allocate_buffer (mangling varies): for --explain. */
 	char bank_alloc_name[256];
-	uint64_t bank_alloc_value;
 };
 
 /* The known eras, newest first. */
