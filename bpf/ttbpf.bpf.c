@@ -1038,7 +1038,7 @@ struct {
 	__uint(max_entries, 1024);
 	__type(key, struct release_row_key);
 	__type(value, struct release_row);
-} release_rows SEC(".maps");
+} release_scratch SEC(".maps");
 
 /* Usage released in one go per device: a release of thousands of buffers
  * updates its two usage rows once, not once per buffer. */
@@ -1055,7 +1055,7 @@ struct release_batch {
 struct release_ctx {
 	__u64 ts;
 	__u64 id;	 /* pid_tgid of the releasing thread */
-	__u32 rows_lost; /* a release_rows entry could not be made */
+	__u32 rows_lost; /* a release_scratch row could not be made */
 	__u32 pad;
 	__u64 allocator; /* owner being walked, 0: none */
 	__u64 bytes;
@@ -1105,10 +1105,10 @@ __noinline int release_rows__add(__u64 id, __u64 chips, __u64 dev, __u64 n_type,
 
 	if (!emit_events || !n || t >= TTBPF_NR_TYPES)
 		return 0;
-	r = bpf_map_lookup_elem(&release_rows, &k);
+	r = bpf_map_lookup_elem(&release_scratch, &k);
 	if (!r) {
-		bpf_map_update_elem(&release_rows, &k, &zero, BPF_NOEXIST);
-		r = bpf_map_lookup_elem(&release_rows, &k);
+		bpf_map_update_elem(&release_scratch, &k, &zero, BPF_NOEXIST);
+		r = bpf_map_lookup_elem(&release_scratch, &k);
 		if (!r)
 			return 1;
 	}
@@ -1325,7 +1325,7 @@ static __always_inline void emit_release(__u8 kind, struct release_ctx *rc,
 
 	if (!emit_events)
 		return;
-	bpf_for_each_map_elem(&release_rows, send_part, &c, 0);
+	bpf_for_each_map_elem(&release_scratch, send_part, &c, 0);
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
 		stat_inc(TTBPF_STAT_EVENTS_DROPPED, 1);

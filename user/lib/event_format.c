@@ -261,7 +261,7 @@ static void json_released(struct json_writer *w, const struct ttbpf_event *e,
 	json_writer__field_string(
 		w, "note",
 		e->flags & TTBPF_EVF_PARTS_LOST
-			? "released rows incomplete: the release_rows map "
+			? "released rows incomplete: the release_scratch map "
 			  "was full"
 			: "released rows incomplete: some were dropped "
 			  "(ring buffer full)");
