@@ -114,6 +114,103 @@ else
 	echo "skip: chromium not installed (tools/install-deps.sh installs it)"
 fi
 
+# --- Python lines: recorded, and shown in the report ------------------
+# py_leak.py allocates from functions at lines marked by comments; the
+# recording keeps each allocation's Python chain as "file:line function",
+# and the report names the allocating line before the native frames in
+# the peak's live buffers and in the top sites.
+find_pythons
+if [ ${#pythons[@]} -eq 0 ]; then
+	echo "skip: no CPython 3.10-3.13 installed: Python lines not checked"
+else
+	py=${pythons[${#pythons[@]} - 1]}
+	start_py pyrec "$py"
+	start_tracer pyrec --lib "$(lib_of e4-release)" --quiet -i 100 --record "$WORK/py.db"
+	py_go pyrec
+	wait_line "$WORK/pyrec.out" '^holding' 20
+	sleep 0.4 # samples while it holds
+	py_release pyrec
+	stop_tracer pyrec
+	"$OUT/ttbpf-report" "$WORK/py.db" -o "$WORK/py.html"
+	# co_qualname from 3.11 on; 3.10 has the plain name.
+	q=$("$py" -c 'import sys; print("Model." if sys.version_info >= (3, 11) else "")')
+	W="$PY_SCRIPT:$(line_of LEAK-WEIGHTS) alloc_weights"
+	CHAIN="$W
+$PY_SCRIPT:$(line_of CALL-WEIGHTS) ${q}build
+$PY_SCRIPT:$(line_of CALL-BUILD) main
+$PY_SCRIPT:$(line_of CALL-MAIN) <module>"
+	CACHE_LINE="$PY_SCRIPT:$(line_of LEAK-CACHE) ${q}cache"
+	SCRATCH_LINE="$PY_SCRIPT:$(line_of FREED-SCRATCH) scratch"
+	pid=${WL_PID[pyrec]}
+	check "python: schema version 2" test \
+		"$(sqlite3 "$WORK/py.db" "SELECT value FROM meta WHERE key = 'schema_version'")" = 2
+	check "python: the three 1 MiB DRAM allocations carry the chain alloc_weights <- build <- main <- <module>" test \
+		"$(sqlite3 "$WORK/py.db" "SELECT count(*) FROM events e JOIN py_stacks p ON p.pid = e.pid AND p.py_stack_id = e.py_stack_id
+			WHERE e.pid = $pid AND e.kind = 'alloc' AND e.type = 'DRAM' AND e.size = 1048576 AND p.frames = '$CHAIN'")" -eq 3
+	check "python: the thread's L1 allocation starts at its own line" test \
+		"$(sqlite3 "$WORK/py.db" "SELECT p.frames FROM events e JOIN py_stacks p ON p.pid = e.pid AND p.py_stack_id = e.py_stack_id
+			WHERE e.pid = $pid AND e.kind = 'alloc' AND e.type = 'L1' AND e.size = 4096" | head -1)" = "$CACHE_LINE"
+	if command -v chromium >/dev/null; then
+		chromium --headless --no-sandbox --disable-gpu --dump-dom \
+			"file://$WORK/py.html" >"$WORK/py.dom.html" 2>/dev/null
+		check "python: the rendered report names the allocating lines, Python before native" \
+			python3 - "$WORK/py.dom.html" "$CHAIN" "$CACHE_LINE" "$SCRATCH_LINE" <<'PYCHECK'
+import html.parser, sys
+dom, chain, cache, scratch = sys.argv[1:5]
+class P(html.parser.HTMLParser):
+    """Per chart: its live buffers' (size, stack text); the sites' rows."""
+    def __init__(s):
+        super().__init__(); s.charts = []; s.sites = []; s.where = None
+        s.buf = None; s.cells = []
+    def handle_starttag(s, tag, a):
+        a = dict(a)
+        if tag == "svg" and "data-type" in a:
+            s.charts.append((a["data-device"], a["data-type"], []))
+        if tag == "table" and a.get("id") in ("sites", "failures"):
+            s.where = a["id"]
+        if tag == "tr":
+            s.cells = []
+        if tag in ("td", "summary", "pre"):
+            s.buf = []
+    def handle_data(s, d):
+        if s.buf is not None:
+            s.buf.append(d)
+    def handle_endtag(s, tag):
+        if tag in ("td", "summary", "pre") and s.buf is not None:
+            s.cells.append("".join(s.buf)); s.buf = None
+        if tag == "tr" and s.cells and len(s.cells) >= 4:
+            if s.where == "sites":
+                s.sites.append(s.cells)  # bytes, count, summary, pre, td
+            elif s.where is None and s.charts:
+                s.charts[-1][2].append(s.cells)  # pid, comm, size, pre, td
+p = P(); p.feed(open(dom).read())
+err = []
+live = {(c[0], c[1]): c[2] for c in p.charts}
+dram = live.get(("0", "DRAM"), [])
+if [r[2] for r in dram] != ["1048576 B"] * 3:
+    err.append(f"chip 0 DRAM live at the peak: {[r[2] for r in dram]}")
+for r in dram:
+    lines = r[3].split("\n")
+    if lines[:4] != chain.split("\n"):
+        err.append(f"live buffer stack starts {lines[:5]}")
+    elif not any("create_buffer" in x for x in lines[4:]):
+        err.append(f"no native frame after the Python lines: {lines}")
+sites = {r[2]: r for r in p.sites}
+top = p.sites[0] if p.sites else None
+if not top or top[2] != chain.split("\n")[0] or top[:2] != ["3145728 B", "3"]:
+    err.append(f"top site {top and top[:3]}")
+elif not top[3].startswith(chain + "\n") or "create_buffer" not in top[3]:
+    err.append(f"top site stack {top[3]!r}")
+if sites.get(cache, [None, None])[:2] != ["4096 B", "1"]:
+    err.append(f"no site {cache!r} of 4096 B: {list(sites)}")
+if sites.get(scratch, [None, None])[:2] != ["8192 B", "1"]:
+    err.append(f"no site {scratch!r} of 8192 B: {list(sites)}")
+print("\n".join(err) or f"{len(p.sites)} sites, {len(dram)} live DRAM buffers")
+sys.exit(1 if err else 0)
+PYCHECK
+	fi
+fi
+
 # --- SIGKILL mid-run ----------------------------------------------------
 start_tracer kill --lib "$(lib_of $v)" --json -i 100 --record "$WORK/k.db"
 start_workload burst "$v" --scenario burst --devices 2 --seed 3 --count 200000
