@@ -203,6 +203,16 @@ static void bind_chart(sqlite3_stmt *st, long long device, const char *kind,
 	sqlite3_bind_text(st, 3, type, -1, SQLITE_STATIC);
 }
 
+/*
+ * Allocation @a did not fail: an allocation is recorded at its entry, and
+ * one that threw is followed by alloc_failed on the same Buffer before
+ * anything else happens to it.
+ */
+#define SUCCEEDED(a)                                                           \
+	"(SELECT r.kind FROM events r WHERE r.pid = " a ".pid AND r.buffer = " \
+	"" a ".buffer AND r.id > " a ".id AND r.kind IN ('alloc', 'free', "    \
+	"'alloc_failed') ORDER BY r.id LIMIT 1) IS NOT 'alloc_failed'"
+
 /* Allocations of one chart not released by the time of its peak (?4). */
 #define LIVE_AT_PEAK                                                    \
 	"WHERE a.kind = 'alloc' AND a.device = ?1 AND a.dev_kind = ?2 " \
@@ -210,7 +220,8 @@ static void bind_chart(sqlite3_stmt *st, long long device, const char *kind,
 	"FROM events r WHERE r.pid = a.pid AND r.id > a.id AND "        \
 	"r.ts_ns <= ?4 AND ((r.kind = 'free' AND r.buffer = a.buffer) " \
 	"OR (r.kind = 'bulk_free' AND r.allocator = a.allocator) OR "   \
-	"r.kind IN ('exit', 'exec'))) ORDER BY a.size DESC LIMIT 5"
+	"r.kind IN ('exit', 'exec'))) AND " SUCCEEDED(                  \
+		"a") " ORDER BY a.size DESC LIMIT 5"
 
 /* One chart: bytes of every process over the sample times, stacked. */
 static int chart(sqlite3 *db, FILE *f, long long device, const char *kind,
@@ -464,12 +475,14 @@ static void sites(sqlite3 *db, FILE *f)
 			 "AND s.stack_id = e.stack_id LEFT JOIN py_stacks p "
 			 "ON p.pid = e.pid AND p.py_stack_id = e.py_stack_id "
 			 "WHERE e.kind = 'alloc' AND (s.frames IS NOT NULL OR "
-			 "p.frames IS NOT NULL) GROUP BY s.frames, p.frames "
-			 "ORDER BY 1 DESC LIMIT 15"
+			 "p.frames IS NOT NULL) AND " SUCCEEDED(
+				 "e") " GROUP BY s.frames, p.frames "
+				      "ORDER BY 1 DESC LIMIT 15"
 		       : "SELECT sum(e.size), count(*), s.frames, NULL FROM "
 			 "events e JOIN stacks s ON s.pid = e.pid AND "
 			 "s.stack_id = e.stack_id WHERE e.kind = 'alloc' "
-			 "GROUP BY s.frames ORDER BY 1 DESC LIMIT 15",
+			 "AND " SUCCEEDED("e") " GROUP BY s.frames ORDER BY 1 "
+					       "DESC LIMIT 15",
 		-1, &st, NULL);
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		char *one = site_line(col(st, 3), col(st, 2));

@@ -75,19 +75,36 @@ if command -v chromium >/dev/null; then
 	check "report: a screenshot is taken" test -s "$WORK/report.png"
 	check "report: charts, peaks and failures equal the recording and the trace" \
 		python3 - "$WORK/dom.html" "$WORK/r.db" "$WORK/rec.trace.out" <<'PY'
-import html.parser, json, sqlite3, sys
+import html.parser, json, re, sqlite3, sys
 dom, db, trace = sys.argv[1:4]
 class P(html.parser.HTMLParser):
+    """Charts: [device, type, peak, failure sizes, live buffer sizes];
+    the sites' bytes; failure rows; every tag seen."""
     def __init__(s):
         super().__init__(); s.charts = []; s.fail_rows = 0; s.tags = set()
+        s.table = None; s.sites = []
     def handle_starttag(s, tag, a):
         a = dict(a); s.tags.add(tag)
         if tag == "svg" and "data-type" in a:
-            s.charts.append([a["data-device"], a["data-type"], int(a["data-peak"]), []])
+            s.charts.append([a["data-device"], a["data-type"], int(a["data-peak"]), [], []])
         if tag == "g" and a.get("class") == "failure":
             s.charts[-1][3].append(int(a["data-size"]))
         if tag == "tr" and a.get("class") == "failure":
             s.fail_rows += 1
+        if tag == "details" and a.get("class") == "live":
+            s.table = "live"
+        if tag == "table" and a.get("id"):
+            s.table = a["id"]
+    def handle_endtag(s, tag):
+        if tag == "details" and s.table == "live":
+            s.table = None
+    def handle_data(s, d):
+        # The "N B" cells: sizes of live buffers, bytes of sites.
+        if re.fullmatch(r"[0-9]+ B", d):
+            if s.table == "live":
+                s.charts[-1][4].append(int(d[:-2]))
+            elif s.table == "sites":
+                s.sites.append(int(d[:-2]))
 p = P(); p.feed(open(dom).read())
 con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
 want = {(str(d), t): b for d, t, b in con.execute(
@@ -104,7 +121,21 @@ if marked != sorted(e["size"] for e in fails):
     sys.exit(f"failure marks {marked} != traced sizes")
 if "s" in p.tags:
     sys.exit("the hostile comm became an <s> element")
-print(f"{len(got)} charts, {len(fails)} failures")
+# Buffers live at a peak fit in it: an allocation that threw is not live.
+for c in p.charts:
+    if not c[4] or sum(c[4]) > c[2]:
+        sys.exit(f"chip {c[0]} {c[1]}: live buffers {c[4]} vs peak {c[2]}")
+# Sites count what was allocated: allocations that threw are not.
+ev = [json.loads(l) for l in open(trace) if '"event":"alloc' in l]
+nxt, ok_bytes = {}, 0
+for e in reversed(ev):
+    k = (e["pid"], e["buffer"])
+    if e["event"] == "alloc" and nxt.get(k) != "alloc_failed":
+        ok_bytes += e["size"]
+    nxt[k] = e["event"]
+if not p.sites or sum(p.sites) > ok_bytes:
+    sys.exit(f"sites add up to {sum(p.sites)} B, {ok_bytes} B allocated")
+print(f"{len(got)} charts, {len(fails)} failures, sites {sum(p.sites)} of {ok_bytes} B")
 PY
 	check "report: the hostile name is shown escaped" \
 		grep -qF '&lt;s&gt;&quot;&amp;&#39;\x0ax' "$WORK/report.html"
