@@ -72,10 +72,10 @@ stop_tracer() {
 
 # mock_start NAME DESCRIPTOR [ENV=VALUE...] -- ARGS...: mock_workload.py
 # ARGS on the cluster DESCRIPTOR in the background, its stdin a FIFO held
-# open (a line makes it free and close); WP[NAME] is its pid, its output
+# open (a line makes it free and close); MOCK_PID[NAME] is its pid, its output
 # $WORK/NAME.out. mock_wait_ready NAME...: until each printed "ready" (or
 # died). mock_release NAME: the line, then its exit status.
-declare -A WP WFD
+declare -A MOCK_PID MOCK_FD
 mock_start() {
 	local name=$1 desc=$2 fd
 	shift 2
@@ -86,24 +86,24 @@ mock_start() {
 	env TT_METAL_MOCK_CLUSTER_DESC_PATH="$CACHE/$desc" "${envs[@]}" \
 		"$VENV/bin/python" "$HERE/mock_workload.py" "$@" \
 		<"$WORK/$name.in" >"$WORK/$name.out" 2>"$WORK/$name.err" &
-	WP[$name]=$!
+	MOCK_PID[$name]=$!
 	BG_PIDS+=("$!")
 	exec {fd}>"$WORK/$name.in"
-	WFD[$name]=$fd
+	MOCK_FD[$name]=$fd
 }
 mock_wait_ready() {
 	local n
 	for n in "$@"; do
 		for _ in $(seq 240); do
 			grep -q '"ready"' "$WORK/$n.out" && break
-			kill -0 "${WP[$n]}" 2>/dev/null || break
+			kill -0 "${MOCK_PID[$n]}" 2>/dev/null || break
 			sleep 0.5
 		done
 	done
 }
 mock_release() {
-	local fd=${WFD[$1]}
+	local fd=${MOCK_FD[$1]}
 	echo >&"$fd"
 	exec {fd}>&-
-	wait "${WP[$1]}"
+	wait "${MOCK_PID[$1]}"
 }

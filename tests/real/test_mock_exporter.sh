@@ -77,13 +77,13 @@ check "chip 0 DRAM in PromQL: the mesh's and n0's, nothing else" test \
 	"$(jq -s '[.[].devices[] | select(.device == 0) | .usage.DRAM.bytes] | add' "${T[@]}")"
 
 # SIGKILL: TT-Metal never closes the device; the process's series go.
-kill -KILL "${WP[mesh]}"
-wait "${WP[mesh]}" 2>/dev/null
+kill -KILL "${MOCK_PID[mesh]}"
+wait "${MOCK_PID[mesh]}" 2>/dev/null
 check "after SIGKILL of the mesh: its series are gone, devices hold the rest" \
 	until_ok 15 "$PROM_COMPARE" "$P" "$WORK/n0.truth.json" "$WORK/n1.truth.json" \
-	--usage-only --gone "${WP[mesh]}"
-kill -KILL "${WP[n1]}"
-wait "${WP[n1]}" 2>/dev/null
+	--usage-only --gone "${MOCK_PID[mesh]}"
+kill -KILL "${MOCK_PID[n1]}"
+wait "${MOCK_PID[n1]}" 2>/dev/null
 mock_release n0
 check "n0 frees its tensors, closes its device and exits 0" test $? -eq 0
 check "all gone: device series are 0 and no process series is left" \
