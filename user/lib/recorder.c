@@ -14,6 +14,7 @@
 #include "pysymbolize.h"
 #include "recorder.h"
 #include "stacks.h"
+#include "stacks.h"
 #include "symbolize.h"
 #include "text_escape.h"
 
@@ -298,45 +299,37 @@ static void py_frame_line(FILE *f, const struct py_frame *fr)
 static void record_py_stack(struct recorder *r, const struct ttbpf_event *e,
 			    const struct ttbpf_maps *maps)
 {
-	const char *note = py_stack_note(e->py_stack_id);
-	struct ttbpf_py_stack pst = {};
+	struct stack_sym ss = { .pid = e->pid,
+				.id = -1, /* the native one is in stacks */
+				.py_id = e->py_stack_id };
 	char *text = NULL;
 	size_t len = 0;
-	bool first = true;
 	FILE *f;
 
 	if (!maps || !r->py || !pysymbolizer__is_python(r->py, e->pid) ||
 	    !seen_add(&r->py_seen, e->pid, e->py_stack_id))
 		return;
+	if (stack_sym__resolve(&ss, maps, NULL, r->py) || !ss.n_py)
+		goto out;
 	f = open_memstream(&text, &len);
 	if (!f)
-		return;
-	if (note)
-		fprintf(f, "[%s]", note);
-	else if (state__read_py_stack(maps, e->py_stack_id, &pst))
-		fputs("[Python frames gone from the map]", f);
-	else
-		for (uint32_t i = 0; i < pst.n; i++) {
-			struct py_frame fr;
-
-			if (!pst.code[i])
-				continue; /* the shim frame of a C call */
-			pysymbolizer__resolve(r->py, e->pid, &pst, i, &fr);
-			fputs(first ? "" : "\n", f);
-			py_frame_line(f, &fr);
-			first = false;
-		}
-	if (!note && !first && pst.truncated)
-		fprintf(f,
-			"\n[more Python frames than %d: outer ones not "
-			"captured]",
-			TTBPF_PY_MAX_DEPTH);
+		goto out;
+	for (size_t i = 0; i < ss.n_py; i++) {
+		fputs(i ? "\n" : "", f);
+		/* Notes (not captured, truncated) are already "[...]". */
+		if (ss.py[i].status == PY_FRAME_NONE)
+			fputs(ss.labels[i], f);
+		else
+			py_frame_line(f, &ss.py[i]);
+	}
 	fclose(f);
 	sqlite3_bind_int64(r->ins_py, 1, e->pid);
 	sqlite3_bind_int64(r->ins_py, 2, e->py_stack_id);
 	sqlite3_bind_text(r->ins_py, 3, text, (int)len, SQLITE_TRANSIENT);
 	step(r, r->ins_py);
 	free(text);
+out:
+	stack_sym__free(&ss);
 }
 
 /* Symbolize while the process is alive: later its maps are gone. */
