@@ -292,71 +292,49 @@ static void py_frame_line(FILE *f, const struct py_frame *fr)
 }
 
 /*
- * The Python call chain of an allocation, innermost first, resolved now:
- * code objects die with the process (or sooner). An id below 0 is a note
- * (ttbpf_py.h), stored as such for a process that runs Python.
+ * Symbolize while the process is alive: later its maps and code objects
+ * are gone. The native stack goes to stacks, the Python chain (@python)
+ * to py_stacks; a Python id below 0 is a note (ttbpf_py.h), stored as
+ * such for a process that runs Python.
  */
-static void record_py_stack(struct recorder *r, const struct ttbpf_event *e,
-			    const struct ttbpf_maps *maps)
+static void record_stack(struct recorder *r, const struct ttbpf_event *e,
+			 const struct ttbpf_maps *maps, bool python)
 {
 	struct stack_sym ss = { .pid = e->pid,
-				.id = -1, /* the native one is in stacks */
-				.py_id = e->py_stack_id };
+				.id = python ? -1 : e->stack_id,
+				.py_id = python ? e->py_stack_id
+						: TTBPF_PY_NONE };
+	int32_t id = python ? e->py_stack_id : e->stack_id;
+	sqlite3_stmt *st = python ? r->ins_py : r->ins_stack;
 	char *text = NULL;
 	size_t len = 0;
 	FILE *f;
 
-	if (!maps || !r->py || !pysymbolizer__is_python(r->py, e->pid) ||
-	    !seen_add(&r->py_seen, e->pid, e->py_stack_id))
+	if (!maps ||
+	    !(python ? r->py && pysymbolizer__is_python(r->py, e->pid)
+		     : r->sym != NULL) ||
+	    !seen_add(python ? &r->py_seen : &r->seen, e->pid, id))
 		return;
-	if (stack_sym__resolve(&ss, maps, NULL, r->py) || !ss.n_py)
-		goto out;
+	if (stack_sym__resolve(&ss, maps, python ? NULL : r->sym,
+			       python ? r->py : NULL) ||
+	    !ss.n)
+		goto cleanup;
 	f = open_memstream(&text, &len);
 	if (!f)
-		goto out;
-	for (size_t i = 0; i < ss.n_py; i++) {
+		goto cleanup;
+	for (size_t i = 0; i < ss.n; i++) {
 		fputs(i ? "\n" : "", f);
-		/* Notes (not captured, truncated) are already "[...]". */
-		if (ss.py[i].status == PY_FRAME_NONE)
-			fputs(ss.labels[i], f);
-		else
+		/* Python notes (not captured, truncated) are "[...]". */
+		if (i < ss.n_py && ss.py[i].status != PY_FRAME_NONE)
 			py_frame_line(f, &ss.py[i]);
+		else
+			fputs(ss.labels[i], f);
 	}
 	fclose(f);
-	sqlite3_bind_int64(r->ins_py, 1, e->pid);
-	sqlite3_bind_int64(r->ins_py, 2, e->py_stack_id);
-	sqlite3_bind_text(r->ins_py, 3, text, (int)len, SQLITE_TRANSIENT);
-	step(r, r->ins_py);
-	free(text);
-out:
-	stack_sym__free(&ss);
-}
-
-/* Symbolize while the process is alive: later its maps are gone. */
-static void record_stack(struct recorder *r, const struct ttbpf_event *e,
-			 const struct ttbpf_maps *maps)
-{
-	struct stack_sym ss = { .pid = e->pid,
-				.id = e->stack_id,
-				.py_id = TTBPF_PY_NONE };
-	char *text = NULL;
-	size_t len = 0;
-	FILE *f;
-
-	if (!maps || !r->sym || !seen_add(&r->seen, e->pid, e->stack_id))
-		return;
-	if (stack_sym__resolve(&ss, maps, r->sym, NULL) || !ss.n)
-		goto cleanup;
-	f = open_memstream(&text, &len);
-	if (!f)
-		goto cleanup;
-	for (size_t i = 0; i < ss.n; i++)
-		fprintf(f, "%s%s", i ? "\n" : "", ss.labels[i]);
-	fclose(f);
-	sqlite3_bind_int64(r->ins_stack, 1, e->pid);
-	sqlite3_bind_int64(r->ins_stack, 2, e->stack_id);
-	sqlite3_bind_text(r->ins_stack, 3, text, (int)len, SQLITE_TRANSIENT);
-	step(r, r->ins_stack);
+	sqlite3_bind_int64(st, 1, e->pid);
+	sqlite3_bind_int64(st, 2, id);
+	sqlite3_bind_text(st, 3, text, (int)len, SQLITE_TRANSIENT);
+	step(r, st);
 	free(text);
 cleanup:
 	stack_sym__free(&ss);
@@ -414,9 +392,9 @@ int recorder__event(struct recorder *r, const struct ttbpf_event *e,
 	if (++r->batch >= RECORDER_BATCH)
 		recorder__commit(r);
 	if (e->stack_id >= 0 && e->kind == TTBPF_EV_ALLOC)
-		record_stack(r, e, maps);
+		record_stack(r, e, maps, false);
 	if (e->kind == TTBPF_EV_ALLOC && e->py_stack_id != TTBPF_PY_NONE)
-		record_py_stack(r, e, maps);
+		record_stack(r, e, maps, true);
 	if (e->kind == TTBPF_EV_EXIT || e->kind == TTBPF_EV_EXEC) {
 		symbolizer__forget(r->sym, e->pid);
 		/* A reused pid is inspected again. */
