@@ -524,6 +524,7 @@ static __always_inline void emit_event(__u8 kind, __u32 pid, __u32 tid,
 	e->buffer = buffer;
 	e->parent_pid = parent_pid;
 	e->parts = 0;
+	e->pad = 0;
 	if (a) {
 		e->size = a->size;
 		e->address = a->address;
@@ -533,6 +534,7 @@ static __always_inline void emit_event(__u8 kind, __u32 pid, __u32 tid,
 		e->type = a->type;
 		e->dev_kind = a->dev_kind;
 		e->chips = a->chips;
+		e->py_stack_id = a->py_stack_id;
 	} else {
 		e->size = 0;
 		e->address = 0;
@@ -542,6 +544,7 @@ static __always_inline void emit_event(__u8 kind, __u32 pid, __u32 tid,
 		e->type = 0;
 		e->dev_kind = TTBPF_DEV_UNKNOWN;
 		e->chips = 0;
+		e->py_stack_id = TTBPF_PY_NONE;
 	}
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
 	/* A wake-up is an interrupt to the reader's CPU per event, dearer
@@ -1305,6 +1308,7 @@ static long send_part(struct bpf_map *map, struct release_row_key *k,
 		p->chips = k->chips;
 		p->device = k->device;
 		p->dev_kind = k->dev_kind;
+		p->ts_ns = bpf_ktime_get_ns();
 		__builtin_memcpy(p->bytes, r->bytes, sizeof(p->bytes));
 		__builtin_memcpy(p->buffers, r->buffers, sizeof(p->buffers));
 		bpf_ringbuf_submit(p, BPF_RB_NO_WAKEUP);

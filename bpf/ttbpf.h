@@ -257,9 +257,11 @@ struct ttbpf_event {
 	__u8 dev_kind;
 	__u8 flags; /* TTBPF_EVF_* */
 	char comm[TTBPF_COMM_LEN];
-	__u32 parent_pid; /* TTBPF_EVF_INHERITED: whose buffer it was */
+	__u32 parent_pid;  /* TTBPF_EVF_INHERITED: whose buffer it was */
+	__s32 py_stack_id; /* as in struct ttbpf_alloc; TTBPF_PY_NONE if none */
+	__u64 chips;	   /* as in struct ttbpf_alloc */
 	__u32 parts; /* bulk_free/exit/exec: release parts sent before it */
-	__u64 chips; /* as in struct ttbpf_alloc */
+	__u32 pad;
 };
 
 /*
@@ -276,6 +278,7 @@ struct ttbpf_release_part {
 	__u32 dev_kind;
 	__u64 bytes[TTBPF_NR_TYPES];
 	__u64 buffers[TTBPF_NR_TYPES];
+	__u64 ts_ns; /* when it was sent */
 };
 
 #define TTBPF_EVF_IMPLAUSIBLE 0x1 /* fields failed a sanity check */

@@ -2,8 +2,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include <bpf/bpf.h>
-
 #include "json_writer.h"
 #include "pysymbolize.h"
 #include "python_frames.h"
@@ -53,27 +51,17 @@ static void write_frames(struct json_writer *w, const struct ttbpf_event *e,
 			 void *ctx)
 {
 	struct python_frames *pf = ctx;
-	struct ttbpf_alloc_key key = { .pid = e->pid, .buffer = e->buffer };
+	int32_t id = e->py_stack_id;
 	struct ttbpf_py_stack st;
-	struct ttbpf_alloc a;
 	struct py_frame f;
 	const char *note;
 
-	/* A later allocation at the same address is younger than the
-	 * event. */
-	if (bpf_map_lookup_elem(pf->m->allocs_fd, &key, &a) ||
-	    a.tid != e->tid || a.ts_ns > e->ts_ns) {
-		note_only(w, "buffer freed before its event was read: frames "
-			     "unknown");
-		return;
-	}
 	/* Not a Python process: no key, as in the snapshot. */
-	if (a.py_stack_id == TTBPF_PY_NONE ||
-	    (a.py_stack_id == TTBPF_PY_PENDING &&
-	     !pysymbolizer__is_python(pf->py, e->pid)))
+	if (id == TTBPF_PY_NONE || (id == TTBPF_PY_PENDING &&
+				    !pysymbolizer__is_python(pf->py, e->pid)))
 		return;
-	note = py_stack_note(a.py_stack_id);
-	if (note || state__read_py_stack(pf->m, a.py_stack_id, &st)) {
+	note = py_stack_note(id);
+	if (note || state__read_py_stack(pf->m, id, &st)) {
 		note_only(w, note ? note : "Python frames gone from the map");
 		return;
 	}

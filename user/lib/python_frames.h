@@ -2,8 +2,8 @@
 /*
  * --json --python-frames: an alloc event's Python frames, resolved by
  * the tracer as it reads the event (the process usually still runs).
- * BPF recorded them with the buffer; the event is matched to it by
- * (pid, Buffer*). Frames that cannot be resolved say why.
+ * BPF recorded them with the buffer and the event names their stack.
+ * Frames that cannot be resolved say why.
  */
 #ifndef TTBPF_PYTHON_FRAMES_H
 #define TTBPF_PYTHON_FRAMES_H
