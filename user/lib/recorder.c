@@ -347,6 +347,18 @@ cleanup:
 	stack_sym__free(&ss);
 }
 
+/* Columns @col, @col + 1, @col + 2: device, dev_kind, type, as every
+ * table of the schema names them. */
+static void bind_device_type(sqlite3_stmt *st, int col, int64_t device,
+			     unsigned int dev_kind, unsigned int type)
+{
+	sqlite3_bind_int64(st, col, device);
+	sqlite3_bind_text(st, col + 1, dev_kind_name(dev_kind), -1,
+			  SQLITE_STATIC);
+	sqlite3_bind_text(st, col + 2, buffer_type_name(type), -1,
+			  SQLITE_STATIC);
+}
+
 /* The rows of a bulk_free, exit or exec, under the event's row id. */
 static int record_released(struct recorder *r, sqlite3_int64 event_id,
 			   const struct release_rows *rows)
@@ -357,11 +369,7 @@ static int record_released(struct recorder *r, sqlite3_int64 event_id,
 		const struct release_row *w = &rows->v[i];
 
 		sqlite3_bind_int64(st, 1, event_id);
-		sqlite3_bind_int64(st, 2, w->device);
-		sqlite3_bind_text(st, 3, dev_kind_name(w->dev_kind), -1,
-				  SQLITE_STATIC);
-		sqlite3_bind_text(st, 4, buffer_type_name(w->type), -1,
-				  SQLITE_STATIC);
+		bind_device_type(st, 2, w->device, w->dev_kind, w->type);
 		sqlite3_bind_int64(st, 5, (sqlite3_int64)w->size);
 		sqlite3_bind_int64(st, 6, (sqlite3_int64)w->count);
 		if (step(r, st))
@@ -392,11 +400,7 @@ int recorder__event(struct recorder *r, const struct ttbpf_event *e,
 	sqlite3_bind_text(st, 5, e->comm, (int)strnlen(e->comm, TTBPF_COMM_LEN),
 			  SQLITE_TRANSIENT);
 	if (per_buffer) {
-		sqlite3_bind_int64(st, 6, e->device);
-		sqlite3_bind_text(st, 7, dev_kind_name(e->dev_kind), -1,
-				  SQLITE_STATIC);
-		sqlite3_bind_text(st, 8, buffer_type_name(e->type), -1,
-				  SQLITE_STATIC);
+		bind_device_type(st, 6, e->device, e->dev_kind, e->type);
 		sqlite3_bind_int64(st, 9, (sqlite3_int64)e->size);
 		/* 0: not known when the event was made (alloc events: the
 		 * allocator has not returned yet), as JSON's null. */
@@ -457,9 +461,7 @@ static int sample_row(struct recorder *r, uint64_t wall_ns, uint32_t pid,
 		sqlite3_bind_text(st, 3, comm,
 				  (int)strnlen(comm, TTBPF_COMM_LEN),
 				  SQLITE_TRANSIENT);
-	sqlite3_bind_int64(st, 4, device);
-	sqlite3_bind_text(st, 5, dev_kind_name(kind), -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 6, buffer_type_name(t), -1, SQLITE_STATIC);
+	bind_device_type(st, 4, device, kind, (unsigned int)t);
 	sqlite3_bind_int64(st, 7, (sqlite3_int64)u->bytes[t]);
 	sqlite3_bind_int64(st, 8, (sqlite3_int64)u->buffers[t]);
 	sqlite3_bind_int64(st, 9, (sqlite3_int64)u->peak[t]);
