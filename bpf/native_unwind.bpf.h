@@ -61,7 +61,9 @@ __noinline int native_unwind__capture(struct pt_regs *ctx, __u64 buffer,
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	struct ttbpf_unwind_rec *r;
+	struct task_struct *task;
 	__u32 zero = 0, len;
+	__u64 top;
 	int i;
 
 	if (!ctx)
@@ -92,8 +94,16 @@ __noinline int native_unwind__capture(struct pt_regs *ctx, __u64 buffer,
 	r->regs[16] = ctx->ip;
 	len = unwind_window;
 	r->window = len;
-	/* A read that crosses the top of the stack mapping fails whole:
-	 * halve it until it fits (the outermost frames are then cut). */
+	/* The main thread's stack ends a little above start_stack (argv,
+	 * the environment): a read past that end would fail whole, and
+	 * each failed read costs a fault. */
+	task = (struct task_struct *)bpf_get_current_task();
+	top = BPF_CORE_READ(task, mm, start_stack);
+	if (ctx->sp < top && top - ctx->sp < len)
+		len = ((top - ctx->sp) + 7) & ~7ULL;
+	/* Other threads' stacks: a read that crosses the top of the
+	 * mapping fails whole; halve it until it fits (the outermost frames
+	 * are then cut, and the chain says so). */
 	for (i = 0; i < 6; i++) {
 		if (len > TTBPF_UNWIND_MAX_WINDOW)
 			len = TTBPF_UNWIND_MAX_WINDOW;
