@@ -35,7 +35,8 @@ struct ttbpf_unwind_rec {
 	__u8 data[TTBPF_UNWIND_MAX_WINDOW];
 };
 
-#define TTBPF_UNWIND_REC_HDR ((unsigned long)&((struct ttbpf_unwind_rec *)0)->data)
+#define TTBPF_UNWIND_REC_HDR \
+	((unsigned long)&((struct ttbpf_unwind_rec *)0)->data)
 
 /* native_stacks: (pid, Buffer*) -> the unwound stack of that allocation,
  * valid while the allocs entry has the same ts_ns. */
@@ -47,10 +48,10 @@ struct ttbpf_unwound {
 
 /* Counters in the per-CPU array unwind_stats. */
 enum ttbpf_unwind_stat {
-	TTBPF_UNWIND_CAPTURED = 0,  /* records sent to user space */
-	TTBPF_UNWIND_COPY_FAILED,   /* no stack could be read: no record */
-	TTBPF_UNWIND_COPY_SHORT,    /* window cut short at the stack's top */
-	TTBPF_UNWIND_RING_FULL,	    /* record dropped: ring buffer full */
+	TTBPF_UNWIND_CAPTURED = 0, /* records sent to user space */
+	TTBPF_UNWIND_COPY_FAILED,  /* no stack could be read: no record */
+	TTBPF_UNWIND_COPY_SHORT,   /* window cut short at the stack's top */
+	TTBPF_UNWIND_RING_FULL,	   /* record dropped: ring buffer full */
 	TTBPF_UNWIND_NR_STATS,
 };
 
@@ -58,10 +59,10 @@ enum ttbpf_unwind_stat {
  * Where an unwound chain stops before the outermost frame, kept as the
  * last "frame" of the stack: above every user and kernel address.
  */
-#define TTBPF_UNWIND_MARK	  0xffffffffffffff00ULL
-#define TTBPF_UNWIND_END_WINDOW	  (TTBPF_UNWIND_MARK + 1)
-#define TTBPF_UNWIND_END_NO_CFI	  (TTBPF_UNWIND_MARK + 2)
-#define TTBPF_UNWIND_END_DEPTH	  (TTBPF_UNWIND_MARK + 3)
-#define TTBPF_UNWIND_IS_MARK(ip)  ((ip) > TTBPF_UNWIND_MARK)
+#define TTBPF_UNWIND_MARK	 0xffffffffffffff00ULL
+#define TTBPF_UNWIND_END_WINDOW	 (TTBPF_UNWIND_MARK + 1)
+#define TTBPF_UNWIND_END_NO_CFI	 (TTBPF_UNWIND_MARK + 2)
+#define TTBPF_UNWIND_END_DEPTH	 (TTBPF_UNWIND_MARK + 3)
+#define TTBPF_UNWIND_IS_MARK(ip) ((ip) > TTBPF_UNWIND_MARK)
 
 #endif /* TTBPF_UNWIND_H */

@@ -22,42 +22,17 @@
 #  - so the record summed over chips is ttbpf's total over its chip rows.
 # Which rows ttbpf shows per process is printed ("# rows"), not asserted.
 source "$(dirname "$0")/mock_lib.sh"
-declare -A WP
 start_tracer
-
-# start NAME DESCRIPTOR [ENV=VALUE...] -- ARGS...
-start() {
-	local name=$1 desc=$2
-	shift 2
-	local envs=()
-	while [ "$1" != -- ]; do envs+=("$1"); shift; done
-	shift
-	mkfifo "$WORK/$name.in"
-	env TT_METAL_MOCK_CLUSTER_DESC_PATH="$CACHE/$desc" "${envs[@]}" \
-		"$VENV/bin/python" "$HERE/mock_workload.py" "$@" \
-		<"$WORK/$name.in" >"$WORK/$name.out" 2>"$WORK/$name.err" &
-	WP[$name]=$!
-	BG_PIDS+=("$!")
-	# Held open: the workload frees when a line arrives.
-	eval "exec {fd_$name}>\"$WORK/$name.in\""
-}
-start A mock-2xn150.yaml -- --device 1
-start B mock-2xn150.yaml -- --device 0
-start C mock-2xn150.yaml TT_VISIBLE_DEVICES=1 -- --device 0
-start D mock-n300.yaml -- --mesh 1 2
-for n in A B C D; do
-	for _ in $(seq 240); do
-		grep -q '"ready"' "$WORK/$n.out" && break
-		kill -0 "${WP[$n]}" 2>/dev/null || break
-		sleep 0.5
-	done
-done
+mock_start A mock-2xn150.yaml -- --device 1
+mock_start B mock-2xn150.yaml -- --device 0
+mock_start C mock-2xn150.yaml TT_VISIBLE_DEVICES=1 -- --device 0
+mock_start D mock-n300.yaml -- --mesh 1 2
+mock_wait_ready A B C D
 sleep 0.5
 stop_tracer
 rcs=()
 for n in A B C D; do
-	eval "echo >&\$fd_$n; exec {fd_$n}>&-"
-	wait "${WP[$n]}"
+	mock_release "$n"
 	rcs+=("$?")
 done
 
@@ -89,7 +64,7 @@ for (name, (ids, chips)), rc in zip(cases.items(), rcs):
     check(f"{name}: device ids inside the process", r["device_ids"], ids)
     rows = [p for p in s["processes"] if p["pid"] == pid]
     print(f"# rows {name} pid {pid}: " + ", ".join(
-        f"{p['kind']} {p['device']} DRAM {p['usage']['DRAM']} L1 {p['usage']['L1']}"
+        f"{p['dev_kind']} {p['device']} DRAM {p['usage']['DRAM']} L1 {p['usage']['L1']}"
         for p in rows))
     total = {t: sum(p["usage"][t] for p in rows)
              for t in ("DRAM", "L1", "L1_SMALL", "TRACE")}
@@ -114,7 +89,7 @@ for (name, (ids, chips)), rc in zip(cases.items(), rcs):
           sum(shm[c]["DRAM"] + shm[c]["L1"] for c in shm),
           total["DRAM"] + total["L1"])
     check(f"{name}: one chip row per chip holding it",
-          len([p for p in rows if p["kind"] == "chip"]), len(chips))
+          len([p for p in rows if p["dev_kind"] == "chip"]), len(chips))
 check("no dropped events / bad reads",
       (s["stats"].get("events_dropped"), s["stats"].get("bad_reads")), (0, 0))
 finish()

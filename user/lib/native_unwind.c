@@ -53,8 +53,7 @@ static pid_t next_thread(Dwfl *dwfl, void *arg, void **thread_arg)
 }
 
 /* Only the copied window: the live stack has moved on since the entry. */
-static bool memory_read(Dwfl *dwfl, Dwarf_Addr addr, Dwarf_Word *out,
-			void *arg)
+static bool memory_read(Dwfl *dwfl, Dwarf_Addr addr, Dwarf_Word *out, void *arg)
 {
 	struct unwind_proc *p = arg;
 	const struct ttbpf_unwind_rec *r = p->rec;
@@ -164,9 +163,8 @@ static int frame_cb(Dwfl_Frame *state, void *arg)
 	return DWARF_CB_OK;
 }
 
-static size_t unwind_in(struct unwind_proc *p,
-			const struct ttbpf_unwind_rec *r, uint64_t *ips,
-			size_t max, bool *stale_modules)
+static size_t unwind_in(struct unwind_proc *p, const struct ttbpf_unwind_rec *r,
+			uint64_t *ips, size_t max, bool *stale_modules)
 {
 	struct walk w = { .ips = ips, .max = max };
 	int rc;

@@ -18,12 +18,12 @@
 struct native_unwinder;
 
 struct native_unwind_stats {
-	uint64_t records;   /* unwound */
-	uint64_t frames;    /* in all of them */
-	uint64_t cut;	    /* chains that end in a mark */
-	uint64_t no_room;   /* stacks or native_stacks map full */
-	uint64_t ns;	    /* user CPU time spent unwinding, total */
-	uint64_t stale;	    /* entries of freed buffers swept */
+	uint64_t records; /* unwound */
+	uint64_t frames;  /* in all of them */
+	uint64_t cut;	  /* chains that end in a mark */
+	uint64_t no_room; /* stacks or native_stacks map full */
+	uint64_t ns;	  /* user CPU time spent unwinding, total */
+	uint64_t stale;	  /* entries of freed buffers swept */
 };
 
 /* @stacks_fd, @native_fd, @allocs_fd: the maps of that name. */

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/uio.h>
 
+#include "json_writer.h"
 #include "pyframes.h"
 #include "pysymbolize.h"
 
@@ -61,6 +62,31 @@ void pysymbolizer__free(struct pysymbolizer *s)
 	}
 	free(s->procs);
 	free(s);
+}
+
+void pysymbolizer__forget(struct pysymbolizer *s, uint32_t pid)
+{
+	if (!s)
+		return;
+	for (size_t i = 0; i < s->n_procs; i++) {
+		if (s->procs[i].pid != pid)
+			continue;
+		s->procs[i] = s->procs[--s->n_procs];
+		break;
+	}
+	for (size_t b = 0; b < CODE_BUCKETS; b++) {
+		struct code_entry **pp = &s->codes[b], *c;
+
+		while ((c = *pp)) {
+			if (c->pid != pid) {
+				pp = &c->next;
+				continue;
+			}
+			*pp = c->next;
+			free(c->linetable);
+			free(c);
+		}
+	}
 }
 
 static int read_mem(uint32_t pid, uint64_t addr, void *buf, size_t len)
@@ -351,4 +377,28 @@ const char *py_stack_note(int32_t id)
 	default:
 		return NULL;
 	}
+}
+
+void py_frame__json(struct json_writer *w, const struct py_frame *f)
+{
+	bool named = f->status == PY_FRAME_OK || f->status == PY_FRAME_NO_LINE;
+
+	json_writer__begin_object(w);
+	json_writer__key(w, "function");
+	named ? json_writer__string(w, f->function) : json_writer__null(w);
+	json_writer__key(w, "file");
+	named ? json_writer__string(w, f->file) : json_writer__null(w);
+	json_writer__key(w, "line");
+	f->status == PY_FRAME_OK ? json_writer__u64(w, (uint64_t)f->line)
+				 : json_writer__null(w);
+	if (!named) {
+		char buf[512];
+
+		json_writer__key(w, "note");
+		json_writer__string(
+			w, f->status == PY_FRAME_NONE
+				   ? f->function
+				   : py_frame__label(f, buf, sizeof(buf)));
+	}
+	json_writer__end_object(w);
 }

@@ -33,6 +33,10 @@ struct py_frame {
 struct pysymbolizer *pysymbolizer__new(const char *proc_root);
 void pysymbolizer__free(struct pysymbolizer *s);
 
+/* Drop what is known of @pid: it exited or ran exec, and the pid may be
+ * reused by another program. */
+void pysymbolizer__forget(struct pysymbolizer *s, uint32_t pid);
+
 /* Resolve one frame of @st (index @i) of process @pid. */
 void pysymbolizer__resolve(struct pysymbolizer *s, uint32_t pid,
 			   const struct ttbpf_py_stack *st, uint32_t i,
@@ -43,6 +47,9 @@ int pysymbolizer__is_python(struct pysymbolizer *s, uint32_t pid);
 
 /* "function (file:line)", or what is known. */
 const char *py_frame__label(const struct py_frame *f, char *buf, size_t len);
+struct json_writer;
+/* {"function", "file", "line"}; what is unknown is null, with a "note". */
+void py_frame__json(struct json_writer *w, const struct py_frame *f);
 
 /* Why a buffer has no Python stack, for a TTBPF_PY_* id; NULL for ids
  * that need no word (a stack, or not a Python process). */

@@ -54,6 +54,7 @@ enum {
 	OPT_LAYOUT,
 	OPT_NO_STACKS,
 	OPT_NO_PYTHON,
+	OPT_PYTHON_FRAMES,
 	OPT_MAX_BUFFERS,
 	OPT_PIN_DIR,
 	OPT_MAX_DEVICES,
@@ -110,6 +111,10 @@ static const struct argp_option options[] = {
 	{ "unwind-window", OPT_UNWIND_WINDOW, "BYTES", 0,
 	  "Stack bytes copied per allocation for --native-unwind (512 .. "
 	  "16384, default 8192); a chain that needs more ends with a note",
+	  0 },
+	{ "python-frames", OPT_PYTHON_FRAMES, NULL, 0,
+	  "With --json: alloc events carry their Python frames, resolved "
+	  "as they are read",
 	  0 },
 	{ "max-buffers", OPT_MAX_BUFFERS, "N", 0,
 	  "Outstanding buffers the maps can hold (default 262144, 136 B of "
@@ -270,6 +275,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		}
 		a->unwind_window = (unsigned int)v;
 		break;
+	case OPT_PYTHON_FRAMES:
+		a->python_frames = true;
+		break;
 	case OPT_VERBOSE:
 		a->verbose++;
 		break;
@@ -282,6 +290,11 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		if (a->pin && a->unpin) {
 			argp_error(state,
 				   "--pin and --unpin exclude each other");
+			return EINVAL;
+		}
+		if (a->python_frames && (!a->json || !a->python)) {
+			argp_error(state, "--python-frames needs --json and "
+					  "excludes --no-python");
 			return EINVAL;
 		}
 		if (a->cmd && a->pid) {
