@@ -122,12 +122,11 @@ __noinline int native_unwind__capture(struct pt_regs *ctx, __u64 buffer,
 	r->len = len;
 	if (len > TTBPF_UNWIND_MAX_WINDOW)
 		return 0;
-	if (bpf_ringbuf_output(
-		    &unwind_rb, r, TTBPF_UNWIND_REC_HDR + len,
-		    bpf_ringbuf_query(&unwind_rb, BPF_RB_AVAIL_DATA) >
-				    TTBPF_UNWIND_RING / 4
-			    ? BPF_RB_FORCE_WAKEUP
-			    : BPF_RB_NO_WAKEUP)) {
+	/* No wake-up: the tracer reads this ring at each poll (every 100 ms
+	 * at most); a wake-up per record, once the tracer fell behind, cost
+	 * more than the copy. */
+	if (bpf_ringbuf_output(&unwind_rb, r, TTBPF_UNWIND_REC_HDR + len,
+			       BPF_RB_NO_WAKEUP)) {
 		unwind_stat(TTBPF_UNWIND_RING_FULL);
 		return 0;
 	}
