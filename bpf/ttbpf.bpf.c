@@ -29,6 +29,7 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 const volatile __u32 py_frames_on = 1;
 
 #include "pyframes.bpf.h"
+#include "native_unwind.bpf.h"
 
 #define EVENTS_RING (1 << 22)
 
@@ -948,6 +949,9 @@ int BPF_KPROBE(alloc_entry)
 		if (cache_dev && lib->layout.flags & TTBPF_LAYOUT_SEES_DTOR)
 			buffer_index__dev_put(o, cache_dev, &p->a);
 	}
+	/* Registers and stack for a .eh_frame unwind: native_unwind.bpf.h */
+	if (native_unwind_on && p->counted == PENDING_COUNTED)
+		native_unwind__capture(ctx, key.buffer, p->a.ts_ns);
 	emit(TTBPF_EV_ALLOC, key.pid, (__u32)id, &p->a, key.buffer, 1, 0);
 	return 0;
 }

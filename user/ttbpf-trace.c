@@ -21,6 +21,7 @@
 
 #include "discover.h"
 #include "event_format.h"
+#include "native_unwind.h"
 #include "proc_names.h"
 #include "stat_notes.h"
 #include "summary.h"
@@ -343,6 +344,41 @@ static void print_summary(const struct tracer *t)
  * Say what really stays pinned: someone may have run --unpin while we
  * traced, and then our probes detach with us.
  */
+/* --native-unwind: what it did, and every record it could not use. */
+static void report_unwind(const struct tracer *t)
+{
+	uint64_t b[TTBPF_UNWIND_NR_STATS];
+	struct native_unwind_stats u;
+
+	if (!tracer__unwind_stats(t, b, &u))
+		return;
+	fprintf(stderr,
+		"ttbpf: native unwind: %llu stacks unwound from .eh_frame "
+		"(%.1f frames, %.1f us each), %llu of them cut short (noted "
+		"in the stack)\n",
+		(unsigned long long)u.records,
+		u.records ? (double)u.frames / (double)u.records : 0.0,
+		u.records ? (double)u.ns / (double)u.records / 1000.0 : 0.0,
+		(unsigned long long)u.cut);
+	if (b[TTBPF_UNWIND_COPY_FAILED] || b[TTBPF_UNWIND_RING_FULL] ||
+	    b[TTBPF_UNWIND_CAPTURED] > u.records || u.no_room)
+		fprintf(stderr,
+			"ttbpf: WARNING: native unwind: %llu stacks not "
+			"copied (unreadable), %llu dropped (ring full), %llu "
+			"not unwound, %llu not stored (map full): those "
+			"buffers keep their frame-pointer stack\n",
+			(unsigned long long)b[TTBPF_UNWIND_COPY_FAILED],
+			(unsigned long long)b[TTBPF_UNWIND_RING_FULL],
+			(unsigned long long)(b[TTBPF_UNWIND_CAPTURED] -
+					     u.records - u.no_room),
+			(unsigned long long)u.no_room);
+	if (b[TTBPF_UNWIND_COPY_SHORT])
+		fprintf(stderr,
+			"ttbpf: native unwind: %llu windows cut at the top of "
+			"a thread's stack\n",
+			(unsigned long long)b[TTBPF_UNWIND_COPY_SHORT]);
+}
+
 static void report_pins(const struct tracer *t)
 {
 	const char *dir = args.pin_dir ? args.pin_dir : TTBPF_PIN_DIR;
@@ -425,6 +461,8 @@ static int run(void)
 		.keep_exit_rows = args.cmd != NULL,
 		.stacks = args.stacks,
 		.python = args.python,
+		.native_unwind = args.native_unwind,
+		.unwind_window = args.unwind_window,
 		.events = !args.quiet || args.record,
 		.max_buffers = args.max_buffers,
 		.max_devices = args.max_devices,
@@ -523,6 +561,7 @@ static int run(void)
 	record_close(t);
 	see_processes(t);
 	print_summary(t);
+	report_unwind(t);
 	if (args.pin)
 		report_pins(t);
 	python_frames__free(py_json);

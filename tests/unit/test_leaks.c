@@ -100,6 +100,7 @@ static const struct ttbpf_maps no_maps = {
 	.allocs_fd = -1,
 	.stacks_fd = -1,
 	.py_stacks_fd = -1,
+	.native_stacks_fd = -1,
 };
 
 static void test_stacks_once_per_pid_and_id(void **state)

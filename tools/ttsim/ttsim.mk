@@ -38,13 +38,19 @@ TTSIM_release_FLAGS := -O3
 # the allocation-server reporter patched in, for the overhead bench only.
 TTSIM_client_FLAGS := $(TTSIM_release_FLAGS) -DTTSIM_ALLOC_CLIENT
 TTSIM_CLIENT_LIB := $(TTSIM_OUT)/e4-client/libtt_metal.so
+# Not a variant either: e4 built like the ttnn wheels since 0.66, without
+# frame pointers (symbols kept), for the --native-unwind test. The
+# frame-pointer walk sees the allocator and its caller only.
+TTSIM_SRCS_nofp := $(TTSIM_SRCS_debug)
+TTSIM_nofp_FLAGS := -O2 -fomit-frame-pointer
+TTSIM_NOFP_LIB := $(TTSIM_OUT)/e4-nofp/libtt_metal.so
 # Driver: sibling calls off too, so each leak_* function keeps its frame.
 TTSIM_RUN_CXXFLAGS := -std=c++17 -O2 -g -fno-omit-frame-pointer \
 		      -fno-optimize-sibling-calls -fcf-protection=none \
 		      -Wall -Wextra -Werror -MMD -MP -Itools/ttsim/include
 
 .PHONY: ttsim ttsim-client
-ttsim: $(TTSIM_LIBS) $(TTSIM_RUN)
+ttsim: $(TTSIM_LIBS) $(TTSIM_NOFP_LIB) $(TTSIM_RUN)
 ttsim-client: $(TTSIM_CLIENT_LIB) $(TTSIM_RUN)
 
 # $(1) = era (e2), $(2) = cfg (debug, release, or client: see above)
@@ -68,6 +74,7 @@ endef
 $(foreach e,$(TTSIM_ERAS),$(foreach c,$(TTSIM_CFGS),\
 	$(eval $(call TTSIM_VARIANT_RULES,$(e),$(c)))))
 $(eval $(call TTSIM_VARIANT_RULES,e4,client))
+$(eval $(call TTSIM_VARIANT_RULES,e4,nofp))
 
 $(TTSIM_OUT)/obj/run/%.o: tools/ttsim/run/%.cpp tools/ttsim/ttsim.mk
 	$(call msg,CXX,$@)

@@ -56,6 +56,8 @@ static const struct map_spec specs[] = {
 	     sizeof(struct ttbpf_meta)),
 	SPEC(TTBPF_MAP_PY_STACKS, py_stacks_fd, BPF_MAP_TYPE_HASH,
 	     sizeof(__u32), sizeof(struct ttbpf_py_stack)),
+	SPEC(TTBPF_MAP_NATIVE_STACKS, native_stacks_fd, BPF_MAP_TYPE_HASH,
+	     sizeof(struct ttbpf_alloc_key), sizeof(struct ttbpf_unwound)),
 	/* What a pinned tracer keeps using after its loader is gone. */
 	PIN_ONLY("events"),
 	PIN_ONLY("traced_pids"),
@@ -63,6 +65,8 @@ static const struct map_spec specs[] = {
 	PIN_ONLY("cmdlines"),
 	PIN_ONLY("py_procs"),
 	PIN_ONLY("py_unseen"),
+	PIN_ONLY("unwind_rb"),
+	PIN_ONLY("unwind_stats"),
 };
 
 #define NR_SPECS (sizeof(specs) / sizeof(specs[0]))

@@ -12,18 +12,20 @@
 
 #include "ttbpf.h"
 #include "ttbpf_py.h"
+#include "ttbpf_unwind.h"
 
 #define TTBPF_PIN_DIR "/sys/fs/bpf/ttbpf"
 
 /* Map names: the BPF object's map names and the pinned file names. */
-#define TTBPF_MAP_ALLOCS     "allocs"
-#define TTBPF_MAP_DEV_USAGE  "dev_usage"
-#define TTBPF_MAP_PROC_USAGE "proc_usage"
-#define TTBPF_MAP_STATS	     "stats"
-#define TTBPF_MAP_STACKS     "stacks"
-#define TTBPF_MAP_LIBS	     "libs"
-#define TTBPF_MAP_META	     "meta"
-#define TTBPF_MAP_PY_STACKS  "py_stacks"
+#define TTBPF_MAP_ALLOCS	"allocs"
+#define TTBPF_MAP_DEV_USAGE	"dev_usage"
+#define TTBPF_MAP_PROC_USAGE	"proc_usage"
+#define TTBPF_MAP_STATS		"stats"
+#define TTBPF_MAP_STACKS	"stacks"
+#define TTBPF_MAP_LIBS		"libs"
+#define TTBPF_MAP_META		"meta"
+#define TTBPF_MAP_PY_STACKS	"py_stacks"
+#define TTBPF_MAP_NATIVE_STACKS "native_stacks"
 
 struct ttbpf_maps {
 	int allocs_fd;
@@ -34,7 +36,8 @@ struct ttbpf_maps {
 	int libs_fd;
 	int meta_fd;
 	int py_stacks_fd;
-	bool pinned; /* fds came from bpffs: close them on release */
+	int native_stacks_fd; /* --native-unwind stacks per buffer */
+	bool pinned;	      /* fds came from bpffs: close them on release */
 };
 
 /*

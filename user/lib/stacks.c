@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "stacks.h"
+#include "ttbpf_unwind.h"
 
 static int cmp_stack_key(const void *a, const void *b)
 {
@@ -58,6 +59,22 @@ void stacks__free(struct stacks *st)
 	free(st->v);
 	st->v = NULL;
 	st->n = 0;
+}
+
+/* Where a --native-unwind chain stops short, said as its last frame. */
+static const char *unwind_mark(uint64_t ip)
+{
+	switch (ip) {
+	case TTBPF_UNWIND_END_WINDOW:
+		return "[native unwind stops: the caller's frame lies beyond "
+		       "the copied stack window (--unwind-window)]";
+	case TTBPF_UNWIND_END_NO_CFI:
+		return "[native unwind stops: no unwind information for this "
+		       "frame]";
+	case TTBPF_UNWIND_END_DEPTH:
+		return "[native unwind stops: more frames than a stack holds]";
+	}
+	return TTBPF_UNWIND_IS_MARK(ip) ? "[native unwind stops]" : NULL;
 }
 
 /* Python frames first: the labels of py[], then a truncation or a note. */
@@ -157,8 +174,18 @@ int stack_sym__resolve(struct stack_sym *ss, const struct ttbpf_maps *m,
 	for (int k = 0; k < n; k++) {
 		size_t i = ss->n;
 		struct sym_frame f = { .ip = ips[k] };
+		const char *mark = unwind_mark(ips[k]);
 		char hex[32];
 
+		if (mark) {
+			ss->frames[i] = strdup(mark);
+			ss->labels[i] = strdup(mark);
+			if (!ss->frames[i] || !ss->labels[i])
+				return -ENOMEM;
+			ss->n++;
+			joined_len += strlen(mark) + 1;
+			continue;
+		}
 		if (sym)
 			symbolizer__resolve(sym, ss->pid, ips[k], &f);
 		snprintf(hex, sizeof(hex), "0x%llx",

@@ -308,6 +308,68 @@ out:
 	return err;
 }
 
+/* A native_stacks entry, key and value side by side. */
+struct unwound_entry {
+	struct ttbpf_alloc_key k;
+	struct ttbpf_unwound v;
+};
+
+static int cmp_unwound(const void *a, const void *b)
+{
+	const struct ttbpf_alloc_key *x = a, *y = b;
+
+	if (x->pid != y->pid)
+		return x->pid < y->pid ? -1 : 1;
+	if (x->buffer != y->buffer)
+		return x->buffer < y->buffer ? -1 : 1;
+	return 0;
+}
+
+/*
+ * Buffers whose stack a tracer unwound from .eh_frame (--native-unwind):
+ * that stack replaces the frame-pointer one, as long as native_stacks
+ * names this very allocation (same timestamp), not an earlier one of the
+ * same Buffer*.
+ */
+static int apply_native_stacks(const struct ttbpf_maps *m, struct state *s,
+			       bool batch)
+{
+	const size_t ksz = sizeof(struct ttbpf_alloc_key);
+	struct unwound_entry *e, *hit;
+	size_t n;
+	struct kv kv;
+	int err;
+
+	if (m->native_stacks_fd <= 0 || !s->n_bufs)
+		return 0;
+	err = read_hash(m->native_stacks_fd, ksz, sizeof(struct ttbpf_unwound),
+			batch, &kv);
+	if (err)
+		return err;
+	e = calloc(kv.n ? kv.n : 1, sizeof(*e));
+	if (!e) {
+		kv_free(&kv);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < kv.n; i++) {
+		memcpy(&e[i].k, kv.keys + i * kv.ksz, ksz);
+		memcpy(&e[i].v, kv.vals + i * kv.vsz, sizeof(e[i].v));
+	}
+	n = kv.n;
+	kv_free(&kv);
+	qsort(e, n, sizeof(*e), cmp_unwound);
+	for (size_t i = 0; i < s->n_bufs && n; i++) {
+		struct ttbpf_alloc_key k = { .pid = s->bufs[i].pid,
+					     .buffer = s->bufs[i].buffer };
+
+		hit = bsearch(&k, e, n, sizeof(*e), cmp_unwound);
+		if (hit && hit->v.ts_ns == s->bufs[i].a.ts_ns)
+			s->bufs[i].a.stack_id = hit->v.stack_id;
+	}
+	free(e);
+	return 0;
+}
+
 static int read_bufs(const struct ttbpf_maps *m, struct state *s, bool batch)
 {
 	size_t extra = 0, n = 0;
@@ -351,7 +413,8 @@ static int read_bufs(const struct ttbpf_maps *m, struct state *s, bool batch)
 	}
 	s->n_bufs = n;
 	kv_free(&kv);
-	return fill_addresses(m, s, batch);
+	err = apply_native_stacks(m, s, batch);
+	return err ? err : fill_addresses(m, s, batch);
 }
 
 int state__read(const struct ttbpf_maps *m, struct state *s, unsigned int flags)

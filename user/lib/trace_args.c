@@ -7,6 +7,7 @@
 
 #include "format.h"
 #include "trace_args.h"
+#include "ttbpf_unwind.h"
 
 static const char doc[] =
 	"Trace Tenstorrent device memory allocations of every process using "
@@ -62,6 +63,8 @@ enum {
 	OPT_RECORD,
 	OPT_RECORD_MAX,
 	OPT_FORCE,
+	OPT_NATIVE_UNWIND,
+	OPT_UNWIND_WINDOW,
 };
 
 static const struct argp_option options[] = {
@@ -99,6 +102,16 @@ static const struct argp_option options[] = {
 	  "Do not record allocation call stacks (cheaper)", 0 },
 	{ "no-python", OPT_NO_PYTHON, NULL, 0,
 	  "Do not record the Python frames of allocations (cheaper)", 0 },
+	{ "native-unwind", OPT_NATIVE_UNWIND, NULL, 0,
+	  "Recover the native callers of libraries built without frame "
+	  "pointers from their .eh_frame: copy --unwind-window bytes of the "
+	  "stack at each allocation and unwind them here (costs per "
+	  "allocation; the stacks stay in the pinned maps)",
+	  0 },
+	{ "unwind-window", OPT_UNWIND_WINDOW, "BYTES", 0,
+	  "Stack bytes copied per allocation for --native-unwind (512 .. "
+	  "16384, default 8192); a chain that needs more ends with a note",
+	  0 },
 	{ "python-frames", OPT_PYTHON_FRAMES, NULL, 0,
 	  "With --json: alloc events carry their Python frames, resolved "
 	  "as they are read",
@@ -248,6 +261,20 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_NO_PYTHON:
 		a->python = false;
 		break;
+	case OPT_NATIVE_UNWIND:
+		a->native_unwind = true;
+		break;
+	case OPT_UNWIND_WINDOW:
+		if (format_parse_u64(arg, TTBPF_UNWIND_MAX_WINDOW, &v) ||
+		    v < TTBPF_UNWIND_MIN_WINDOW) {
+			argp_error(state,
+				   "invalid --unwind-window: %s (%d .. %d)",
+				   arg, TTBPF_UNWIND_MIN_WINDOW,
+				   TTBPF_UNWIND_MAX_WINDOW);
+			return EINVAL;
+		}
+		a->unwind_window = (unsigned int)v;
+		break;
 	case OPT_PYTHON_FRAMES:
 		a->python_frames = true;
 		break;
@@ -303,6 +330,7 @@ int trace_args_parse(int argc, char **argv, unsigned int argp_flags,
 	out->stacks = true;
 	out->record_max = 1024ULL << 20;
 	out->python = true;
+	out->unwind_window = TTBPF_UNWIND_DEFAULT_WINDOW;
 	err = argp_parse(&argp, argc, argv, argp_flags | ARGP_IN_ORDER, NULL,
 			 out);
 	return err ? -err : 0;

@@ -26,8 +26,10 @@ struct trace_args {
 	bool unpin;
 	bool quiet; /* no per-event lines */
 	bool stacks;
-	bool python;	    /* Python frames of allocations */
-	bool python_frames; /* ... printed in --json alloc events */
+	bool python;		    /* Python frames of allocations */
+	bool python_frames;	    /* ... printed in --json alloc events */
+	bool native_unwind;	    /* --native-unwind: .eh_frame stacks */
+	unsigned int unwind_window; /* bytes of stack copied per allocation */
 	int verbose;
 	const char *record;	       /* --record FILE.db or NULL */
 	unsigned long long record_max; /* its size bound, bytes */

@@ -18,6 +18,7 @@
 #include "privileges.h"
 #include "state.h"
 #include "text_escape.h"
+#include "native_unwind.h"
 #include "pyframes.h"
 #include "release_rows.h"
 #include "tracer.h"
@@ -30,6 +31,9 @@ struct tracer {
 	struct bpf_link *links[MAX_LINKS];
 	size_t n_links;
 	struct ring_buffer *rb;
+	struct ring_buffer *unwind_rb; /* --native-unwind records */
+	struct native_unwinder *unwinder;
+	long long swept_ns; /* last sweep of native_stacks */
 	struct tt_lib_info *libs;
 	size_t n_libs;
 	struct ttbpf_maps maps;
@@ -421,7 +425,18 @@ static void set_map_fds(struct tracer *t)
 	t->maps.libs_fd = bpf_map__fd(s->maps.libs);
 	t->maps.meta_fd = bpf_map__fd(s->maps.meta);
 	t->maps.py_stacks_fd = bpf_map__fd(s->maps.py_stacks);
+	t->maps.native_stacks_fd = bpf_map__fd(s->maps.native_stacks);
 	t->maps.pinned = false;
+}
+
+static int handle_unwind(void *ctx, void *data, size_t size)
+{
+	struct tracer *t = ctx;
+
+	/* A record that cannot be unwound or stored leaves the buffer its
+	 * frame-pointer stack; native_unwind_stats counts it. */
+	native_unwinder__handle(t->unwinder, data, size);
+	return 0;
 }
 
 static int handle_rb(void *ctx, void *data, size_t size)
@@ -502,11 +517,16 @@ int tracer__open(const struct tracer_opts *o, struct tracer **out, char *err,
 	t->skel->rodata->cfg.keep_exit_rows = o->keep_exit_rows && !o->pin;
 	t->skel->rodata->cfg.collect_stacks = o->stacks;
 	t->skel->rodata->py_frames_on = o->python;
+	t->skel->bss->native_unwind_on = o->native_unwind;
+	if (o->unwind_window)
+		t->skel->rodata->unwind_window = o->unwind_window;
 	t->python = o->python;
 	t->verbose = o->verbose;
 	t->skel->data->emit_events = o->events;
 	if (o->max_buffers) {
 		bpf_map__set_max_entries(t->skel->maps.allocs, o->max_buffers);
+		bpf_map__set_max_entries(t->skel->maps.native_stacks,
+					 o->max_buffers);
 		bpf_map__set_max_entries(t->skel->maps.idx_pages,
 					 TTBPF_INDEX_PAGES(o->max_buffers));
 		bpf_map__set_max_entries(t->skel->maps.idx_loop,
@@ -575,6 +595,20 @@ int tracer__open(const struct tracer_opts *o, struct tracer **out, char *err,
 			       strerror(errno));
 		goto cleanup;
 	}
+	if (o->native_unwind) {
+		t->unwinder = native_unwinder__new(t->maps.stacks_fd,
+						   t->maps.native_stacks_fd,
+						   t->maps.allocs_fd);
+		t->unwind_rb =
+			ring_buffer__new(bpf_map__fd(t->skel->maps.unwind_rb),
+					 handle_unwind, t, NULL);
+		if (!t->unwinder || !t->unwind_rb) {
+			e = errmsg_set(err, errlen, -ENOMEM,
+				       "setting up --native-unwind failed: %s",
+				       strerror(ENOMEM));
+			goto cleanup;
+		}
+	}
 	if (t->pin) {
 		e = pin_all(t, err, errlen);
 		if (e)
@@ -612,6 +646,51 @@ int tracer__set_event_fn(struct tracer *t, tracer_event_fn fn, void *ctx)
 	return 0;
 }
 
+static long long mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* Unwind the records waiting; once a second forget the stacks of
+ * buffers freed since. Returns records handled. */
+static int tracer__unwind(struct tracer *t)
+{
+	int n;
+
+	if (!t->unwind_rb)
+		return 0;
+	n = ring_buffer__consume(t->unwind_rb);
+	if (mono_ns() - t->swept_ns > 1000000000LL) {
+		native_unwinder__sweep(t->unwinder);
+		t->swept_ns = mono_ns();
+	}
+	return n > 0 ? n : 0;
+}
+
+bool tracer__unwind_stats(const struct tracer *t, uint64_t *bpf_counts,
+			  struct native_unwind_stats *user)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	__u64 vals[512];
+
+	if (!t->unwinder)
+		return false;
+	native_unwinder__stats(t->unwinder, user);
+	for (__u32 i = 0; i < TTBPF_UNWIND_NR_STATS; i++) {
+		bpf_counts[i] = 0;
+		if (ncpu <= 0 || ncpu > 512 ||
+		    bpf_map_lookup_elem(bpf_map__fd(t->skel->maps.unwind_stats),
+					&i, vals))
+			continue;
+		for (int c = 0; c < ncpu; c++)
+			bpf_counts[i] += vals[c];
+	}
+	return true;
+}
+
 int tracer__poll(struct tracer *t, int timeout_ms)
 {
 	int n = ring_buffer__poll(t->rb, timeout_ms), more;
@@ -628,7 +707,9 @@ int tracer__poll(struct tracer *t, int timeout_ms)
 	/* Events are submitted without a wake-up until the ring fills up:
 	 * epoll has not seen them, read what waits anyway. */
 	more = ring_buffer__consume(t->rb);
-	return more < 0 ? more : n + more;
+	if (more < 0)
+		return more;
+	return n + more + tracer__unwind(t);
 }
 
 int tracer__collect_exited(struct tracer *t, struct state_proc **out, size_t *n,
@@ -735,9 +816,13 @@ void tracer__close(struct tracer *t)
 	if (!t)
 		return;
 	/* Pinned probes outlive us: stop their events, nobody reads them. */
-	if (t->pin && t->skel && t->skel->data)
+	if (t->pin && t->skel && t->skel->data && t->skel->bss) {
 		t->skel->data->emit_events = 0;
+		t->skel->bss->native_unwind_on = 0;
+	}
 	ring_buffer__free(t->rb);
+	ring_buffer__free(t->unwind_rb);
+	native_unwinder__free(t->unwinder);
 	release_parts__free(&t->parts);
 	for (size_t i = 0; i < t->n_links; i++)
 		bpf_link__destroy(t->links[i]);

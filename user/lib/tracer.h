@@ -19,19 +19,21 @@ struct tracer;
 struct tracer_opts {
 	const char *const *libs; /* library paths; none: discover */
 	size_t n_libs;
-	const char *layout;	  /* --layout override or NULL */
-	pid_t pid;		  /* 0: every process */
-	bool follow_tree;	  /* pid and every process it forks */
-	bool keep_exit_rows;	  /* see tracer__collect_exited() */
-	bool stacks;		  /* record user stacks of allocations */
-	bool python;		  /* record their Python frames */
-	bool events;		  /* stream events through the ring buffer */
-	unsigned int max_buffers; /* allocs map size */
-	unsigned int max_devices; /* dev_usage map size, 0: default */
-	unsigned int max_procs;	  /* proc_usage map size, 0: default */
-	unsigned int max_stacks;  /* stacks map size, 0: default */
-	bool pin;		  /* pin maps and links under pin_dir */
-	const char *pin_dir;	  /* TTBPF_PIN_DIR when NULL */
+	const char *layout;	    /* --layout override or NULL */
+	pid_t pid;		    /* 0: every process */
+	bool follow_tree;	    /* pid and every process it forks */
+	bool keep_exit_rows;	    /* see tracer__collect_exited() */
+	bool stacks;		    /* record user stacks of allocations */
+	bool python;		    /* record their Python frames */
+	bool native_unwind;	    /* unwind their stacks from .eh_frame */
+	unsigned int unwind_window; /* stack bytes copied, 0: default */
+	bool events;		    /* stream events through the ring buffer */
+	unsigned int max_buffers;   /* allocs map size */
+	unsigned int max_devices;   /* dev_usage map size, 0: default */
+	unsigned int max_procs;	    /* proc_usage map size, 0: default */
+	unsigned int max_stacks;    /* stacks map size, 0: default */
+	bool pin;		    /* pin maps and links under pin_dir */
+	const char *pin_dir;	    /* TTBPF_PIN_DIR when NULL */
 	int verbose;
 };
 
@@ -90,6 +92,12 @@ int tracer__collect_exited(struct tracer *t, struct state_proc **out, size_t *n,
  * (keep_exit_rows). 0, or -ENOENT. */
 int tracer__cmdline(const struct tracer *t, uint32_t pid,
 		    struct ttbpf_cmdline *out);
+
+/* With --native-unwind: what the capture and the unwinding did (false
+ * when the option is off). */
+struct native_unwind_stats;
+bool tracer__unwind_stats(const struct tracer *t, uint64_t *bpf_counts,
+			  struct native_unwind_stats *user);
 
 /* Detach and unload; pinned objects stay if opts.pin was set. */
 void tracer__close(struct tracer *t);
