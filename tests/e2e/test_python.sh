@@ -32,12 +32,13 @@ if [ ${#pythons[@]} -eq 0 ]; then
 	exit 77
 fi
 
-# start_py NAME PYTHON: the program held at "ready", stdin from a FIFO.
+# start_py NAME PYTHON [SCRIPT]: the program held at "ready", stdin from a
+# FIFO.
 declare -A PY_FD
 start_py() {
-	local name=$1 py=$2 fd
+	local name=$1 py=$2 script=${3:-$SCRIPT} fd
 	mkfifo "$WORK/$name.in"
-	"$py" "$SCRIPT" "$LIB" "$WORK/$name.truth.json" <"$WORK/$name.in" >"$WORK/$name.out" 2>&1 &
+	"$py" "$script" "$LIB" "$WORK/$name.truth.json" <"$WORK/$name.in" >"$WORK/$name.out" 2>&1 &
 	WL_PID[$name]=$!
 	BG_PIDS+=("$!")
 	exec {fd}>"$WORK/$name.in"
@@ -61,6 +62,10 @@ for py in "${pythons[@]}"; do
 	PYV[py$v]=$v
 	start_py "py$v" "$py"
 done
+# The same program under a file name with a terminal escape in it.
+EVIL=$WORK/$'evil\e]0;owned\a'.py
+cp "$SCRIPT" "$EVIL"
+start_py evil "${pythons[0]}" "$EVIL"
 start_tracer py --lib "$LIB" --pin --pin-dir "$PIN" --quiet -i 0 -v
 # The last interpreter again, started while tracing: its warm-up
 # allocation queues it for inspection.
@@ -71,9 +76,14 @@ start_py "$late" "$late_py"
 names+=("$late")
 check "$late: inspected at its first allocation" \
 	wait_line "$WORK/py.trace.err" "pid ${WL_PID[$late]} runs Python" 5
-for n in "${names[@]}"; do py_go "$n"; done
-for n in "${names[@]}"; do wait_line "$WORK/$n.out" '^holding' 20; done
+for n in "${names[@]}" evil; do py_go "$n"; done
+for n in "${names[@]}" evil; do wait_line "$WORK/$n.out" '^holding' 20; done
 stop_tracer py
+"$OUT/ttbpf-top" --pin-dir "$PIN" --once -p "${WL_PID[evil]}" >"$WORK/evil.top.txt"
+check "top escapes the file name of the Python line" grep -qF \
+	"from alloc_weights ($WORK/evil\\x1b]0;owned\\x07.py:$(line_of LEAK-WEIGHTS))" "$WORK/evil.top.txt"
+no_control() { ! LC_ALL=C grep -qP '[\x00-\x08\x0b-\x1f\x7f]' "$1"; }
+check "top prints no raw control byte" no_control "$WORK/evil.top.txt"
 
 L_WEIGHTS=$(line_of LEAK-WEIGHTS)
 L_CALL_WEIGHTS=$(line_of CALL-WEIGHTS)
@@ -118,11 +128,15 @@ for n in "${names[@]}"; do
 		 and ([.leaks.stacks[].stack[] | objects | select(.line == $s)] | length == 0)' "$WORK/$n.leaks.json"
 	check "$n: text leak report names alloc_weights ($SCRIPT:$L_WEIGHTS)" \
 		grep -qF "    alloc_weights ($SCRIPT:$L_WEIGHTS)" "$WORK/$n.leaks.txt"
+	# top: the largest holder is the 3 MiB of alloc_weights, not the L1 cache.
+	"$OUT/ttbpf-top" --pin-dir "$PIN" --once -p "$pid" >"$WORK/$n.top.txt"
+	check "$n: top's detail line: 3 buffers, 3 MiB from alloc_weights ($SCRIPT:$L_WEIGHTS)" \
+		grep -qxF "        python: $((3 << 20)) B (3.00 MiB) in 3 buffers from alloc_weights ($SCRIPT:$L_WEIGHTS)" "$WORK/$n.top.txt"
 done
 
 # Without Python frames: no objects in any stack.
 py_release "${names[0]}" >/dev/null
-for n in "${names[@]:1}"; do py_release "$n" >/dev/null; done
+for n in "${names[@]:1}" evil; do py_release "$n" >/dev/null; done
 cleanup_pins
 n=nopy
 start_py "$n" "${pythons[0]}"
