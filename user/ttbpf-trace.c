@@ -22,6 +22,7 @@
 #include "discover.h"
 #include "event_format.h"
 #include "proc_names.h"
+#include "pyframes.h"
 #include "stat_notes.h"
 #include "summary.h"
 #include "text_escape.h"
@@ -149,6 +150,8 @@ static int explain(void)
 		}
 		free(info);
 	}
+	/* Python frames are read with offsets found per process. */
+	pyframes__explain(stdout, "/proc", (uint32_t)args.pid);
 	return args.n_libs ? rc : !explained;
 }
 

@@ -82,6 +82,25 @@ stop_tracer py
 "$OUT/ttbpf-top" --pin-dir "$PIN" --once -p "${WL_PID[evil]}" >"$WORK/evil.top.txt"
 check "top escapes the file name of the Python line" grep -qF \
 	"from alloc_weights ($WORK/evil\\x1b]0;owned\\x07.py:$(line_of LEAK-WEIGHTS))" "$WORK/evil.top.txt"
+# --explain: where each interpreter's offsets came from; 3.13 publishes
+# them (_Py_DebugOffsets), older ones use the built-in table.
+explain_says() { # FILE PID VERSION SOURCE
+	local block
+	block=$(grep -A3 "^  pid $2: Python $3 in /" "$1") || return 1
+	grep -qxF "    frame and code object offsets: $4" <<<"$block" &&
+		grep -qE '^    thread key \(_PyRuntime\+[0-9]+\): code of PyGILState_GetThisThreadState$' <<<"$block" &&
+		grep -qE '^    glibc key slots \(struct pthread\+0x[0-9a-f]+\): code of pthread_getspecific$' <<<"$block"
+}
+"$TRACE" --explain --lib "$LIB" >"$WORK/explain.txt"
+for n in "${names[@]}"; do
+	v=${PYV[$n]}
+	if [ "${v#3.}" -ge 13 ]; then src=_Py_DebugOffsets; else src="built-in table"; fi
+	"$TRACE" --explain --lib "$LIB" -p "${WL_PID[$n]}" >"$WORK/$n.explain.txt"
+	check "$n: --explain -p: Python $v, layout from $src, thread key and glibc slots from their code" \
+		explain_says "$WORK/$n.explain.txt" "${WL_PID[$n]}" "$v" "$src"
+	check "$n: --explain without -p lists it the same way" \
+		explain_says "$WORK/explain.txt" "${WL_PID[$n]}" "$v" "$src"
+done
 no_control() { ! LC_ALL=C grep -qP '[\x00-\x08\x0b-\x1f\x7f]' "$1"; }
 check "top prints no raw control byte" no_control "$WORK/evil.top.txt"
 

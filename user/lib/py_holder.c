@@ -88,8 +88,7 @@ const struct py_holder *py_holders__find(const struct py_holders *h,
 {
 	struct py_holder key = { .pid = pid, .device = device, .kind = kind };
 
-	return h->n ? bsearch(&key, h->v, h->n, sizeof(key), cmp_row_v)
-		    : NULL;
+	return h->n ? bsearch(&key, h->v, h->n, sizeof(key), cmp_row_v) : NULL;
 }
 
 static bool installed(const char *file)

@@ -15,6 +15,7 @@
 #include "elf_image.h"
 #include "errmsg.h"
 #include "pyframes.h"
+#include "text_escape.h"
 
 /*
  * Offsets per version, read with gdb from the DWARF of the pyenv builds
@@ -441,6 +442,7 @@ int pyframes__inspect(const char *proc_root, uint32_t pid,
 		tss = table_of(version)->tss;
 	}
 	elf_image__close(img);
+	out->tss_off = (uint32_t)tss;
 	out->bpf.tss_key_addr = bias + rt.value + (uint64_t)tss + 4;
 	out->code_type = bias + ct.value;
 	out->bpf.enabled = 1;
@@ -463,14 +465,89 @@ int pyframes__register(int procs_fd, uint32_t pid, int verbose)
 				"%s\n",
 				pid, err);
 	} else if (verbose) {
+		/* The path is the process's to choose. */
+		char esc[TEXT_ESCAPED_LEN(sizeof(t.interp))];
+
 		fprintf(stderr,
 			"ttbpf: pid %u runs Python 3.%u (%s): frames from %s, "
 			"thread key from %s, glibc slots from %s\n",
-			pid, t.version & 0xff, t.interp, t.layout_src,
-			t.tss_src, t.libc_src);
+			pid, t.version & 0xff,
+			text_escape(t.interp, SIZE_MAX, esc, sizeof(esc)),
+			t.layout_src, t.tss_src, t.libc_src);
 	}
 	bpf_map_update_elem(procs_fd, &pid, &t.bpf, BPF_ANY);
 	return !e;
+}
+
+static bool is_tt_lib(const char *p)
+{
+	const char *base = strrchr(p, '/');
+
+	return base && (!strncmp(base + 1, "libtt_metal.so", 14) ||
+			!strcmp(base + 1, "_ttnncpp.so"));
+}
+
+static void explain_one(FILE *f, const char *proc_root, uint32_t pid)
+{
+	struct py_target t;
+	char err[512];
+	int e = pyframes__inspect(proc_root, pid, &t, err, sizeof(err));
+
+	fprintf(f, "  pid %u: ", pid);
+	if (e == -ENOENT || e == -ESRCH) {
+		fputs(e == -ESRCH ? "no such process\n" : "runs no CPython\n",
+		      f);
+		return;
+	}
+	if (e) {
+		text_escape_to(f, e == -ENOTSUP ? err : strerror(-e), SIZE_MAX);
+		fputs(": no Python frames\n", f);
+		return;
+	}
+	fprintf(f, "Python 3.%u in ", t.version & 0xff);
+	text_escape_to(f, t.interp, SIZE_MAX);
+	fprintf(f,
+		"\n    frame and code object offsets: %s\n"
+		"    thread key (_PyRuntime+%u): %s\n"
+		"    glibc key slots (struct pthread+0x%x): %s\n",
+		t.layout_src, t.tss_off, t.tss_src, t.bpf.tls_specific_off,
+		t.libc_src);
+}
+
+int pyframes__explain(FILE *f, const char *proc_root, uint32_t pid)
+{
+	struct mapping m;
+	struct dirent *d;
+	int n = 0;
+	DIR *dir;
+
+	fprintf(f, "python (%s):\n",
+		pid ? "the process"
+		    : "processes running CPython with TT-Metal");
+	if (pid) {
+		explain_one(f, proc_root, pid);
+		return 1;
+	}
+	dir = opendir(proc_root);
+	if (!dir)
+		return 0;
+	while ((d = readdir(dir))) {
+		char *end;
+		unsigned long p = strtoul(d->d_name, &end, 10);
+
+		if (*end || !p || p > UINT32_MAX ||
+		    find_mapping(proc_root, (uint32_t)p, is_python, &m) ||
+		    find_mapping(proc_root, (uint32_t)p, is_tt_lib, &m))
+			continue;
+		explain_one(f, proc_root, (uint32_t)p);
+		n++;
+	}
+	closedir(dir);
+	if (!n)
+		fputs("  none running; a later one is inspected at its first "
+		      "allocation (ttbpf-trace -v prints what it used)\n",
+		      f);
+	return n;
 }
 
 int pyframes__register_unseen(int unseen_fd, int procs_fd, int verbose)
