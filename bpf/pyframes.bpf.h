@@ -62,11 +62,14 @@ static __always_inline __u64 py_field(const struct py_scratch *s, __s32 off)
 	return v;
 }
 
+/* Over the captured frames only: the slots past n are zero. */
 static __always_inline __u32 py_stack_hash(const struct ttbpf_py_stack *st)
 {
 	__u64 h = 0xcbf29ce484222325ULL;
 
 	for (int i = 0; i < TTBPF_PY_MAX_DEPTH; i++) {
+		if (i >= st->n)
+			break;
 		h = (h ^ st->code[i]) * 0x100000001b3ULL;
 		h = (h ^ st->instr[i]) * 0x100000001b3ULL;
 	}
@@ -79,9 +82,12 @@ static __always_inline bool py_stack_equal(const struct ttbpf_py_stack *a,
 {
 	if (a->n != b->n || a->truncated != b->truncated)
 		return false;
-	for (int i = 0; i < TTBPF_PY_MAX_DEPTH; i++)
+	for (int i = 0; i < TTBPF_PY_MAX_DEPTH; i++) {
+		if (i >= a->n)
+			break;
 		if (a->code[i] != b->code[i] || a->instr[i] != b->instr[i])
 			return false;
+	}
 	return true;
 }
 
@@ -90,9 +96,10 @@ static __always_inline __u64 py_tstate(const struct ttbpf_py_proc *pp)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	__u64 fsbase = task->thread.fsbase, tstate = 0;
-	__u32 key = 0;
+	__u32 key = pp->tss_key;
 
-	if (bpf_probe_read_user(&key, sizeof(key),
+	if (!pp->tss_key_known &&
+	    bpf_probe_read_user(&key, sizeof(key),
 				(const void *)pp->tss_key_addr))
 		return 0;
 	/* Keys past glibc's first block of 32 need a second-level read:

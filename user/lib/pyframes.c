@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/uio.h>
 
 #include <bpf/bpf.h>
 #include <capstone/capstone.h>
@@ -390,6 +391,32 @@ static void find_libc(const char *proc_root, uint32_t pid, struct py_target *t)
 	elf_image__close(img);
 }
 
+/*
+ * The interpreter's pthread key, read once here instead of at every
+ * allocation. CPython creates it at start-up and keeps it; only a forked
+ * child re-creates it, and a child is a new pid, inspected at its own
+ * first allocation. Before the key is initialised BPF keeps reading it.
+ */
+static void known_key(const char *proc_root, uint32_t pid, struct py_target *t)
+{
+	struct {
+		int32_t initialized;
+		uint32_t key;
+	} tss;
+	struct iovec local = { &tss, sizeof(tss) };
+	struct iovec remote = { (void *)(uintptr_t)(t->bpf.tss_key_addr - 4),
+				sizeof(tss) };
+
+	/* Another /proc (tests) is not this pid's memory. */
+	if (strcmp(proc_root, "/proc") ||
+	    process_vm_readv((pid_t)pid, &local, 1, &remote, 1, 0) !=
+		    (ssize_t)sizeof(tss) ||
+	    tss.initialized != 1)
+		return;
+	t->bpf.tss_key = tss.key;
+	t->bpf.tss_key_known = 1;
+}
+
 int pyframes__inspect(const char *proc_root, uint32_t pid,
 		      struct py_target *out, char *err, size_t errlen)
 {
@@ -447,6 +474,7 @@ int pyframes__inspect(const char *proc_root, uint32_t pid,
 	out->code_type = bias + ct.value;
 	out->bpf.enabled = 1;
 	find_libc(proc_root, pid, out);
+	known_key(proc_root, pid, out);
 	return 0;
 }
 
