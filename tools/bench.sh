@@ -10,7 +10,8 @@
 # at the same probe sites (the kernel's trap floor), (d) the
 # allocation-server style reporter compiled into the allocator; then the
 # same on the real ttnn 0.81.1 library (tools/bench/ttnn.sh): untraced,
-# ttbpf, empty programs, in a ttnn.zeros + ttnn.deallocate loop.
+# ttbpf, ttbpf --no-python, empty programs, in a ttnn.zeros +
+# ttnn.deallocate loop.
 # The variants run interleaved, round after round, so that drift of this
 # VM's speed hits them all alike; each figure is the median of all runs.
 # Wall-clock runs have BPF statistics off (they cost two clock reads per
@@ -136,11 +137,16 @@ if $real; then
 	rrow() { printf '%-36s %10.0f %8.2f\n' "$1" "$2" "$(calc "$2 / $ra")"; }
 	rrow "(a) untraced" "$ra"
 	rrow "(b) ttbpf" "$(jq .ns_per_pair.ttbpf "$RES/ttnn.json")"
+	rrow "(b2) ttbpf --no-python" \
+		"$(jq .ns_per_pair.ttbpf_no_python "$RES/ttnn.json")"
 	rrow "(c) empty programs, same probes" \
 		"$(jq .ns_per_pair.empty_probes "$RES/ttnn.json")"
 	printf 'probe hits (traps) per pair: %.2f, BPF ns per pair: %.0f\n' \
 		"$(jq .probe_hits_per_pair "$RES/ttnn.json")" \
 		"$(jq .bpf_ns_per_pair "$RES/ttnn.json")"
+	printf 'BPF ns per allocation entry: %.0f with Python frames, %.0f without\n' \
+		"$(jq .alloc_entry_ns.python "$RES/ttnn.json")" \
+		"$(jq .alloc_entry_ns.no_python "$RES/ttnn.json")"
 fi
 
 $real || echo null >"$RES/ttnn.json"

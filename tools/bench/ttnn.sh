@@ -3,9 +3,10 @@
 # tests/real/mock_setup.sh builds, mock device), a Python loop of
 # ttnn.zeros + ttnn.deallocate (tools/bench/ttnn_loop.py). One process
 # opens the device once; each round runs a batch untraced, under ttbpf
-# --quiet, and under empty programs at the same probe sites (the trap
-# floor), interleaved. Then, with BPF statistics on, probe hits and BPF
-# run time per pair under ttbpf.
+# --quiet (with Python frames, and with --no-python), and under empty
+# programs at the same probe sites (the trap floor), interleaved. Then,
+# with BPF statistics on, probe hits and BPF run time per pair under
+# ttbpf, and alloc_entry's run time with and without Python frames.
 # Usage: tools/bench/ttnn.sh OUT_DIR [RUNS] [PAIRS]
 # Writes OUT_DIR/../bench/ttnn.json; exits 77 (said why) without the venv.
 set -u
@@ -73,6 +74,10 @@ for r in $(seq "$RUNS"); do
 		"$OUT/ttbpf-trace" --lib "$LIB" --quiet -i 0
 	batch ttbpf
 	stop_bg
+	start_bg "$RES/ttnn-trace.err" '^ttbpf: attached' \
+		"$OUT/ttbpf-trace" --lib "$LIB" --quiet -i 0 --no-python
+	batch ttbpf_no_python
+	stop_bg
 	start_bg "$RES/ttnn-empty.err" 'sites' \
 		"$RES/emptyprobe" "$RES/empty.bpf.o" "$LIB"
 	batch empty_probes
@@ -81,31 +86,50 @@ for r in $(seq "$RUNS"); do
 done
 
 # Probe hits and BPF time per pair: the kernel's counters of ttbpf's
-# programs across one batch (each program counts every hit on its sites).
+# programs across one batch (each program counts every hit on its sites);
+# alloc_entry's alone, as Python frames are captured there.
 progs() {
 	bpftool -j prog show | jq -r '[.[] | select(.name | test(
 		"^(alloc_entry|free_entry|bulk_free|throw_entry)$")) |
-		{cnt: (.run_cnt // 0), ns: (.run_time_ns // 0)}] |
-		"\(map(.cnt) | add // 0) \(map(.ns) | add // 0)"'
+		{name, cnt: (.run_cnt // 0), ns: (.run_time_ns // 0)}] |
+		"\(map(.cnt) | add // 0) \(map(.ns) | add // 0)" +
+		" \(map(select(.name == "alloc_entry") | .cnt) | add // 0)" +
+		" \(map(select(.name == "alloc_entry") | .ns) | add // 0)"'
+}
+stats() { # trace-args... -> "hits bpf_ns entry_runs entry_ns" of one batch
+	start_bg "$RES/ttnn-trace.err" '^ttbpf: attached' \
+		"$OUT/ttbpf-trace" --lib "$LIB" --quiet -i 0 "$@"
+	read -r c0 t0 e0 f0 < <(progs)
+	batch stats
+	read -r c1 t1 e1 f1 < <(progs)
+	stop_bg
+	echo "$((c1 - c0)) $((t1 - t0)) $((e1 - e0)) $((f1 - f0))"
 }
 sysctl -qw kernel.bpf_stats_enabled=1
-start_bg "$RES/ttnn-trace.err" '^ttbpf: attached' \
-	"$OUT/ttbpf-trace" --lib "$LIB" --quiet -i 0
-read -r c0 t0 < <(progs)
-batch stats
-read -r c1 t1 < <(progs)
-stop_bg
+stats >"$RES/ttnn-stats"
+stats --no-python >"$RES/ttnn-stats-no-python"
 sysctl -qw kernel.bpf_stats_enabled=0
+read -r hits bpf_ns er en <"$RES/ttnn-stats"
+read -r _ bpf_ns_np nr nn <"$RES/ttnn-stats-no-python"
 
 jq -n --argjson u "$(median untraced "$SAMPLES")" \
 	--argjson t "$(median ttbpf "$SAMPLES")" \
+	--argjson tn "$(median ttbpf_no_python "$SAMPLES")" \
 	--argjson e "$(median empty_probes "$SAMPLES")" --argjson runs "$RUNS" \
-	--argjson pairs "$N" --argjson hits "$((c1 - c0))" \
-	--argjson bpf_ns "$((t1 - t0))" \
+	--argjson pairs "$N" --argjson hits "$hits" \
+	--argjson bpf_ns "$bpf_ns" --argjson bpf_ns_np "$bpf_ns_np" \
+	--argjson er "$er" --argjson en "$en" --argjson nr "$nr" \
+	--argjson nn "$nn" \
 	'{library: "ttnn 0.81.1 libtt_metal.so, mock device",
 	  workload: "ttnn.zeros([1,1,32,32], DRAM) + ttnn.deallocate",
 	  rounds: $runs, pairs_per_run: $pairs,
-	  ns_per_pair: {untraced: $u, ttbpf: $t, empty_probes: $e},
-	  ratio: {ttbpf: ($t / $u), empty_probes: ($e / $u)},
+	  ns_per_pair: {untraced: $u, ttbpf: $t, ttbpf_no_python: $tn,
+			empty_probes: $e},
+	  ratio: {ttbpf: ($t / $u), ttbpf_no_python: ($tn / $u),
+		  empty_probes: ($e / $u)},
 	  probe_hits_per_pair: ($hits / $pairs),
-	  bpf_ns_per_pair: ($bpf_ns / $pairs)}' >"$RES/ttnn.json"
+	  bpf_ns_per_pair: ($bpf_ns / $pairs),
+	  bpf_ns_per_pair_no_python: ($bpf_ns_np / $pairs),
+	  alloc_entry_ns: {python: (if $er > 0 then $en / $er else null end),
+			   no_python: (if $nr > 0 then $nn / $nr else null end)}}' \
+	>"$RES/ttnn.json"
