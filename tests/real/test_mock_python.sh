@@ -40,14 +40,8 @@ leak_case() {
 	BG_PIDS+=("$WP")
 	exec 9>"$w/in"
 	wait_for "$w/wl.out" '^ready' "$WP"
-	inspected() {
-		for _ in $(seq 50); do
-			grep -q "pid $WP runs Python $v" "$w/trace.err" && return 0
-			sleep 0.1
-		done
-		return 1
-	}
-	check "$v: the interpreter was inspected at its first allocation" inspected
+	check "$v: the interpreter was inspected at its first allocation" \
+		wait_for "$w/trace.err" "pid $WP runs Python $v" "$WP"
 	echo go >&9
 	wait_for "$w/wl.out" '^holding' "$WP"
 	stop_tracer
