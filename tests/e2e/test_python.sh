@@ -14,45 +14,11 @@ LIB=$(lib_of e4-release)
 cleanup_pins() { "$TRACE" --unpin --pin-dir "$PIN" >/dev/null 2>&1; }
 trap 'cleanup_pins; cleanup' EXIT
 
-line_of() { grep -n "# $1" "$SCRIPT" | cut -d: -f1; }
-
-# Interpreters: TTBPF_PYTHONS, else pyenv's 3.10-3.13, else python3.1x.
-pythons=()
-if [ -n "${TTBPF_PYTHONS:-}" ]; then
-	read -ra pythons <<<"$TTBPF_PYTHONS"
-else
-	for m in 10 11 12 13; do
-		p=$(ls -d "${PYENV_ROOT:-$HOME/.pyenv}"/versions/3.$m.*/bin/python3 2>/dev/null | tail -1)
-		[ -n "$p" ] || p=$(command -v "python3.$m")
-		[ -n "$p" ] && pythons+=("$p")
-	done
-fi
+find_pythons
 if [ ${#pythons[@]} -eq 0 ]; then
 	echo "skip: no CPython 3.10-3.13 installed"
 	exit 77
 fi
-
-# start_py NAME PYTHON [SCRIPT]: the program held at "ready", stdin from a
-# FIFO.
-declare -A PY_FD
-start_py() {
-	local name=$1 py=$2 script=${3:-$SCRIPT} fd
-	mkfifo "$WORK/$name.in"
-	"$py" "$script" "$LIB" "$WORK/$name.truth.json" <"$WORK/$name.in" >"$WORK/$name.out" 2>&1 &
-	WL_PID[$name]=$!
-	BG_PIDS+=("$!")
-	exec {fd}>"$WORK/$name.in"
-	PY_FD[$name]=$fd
-	wait_line "$WORK/$name.out" '^ready' 20
-}
-py_go() { echo go >&"${PY_FD[$1]}"; }
-py_release() {
-	local fd=${PY_FD[$1]}
-	# A line, not EOF: later programs inherited this FIFO's write end.
-	echo done >&"$fd"
-	exec {fd}>&-
-	wait "${WL_PID[$1]}"
-}
 
 names=()
 declare -A PYV
@@ -65,6 +31,7 @@ done
 # The same program under a file name with a terminal escape in it.
 EVIL=$WORK/$'evil\e]0;owned\a'.py
 cp "$SCRIPT" "$EVIL"
+cp "$E2E/ttsim_ctypes.py" "$WORK/"
 start_py evil "${pythons[0]}" "$EVIL"
 start_tracer py --lib "$LIB" --pin --pin-dir "$PIN" --quiet -i 0 -v
 # The last interpreter again, started while tracing: its warm-up

@@ -83,3 +83,41 @@ stop_tracer() {
 	TRC=$?
 	TP=
 }
+
+# mock_start NAME DESCRIPTOR [ENV=VALUE...] -- ARGS...: mock_workload.py
+# ARGS on the cluster DESCRIPTOR in the background, its stdin a FIFO held
+# open (a line makes it free and close); MOCK_PID[NAME] is its pid, its output
+# $WORK/NAME.out. mock_wait_ready NAME...: until each printed "ready" (or
+# died). mock_release NAME: the line, then its exit status.
+declare -A MOCK_PID MOCK_FD
+mock_start() {
+	local name=$1 desc=$2 fd
+	shift 2
+	local envs=()
+	while [ "$1" != -- ]; do envs+=("$1"); shift; done
+	shift
+	mkfifo "$WORK/$name.in"
+	env TT_METAL_MOCK_CLUSTER_DESC_PATH="$CACHE/$desc" "${envs[@]}" \
+		"$VENV/bin/python" "$HERE/mock_workload.py" "$@" \
+		<"$WORK/$name.in" >"$WORK/$name.out" 2>"$WORK/$name.err" &
+	MOCK_PID[$name]=$!
+	BG_PIDS+=("$!")
+	exec {fd}>"$WORK/$name.in"
+	MOCK_FD[$name]=$fd
+}
+mock_wait_ready() {
+	local n
+	for n in "$@"; do
+		for _ in $(seq 240); do
+			grep -q '"ready"' "$WORK/$n.out" && break
+			kill -0 "${MOCK_PID[$n]}" 2>/dev/null || break
+			sleep 0.5
+		done
+	done
+}
+mock_release() {
+	local fd=${MOCK_FD[$1]}
+	echo >&"$fd"
+	exec {fd}>&-
+	wait "${MOCK_PID[$1]}"
+}
