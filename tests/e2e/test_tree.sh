@@ -67,7 +67,7 @@ for w in c d; do
 import json, sys
 s = json.load(open(sys.argv[1]))
 t = json.load(open(sys.argv[2]))
-rows = {(p["device"], p["kind"]): p for p in s["processes"] if p["pid"] == t["pid"]}
+rows = {(p["device"], p["dev_kind"]): p for p in s["processes"] if p["pid"] == t["pid"]}
 bad = []
 for d in t["devices"]:
     r = rows.get((d["device"], d["kind"]))

@@ -95,7 +95,7 @@ if ready and before:
               [x for x in after["tt_metal_record"] if x["pid"] == pid], [])
         rows = [p for p in after["processes"] if p["pid"] == pid]
         check("after: ttbpf's row holds what it saw allocated",
-              [(p["device"], p["kind"], p["usage"]["DRAM"]) for p in rows],
+              [(p["device"], p["dev_kind"], p["usage"]["DRAM"]) for p in rows],
               [(0, "chip", more[0]["size"])])
 finish()
 PY

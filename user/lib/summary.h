@@ -22,6 +22,8 @@ struct summary_opts {
 	size_t n_exited;
 	/* Command lines and containers; NULL: not shown. */
 	struct proc_names *names;
+	/* When it was read (JSON): monotonic, and on the wall clock. */
+	unsigned long long ts_ns, wall_ns;
 };
 
 int summary_print_text(const struct ttbpf_maps *m, const struct summary_opts *o,
