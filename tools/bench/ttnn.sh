@@ -3,10 +3,11 @@
 # tests/real/mock_setup.sh builds, mock device), a Python loop of
 # ttnn.zeros + ttnn.deallocate (tools/bench/ttnn_loop.py). One process
 # opens the device once; each round runs a batch untraced, under ttbpf
-# --quiet (with Python frames, and with --no-python), and under empty
-# programs at the same probe sites (the trap floor), interleaved. Then,
-# with BPF statistics on, probe hits and BPF run time per pair under
-# ttbpf, and alloc_entry's run time with and without Python frames.
+# --quiet, the same with --no-python (Python frames are on by default and
+# cost a user read per frame), and under empty programs at the same probe
+# sites (the trap floor), interleaved. Then, with BPF statistics on, probe
+# hits and BPF run time per event under ttbpf, with and without Python
+# frames: only the programs of the tracer started here count.
 # Usage: tools/bench/ttnn.sh OUT_DIR [RUNS] [PAIRS]
 # Writes OUT_DIR/../bench/ttnn.json; exits 77 (said why) without the venv.
 set -u
@@ -88,41 +89,40 @@ for r in $(seq "$RUNS"); do
 	echo "  ttnn round $r/$RUNS" >&2
 done
 
-# Probe hits and BPF time per pair: the kernel's counters of ttbpf's
-# programs across one batch (each program counts every hit on its sites);
-# alloc_entry's alone, as Python frames are captured there.
-progs() {
-	bpftool -j prog show | jq -r '[.[] | select(.name | test(
-		"^(alloc_entry|free_entry|bulk_free|throw_entry)$")) |
-		{name, cnt: (.run_cnt // 0), ns: (.run_time_ns // 0)}] |
-		"\(map(.cnt) | add // 0) \(map(.ns) | add // 0)" +
-		" \(map(select(.name == "alloc_entry") | .cnt) | add // 0)" +
-		" \(map(select(.name == "alloc_entry") | .ns) | add // 0)"'
+# Probe hits and BPF time per event: the kernel's counters of this
+# tracer's programs across one batch (each counts every hit on its sites).
+progs() { # -> "hits alloc_entry-ns free_entry-ns all-ns"
+	new_prog_stats "$RES/ttnn.ids" | awk '
+		$1 ~ /^(alloc_entry|free_entry|bulk_free|throw_entry)$/ {
+			c += $2; t += $3 }
+		$1 == "alloc_entry" { e += $3 }
+		$1 == "free_entry" { f += $3 }
+		END { printf "%d %d %d %d\n", c, e, f, t }'
 }
-stats() { # trace-args... -> "hits bpf_ns entry_runs entry_ns" of one batch
+stats() { # trace-args... -> "hits entry-ns free-ns all-ns" over one batch
+	local c0 e0 f0 t0 c1 e1 f1 t1
+	prog_ids >"$RES/ttnn.ids"
 	start_bg "$RES/ttnn-trace.err" '^ttbpf: attached' \
 		"$OUT/ttbpf-trace" --lib "$LIB" --quiet -i 0 "$@"
-	read -r c0 t0 e0 f0 < <(progs)
+	batch warm # Python frames: user space registers the process first
+	read -r c0 e0 f0 t0 < <(progs)
 	batch stats
-	read -r c1 t1 e1 f1 < <(progs)
+	read -r c1 e1 f1 t1 < <(progs)
 	stop_bg
-	echo "$((c1 - c0)) $((t1 - t0)) $((e1 - e0)) $((f1 - f0))"
+	echo "$((c1 - c0)) $((e1 - e0)) $((f1 - f0)) $((t1 - t0))"
 }
 sysctl -qw kernel.bpf_stats_enabled=1
-stats >"$RES/ttnn-stats"
-stats --no-python >"$RES/ttnn-stats-no-python"
+read -r hits ens fns tns < <(stats)
+read -r _ qens qfns qtns < <(stats --no-python)
 sysctl -qw kernel.bpf_stats_enabled=0
-read -r hits bpf_ns er en <"$RES/ttnn-stats"
-read -r _ bpf_ns_np nr nn <"$RES/ttnn-stats-no-python"
 
 jq -n --argjson u "$(median untraced "$SAMPLES")" \
 	--argjson t "$(median ttbpf "$SAMPLES")" \
 	--argjson tn "$(median ttbpf_no_python "$SAMPLES")" \
 	--argjson e "$(median empty_probes "$SAMPLES")" --argjson runs "$RUNS" \
 	--argjson pairs "$N" --argjson hits "$hits" \
-	--argjson bpf_ns "$bpf_ns" --argjson bpf_ns_np "$bpf_ns_np" \
-	--argjson er "$er" --argjson en "$en" --argjson nr "$nr" \
-	--argjson nn "$nn" \
+	--argjson ens "$ens" --argjson fns "$fns" --argjson tns "$tns" \
+	--argjson qens "$qens" --argjson qfns "$qfns" --argjson qtns "$qtns" \
 	--arg py "$PYV" \
 	'{library: "ttnn 0.81.1 libtt_metal.so, mock device", python: $py,
 	  workload: "ttnn.zeros([1,1,32,32], DRAM) + ttnn.deallocate",
@@ -132,8 +132,9 @@ jq -n --argjson u "$(median untraced "$SAMPLES")" \
 	  ratio: {ttbpf: ($t / $u), ttbpf_no_python: ($tn / $u),
 		  empty_probes: ($e / $u)},
 	  probe_hits_per_pair: ($hits / $pairs),
-	  bpf_ns_per_pair: ($bpf_ns / $pairs),
-	  bpf_ns_per_pair_no_python: ($bpf_ns_np / $pairs),
-	  alloc_entry_ns: {python: (if $er > 0 then $en / $er else null end),
-			   no_python: (if $nr > 0 then $nn / $nr else null end)}}' \
-	>"$RES/ttnn.json"
+	  bpf_ns_per_event: {python: {entry: ($ens / $pairs),
+				      free: ($fns / $pairs)},
+			     no_python: {entry: ($qens / $pairs),
+					 free: ($qfns / $pairs)}},
+	  bpf_ns_per_pair: ($tns / $pairs),
+	  bpf_ns_per_pair_no_python: ($qtns / $pairs)}' >"$RES/ttnn.json"
