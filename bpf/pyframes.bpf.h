@@ -41,9 +41,17 @@ struct {
 	__type(value, struct ttbpf_py_stack);
 } py_stacks SEC(".maps");
 
+/*
+ * From 3.11 on frames live on the thread's data stack, a caller just
+ * below its callee: one read of this many bytes ending at the innermost
+ * frame usually holds the whole chain, where a read per frame cost ~70 ns.
+ */
+#define PY_WINDOW 4096
+
 struct py_scratch {
 	struct ttbpf_py_stack st;
 	__u8 frame[TTBPF_PY_FRAME_READ + 8]; /* + 8: any masked offset */
+	__u8 win[PY_WINDOW + TTBPF_PY_FRAME_READ + 8];
 };
 
 struct {
@@ -53,20 +61,68 @@ struct {
 	__type(value, struct py_scratch);
 } py_scratch SEC(".maps");
 
-static __always_inline __u64 py_field(const struct py_scratch *s, __s32 off)
+static __always_inline __u64 py_field(const __u8 *frame, __s32 off)
 {
 	__u64 v;
 
-	__builtin_memcpy(&v, s->frame + (off & (TTBPF_PY_FRAME_READ - 1)),
+	__builtin_memcpy(&v, frame + (off & (TTBPF_PY_FRAME_READ - 1)),
 			 sizeof(v));
 	return v;
 }
 
+/* Slot @n from the copy of one frame at @f; returns the caller's frame. */
+static __always_inline __u64 py_take(struct py_scratch *s,
+				     const struct ttbpf_py_proc *pp,
+				     const __u8 *f, int n)
+{
+	if (n < 0 || n >= TTBPF_PY_MAX_DEPTH)
+		return 0;
+	if (pp->frame_owner < 0 ||
+	    (__u8)py_field(f, pp->frame_owner) != PY_OWNED_BY_CSTACK) {
+		s->st.code[n] = py_field(f, pp->frame_code);
+		s->st.instr[n] = py_field(f, pp->frame_instr);
+	}
+	return py_field(f, pp->frame_prev);
+}
+
+/* Copy the data stack below the innermost frame @frame (3.11+) into
+ * s->win; returns the window's start address, 0 when none, and its
+ * length in @wlen. */
+static __always_inline __u64 py_window(struct py_scratch *s,
+				       const struct ttbpf_py_proc *pp,
+				       __u64 frame, __u32 len, __u32 *wlen)
+{
+	__u64 end = frame + len, lo = frame & ~4095ULL;
+	__u32 n;
+
+	*wlen = 0;
+	if (pp->version < 0x030b)
+		return 0;
+	if (!bpf_probe_read_user(s->win, PY_WINDOW,
+				 (const void *)(end - PY_WINDOW))) {
+		*wlen = PY_WINDOW;
+		return end - PY_WINDOW;
+	}
+	/* The page below the frame's may be unmapped (the start of a
+	 * chunk): from the frame's own page then. */
+	n = (__u32)(end - lo);
+	if (n >= PY_WINDOW)
+		return 0;
+	n &= PY_WINDOW - 1;
+	if (n < len || bpf_probe_read_user(s->win, n, (const void *)lo))
+		return 0;
+	*wlen = n;
+	return lo;
+}
+
+/* Over the captured frames only: the slots past n are zero. */
 static __always_inline __u32 py_stack_hash(const struct ttbpf_py_stack *st)
 {
 	__u64 h = 0xcbf29ce484222325ULL;
 
 	for (int i = 0; i < TTBPF_PY_MAX_DEPTH; i++) {
+		if (i >= st->n)
+			break;
 		h = (h ^ st->code[i]) * 0x100000001b3ULL;
 		h = (h ^ st->instr[i]) * 0x100000001b3ULL;
 	}
@@ -79,9 +135,12 @@ static __always_inline bool py_stack_equal(const struct ttbpf_py_stack *a,
 {
 	if (a->n != b->n || a->truncated != b->truncated)
 		return false;
-	for (int i = 0; i < TTBPF_PY_MAX_DEPTH; i++)
+	for (int i = 0; i < TTBPF_PY_MAX_DEPTH; i++) {
+		if (i >= a->n)
+			break;
 		if (a->code[i] != b->code[i] || a->instr[i] != b->instr[i])
 			return false;
+	}
 	return true;
 }
 
@@ -90,9 +149,10 @@ static __always_inline __u64 py_tstate(const struct ttbpf_py_proc *pp)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	__u64 fsbase = task->thread.fsbase, tstate = 0;
-	__u32 key = 0;
+	__u32 key = pp->tss_key;
 
-	if (bpf_probe_read_user(&key, sizeof(key),
+	if (!pp->tss_key_known &&
+	    bpf_probe_read_user(&key, sizeof(key),
 				(const void *)pp->tss_key_addr))
 		return 0;
 	/* Keys past glibc's first block of 32 need a second-level read:
@@ -140,7 +200,8 @@ __noinline __s32 py_stack_id(__u32 pid)
 	struct ttbpf_py_proc *pp = bpf_map_lookup_elem(&py_procs, &pid);
 	struct py_scratch *s;
 	__u32 zero = 0, len;
-	__u64 frame = 0;
+	__u64 frame = 0, base;
+	__u32 wlen = 0;
 	__u8 one = 1;
 	int n = 0;
 
@@ -167,17 +228,21 @@ __noinline __s32 py_stack_id(__u32 pid)
 	if (!len || len > TTBPF_PY_FRAME_READ)
 		return TTBPF_PY_LOST;
 	__builtin_memset(&s->st, 0, sizeof(s->st));
+	base = frame ? py_window(s, pp, frame, len, &wlen) : 0;
 	/* One slot per frame, shim frames included (code 0): a count that
-	 * depends on the data would multiply the verifier's states. */
+	 * depends on the data would multiply the verifier's states. Frames
+	 * outside the window (a shim frame on the C stack, a generator's,
+	 * another chunk) are read one by one. */
 	for (n = 0; n < TTBPF_PY_MAX_DEPTH && frame; n++) {
+		if (base && frame >= base && frame + len <= base + wlen) {
+			frame = py_take(
+				s, pp,
+				s->win + ((frame - base) & (PY_WINDOW - 1)), n);
+			continue;
+		}
 		if (bpf_probe_read_user(s->frame, len, (const void *)frame))
 			break;
-		if (pp->frame_owner < 0 ||
-		    (__u8)py_field(s, pp->frame_owner) != PY_OWNED_BY_CSTACK) {
-			s->st.code[n] = py_field(s, pp->frame_code);
-			s->st.instr[n] = py_field(s, pp->frame_instr);
-		}
-		frame = py_field(s, pp->frame_prev);
+		frame = py_take(s, pp, s->frame, n);
 	}
 	if (!n)
 		return TTBPF_PY_NO_THREAD;

@@ -40,6 +40,10 @@ struct ttbpf_py_proc {
 	__u32 frame_len; /* bytes to read per frame, <= TTBPF_PY_FRAME_READ */
 	__u32 version;	 /* 0x030a for 3.10 */
 	__u32 enabled;
+	/* The pthread key itself when user space could read it (an
+	 * initialised key): one read less per allocation. */
+	__u32 tss_key;
+	__u32 tss_key_known;
 };
 
 /* One Python call chain, innermost frame first; code 0 marks a shim frame

@@ -6,6 +6,7 @@
  * exact byte counts, so scripts and tests can compare numbers).
  */
 #include <argp.h>
+#include <bpf/bpf.h>
 #include <errno.h>
 #include <curses.h>
 #include <signal.h>
@@ -21,9 +22,12 @@
 #include "format.h"
 #include "maps.h"
 #include "proc_names.h"
+#include "py_holder.h"
+#include "pysymbolize.h"
 #include "stat_notes.h"
 #include "state.h"
 #include "reader_args.h"
+#include "text_escape.h"
 #include "tracer.h"
 #include "version.h"
 
@@ -309,7 +313,42 @@ static void render_cmdline(struct out *o, struct proc_names *names,
 				       sizeof(buf)));
 }
 
-static void render_procs(struct out *o, const struct state *s)
+/* Python stacks of the rows, for the detail line under each. */
+struct py_view {
+	const struct ttbpf_maps *maps;
+	struct pysymbolizer *sym;
+	struct py_holders holders;
+};
+
+/* "python: N B in K buffers from function (file:line)" under a row. */
+static void render_py_line(struct out *o, struct py_view *pv,
+			   const struct state_proc *p)
+{
+	const struct py_holder *h;
+	char label[1024], esc[TEXT_ESCAPED_LEN(1024)], sz[64];
+	size_t room = sizeof(esc);
+
+	if (!pv->sym)
+		return;
+	h = py_holders__find(&pv->holders, p->pid, p->device, p->kind);
+	if (!h || !py_holder__label(h, pv->maps, pv->sym, label, sizeof(label)))
+		return;
+	out_printf(o, "%7s python: %s in %llu buffer%s from ", "",
+		   size_str(o, h->bytes, sz, sizeof(sz)),
+		   (unsigned long long)h->buffers, h->buffers == 1 ? "" : "s");
+	/* On a screen only what fits the row. */
+	if (o->curses) {
+		int w = COLS - getcurx(stdscr);
+
+		room = w > 1 ? (size_t)w : 1;
+		if (room > sizeof(esc))
+			room = sizeof(esc);
+	}
+	out_printf(o, "%s\n", text_escape(label, SIZE_MAX, esc, room));
+}
+
+static void render_procs(struct out *o, const struct state *s,
+			 struct py_view *pv)
 {
 	char dev[32], age[32], v[5][32], comm[TEXT_ESCAPED_LEN(TTBPF_COMM_LEN)];
 	int w = o->curses ? 10 : 13;
@@ -356,6 +395,7 @@ static void render_procs(struct out *o, const struct state *s)
 					 age, sizeof(age)));
 		render_cmdline(o, &names, p->pid);
 		out_printf(o, "\n");
+		render_py_line(o, pv, p);
 	}
 	if (!s->n_procs)
 		out_printf(o, "(no process holds device memory)\n");
@@ -404,7 +444,7 @@ static const char *sort_name(enum state_sort by)
 
 static void render(struct out *o, const struct state *s,
 		   const struct capacity *cap, const struct prev *prev,
-		   const char *source, bool paused)
+		   struct py_view *pv, const char *source, bool paused)
 {
 	char age[32], dev[32];
 
@@ -431,7 +471,7 @@ static void render(struct out *o, const struct state *s,
 	if (!s->n_devs)
 		out_printf(o, "(no allocation seen yet)\n");
 	out_printf(o, "\n");
-	render_procs(o, s);
+	render_procs(o, s, pv);
 	render_warnings(o, s);
 }
 
@@ -527,6 +567,33 @@ static void sleep_ms(uint64_t ms)
 	nanosleep(&ts, NULL);
 }
 
+/* Buffers are read (and frames resolved) only when a tracer recorded
+ * Python stacks: without, top stays as cheap as before. */
+static bool py_frames_recorded(const struct ttbpf_maps *m)
+{
+	uint32_t key;
+
+	return m->py_stacks_fd >= 0 &&
+	       !bpf_map_get_next_key(m->py_stacks_fd, NULL, &key);
+}
+
+/* New holders for @s; a fresh resolver each read, as pids get reused. */
+static int py_view__update(struct py_view *pv, const struct state *s, bool py)
+{
+	py_holders__free(&pv->holders);
+	pysymbolizer__free(pv->sym);
+	pv->sym = NULL;
+	if (!s || !py)
+		return 0;
+	pv->sym = pysymbolizer__new("/proc");
+	if (!pv->sym || py_holders__build(&pv->holders, s->bufs, s->n_bufs)) {
+		pysymbolizer__free(pv->sym);
+		pv->sym = NULL;
+		return -ENOMEM;
+	}
+	return 0;
+}
+
 /* The pinned maps, or a tracer of our own when nothing is pinned. */
 static int open_maps(struct tracer **t, struct ttbpf_maps *maps)
 {
@@ -555,6 +622,7 @@ int main(int argc, char **argv)
 	struct capacity cap;
 	bool curses = false, paused = false, have = false;
 	struct state cur = {};
+	struct py_view pv = { .maps = &maps };
 	char source[300], msg[1024];
 	uint64_t n = 0;
 	int err;
@@ -593,13 +661,17 @@ int main(int argc, char **argv)
 
 		if (fresh) {
 			struct state s;
+			bool py = py_frames_recorded(&maps);
 
-			err = state__read(&maps, &s, 0);
+			err = state__read(&maps, &s, py ? STATE_BUFFERS : 0);
 			if (err)
 				break;
 			state__filter(&s, env.device, env.kind, env.pid);
 			state__free(&cur);
 			cur = s;
+			err = py_view__update(&pv, &cur, py);
+			if (err)
+				break;
 			have = true;
 			refilter = false;
 			n++;
@@ -610,7 +682,7 @@ int main(int argc, char **argv)
 			erase();
 		else if (n > 1)
 			fputc('\n', stdout);
-		render(&o, &cur, &cap, &prev, source, paused);
+		render(&o, &cur, &cap, &prev, &pv, source, paused);
 		if (fresh)
 			prev_save(&prev, &cur);
 		if (curses) {
@@ -634,6 +706,7 @@ int main(int argc, char **argv)
 	}
 	if (curses)
 		endwin();
+	py_view__update(&pv, NULL, false);
 	state__free(&cur);
 	if (err)
 		fprintf(stderr, "ttbpf-top: reading the maps failed: %s\n",

@@ -23,6 +23,7 @@
 #include "event_format.h"
 #include "native_unwind.h"
 #include "proc_names.h"
+#include "pyframes.h"
 #include "stat_notes.h"
 #include "summary.h"
 #include "json_writer.h"
@@ -185,6 +186,8 @@ static int explain(void)
 		}
 		free(info);
 	}
+	/* Python frames are read with offsets found per process. */
+	pyframes__explain(stdout, "/proc", (uint32_t)args.pid);
 	return args.n_libs ? rc : !explained;
 }
 

@@ -162,14 +162,15 @@ find_pythons() {
 	done
 }
 
-# start_py NAME PYTHON: py_leak.py on the e4-release stand-in, held at
-# "ready", its stdin a FIFO; py_go NAME: it allocates and holds;
-# py_release NAME: it closes its device and exits (its status).
+# start_py NAME PYTHON [SCRIPT]: py_leak.py (or a copy of it) on the
+# e4-release stand-in, held at "ready", its stdin a FIFO; py_go NAME: it
+# allocates and holds; py_release NAME: it closes its device and exits
+# (its status).
 declare -A PY_FD
 start_py() {
-	local name=$1 py=$2 fd
+	local name=$1 py=$2 script=${3:-$PY_SCRIPT} fd
 	mkfifo "$WORK/$name.in"
-	"$py" "$PY_SCRIPT" "$(lib_of e4-release)" "$WORK/$name.truth.json" \
+	"$py" "$script" "$(lib_of e4-release)" "$WORK/$name.truth.json" \
 		<"$WORK/$name.in" >"$WORK/$name.out" 2>&1 &
 	WL_PID[$name]=$!
 	BG_PIDS+=("$!")

@@ -28,6 +28,11 @@ for py in "${pythons[@]}"; do
 	PYV[py$v]=$v
 	start_py "py$v" "$py"
 done
+# The same program under a file name with a terminal escape in it.
+EVIL=$WORK/$'evil\e]0;owned\a'.py
+cp "$SCRIPT" "$EVIL"
+cp "$E2E/ttsim_ctypes.py" "$WORK/"
+start_py evil "${pythons[0]}" "$EVIL"
 start_tracer py --lib "$LIB" --pin --pin-dir "$PIN" --quiet -i 0 -v
 # The last interpreter again, started while tracing: its warm-up
 # allocation queues it for inspection.
@@ -38,9 +43,33 @@ start_py "$late" "$late_py"
 names+=("$late")
 check "$late: inspected at its first allocation" \
 	wait_line "$WORK/py.trace.err" "pid ${WL_PID[$late]} runs Python" 5
-for n in "${names[@]}"; do py_go "$n"; done
-for n in "${names[@]}"; do wait_line "$WORK/$n.out" '^holding' 20; done
+for n in "${names[@]}" evil; do py_go "$n"; done
+for n in "${names[@]}" evil; do wait_line "$WORK/$n.out" '^holding' 20; done
 stop_tracer py
+"$OUT/ttbpf-top" --pin-dir "$PIN" --once -p "${WL_PID[evil]}" >"$WORK/evil.top.txt"
+check "top escapes the file name of the Python line" grep -qF \
+	"from alloc_weights ($WORK/evil\\x1b]0;owned\\x07.py:$(line_of LEAK-WEIGHTS))" "$WORK/evil.top.txt"
+# --explain: where each interpreter's offsets came from; 3.13 publishes
+# them (_Py_DebugOffsets), older ones use the built-in table.
+explain_says() { # FILE PID VERSION SOURCE
+	local block
+	block=$(grep -A3 "^  pid $2: Python $3 in /" "$1") || return 1
+	grep -qxF "    frame and code object offsets: $4" <<<"$block" &&
+		grep -qE '^    thread key \(_PyRuntime\+[0-9]+\): code of PyGILState_GetThisThreadState$' <<<"$block" &&
+		grep -qE '^    glibc key slots \(struct pthread\+0x[0-9a-f]+\): code of pthread_getspecific$' <<<"$block"
+}
+"$TRACE" --explain --lib "$LIB" >"$WORK/explain.txt"
+for n in "${names[@]}"; do
+	v=${PYV[$n]}
+	if [ "${v#3.}" -ge 13 ]; then src=_Py_DebugOffsets; else src="built-in table"; fi
+	"$TRACE" --explain --lib "$LIB" -p "${WL_PID[$n]}" >"$WORK/$n.explain.txt"
+	check "$n: --explain -p: Python $v, layout from $src, thread key and glibc slots from their code" \
+		explain_says "$WORK/$n.explain.txt" "${WL_PID[$n]}" "$v" "$src"
+	check "$n: --explain without -p lists it the same way" \
+		explain_says "$WORK/explain.txt" "${WL_PID[$n]}" "$v" "$src"
+done
+no_control() { ! LC_ALL=C grep -qP '[\x00-\x08\x0b-\x1f\x7f]' "$1"; }
+check "top prints no raw control byte" no_control "$WORK/evil.top.txt"
 
 L_WEIGHTS=$(line_of LEAK-WEIGHTS)
 L_CALL_WEIGHTS=$(line_of CALL-WEIGHTS)
@@ -86,11 +115,15 @@ for n in "${names[@]}"; do
 		 and ([.leaks.stacks[].stack[] | objects | select(.line == $s)] | length == 0)' "$WORK/$n.leaks.json"
 	check "$n: text leak report names alloc_weights ($SCRIPT:$L_WEIGHTS)" \
 		grep -qF "    alloc_weights ($SCRIPT:$L_WEIGHTS)" "$WORK/$n.leaks.txt"
+	# top: the largest holder is the 3 MiB of alloc_weights, not the L1 cache.
+	"$OUT/ttbpf-top" --pin-dir "$PIN" --once -p "$pid" >"$WORK/$n.top.txt"
+	check "$n: top's detail line: 3 buffers, 3 MiB from alloc_weights ($SCRIPT:$L_WEIGHTS)" \
+		grep -qxF "        python: $((3 << 20)) B (3.00 MiB) in 3 buffers from alloc_weights ($SCRIPT:$L_WEIGHTS)" "$WORK/$n.top.txt"
 done
 
 # Without Python frames: no objects in any stack.
 py_release "${names[0]}" >/dev/null
-for n in "${names[@]:1}"; do py_release "$n" >/dev/null; done
+for n in "${names[@]:1}" evil; do py_release "$n" >/dev/null; done
 cleanup_pins
 n=nopy
 start_py "$n" "${pythons[0]}"

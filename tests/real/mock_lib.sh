@@ -34,9 +34,25 @@ skip() {
 	exit 77
 }
 
+# mock_venv PYTHON_VERSION: build (or find) the venv of that Python
+# (3.10 or 3.12) and set VENV, LIB and CACHE. Returns 77 with the reason in
+# $WORK/setup.err when it cannot be built for a reason mock_setup calls a
+# skip (the package index is unreachable); 1 on any other failure.
+mock_venv() {
+	local rc
+	CACHE=$(TTBPF_MOCK_PY=$1 "$HERE/mock_setup.sh" 2>"$WORK/setup.err")
+	rc=$?
+	[ $rc -eq 0 ] || return $rc
+	case $1 in
+	3.10) VENV=$CACHE/venv-0.81.1 ;;
+	*) VENV=$CACHE/venv-0.81.1-cp${1/./} ;;
+	esac
+	LIB=$VENV/lib/python$1/site-packages/ttnn/build/lib/libtt_metal.so
+}
+
 # A venv that cannot be built is a skip only when mock_setup says so (the
 # package index is unreachable); anything else fails the suite.
-CACHE=$("$HERE/mock_setup.sh" 2>"$WORK/setup.err")
+mock_venv 3.10
 case $? in
 0) ;;
 77) skip "$(cat "$WORK/setup.err")" ;;
@@ -46,8 +62,6 @@ case $? in
 	exit 1
 	;;
 esac
-VENV=$CACHE/venv-0.81.1
-LIB=$VENV/lib/python3.10/site-packages/ttnn/build/lib/libtt_metal.so
 [ -x "$TRACE" ] || skip "no $TRACE"
 [ "$(id -u)" = 0 ] || skip "needs root for uprobes"
 ls /dev/shm | sort >"$WORK/shm.before"

@@ -1,5 +1,8 @@
 #!/bin/sh
 # Prepare a venv running ttnn 0.81.1 in mock mode (no hardware). Idempotent.
+# Python 3.10 by default (venv-0.81.1, from the wheel tools/fetch-ttnn.sh
+# caches); TTBPF_MOCK_PY=3.12 builds venv-0.81.1-cp312 from the cp312 wheel,
+# which pip fetches into the same cache folder.
 # Prints the cache dir on success; exits 77 with one line if impossible.
 # Everything third-party is fetched (cached wheel, PyPI deps); the cluster
 # descriptors and the sfpi stub are generated here. Skips only when the
@@ -14,8 +17,13 @@
 # (checked with ttnn.open_device(device_id=0) on the n150 descriptor below).
 set -u
 VER=0.81.1
+PYV=${TTBPF_MOCK_PY:-3.10}
 CACHE=${TTBPF_CACHE:-$HOME/.cache/ttbpf}
-VENV=$CACHE/venv-$VER
+case $PYV in
+3.10) VENV=$CACHE/venv-$VER ;;
+3.12) VENV=$CACHE/venv-$VER-cp312 ;;
+*) echo "mock_setup: ttnn $VER has cp310 and cp312 wheels, not $PYV" >&2; exit 1 ;;
+esac
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 skip() { echo "skip: $*" >&2; exit 77; }
 die() { echo "mock_setup: $*" >&2; exit 1; }
@@ -25,33 +33,43 @@ if [ -z "${TTBPF_CACHE_LOCKED:-}" ] && command -v flock >/dev/null; then
 fi
 
 PY=
-for p in /root/.pyenv/versions/3.10*/bin/python3.10 "$(command -v python3.10)"; do
+for p in "${PYENV_ROOT:-$HOME/.pyenv}"/versions/$PYV*/bin/python$PYV "$(command -v python$PYV)"; do
 	[ -x "$p" ] && PY=$p && break
 done
-[ -n "$PY" ] || skip "no python3.10 (ttnn $VER has only cp310/cp312 wheels)"
+[ -n "$PY" ] || skip "no python$PYV (ttnn $VER has only cp310/cp312 wheels)"
+TAG=cp$(echo "$PYV" | tr -d .)
 
-SITE=$VENV/lib/python3.10/site-packages
+SITE=$VENV/lib/python$PYV/site-packages
 mkdir -p "$CACHE" || die "cannot create $CACHE"
 if [ ! -f "$SITE/ttnn/build/lib/libtt_metal.so" ]; then
 	"$ROOT/tools/fetch-ttnn.sh" $VER >/dev/null 2>"$CACHE/fetch-$VER.err"
 	rc=$?
 	[ $rc -eq 77 ] && skip "$(tail -1 "$CACHE/fetch-$VER.err")"
 	[ $rc -eq 0 ] || die "fetching ttnn $VER failed: $(tail -1 "$CACHE/fetch-$VER.err")"
-	WHEEL=$(ls "$CACHE"/ttnn/$VER/*.whl 2>/dev/null | head -1)
-	[ -n "$WHEEL" ] || die "no ttnn $VER wheel in $CACHE/ttnn/$VER"
+	WHEEL=$(ls "$CACHE"/ttnn/$VER/ttnn-$VER-$TAG-*.whl 2>/dev/null | head -1)
+	if [ -z "$WHEEL" ] && [ "$PYV" != 3.10 ]; then
+		# fetch-ttnn.sh keeps the first wheel it finds (cp310): the
+		# other one beside it.
+		"$PY" -m pip download -q --no-deps --only-binary=:all: \
+			--retries 1 --timeout 30 -d "$CACHE/ttnn/$VER" \
+			"ttnn==$VER" >"$CACHE/fetch-$VER-$TAG.err" 2>&1 ||
+			skip "cannot download the ttnn $VER $TAG wheel: $(tail -1 "$CACHE/fetch-$VER-$TAG.err")"
+		WHEEL=$(ls "$CACHE"/ttnn/$VER/ttnn-$VER-$TAG-*.whl 2>/dev/null | head -1)
+	fi
+	[ -n "$WHEEL" ] || die "no ttnn $VER $TAG wheel in $CACHE/ttnn/$VER"
 	rm -rf "$VENV"
 	"$PY" -m venv "$VENV" >/dev/null 2>&1 || die "venv creation failed"
 	# The wheel's dependencies come from the index: a network failure
 	# there is a skip, anything else an error.
 	if ! "$VENV/bin/pip" install -q --retries 1 --timeout 30 "$WHEEL" \
-		>"$CACHE/venv-$VER.log" 2>&1; then
+		>"$VENV.log" 2>&1; then
 		if grep -qE 'NewConnectionError|ConnectTimeoutError|ReadTimeoutError|Temporary failure in name resolution|Network is unreachable' \
-			"$CACHE/venv-$VER.log"; then
+			"$VENV.log"; then
 			rm -rf "$VENV"
 			skip "package index unreachable while installing ttnn $VER's dependencies"
 		fi
 		rm -rf "$VENV"
-		die "pip install failed, see $CACHE/venv-$VER.log"
+		die "pip install failed, see $VENV.log"
 	fi
 fi
 

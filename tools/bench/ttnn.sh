@@ -21,8 +21,11 @@ CACHE=$("$ROOT/tests/real/mock_setup.sh" 2>"$RES/ttnn-setup.err") || {
 	echo "ttnn: skipped: $(tail -1 "$RES/ttnn-setup.err")" >&2
 	exit 77
 }
+# TTBPF_MOCK_PY=3.12: the same on the cp312 wheel (frames on the data stack).
+PYV=${TTBPF_MOCK_PY:-3.10}
 VENV=$CACHE/venv-0.81.1
-LIB=$VENV/lib/python3.10/site-packages/ttnn/build/lib/libtt_metal.so
+[ "$PYV" = 3.10 ] || VENV=$VENV-cp$(echo "$PYV" | tr -d .)
+LIB=$VENV/lib/python$PYV/site-packages/ttnn/build/lib/libtt_metal.so
 SAMPLES=$RES/ttnn.samples
 : >"$SAMPLES"
 
@@ -120,7 +123,8 @@ jq -n --argjson u "$(median untraced "$SAMPLES")" \
 	--argjson pairs "$N" --argjson hits "$hits" \
 	--argjson ens "$ens" --argjson fns "$fns" --argjson tns "$tns" \
 	--argjson qens "$qens" --argjson qfns "$qfns" --argjson qtns "$qtns" \
-	'{library: "ttnn 0.81.1 libtt_metal.so, mock device",
+	--arg py "$PYV" \
+	'{library: "ttnn 0.81.1 libtt_metal.so, mock device", python: $py,
 	  workload: "ttnn.zeros([1,1,32,32], DRAM) + ttnn.deallocate",
 	  rounds: $runs, pairs_per_run: $pairs,
 	  ns_per_pair: {untraced: $u, ttbpf: $t, ttbpf_no_python: $tn,

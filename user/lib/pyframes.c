@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/uio.h>
 
 #include <bpf/bpf.h>
 #include <capstone/capstone.h>
@@ -15,6 +16,7 @@
 #include "elf_image.h"
 #include "errmsg.h"
 #include "pyframes.h"
+#include "text_escape.h"
 
 /*
  * Offsets per version, read with gdb from the DWARF of the pyenv builds
@@ -381,6 +383,32 @@ static void find_libc(const char *proc_root, uint32_t pid, struct py_target *t)
 	elf_image__close(img);
 }
 
+/*
+ * The interpreter's pthread key, read once here instead of at every
+ * allocation. CPython creates it at start-up and keeps it; only a forked
+ * child re-creates it, and a child is a new pid, inspected at its own
+ * first allocation. Before the key is initialised BPF keeps reading it.
+ */
+static void known_key(const char *proc_root, uint32_t pid, struct py_target *t)
+{
+	struct {
+		int32_t initialized;
+		uint32_t key;
+	} tss;
+	struct iovec local = { &tss, sizeof(tss) };
+	struct iovec remote = { (void *)(uintptr_t)(t->bpf.tss_key_addr - 4),
+				sizeof(tss) };
+
+	/* Another /proc (tests) is not this pid's memory. */
+	if (strcmp(proc_root, "/proc") ||
+	    process_vm_readv((pid_t)pid, &local, 1, &remote, 1, 0) !=
+		    (ssize_t)sizeof(tss) ||
+	    tss.initialized != 1)
+		return;
+	t->bpf.tss_key = tss.key;
+	t->bpf.tss_key_known = 1;
+}
+
 int pyframes__inspect(const char *proc_root, uint32_t pid,
 		      struct py_target *out, char *err, size_t errlen)
 {
@@ -433,10 +461,12 @@ int pyframes__inspect(const char *proc_root, uint32_t pid,
 		tss = table_of(version)->tss;
 	}
 	elf_image__close(img);
+	out->tss_off = (uint32_t)tss;
 	out->bpf.tss_key_addr = bias + rt.value + (uint64_t)tss + 4;
 	out->code_type = bias + ct.value;
 	out->bpf.enabled = 1;
 	find_libc(proc_root, pid, out);
+	known_key(proc_root, pid, out);
 	return 0;
 }
 
@@ -459,14 +489,89 @@ static int pyframes__register(int procs_fd, uint32_t pid, int verbose)
 				"%s\n",
 				pid, err);
 	} else if (verbose) {
+		/* The path is the process's to choose. */
+		char esc[TEXT_ESCAPED_LEN(sizeof(t.interp))];
+
 		fprintf(stderr,
 			"ttbpf: pid %u runs Python 3.%u (%s): frames from %s, "
 			"thread key from %s, glibc slots from %s\n",
-			pid, t.version & 0xff, t.interp, t.layout_src,
-			t.tss_src, t.libc_src);
+			pid, t.version & 0xff,
+			text_escape(t.interp, SIZE_MAX, esc, sizeof(esc)),
+			t.layout_src, t.tss_src, t.libc_src);
 	}
 	bpf_map_update_elem(procs_fd, &pid, &t.bpf, BPF_ANY);
 	return !e;
+}
+
+static bool is_tt_lib(const char *p)
+{
+	const char *base = strrchr(p, '/');
+
+	return base && (!strncmp(base + 1, "libtt_metal.so", 14) ||
+			!strcmp(base + 1, "_ttnncpp.so"));
+}
+
+static void explain_one(FILE *f, const char *proc_root, uint32_t pid)
+{
+	struct py_target t;
+	char err[512];
+	int e = pyframes__inspect(proc_root, pid, &t, err, sizeof(err));
+
+	fprintf(f, "  pid %u: ", pid);
+	if (e == -ENOENT || e == -ESRCH) {
+		fputs(e == -ESRCH ? "no such process\n" : "runs no CPython\n",
+		      f);
+		return;
+	}
+	if (e) {
+		text_escape_to(f, e == -ENOTSUP ? err : strerror(-e), SIZE_MAX);
+		fputs(": no Python frames\n", f);
+		return;
+	}
+	fprintf(f, "Python 3.%u in ", t.version & 0xff);
+	text_escape_to(f, t.interp, SIZE_MAX);
+	fprintf(f,
+		"\n    frame and code object offsets: %s\n"
+		"    thread key (_PyRuntime+%u): %s\n"
+		"    glibc key slots (struct pthread+0x%x): %s\n",
+		t.layout_src, t.tss_off, t.tss_src, t.bpf.tls_specific_off,
+		t.libc_src);
+}
+
+int pyframes__explain(FILE *f, const char *proc_root, uint32_t pid)
+{
+	struct mapping m;
+	struct dirent *d;
+	int n = 0;
+	DIR *dir;
+
+	fprintf(f, "python (%s):\n",
+		pid ? "the process"
+		    : "processes running CPython with TT-Metal");
+	if (pid) {
+		explain_one(f, proc_root, pid);
+		return 1;
+	}
+	dir = opendir(proc_root);
+	if (!dir)
+		return 0;
+	while ((d = readdir(dir))) {
+		char *end;
+		unsigned long p = strtoul(d->d_name, &end, 10);
+
+		if (*end || !p || p > UINT32_MAX ||
+		    find_mapping(proc_root, (uint32_t)p, is_python, &m) ||
+		    find_mapping(proc_root, (uint32_t)p, is_tt_lib, &m))
+			continue;
+		explain_one(f, proc_root, (uint32_t)p);
+		n++;
+	}
+	closedir(dir);
+	if (!n)
+		fputs("  none running; a later one is inspected at its first "
+		      "allocation (ttbpf-trace -v prints what it used)\n",
+		      f);
+	return n;
 }
 
 int pyframes__register_unseen(int unseen_fd, int procs_fd, int verbose)

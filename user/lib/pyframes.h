@@ -14,6 +14,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "ttbpf_py.h"
 
@@ -34,6 +35,7 @@ struct py_target {
 	struct py_code_layout code;
 	struct ttbpf_py_proc bpf; /* what the BPF side reads */
 	char interp[512];	  /* the file holding _PyRuntime */
+	uint32_t tss_off;	  /* autoTSSkey in _PyRuntime */
 	const char *layout_src;	  /* where frame and code offsets came from */
 	const char *tss_src;	  /* where the pthread key came from */
 	const char *libc_src;	  /* where glibc's key slots came from */
@@ -49,6 +51,13 @@ int pyframes__inspect(const char *proc_root, uint32_t pid,
 
 /* The layout of @version from the built-in table; -ENOTSUP if none. */
 int pyframes__builtin(uint32_t version, struct py_target *out);
+
+/*
+ * For --explain: where the offsets of each process that runs a CPython and
+ * maps a TT-Metal library (only @pid when non-zero, mapping or not) come
+ * from, to @f. Returns how many processes were described.
+ */
+int pyframes__explain(FILE *f, const char *proc_root, uint32_t pid);
 
 /* Register every pid the BPF side queued in @unseen_fd; returns how many. */
 int pyframes__register_unseen(int unseen_fd, int procs_fd, int verbose);
