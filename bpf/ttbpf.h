@@ -14,7 +14,7 @@
 #include <linux/types.h>
 #endif
 
-#define TTBPF_MAP_ABI 6
+#define TTBPF_MAP_ABI 7
 
 #define TTBPF_MAX_LIBS 16 /* distinct libtt_metal.so inodes per run */
 /* Default map sizes (--max-devices, --max-procs). A Galaxy host has 32
