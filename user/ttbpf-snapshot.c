@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "chip_ids.h"
 #include "format.h"
 #include "maps.h"
 #include "pysymbolize.h"
@@ -669,6 +670,16 @@ static int leaks__build(struct leaks *lk, const struct state *s,
 	return 0;
 }
 
+/* A chip whose host-wide number is unknown is null (chip_ids.h). */
+static void json_device(struct json_writer *w, int device, bool unknown)
+{
+	json_writer__key(w, "device");
+	if (unknown)
+		json_writer__null(w);
+	else
+		json_writer__i64(w, device);
+}
+
 static void json_types(struct json_writer *w, const char *key, const __u64 *v)
 {
 	json_writer__key(w, key);
@@ -822,8 +833,7 @@ static void print_json(const struct state *s, const struct stacks *st,
 	json_writer__begin_array(&w);
 	for (size_t i = 0; i < s->n_devs; i++) {
 		json_writer__begin_object(&w);
-		json_writer__key(&w, "device");
-		json_writer__i64(&w, s->devs[i].device);
+		json_device(&w, s->devs[i].device, s->devs[i].host_unknown);
 		json_writer__key(&w, "kind");
 		json_writer__string(&w, dev_kind_name(s->devs[i].kind));
 		json_usage(&w, &s->devs[i].u);
@@ -841,10 +851,18 @@ static void print_json(const struct state *s, const struct stacks *st,
 		json_writer__key(&w, "comm");
 		json_writer__string_n(&w, p->u.comm, sizeof(p->u.comm));
 		json_name(&w, proc_names__get(&names, p->pid));
-		json_writer__key(&w, "device");
-		json_writer__i64(&w, p->device);
+		json_device(&w, p->device, p->host_unknown);
 		json_writer__key(&w, "kind");
 		json_writer__string(&w, dev_kind_name(p->kind));
+		if (p->kind == TTBPF_DEV_CHIP) {
+			json_writer__key(&w, "local_device");
+			json_writer__i64(&w, p->local_device);
+			json_writer__key(&w, "chip_uid");
+			if (p->has_uid)
+				json_writer__u64(&w, p->chip_uid);
+			else
+				json_writer__null(&w);
+		}
 		json_usage(&w, &p->u);
 		json_writer__key(&w, "age_ms");
 		json_writer__u64(&w, state__age_ms(s, p->u.first_ts_ns));
@@ -861,8 +879,9 @@ static void print_json(const struct state *s, const struct stacks *st,
 		json_writer__u64(&w, b->pid);
 		json_writer__key(&w, "tid");
 		json_writer__u64(&w, b->a.tid);
-		json_writer__key(&w, "device");
-		json_writer__i64(&w, b->a.device);
+		json_device(&w, b->a.device, b->host_unknown);
+		json_writer__key(&w, "local_device");
+		json_writer__i64(&w, b->local_device);
 		json_writer__key(&w, "kind");
 		json_writer__string(&w, dev_kind_name(b->a.dev_kind));
 		json_chips(&w, b);
@@ -989,7 +1008,7 @@ static void print_text(const struct state *s, const struct stacks *st,
 {
 	char dev[32], hb[32], age[32], at[24],
 		comm[TEXT_ESCAPED_LEN(TTBPF_COMM_LEN)];
-	char cmd[PROC_NAME_SHOWN_LEN];
+	char cmd[PROC_NAME_SHOWN_LEN], own[64];
 	/* Without memory every stack is printed in full: still right. */
 	bool *shown = calloc(st->n ? st->n : 1, sizeof(*shown));
 	size_t i = 0;
@@ -1045,9 +1064,17 @@ static void print_text(const struct state *s, const struct stacks *st,
 			    s->bufs[j].pid == b->pid;
 		     j++)
 			bytes += s->bufs[j].a.size;
+		if (b->host_unknown || b->local_device != b->a.device)
+			snprintf(own, sizeof(own), " (its dev %d%s)",
+				 b->local_device,
+				 b->host_unknown ? ", host-wide number unknown"
+						 : "");
+		else
+			own[0] = '\0';
 		fprintf(f,
-			"    pid %u %s: %llu B (%s) in %zu buffers | cmd: %s\n",
-			b->pid,
+			"    pid %u%s %s: %llu B (%s) in %zu buffers | cmd: "
+			"%s\n",
+			b->pid, own,
 			text_escape(comm_of(s, b->pid), TTBPF_COMM_LEN, comm,
 				    sizeof(comm)),
 			(unsigned long long)bytes,
@@ -1146,7 +1173,7 @@ int main(int argc, char **argv)
 		explain_open_error(err, msg);
 		return 1;
 	}
-	err = state__read(&maps, &s, STATE_BUFFERS);
+	err = state__read(&maps, &s, STATE_BUFFERS | STATE_HOST_CHIPS);
 	if (err) {
 		fprintf(stderr, "ttbpf-snapshot: reading the maps failed: %s\n",
 			strerror(-err));

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "capacity.h"
+#include "chip_ids.h"
 #include "format.h"
 #include "maps.h"
 #include "proc_names.h"
@@ -253,8 +254,12 @@ static void render_device(struct out *o, const struct state_dev *d,
 	char dev[32], a[64], b[64], bar[40];
 	uint64_t pa, pf;
 
-	out_printf(o, "%s\n",
-		   device_label(d->device, d->kind, dev, sizeof(dev)));
+	out_printf(o, "%s%s\n",
+		   device_label(d->device, d->kind, dev, sizeof(dev)),
+		   d->host_unknown ? " (chips of processes with "
+				     "TT_VISIBLE_DEVICES whose host-wide "
+				     "number is unknown)"
+				   : "");
 	for (size_t i = 0; i < sizeof(panel_types) / sizeof(panel_types[0]);
 	     i++) {
 		unsigned int t = panel_types[i];
@@ -338,7 +343,8 @@ static void render_procs(struct out *o, const struct state *s)
 		out_printf(o, "%7u %-15s %-8s %*s %*s %*s %*s %7llu ", p->pid,
 			   text_escape(p->u.comm, TTBPF_COMM_LEN, comm,
 				       sizeof(comm)),
-			   device_label(p->device, p->kind, dev, sizeof(dev)),
+			   chip_ids__label(p->device, p->kind, p->local_device,
+					   p->host_unknown, dev, sizeof(dev)),
 			   w, v[0], w, v[1], w, v[2], w, v[3],
 			   (unsigned long long)usage__total_buffers(&p->u));
 		for (int k = 0; k < 2; k++) {
@@ -599,7 +605,7 @@ int main(int argc, char **argv)
 		if (fresh) {
 			struct state s;
 
-			err = state__read(&maps, &s, 0);
+			err = state__read(&maps, &s, STATE_HOST_CHIPS);
 			if (err)
 				break;
 			state__filter(&s, env.device, env.kind, env.pid);

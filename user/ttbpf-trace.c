@@ -20,6 +20,7 @@
 #include <bpf/bpf.h>
 
 #include "discover.h"
+#include "chip_ids.h"
 #include "event_format.h"
 #include "proc_names.h"
 #include "stat_notes.h"
@@ -68,6 +69,8 @@ static void name_process(const struct tracer *t, uint32_t pid)
 {
 	struct ttbpf_cmdline c;
 
+	/* Its chips' host-wide numbers, while it runs (cheap once known). */
+	chip_ids__see(tracer__maps(t), pid);
 	if (proc_names__find(&names, pid))
 		return;
 	if (!tracer__cmdline(t, pid, &c))
@@ -259,6 +262,7 @@ static void see_processes(struct tracer *t)
 {
 	int fd = tracer__maps(t)->proc_usage_fd;
 	struct ttbpf_proc_key key, *prev = NULL;
+	size_t had = n_exited;
 
 	while (!bpf_map_get_next_key(fd, prev, &key)) {
 		name_process(t, key.pid);
@@ -267,6 +271,12 @@ static void see_processes(struct tracer *t)
 	if (tracer__collect_exited(t, &exited, &n_exited, &cap_exited) < 0)
 		fprintf(stderr, "ttbpf-trace: out of memory keeping the rows "
 				"of exited processes\n");
+	for (size_t i = had; i < n_exited; i++) {
+		exited[i].local_device = exited[i].device;
+		exited[i].host_unknown = exited[i].has_uid = false;
+		exited[i].chip_uid = 0;
+		chip_ids__translate(&exited[i]);
+	}
 }
 
 static void print_summary(const struct tracer *t)
@@ -336,7 +346,7 @@ static void record_sample(const struct tracer *t)
 {
 	struct state s;
 
-	if (!rec || state__read(tracer__maps(t), &s, 0))
+	if (!rec || state__read(tracer__maps(t), &s, STATE_HOST_CHIPS))
 		return;
 	recorder__sample(rec, &s, (uint64_t)now_ns(CLOCK_REALTIME));
 	recorder__commit(rec);

@@ -7,6 +7,7 @@
 #include <bpf/bpf.h>
 
 #include "buffer_address.h"
+#include "chip_ids.h"
 #include "state.h"
 
 /* A growing array of (key, value) pairs read from one hash map. */
@@ -222,6 +223,7 @@ static int read_procs(const struct ttbpf_maps *m, struct state *s, bool batch)
 		s->procs[i].pid = k->pid;
 		s->procs[i].device = k->device;
 		s->procs[i].kind = k->dev_kind;
+		s->procs[i].local_device = k->device;
 		memcpy(&s->procs[i].u, kv.vals + i * kv.vsz, kv.vsz);
 	}
 	s->n_procs = kv.n;
@@ -349,6 +351,8 @@ static int read_bufs(const struct ttbpf_maps *m, struct state *s, bool batch)
 			s->bufs[n++].a.device = c;
 		}
 	}
+	for (size_t i = 0; i < n; i++)
+		s->bufs[i].local_device = s->bufs[i].a.device;
 	s->n_bufs = n;
 	kv_free(&kv);
 	return fill_addresses(m, s, batch);
@@ -379,6 +383,8 @@ int state__read(const struct ttbpf_maps *m, struct state *s, unsigned int flags)
 		if (err)
 			goto cleanup;
 	}
+	if (flags & STATE_HOST_CHIPS)
+		chip_ids__apply(m, s);
 	return 0;
 
 cleanup:

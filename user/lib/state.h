@@ -14,15 +14,20 @@
 #include "maps.h"
 
 struct state_dev {
-	int device;
-	uint32_t kind; /* enum ttbpf_dev_kind */
+	int device;	   /* a chip: its host-wide number (chip_ids.h) */
+	uint32_t kind;	   /* enum ttbpf_dev_kind */
+	bool host_unknown; /* chips of processes whose number is unknown */
 	struct ttbpf_usage u;
 };
 
 struct state_proc {
 	uint32_t pid;
-	int device;
+	int device; /* a chip: host-wide number, -1 when host_unknown */
 	uint32_t kind;
+	int local_device;  /* the id the process itself gives it */
+	bool host_unknown; /* the host-wide number cannot be known */
+	bool has_uid;	   /* chip_uid is known */
+	uint64_t chip_uid; /* TT-Metal's unique chip id (its shm file's) */
 	struct ttbpf_usage u;
 };
 
@@ -30,6 +35,8 @@ struct state_buf {
 	uint32_t pid;
 	uint64_t buffer;      /* Buffer* in that process */
 	struct ttbpf_alloc a; /* a mesh buffer: one entry per chip (device) */
+	int local_device;     /* a.device as the process numbers it */
+	bool host_unknown;    /* a.device (-1) cannot be known */
 };
 
 struct state {
@@ -46,8 +53,9 @@ struct state {
 };
 
 enum state_flags {
-	STATE_BUFFERS = 1 << 0,	 /* read outstanding buffers too (large) */
-	STATE_NO_BATCH = 1 << 1, /* iterate keys one by one (for tests) */
+	STATE_BUFFERS = 1 << 0,	   /* read outstanding buffers too (large) */
+	STATE_NO_BATCH = 1 << 1,   /* iterate keys one by one (for tests) */
+	STATE_HOST_CHIPS = 1 << 2, /* chips by host-wide number (chip_ids.h) */
 };
 
 /*

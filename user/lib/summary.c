@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "chip_ids.h"
 #include "event_format.h"
 #include "stat_notes.h"
 #include "state.h"
@@ -31,10 +32,12 @@ static int read_state(const struct ttbpf_maps *m, const struct summary_opts *o,
 {
 	int err;
 
-	err = state__read(m, s, 0);
+	err = state__read(m, s, STATE_HOST_CHIPS);
 	if (err)
 		return err;
 	*any_dev = s->n_devs > 0;
+	/* Exited rows left the map, not the device rows' counts. */
+	chip_ids__move_devs(s, o->exited, o->n_exited);
 	state__filter(s, o->device, -1, 0);
 	qsort(s->procs, s->n_procs, sizeof(*s->procs), cmp_proc_dev);
 	return 0;
@@ -86,7 +89,8 @@ static void print_proc_text(const struct state_proc *p, bool exited,
 
 	fprintf(f, "  pid %-7u %-15s %-7s:", p->pid,
 		text_escape(p->u.comm, TTBPF_COMM_LEN, comm, sizeof(comm)),
-		device_label(p->device, p->kind, dev, sizeof(dev)));
+		chip_ids__label(p->device, p->kind, p->local_device,
+				p->host_unknown, dev, sizeof(dev)));
 	print_usage_text(&p->u, f);
 	fprintf(f, " | peak DRAM %llu L1 %llu | allocs %llu frees %llu%s",
 		(unsigned long long)p->u.peak[TTBPF_DRAM],
@@ -158,12 +162,16 @@ static void print_types_json(const char *name, const __u64 *v, FILE *f)
 	fputc('}', f);
 }
 
-/* The fields after "device" of one row, and the closing brace. */
-static void print_usage_json(int device, uint32_t kind,
+/* The fields after "device" of one row, and the closing brace; a chip
+ * whose host-wide number is unknown is null. */
+static void print_usage_json(int device, bool unknown, uint32_t kind,
 			     const struct ttbpf_usage *u, FILE *f)
 {
-	fprintf(f, "\"device\":%d,\"kind\":\"%s\",", device,
-		dev_kind_name(kind));
+	if (unknown)
+		fputs("\"device\":null,", f);
+	else
+		fprintf(f, "\"device\":%d,", device);
+	fprintf(f, "\"kind\":\"%s\",", dev_kind_name(kind));
 	print_types_json("usage", u->bytes, f);
 	fputc(',', f);
 	print_types_json("buffers", u->buffers, f);
@@ -208,7 +216,15 @@ static void print_proc_json(const struct state_proc *p, bool exited, bool first,
 	fprintf(f, "%s{\"pid\":%u,\"comm\":\"%s\",\"exited\":%s,",
 		first ? "" : ",", p->pid, comm, exited ? "true" : "false");
 	print_name_json(p, o, f);
-	print_usage_json(p->device, p->kind, &p->u, f);
+	if (p->kind == TTBPF_DEV_CHIP) {
+		fprintf(f,
+			"\"local_device\":%d,\"chip_uid\":", p->local_device);
+		if (p->has_uid)
+			fprintf(f, "%llu,", (unsigned long long)p->chip_uid);
+		else
+			fputs("null,", f);
+	}
+	print_usage_json(p->device, p->host_unknown, p->kind, &p->u, f);
 }
 
 int summary_print_json(const struct ttbpf_maps *m, const struct summary_opts *o,
@@ -225,8 +241,8 @@ int summary_print_json(const struct ttbpf_maps *m, const struct summary_opts *o,
 	fprintf(f, "{\"event\":\"summary\",\"devices\":[");
 	for (size_t i = 0; i < st.n_devs; i++) {
 		fputs(i ? ",{" : "{", f);
-		print_usage_json(st.devs[i].device, st.devs[i].kind,
-				 &st.devs[i].u, f);
+		print_usage_json(st.devs[i].device, st.devs[i].host_unknown,
+				 st.devs[i].kind, &st.devs[i].u, f);
 	}
 	fprintf(f, "],\"processes\":[");
 	for (size_t i = 0; i < st.n_procs; i++)

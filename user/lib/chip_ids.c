@@ -1,0 +1,619 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Host-wide chip numbers, found in user space once per process (see
+ * chip_ids.h). Nothing here runs in the probes: a process costs one read
+ * of /proc/PID/maps and of its environment when first seen, and, when it
+ * has TT_VISIBLE_DEVICES (or its chips' unique ids are wanted), one pass
+ * over the buffer map and a few reads of its memory until they are found.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+
+#include <bpf/bpf.h>
+
+#include "chip_ids.h"
+#include "elf_image.h"
+#include "event_format.h"
+#include "maps.h"
+#include "state.h"
+
+/*
+ * ttnn 0.81.1: Device + 0x250 holds TT-Metal's shm stats provider, which
+ * starts with the chip's unique id (u64) and its Device::id_ (i32 at +8);
+ * null when TT_METAL_SHM_TRACKING_DISABLED=1. Read from the disassembly
+ * of the Release library; every value found is checked (the id must be
+ * the Device's own, the unique id the name of a /dev/shm/tt_device_*
+ * file the process maps), so another layout yields "unknown", not a
+ * wrong number.
+ */
+#define DEVICE_SHM_STATS_OFF 0x250
+#define VISIBLE_VAR	     "TT_VISIBLE_DEVICES="
+#define MAX_ENV		     65536
+#define MAX_PROCS	     8192
+#define UID_TRIES	     5 /* passes over the buffer map per process */
+
+struct chip_proc {
+	uint32_t pid;
+	unsigned long long start; /* a reused pid is another process */
+	int visible;		  /* TT_VISIBLE_DEVICES: 1 set, 0 not, -1 ? */
+	int tries;		  /* passes over the buffer map so far */
+	uint64_t uid_known;	  /* bit = Device::id_ */
+	uint64_t uid[TTBPF_MAX_CHIPS];
+};
+
+struct host_uid {
+	uint64_t uid;
+	int host;      /* its id in a process without TT_VISIBLE_DEVICES */
+	bool conflict; /* two such processes disagree: unknown */
+};
+
+struct libc_sym {
+	dev_t dev;
+	ino_t ino;
+	uint64_t environ; /* vaddr of __environ, 0: none */
+};
+
+static struct {
+	struct chip_proc *procs;
+	size_t n_procs;
+	struct host_uid *hosts;
+	size_t n_hosts;
+	struct libc_sym libcs[8];
+	size_t n_libcs;
+} C;
+
+void chip_ids__reset(void)
+{
+	free(C.procs);
+	free(C.hosts);
+	memset(&C, 0, sizeof(C));
+}
+
+static int mem_read(uint32_t pid, uint64_t addr, void *buf, size_t len)
+{
+	struct iovec l = { buf, len }, r = { (void *)(uintptr_t)addr, len };
+
+	if (!addr)
+		return -EFAULT;
+	return process_vm_readv((pid_t)pid, &l, 1, &r, 1, 0) == (ssize_t)len
+		       ? 0
+		       : -EFAULT;
+}
+
+static uint64_t mem_u64(uint32_t pid, uint64_t addr)
+{
+	uint64_t v;
+
+	return mem_read(pid, addr, &v, sizeof(v)) ? 0 : v;
+}
+
+static unsigned long long start_time(uint32_t pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long t = 0;
+	size_t n;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%u/stat", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	/* comm may hold anything: fields count from its closing paren */
+	p = strrchr(buf, ')');
+	if (!p || sscanf(p + 1,
+			 " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u "
+			 "%*d %*d %*d %*d %*d %*d %llu",
+			 &t) != 1)
+		return 0;
+	return t;
+}
+
+/* What /proc/PID/maps tells: libc's first mapping, TT-Metal's records. */
+struct pid_maps {
+	unsigned long libc_start, libc_end;
+	uint64_t shm_uid[TTBPF_MAX_CHIPS];
+	size_t n_shm;
+};
+
+static bool is_libc(const char *path)
+{
+	const char *b = strrchr(path, '/');
+
+	b = b ? b + 1 : path;
+	return !strncmp(b, "libc.so", 7) ||
+	       (!strncmp(b, "libc-", 5) && strstr(b, ".so"));
+}
+
+static int read_maps(uint32_t pid, struct pid_maps *pm)
+{
+	char path[64], line[4200];
+	FILE *f;
+
+	memset(pm, 0, sizeof(*pm));
+	snprintf(path, sizeof(path), "/proc/%u/maps", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long start, end, off;
+		unsigned long long uid;
+		int at = 0;
+		char *p;
+
+		if (sscanf(line, "%lx-%lx %*s %lx %*s %*s %n", &start, &end,
+			   &off, &at) != 3 ||
+		    !at)
+			continue;
+		p = line + at;
+		p[strcspn(p, "\n")] = '\0';
+		if (!off && !pm->libc_start && is_libc(p)) {
+			pm->libc_start = start;
+			pm->libc_end = end;
+		}
+		if (sscanf(p, "/dev/shm/tt_device_%llu_memory", &uid) == 1 &&
+		    pm->n_shm < TTBPF_MAX_CHIPS) {
+			size_t i = 0;
+
+			while (i < pm->n_shm && pm->shm_uid[i] != uid)
+				i++;
+			if (i == pm->n_shm)
+				pm->shm_uid[pm->n_shm++] = uid;
+		}
+	}
+	fclose(f);
+	return 0;
+}
+
+/* __environ's address in the libc file mapped at @pm->libc_start. */
+static uint64_t libc_environ(uint32_t pid, const struct pid_maps *pm)
+{
+	struct elf_image *img;
+	struct elf_sym_info sym;
+	struct libc_sym *c;
+	char path[96], err[256];
+	struct stat st;
+
+	/* map_files opens what the process maps, in whatever mount
+	 * namespace it lives. */
+	snprintf(path, sizeof(path), "/proc/%u/map_files/%lx-%lx", pid,
+		 pm->libc_start, pm->libc_end);
+	if (stat(path, &st))
+		return 0;
+	for (size_t i = 0; i < C.n_libcs; i++)
+		if (C.libcs[i].dev == st.st_dev && C.libcs[i].ino == st.st_ino)
+			return C.libcs[i].environ;
+	c = &C.libcs[C.n_libcs < 8 ? C.n_libcs++ : 7];
+	*c = (struct libc_sym){ st.st_dev, st.st_ino, 0 };
+	if (elf_image__open(path, &img, err, sizeof(err)))
+		return 0;
+	if (!elf_image__find_symbol(img, "__environ", &sym))
+		c->environ = sym.value;
+	elf_image__close(img);
+	return c->environ;
+}
+
+/*
+ * Whether TT_VISIBLE_DEVICES is in the environment getenv() reads now
+ * (a Python script may set it after the process started, which
+ * /proc/PID/environ would not show): 1, 0, or -1 when unknowable.
+ * glibc's first PT_LOAD is at vaddr 0, so the mapping at file offset 0
+ * is its load address.
+ */
+static int read_visible(uint32_t pid, const struct pid_maps *pm)
+{
+	uint64_t var, envp, ptrs[128];
+
+	if (!pm->libc_start)
+		return -1;
+	var = libc_environ(pid, pm);
+	envp = var ? mem_u64(pid, pm->libc_start + var) : 0;
+	if (!envp)
+		return -1;
+	for (size_t i = 0; i < MAX_ENV; i += 128) {
+		size_t n = 128;
+
+		/* The array may end near the end of a mapping. */
+		while (n && mem_read(pid, envp + i * 8, ptrs, n * 8))
+			n /= 2;
+		if (!n)
+			return -1;
+		for (size_t k = 0; k < n; k++) {
+			char s[sizeof(VISIBLE_VAR) - 1];
+
+			if (!ptrs[k])
+				return 0;
+			if (!mem_read(pid, ptrs[k], s, sizeof(s)) &&
+			    !memcmp(s, VISIBLE_VAR, sizeof(s)))
+				return 1;
+		}
+	}
+	return -1;
+}
+
+static struct chip_proc *find_proc(uint32_t pid)
+{
+	for (size_t i = C.n_procs; i-- > 0;)
+		if (C.procs[i].pid == pid)
+			return &C.procs[i];
+	return NULL;
+}
+
+/* A process's entry, read when new; NULL when it is gone and unknown. */
+static struct chip_proc *see_env(uint32_t pid)
+{
+	unsigned long long start = start_time(pid);
+	struct chip_proc *e = find_proc(pid);
+	struct pid_maps pm;
+
+	if (e && (!start || e->start == start))
+		return e; /* gone since: what was learned stays */
+	if (!start)
+		return NULL;
+	if (!e) {
+		if (C.n_procs == MAX_PROCS) {
+			/* Forget the oldest half. */
+			memmove(C.procs, C.procs + MAX_PROCS / 2,
+				(MAX_PROCS / 2) * sizeof(*C.procs));
+			C.n_procs -= MAX_PROCS / 2;
+		}
+		if (!C.procs) {
+			C.procs = calloc(MAX_PROCS, sizeof(*C.procs));
+			if (!C.procs)
+				return NULL;
+		}
+		e = &C.procs[C.n_procs++];
+	}
+	memset(e, 0, sizeof(*e));
+	e->pid = pid;
+	e->start = start;
+	e->visible = read_maps(pid, &pm) ? -1 : read_visible(pid, &pm);
+	return e;
+}
+
+static void learn_host(uint64_t uid, int host)
+{
+	void *v;
+
+	for (size_t i = 0; i < C.n_hosts; i++) {
+		if (C.hosts[i].uid != uid)
+			continue;
+		if (C.hosts[i].host != host)
+			C.hosts[i].conflict = true;
+		return;
+	}
+	v = realloc(C.hosts, (C.n_hosts + 1) * sizeof(*C.hosts));
+	if (!v)
+		return;
+	C.hosts = v;
+	C.hosts[C.n_hosts++] = (struct host_uid){ uid, host, false };
+}
+
+static const struct host_uid *host_of(uint64_t uid)
+{
+	for (size_t i = 0; i < C.n_hosts; i++)
+		if (C.hosts[i].uid == uid && !C.hosts[i].conflict)
+			return &C.hosts[i];
+	return NULL;
+}
+
+/* The unique id of Device @dev, checked as the comment above says. */
+static void read_device(struct chip_proc *e, const struct pid_maps *pm,
+			const struct ttbpf_layout *l, uint64_t dev)
+{
+	uint64_t stats, uid;
+	int32_t id, stats_id;
+
+	if (mem_read(e->pid, dev + (uint64_t)l->device_id_off, &id,
+		     sizeof(id)) ||
+	    id < 0 || id >= TTBPF_MAX_CHIPS || (e->uid_known >> id & 1))
+		return;
+	stats = mem_u64(e->pid, dev + DEVICE_SHM_STATS_OFF);
+	if (!stats || mem_read(e->pid, stats, &uid, sizeof(uid)) ||
+	    mem_read(e->pid, stats + 8, &stats_id, sizeof(stats_id)) ||
+	    stats_id != id)
+		return;
+	for (size_t i = 0; i < pm->n_shm; i++) {
+		if (pm->shm_uid[i] != uid)
+			continue;
+		e->uid[id] = uid;
+		e->uid_known |= 1ULL << id;
+		if (!e->visible)
+			learn_host(uid, id);
+		return;
+	}
+}
+
+/*
+ * The Device objects one live buffer leads to: its own, or its mesh's. A
+ * 1x1 mesh's buffer is counted as its chip's, so whether device_ is a
+ * Device or a MeshDevice is not taken from the row: a Device is whatever
+ * passes read_device()'s checks.
+ */
+static void read_buffer(struct chip_proc *e, const struct pid_maps *pm,
+			const struct ttbpf_layout *l, uint64_t buffer)
+{
+	uint64_t base = buffer, dev, mesh, begin, end;
+
+	if (l->device_off < 0 || l->device_id_off < 0)
+		return;
+	if (l->impl_off >= 0)
+		base = mem_u64(e->pid, buffer + (uint64_t)l->impl_off);
+	dev = base ? mem_u64(e->pid, base + (uint64_t)l->device_off) : 0;
+	if (!dev)
+		return;
+	read_device(e, pm, l, dev);
+	if (l->mesh_devs < 0 || l->mesh_dev_stride <= 0)
+		return;
+	mesh = l->mesh_hop >= 0 ? mem_u64(e->pid, dev + (uint64_t)l->mesh_hop)
+				: dev;
+	begin = mesh ? mem_u64(e->pid, mesh + (uint64_t)l->mesh_devs) : 0;
+	end = mesh ? mem_u64(e->pid, mesh + (uint64_t)l->mesh_devs + 8) : 0;
+	for (uint64_t p = begin; p && p < end &&
+				 p < begin + TTBPF_MAX_CHIPS *
+						     (uint64_t)l->mesh_dev_stride;
+	     p += (uint64_t)l->mesh_dev_stride) {
+		uint8_t local = 1;
+
+		if (l->mesh_dev_local >= 0 &&
+		    mem_read(e->pid, p + (uint64_t)l->mesh_dev_local, &local,
+			     1))
+			continue;
+		if (local == 1)
+			read_device(e, pm, l, mem_u64(e->pid, p));
+	}
+}
+
+static bool wants_uids(const struct chip_proc *e, uint64_t chips)
+{
+	return e && e->visible >= 0 && e->tries < UID_TRIES &&
+	       (chips & ~e->uid_known);
+}
+
+/*
+ * One pass over the buffer map for every process in @want (pid, chips
+ * still without a unique id): the Devices behind a buffer of each chip.
+ */
+static void find_uids(const struct ttbpf_maps *m, struct chip_proc **want,
+		      const uint64_t *chips, size_t n)
+{
+	struct ttbpf_lib libs[TTBPF_MAX_LIBS];
+	bool have_lib[TTBPF_MAX_LIBS] = { false };
+	struct pid_maps *pm = calloc(n ? n : 1, sizeof(*pm));
+	struct ttbpf_alloc_key key, *prev = NULL;
+	struct ttbpf_alloc a;
+
+	if (!pm)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		want[i]->tries++;
+		read_maps(want[i]->pid, &pm[i]);
+	}
+	for (__u32 i = 0; i < TTBPF_MAX_LIBS; i++)
+		have_lib[i] = !bpf_map_lookup_elem(m->libs_fd, &i, &libs[i]);
+	while (!bpf_map_get_next_key(m->allocs_fd, prev, &key)) {
+		uint64_t on;
+		size_t i = 0;
+
+		prev = &key;
+		while (i < n && want[i]->pid != key.pid)
+			i++;
+		if (i == n || bpf_map_lookup_elem(m->allocs_fd, &key, &a) ||
+		    a.lib >= TTBPF_MAX_LIBS || !have_lib[a.lib])
+			continue;
+		on = a.chips ? a.chips
+		     : a.device >= 0 && a.device < TTBPF_MAX_CHIPS
+			     ? 1ULL << a.device
+			     : 0;
+		if (on & chips[i] & ~want[i]->uid_known)
+			read_buffer(want[i], &pm[i], &libs[a.lib].layout,
+				    key.buffer);
+	}
+	free(pm);
+}
+
+void chip_ids__see(const struct ttbpf_maps *m, uint32_t pid)
+{
+	struct chip_proc *e = see_env(pid);
+	uint64_t chips = ~0ULL;
+
+	if (m && wants_uids(e, chips) && !e->uid_known)
+		find_uids(m, &e, &chips, 1);
+}
+
+/* Host-wide number of one (process, Device::id_). */
+static void translate(const struct chip_proc *e, int local, int *device,
+		      uint64_t *uid, bool *has_uid, bool *unknown)
+{
+	bool known = e && local >= 0 && local < TTBPF_MAX_CHIPS &&
+		     (e->uid_known >> local & 1);
+	const struct host_uid *h;
+
+	*has_uid = known;
+	*uid = known ? e->uid[local] : 0;
+	*unknown = false;
+	*device = local;
+	if (e && !e->visible)
+		return;
+	h = known && e->visible == 1 ? host_of(*uid) : NULL;
+	*unknown = !h;
+	*device = h ? h->host : -1;
+}
+
+void chip_ids__translate(struct state_proc *p)
+{
+	if (p->kind != TTBPF_DEV_CHIP)
+		return;
+	translate(find_proc(p->pid), p->local_device, &p->device, &p->chip_uid,
+		  &p->has_uid, &p->host_unknown);
+}
+
+/* The device row (@device, chip, @unknown), made when missing. */
+static struct state_dev *dev_row(struct state *s, int device, bool unknown)
+{
+	struct state_dev *d;
+
+	for (size_t i = 0; i < s->n_devs; i++)
+		if (s->devs[i].kind == TTBPF_DEV_CHIP &&
+		    s->devs[i].device == device &&
+		    s->devs[i].host_unknown == unknown)
+			return &s->devs[i];
+	d = realloc(s->devs, (s->n_devs + 1) * sizeof(*d));
+	if (!d)
+		return NULL;
+	s->devs = d;
+	d = &s->devs[s->n_devs++];
+	memset(d, 0, sizeof(*d));
+	d->device = device;
+	d->kind = TTBPF_DEV_CHIP;
+	d->host_unknown = unknown;
+	return d;
+}
+
+static int cmp_dev(const void *a, const void *b)
+{
+	const struct state_dev *x = a, *y = b;
+
+	if (x->kind != y->kind)
+		return x->kind < y->kind ? -1 : 1;
+	if (x->host_unknown != y->host_unknown)
+		return x->host_unknown ? 1 : -1;
+	if (x->device != y->device)
+		return x->device < y->device ? -1 : 1;
+	return 0;
+}
+
+void chip_ids__move_devs(struct state *s, const struct state_proc *rows,
+			 size_t n)
+{
+	bool moved = false;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct state_proc *p = &rows[i];
+		struct state_dev *from, *to;
+		const struct ttbpf_usage *u = &p->u;
+
+		if (p->kind != TTBPF_DEV_CHIP ||
+		    (p->device == p->local_device && !p->host_unknown))
+			continue;
+		from = dev_row(s, p->local_device, false);
+		to = from ? dev_row(s, p->device, p->host_unknown) : NULL;
+		if (!to)
+			continue;
+		from = dev_row(s, p->local_device, false); /* realloc'ed */
+		for (int t = 0; t < TTBPF_NR_TYPES; t++) {
+			from->u.bytes[t] -= u->bytes[t];
+			from->u.buffers[t] -= u->buffers[t];
+			to->u.bytes[t] += u->bytes[t];
+			to->u.buffers[t] += u->buffers[t];
+			if (to->u.peak[t] < to->u.bytes[t])
+				to->u.peak[t] = to->u.bytes[t];
+			if (to->u.peak[t] < u->peak[t])
+				to->u.peak[t] = u->peak[t];
+		}
+		from->u.allocs -= u->allocs;
+		from->u.frees -= u->frees;
+		from->u.failed -= u->failed;
+		to->u.allocs += u->allocs;
+		to->u.frees += u->frees;
+		to->u.failed += u->failed;
+		if (!to->u.first_ts_ns || to->u.first_ts_ns > u->first_ts_ns)
+			to->u.first_ts_ns = u->first_ts_ns;
+		if (to->u.last_ts_ns < u->last_ts_ns)
+			to->u.last_ts_ns = u->last_ts_ns;
+		moved = true;
+	}
+	if (!moved)
+		return;
+	/* A row only the moved processes ever used is not a chip of theirs. */
+	for (size_t i = 0; i < s->n_devs;) {
+		const struct ttbpf_usage *u = &s->devs[i].u;
+
+		if (s->devs[i].kind == TTBPF_DEV_CHIP && !u->allocs &&
+		    !u->frees && !u->failed && !usage__total_bytes(u))
+			s->devs[i] = s->devs[--s->n_devs];
+		else
+			i++;
+	}
+	qsort(s->devs, s->n_devs, sizeof(*s->devs), cmp_dev);
+}
+
+void chip_ids__apply(const struct ttbpf_maps *m, struct state *s)
+{
+	struct chip_proc **want;
+	uint64_t *chips;
+	size_t n = 0;
+
+	if (!s->n_procs)
+		return;
+	want = calloc(s->n_procs, sizeof(*want));
+	chips = calloc(s->n_procs, sizeof(*chips));
+	if (!want || !chips)
+		goto out;
+	/* Processes in pid order: one entry each, with the chips of its
+	 * rows that still lack a unique id. */
+	for (size_t i = 0; i < s->n_procs; i++) {
+		const struct state_proc *p = &s->procs[i];
+		struct chip_proc *e;
+
+		if (p->kind != TTBPF_DEV_CHIP || p->local_device < 0 ||
+		    p->local_device >= TTBPF_MAX_CHIPS)
+			continue;
+		e = n && want[n - 1]->pid == p->pid ? want[n - 1]
+						    : see_env(p->pid);
+		if (!e)
+			continue;
+		if (!n || want[n - 1] != e) {
+			want[n] = e;
+			chips[n++] = 0;
+		}
+		chips[n - 1] |= 1ULL << p->local_device;
+	}
+	{
+		size_t k = 0;
+
+		for (size_t i = 0; i < n; i++)
+			if (wants_uids(want[i], chips[i])) {
+				want[k] = want[i];
+				chips[k++] = chips[i];
+			}
+		if (k)
+			find_uids(m, want, chips, k);
+	}
+	for (size_t i = 0; i < s->n_procs; i++)
+		chip_ids__translate(&s->procs[i]);
+	for (size_t i = 0; i < s->n_bufs; i++) {
+		struct state_buf *b = &s->bufs[i];
+		uint64_t uid;
+		bool has;
+
+		if (b->a.dev_kind != TTBPF_DEV_CHIP &&
+		    !(b->a.dev_kind == TTBPF_DEV_MESH && b->a.chips))
+			continue;
+		translate(find_proc(b->pid), b->local_device, &b->a.device,
+			  &uid, &has, &b->host_unknown);
+	}
+	chip_ids__move_devs(s, s->procs, s->n_procs);
+out:
+	free(want);
+	free(chips);
+}
+
+const char *chip_ids__label(int device, unsigned int kind, int local,
+			    bool unknown, char *buf, size_t len)
+{
+	if (kind != TTBPF_DEV_CHIP || (!unknown && device == local))
+		return device_label(device, kind, buf, len);
+	if (unknown)
+		snprintf(buf, len, "dev ? (local %d)", local);
+	else
+		snprintf(buf, len, "dev %d (local %d)", device, local);
+	return buf;
+}
