@@ -79,11 +79,13 @@ static void name_process(const struct tracer *t, uint32_t pid)
 		proc_names__get(&names, pid);
 }
 
-static int on_event(void *ctx, const struct ttbpf_event *e)
+static int on_event(void *ctx, const struct ttbpf_event *raw)
 {
+	struct ttbpf_event copy = *raw, *e = &copy;
 	char line[512];
 
 	name_process(ctx, e->pid);
+	chip_ids__event(tracer__maps(ctx), e);
 	if (rec)
 		recorder__event(rec, e, (uint64_t)(e->ts_ns + mono_to_wall_ns),
 				rec_maps);

@@ -50,21 +50,27 @@ start() {
 	eval "exec {fd_$name}>\"$WORK/$name.in\""
 }
 WL=$HERE/mock_workload.py
+wait_ready() {
+	for n in "$@"; do
+		for _ in $(seq 240); do
+			grep -q '"ready"' "$WORK/$n.out" && break
+			kill -0 "${WP[$n]}" 2>/dev/null || break
+			sleep 0.5
+		done
+	done
+}
+# A and B first: a renumbered chip's host-wide number is learnt from a
+# process on this host that is not renumbered.
 start A -- "$WL" --device 1
 start B -- "$WL" --device 0
+wait_ready A B
 start C TT_VISIBLE_DEVICES=1 -- "$WL" --device 0
 start E TT_VISIBLE_DEVICES=1 TT_METAL_SHM_TRACKING_DISABLED=1 -- "$WL" --device 0
 start F -- -c "import os, runpy, sys
 os.environ['TT_VISIBLE_DEVICES'] = '1'
 sys.argv = ['$WL', '--device', '0']
 runpy.run_path('$WL', run_name='__main__')"
-for n in A B C E F; do
-	for _ in $(seq 240); do
-		grep -q '"ready"' "$WORK/$n.out" && break
-		kill -0 "${WP[$n]}" 2>/dev/null || break
-		sleep 0.5
-	done
-done
+wait_ready C E F
 "$SNAP" --pin-dir "$PIN" --json >"$WORK/snap.json" 2>"$WORK/snap.err"
 "$TOP" --pin-dir "$PIN" --once >"$WORK/top.txt" 2>"$WORK/top.err"
 kill -INT "$TP"
@@ -130,6 +136,11 @@ for (name, (host, local, uid)), rc in zip(cases.items(), rcs):
                for p in rows], [(host, "chip", local, uid)])
         check(f"{name}: {what}: bytes == TT-Metal's record / sizes",
               [{t: p["usage"][t] for t in TYPES} for p in rows], [want])
+    evs = [e for e in lines(work + "/trace.json")
+           if e.get("event") == "alloc" and e["pid"] == pid]
+    check(f"{name}: trace: every alloc event on the host-wide chip "
+          "(-1: unknown)", sorted({e["device"] for e in evs}),
+          [-1 if host is None else host])
     bufs = [b for b in snap.get("buffers", []) if b["pid"] == pid]
     check(f"{name}: snapshot buffers on the host-wide chip",
           sorted({(b["device"], b["local_device"]) for b in bufs}),

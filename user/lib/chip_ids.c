@@ -356,9 +356,9 @@ static void read_buffer(struct chip_proc *e, const struct pid_maps *pm,
 				: dev;
 	begin = mesh ? mem_u64(e->pid, mesh + (uint64_t)l->mesh_devs) : 0;
 	end = mesh ? mem_u64(e->pid, mesh + (uint64_t)l->mesh_devs + 8) : 0;
-	for (uint64_t p = begin; p && p < end &&
-				 p < begin + TTBPF_MAX_CHIPS *
-						     (uint64_t)l->mesh_dev_stride;
+	for (uint64_t p = begin;
+	     p && p < end &&
+	     p < begin + TTBPF_MAX_CHIPS * (uint64_t)l->mesh_dev_stride;
 	     p += (uint64_t)l->mesh_dev_stride) {
 		uint8_t local = 1;
 
@@ -377,9 +377,33 @@ static bool wants_uids(const struct chip_proc *e, uint64_t chips)
 	       (chips & ~e->uid_known);
 }
 
+/* One buffer of the pass: the Devices behind it, if it is wanted. */
+static void consider(struct chip_proc **want, const uint64_t *chips,
+		     struct pid_maps *pm, size_t n,
+		     const struct ttbpf_lib *libs, const bool *have_lib,
+		     const struct ttbpf_alloc_key *key,
+		     const struct ttbpf_alloc *a)
+{
+	uint64_t on;
+	size_t i = 0;
+
+	while (i < n && want[i]->pid != key->pid)
+		i++;
+	if (i == n || a->lib >= TTBPF_MAX_LIBS || !have_lib[a->lib])
+		return;
+	on = a->chips					     ? a->chips
+	     : a->device >= 0 && a->device < TTBPF_MAX_CHIPS ? 1ULL << a->device
+							     : 0;
+	if (on & chips[i] & ~want[i]->uid_known)
+		read_buffer(want[i], &pm[i], &libs[a->lib].layout, key->buffer);
+}
+
+#define PASS_BATCH 4096
+
 /*
  * One pass over the buffer map for every process in @want (pid, chips
  * still without a unique id): the Devices behind a buffer of each chip.
+ * Batched lookups: a pass over 100,000 buffers is a few milliseconds.
  */
 static void find_uids(const struct ttbpf_maps *m, struct chip_proc **want,
 		      const uint64_t *chips, size_t n)
@@ -387,45 +411,87 @@ static void find_uids(const struct ttbpf_maps *m, struct chip_proc **want,
 	struct ttbpf_lib libs[TTBPF_MAX_LIBS];
 	bool have_lib[TTBPF_MAX_LIBS] = { false };
 	struct pid_maps *pm = calloc(n ? n : 1, sizeof(*pm));
+	struct ttbpf_alloc_key *keys = calloc(PASS_BATCH, sizeof(*keys));
+	struct ttbpf_alloc *vals = calloc(PASS_BATCH, sizeof(*vals));
 	struct ttbpf_alloc_key key, *prev = NULL;
-	struct ttbpf_alloc a;
+	__u64 in[4], out[4]; /* batch cursor: at least key-sized */
+	bool first = true;
 
-	if (!pm)
-		return;
+	if (!pm || !keys || !vals)
+		goto out;
 	for (size_t i = 0; i < n; i++) {
 		want[i]->tries++;
 		read_maps(want[i]->pid, &pm[i]);
 	}
 	for (__u32 i = 0; i < TTBPF_MAX_LIBS; i++)
 		have_lib[i] = !bpf_map_lookup_elem(m->libs_fd, &i, &libs[i]);
-	while (!bpf_map_get_next_key(m->allocs_fd, prev, &key)) {
-		uint64_t on;
-		size_t i = 0;
+	for (;;) {
+		__u32 count = PASS_BATCH;
+		int ret = bpf_map_lookup_batch(m->allocs_fd, first ? NULL : in,
+					       out, keys, vals, &count, NULL);
 
-		prev = &key;
-		while (i < n && want[i]->pid != key.pid)
-			i++;
-		if (i == n || bpf_map_lookup_elem(m->allocs_fd, &key, &a) ||
-		    a.lib >= TTBPF_MAX_LIBS || !have_lib[a.lib])
-			continue;
-		on = a.chips ? a.chips
-		     : a.device >= 0 && a.device < TTBPF_MAX_CHIPS
-			     ? 1ULL << a.device
-			     : 0;
-		if (on & chips[i] & ~want[i]->uid_known)
-			read_buffer(want[i], &pm[i], &libs[a.lib].layout,
-				    key.buffer);
+		if (ret && errno != ENOENT)
+			break; /* no batch lookups here: key by key below */
+		for (__u32 k = 0; k < count; k++)
+			consider(want, chips, pm, n, libs, have_lib, &keys[k],
+				 &vals[k]);
+		if (ret)
+			goto out; /* ENOENT: the pass is complete */
+		memcpy(in, out, sizeof(in));
+		first = false;
 	}
+	if (!first)
+		goto out;
+	while (!bpf_map_get_next_key(m->allocs_fd, prev, &key)) {
+		prev = &key;
+		if (!bpf_map_lookup_elem(m->allocs_fd, &key, &vals[0]))
+			consider(want, chips, pm, n, libs, have_lib, &key,
+				 &vals[0]);
+	}
+out:
 	free(pm);
+	free(keys);
+	free(vals);
+}
+
+/* The unique ids of processes without TT_VISIBLE_DEVICES seen so far,
+ * when renumbered process @p has a chip in @local no host number is
+ * known for yet. */
+static void learn_references(const struct ttbpf_maps *m,
+			     const struct chip_proc *p, uint64_t local)
+{
+	struct chip_proc *want[64];
+	uint64_t chips[64];
+	size_t n = 0;
+	bool missing = false;
+
+	for (int c = 0; c < TTBPF_MAX_CHIPS; c++)
+		if ((local & p->uid_known) >> c & 1 && !host_of(p->uid[c]))
+			missing = true;
+	for (size_t i = 0; missing && i < C.n_procs && n < 64; i++)
+		if (!C.procs[i].visible && !C.procs[i].uid_known &&
+		    C.procs[i].tries < UID_TRIES &&
+		    start_time(C.procs[i].pid) == C.procs[i].start) {
+			want[n] = &C.procs[i];
+			chips[n++] = ~0ULL;
+		}
+	if (n)
+		find_uids(m, want, chips, n);
+}
+
+/* At first sight only a renumbered process needs its unique ids now
+ * (its events); the others get theirs at the next read of the rows. */
+static void see_chips(const struct ttbpf_maps *m, uint32_t pid, uint64_t chips)
+{
+	struct chip_proc *e = see_env(pid);
+
+	if (m && e && e->visible == 1 && wants_uids(e, chips))
+		find_uids(m, &e, &chips, 1);
 }
 
 void chip_ids__see(const struct ttbpf_maps *m, uint32_t pid)
 {
-	struct chip_proc *e = see_env(pid);
-	uint64_t chips = ~0ULL;
-
-	if (m && wants_uids(e, chips) && !e->uid_known)
-		find_uids(m, &e, &chips, 1);
+	see_chips(m, pid, 0);
 }
 
 /* Host-wide number of one (process, Device::id_). */
@@ -445,6 +511,46 @@ static void translate(const struct chip_proc *e, int local, int *device,
 	h = known && e->visible == 1 ? host_of(*uid) : NULL;
 	*unknown = !h;
 	*device = h ? h->host : -1;
+}
+
+void chip_ids__event(const struct ttbpf_maps *m, struct ttbpf_event *e)
+{
+	uint64_t local = 0, host = 0;
+	const struct chip_proc *p;
+
+	if (e->kind != TTBPF_EV_ALLOC && e->kind != TTBPF_EV_FREE &&
+	    e->kind != TTBPF_EV_ALLOC_FAILED)
+		return;
+	if (e->chips)
+		local = e->chips;
+	else if (e->dev_kind == TTBPF_DEV_CHIP && e->device >= 0 &&
+		 e->device < TTBPF_MAX_CHIPS)
+		local = 1ULL << e->device;
+	if (!local)
+		return;
+	see_chips(m, e->pid, local);
+	p = find_proc(e->pid);
+	if (p && !p->visible)
+		return;
+	if (p && p->visible == 1 && m)
+		learn_references(m, p, local);
+	for (int c = 0; c < TTBPF_MAX_CHIPS; c++) {
+		uint64_t uid;
+		bool has, unknown;
+		int h;
+
+		if (!(local >> c & 1))
+			continue;
+		translate(p, c, &h, &uid, &has, &unknown);
+		if (unknown || h < 0 || h >= TTBPF_MAX_CHIPS) {
+			e->device = -1;
+			e->chips = 0;
+			return;
+		}
+		host |= 1ULL << h;
+	}
+	e->device = __builtin_ctzll(host);
+	e->chips = e->chips ? host : 0;
 }
 
 void chip_ids__translate(struct state_proc *p)

@@ -27,6 +27,11 @@ struct ttbpf_maps;
  * event is the best moment). Cheap once the process is known. */
 void chip_ids__see(const struct ttbpf_maps *m, uint32_t pid);
 
+/* An alloc/free event's device and chips on host-wide numbers (device -1
+ * and no chips when unknown); sees the process first. */
+struct ttbpf_event;
+void chip_ids__event(const struct ttbpf_maps *m, struct ttbpf_event *e);
+
 /* Rows of @s (processes, devices, buffers) on host-wide chip numbers,
  * each process row keeping its own id and the unique id where known. */
 void chip_ids__apply(const struct ttbpf_maps *m, struct state *s);
