@@ -22,6 +22,7 @@
 #include "format.h"
 #include "maps.h"
 #include "proc_names.h"
+#include "shm_record.h"
 #include "stat_notes.h"
 #include "state.h"
 #include "reader_args.h"
@@ -368,6 +369,36 @@ static void render_procs(struct out *o, const struct state *s)
 	proc_names__clear(&names);
 }
 
+/* Processes running before ttbpf attached, from TT-Metal's own record:
+ * read with the maps, before the filter (a process with rows on any
+ * chip is one ttbpf sees). */
+static struct shm_record record;
+
+static void read_record(const struct state *s)
+{
+	shm_record__free(&record);
+	if (shm_record__read("/dev/shm", &record))
+		return;
+	shm_record__keep_unseen(&record, s, env.pid);
+	if (env.kind == TTBPF_DEV_MESH)
+		record.n = 0;
+	else
+		shm_record__keep_device(&record, env.device);
+}
+
+static void render_record(struct out *o)
+{
+	char line[768];
+
+	if (!record.n)
+		return;
+	out_printf(o, "\n%s\n", shm_record_heading);
+	for (size_t i = 0; i < record.n; i++)
+		out_printf(o, "%s\n",
+			   shm_record__row_text(&record.rows[i], line,
+						sizeof(line)));
+}
+
 /* Counters that mean the picture is incomplete or suspect. */
 static void render_warnings(struct out *o, const struct state *s)
 {
@@ -438,6 +469,7 @@ static void render(struct out *o, const struct state *s,
 		out_printf(o, "(no allocation seen yet)\n");
 	out_printf(o, "\n");
 	render_procs(o, s);
+	render_record(o);
 	render_warnings(o, s);
 }
 
@@ -608,6 +640,7 @@ int main(int argc, char **argv)
 			err = state__read(&maps, &s, STATE_HOST_CHIPS);
 			if (err)
 				break;
+			read_record(&s);
 			state__filter(&s, env.device, env.kind, env.pid);
 			state__free(&cur);
 			cur = s;
@@ -646,6 +679,7 @@ int main(int argc, char **argv)
 	if (curses)
 		endwin();
 	state__free(&cur);
+	shm_record__free(&record);
 	if (err)
 		fprintf(stderr, "ttbpf-top: reading the maps failed: %s\n",
 			strerror(-err));

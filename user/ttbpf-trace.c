@@ -288,7 +288,8 @@ static void print_summary(const struct tracer *t)
 				   .stats = true,
 				   .exited = exited,
 				   .n_exited = n_exited,
-				   .names = &names };
+				   .names = &names,
+				   .tt_metal_record = !args.pid && !args.cmd };
 
 	if (args.json) {
 		summary_print_json(tracer__maps(t), &so, stdout);

@@ -723,3 +723,10 @@ const char *chip_ids__label(int device, unsigned int kind, int local,
 		snprintf(buf, len, "dev %d (local %d)", device, local);
 	return buf;
 }
+
+int chip_ids__host_of_uid(uint64_t uid)
+{
+	const struct host_uid *h = host_of(uid);
+
+	return h ? h->host : -1;
+}

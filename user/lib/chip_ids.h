@@ -45,6 +45,9 @@ void chip_ids__move_devs(struct state *s, const struct state_proc *rows,
  * from what was learned while the process ran. */
 void chip_ids__translate(struct state_proc *p);
 
+/* The host-wide number of unique chip id @uid as learnt so far, or -1. */
+int chip_ids__host_of_uid(uint64_t uid);
+
 /* "dev 1 (local 0)" for a chip the process numbers otherwise, "dev ?
  * (local 0)" when its host-wide number is unknown, else device_label(). */
 const char *chip_ids__label(int device, unsigned int kind, int local,

@@ -4,6 +4,8 @@
 
 #include "chip_ids.h"
 #include "event_format.h"
+#include "format.h"
+#include "shm_record.h"
 #include "stat_notes.h"
 #include "state.h"
 #include "summary.h"
@@ -28,13 +30,19 @@ static int cmp_proc_dev(const void *a, const void *b)
  * device had allocations before the cut ("no allocations seen yet").
  */
 static int read_state(const struct ttbpf_maps *m, const struct summary_opts *o,
-		      struct state *s, bool *any_dev)
+		      struct state *s, bool *any_dev, struct shm_record *rec)
 {
 	int err;
 
+	memset(rec, 0, sizeof(*rec));
 	err = state__read(m, s, STATE_HOST_CHIPS);
 	if (err)
 		return err;
+	/* Before the cut: a process with rows on any chip is seen. */
+	if (o->tt_metal_record && !shm_record__read("/dev/shm", rec)) {
+		shm_record__keep_unseen(rec, s, 0);
+		shm_record__keep_device(rec, o->device);
+	}
 	*any_dev = s->n_devs > 0;
 	/* Exited rows left the map, not the device rows' counts. */
 	chip_ids__move_devs(s, o->exited, o->n_exited);
@@ -104,12 +112,13 @@ static void print_proc_text(const struct state_proc *p, bool exited,
 int summary_print_text(const struct ttbpf_maps *m, const struct summary_opts *o,
 		       FILE *f)
 {
+	struct shm_record rec;
 	struct state st;
 	bool any_dev;
 	char dev[32];
 	int err;
 
-	err = read_state(m, o, &st, &any_dev);
+	err = read_state(m, o, &st, &any_dev, &rec);
 	if (err)
 		return err;
 	if (!any_dev)
@@ -136,6 +145,9 @@ int summary_print_text(const struct ttbpf_maps *m, const struct summary_opts *o,
 	for (size_t i = 0; o->processes && i < o->n_exited; i++)
 		if (row_wanted(&o->exited[i], o))
 			print_proc_text(&o->exited[i], true, o, f);
+	if (o->processes)
+		shm_record__print_text(&rec, f);
+	shm_record__free(&rec);
 
 	if (o->stats) {
 		const uint64_t *s = st.stats;
@@ -230,12 +242,14 @@ static void print_proc_json(const struct state_proc *p, bool exited, bool first,
 int summary_print_json(const struct ttbpf_maps *m, const struct summary_opts *o,
 		       FILE *f)
 {
+	struct json_writer w;
+	struct shm_record rec;
 	const uint64_t *s;
 	struct state st;
 	bool any_dev;
 	int err;
 
-	err = read_state(m, o, &st, &any_dev);
+	err = read_state(m, o, &st, &any_dev, &rec);
 	if (err)
 		return err;
 	fprintf(f, "{\"event\":\"summary\",\"devices\":[");
@@ -251,7 +265,11 @@ int summary_print_json(const struct ttbpf_maps *m, const struct summary_opts *o,
 		if (row_wanted(&o->exited[i], o))
 			print_proc_json(&o->exited[i], true, k++ == 0, o, f);
 	s = st.stats;
-	fputs("],\"stats\":{", f);
+	fputs("],", f);
+	json_writer__init(&w, f);
+	shm_record__json(&rec, &w);
+	shm_record__free(&rec);
+	fputs(",\"stats\":{", f);
 	for (size_t i = 0; i < TTBPF_NR_STATS; i++)
 		fprintf(f, "%s\"%s\":%llu", i ? "," : "", stat_names[i],
 			(unsigned long long)s[i]);
