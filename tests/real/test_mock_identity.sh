@@ -8,6 +8,8 @@
 #      ttnn, which /proc/PID/environ does not show
 #   E  TT_VISIBLE_DEVICES=1 and TT_METAL_SHM_TRACKING_DISABLED=1: TT-Metal
 #      keeps no unique id for its chip, so its host-wide number is unknown
+#   U  unit meshes: ttnn.CreateDevices([0, 1]) (create_unit_meshes), other
+#      sizes on each chip (tests/real/mock_unit.py)
 # Usage: tests/real/test_mock_identity.sh TOOLS_OUT
 #
 # Ground truth: which record file TT-Metal put each process in
@@ -17,7 +19,9 @@
 # summary and ttbpf-top --once: each process's bytes are on the host-wide
 # chip that holds them (C and F on chip 1), with its own id and the
 # unique id beside them; E is on no numbered chip ("?", null), never a
-# guess; the chip rows add up what the processes on them hold.
+# guess; the chip rows add up what the processes on them hold; alloc
+# events carry the host-wide chip too (-1 when unknown). A and B start
+# first: a renumbered chip's number is learnt from them.
 source "$(dirname "$0")/mock_lib.sh"
 SNAP=$OUT/ttbpf-snapshot
 TOP=$OUT/ttbpf-top
@@ -63,7 +67,8 @@ wait_ready() {
 # process on this host that is not renumbered.
 start A -- "$WL" --device 1
 start B -- "$WL" --device 0
-wait_ready A B
+start U -- "$HERE/mock_unit.py"
+wait_ready A B U
 start C TT_VISIBLE_DEVICES=1 -- "$WL" --device 0
 start E TT_VISIBLE_DEVICES=1 TT_METAL_SHM_TRACKING_DISABLED=1 -- "$WL" --device 0
 start F -- -c "import os, runpy, sys
@@ -78,7 +83,7 @@ wait "$TP"
 TRC=$?
 TP=
 rcs=()
-for n in A B C E F; do
+for n in A B C E F U; do
 	eval "echo >&\$fd_$n; exec {fd_$n}>&-"
 	wait "${WP[$n]}"
 	rcs+=("$?")
@@ -105,7 +110,7 @@ except (OSError, ValueError) as e:
     check("snapshot is JSON", str(e), "")
 top = open(work + "/top.txt").read().splitlines()
 holds = {}  # host-wide chip (None: unknown) -> bytes per type
-for (name, (host, local, uid)), rc in zip(cases.items(), rcs):
+for (name, (host, local, uid)), rc in zip(cases.items(), rcs[:-1]):
     check(f"{name}: workload exits 0", rc, 0)
     ready = [e for e in lines(f"{work}/{name}.out") if e.get("event") == "ready"]
     if not ready:
@@ -150,6 +155,30 @@ for (name, (host, local, uid)), rc in zip(cases.items(), rcs):
     rows = [l for l in top if l.split()[:1] == [str(pid)]]
     check(f"{name}: top --once: one row, labelled {label!r}",
           [label in l for l in rows], [True])
+# U: one unit mesh per chip, each chip its own sizes.
+check("U: workload exits 0", rcs[-1], 0)
+ready = [e for e in lines(work + "/U.out") if e.get("event") == "ready"]
+if not ready:
+    check("U: workload ready", open(work + "/U.err").read()[-400:], "")
+else:
+    r = ready[0]
+    pid = r["pid"]
+    check("U: one unit mesh per chip", r["device_ids"], {"0": [0], "1": [1]})
+    uids = {"0": str(U0), "1": str(U1)}
+    want = {c: {t: r["sizes"][c].get(t, 0) for t in TYPES} for c in "01"}
+    check("U: TT-Metal's record per chip == sizes allocated on it",
+          {c: {t: r["shm_chips"].get(uids[c], {}).get(t) for t in TYPES}
+           for c in "01"}, want)
+    for c in "01":
+        h = holds.setdefault(int(c), dict.fromkeys(TYPES, 0))
+        for t in TYPES:
+            h[t] += want[c][t]
+    for what, doc in (("snapshot", snap), ("summary", s)):
+        rows = sorted((p["device"], p["local_device"], p["chip_uid"],
+                       {t: p["usage"][t] for t in TYPES})
+                      for p in doc["processes"] if p["pid"] == pid)
+        check(f"U: {what}: a row per chip, bytes == TT-Metal's record",
+              rows, [(0, 0, U0, want["0"]), (1, 1, U1, want["1"])])
 for what, doc in (("snapshot", snap), ("summary", s)):
     devs = {d["device"]: {t: d["usage"][t] for t in TYPES}
             for d in doc["devices"] if d["kind"] == "chip"}
