@@ -318,15 +318,25 @@ static void render_cmdline(struct out *o, struct proc_names *names,
 static void render_procs(struct out *o, const struct state *s)
 {
 	char dev[32], age[32], v[5][32], comm[TEXT_ESCAPED_LEN(TTBPF_COMM_LEN)];
-	int w = o->curses ? 10 : 13;
+	int w = o->curses ? 10 : 13, dw = 8;
 	/* Read for this screen only: a pid may be reused by the next. */
 	struct proc_names names;
 
 	proc_names__init(&names, "/proc");
-	out_printf(
-		o, "%7s %-15s %-8s %*s %*s %*s %*s %7s %*s %*s %8s CMDLINE\n",
-		"PID", "COMMAND", "DEVICE", w, "DRAM", w, "L1", w, "L1_SMALL",
-		w, "TRACE", "BUFFERS", w, "DRAM_PEAK", w, "L1_PEAK", "AGE");
+	/* "dev 1 (local 0)": as wide as the widest label */
+	for (size_t i = 0; i < s->n_procs; i++) {
+		const struct state_proc *p = &s->procs[i];
+		int n = (int)strlen(
+			chip_ids__label(p->device, p->kind, p->local_device,
+					p->host_unknown, dev, sizeof(dev)));
+
+		dw = n > dw ? n : dw;
+	}
+	out_printf(o,
+		   "%7s %-15s %-*s %*s %*s %*s %*s %7s %*s %*s %8s CMDLINE\n",
+		   "PID", "COMMAND", dw, "DEVICE", w, "DRAM", w, "L1", w,
+		   "L1_SMALL", w, "TRACE", "BUFFERS", w, "DRAM_PEAK", w,
+		   "L1_PEAK", "AGE");
 	for (size_t i = 0; i < s->n_procs; i++) {
 		const struct state_proc *p = &s->procs[i];
 		const uint64_t nums[5] = { p->u.bytes[TTBPF_DRAM],
@@ -341,9 +351,10 @@ static void render_procs(struct out *o, const struct state *s)
 				snprintf(v[k], sizeof(v[k]), "%llu",
 					 (unsigned long long)nums[k]);
 		}
-		out_printf(o, "%7u %-15s %-8s %*s %*s %*s %*s %7llu ", p->pid,
+		out_printf(o, "%7u %-15s %-*s %*s %*s %*s %*s %7llu ", p->pid,
 			   text_escape(p->u.comm, TTBPF_COMM_LEN, comm,
 				       sizeof(comm)),
+			   dw,
 			   chip_ids__label(p->device, p->kind, p->local_device,
 					   p->host_unknown, dev, sizeof(dev)),
 			   w, v[0], w, v[1], w, v[2], w, v[3],
@@ -414,6 +425,11 @@ static void render_warnings(struct out *o, const struct state *s)
 				   (unsigned long long)s->stats[sn->idx],
 				   sn->what);
 	}
+	if (s->chips_moved)
+		out_printf(o, "note: a chip's peak is kept under each "
+			      "process's own chip number: with "
+			      "TT_VISIBLE_DEVICES it mixes chips (the "
+			      "processes' peaks are exact)\n");
 	if (s->has_meta && s->meta.layout_warnings)
 		out_printf(o,
 			   "WARNING: %u layout fields come from a built-in "

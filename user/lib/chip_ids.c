@@ -638,6 +638,7 @@ void chip_ids__move_devs(struct state *s, const struct state_proc *rows,
 	}
 	if (!moved)
 		return;
+	s->chips_moved = true;
 	/* A row only the moved processes ever used is not a chip of theirs. */
 	for (size_t i = 0; i < s->n_devs;) {
 		const struct ttbpf_usage *u = &s->devs[i].u;

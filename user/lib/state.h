@@ -49,7 +49,8 @@ struct state {
 	uint64_t stats[TTBPF_NR_STATS];
 	struct ttbpf_meta meta;
 	bool has_meta;
-	uint64_t now_ns; /* CLOCK_MONOTONIC at the read, like ts_ns */
+	uint64_t now_ns;  /* CLOCK_MONOTONIC at the read, like ts_ns */
+	bool chips_moved; /* device rows moved to host-wide numbers */
 };
 
 enum state_flags {
