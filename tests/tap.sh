@@ -25,3 +25,11 @@ check() {
 		not_ok "$name" "$out"
 	fi
 }
+
+# jq_true [JQ OPTIONS...] FILTER FILE: jq -e, but an empty or missing FILE
+# fails (jq -e alone succeeds when there is no input at all).
+jq_true() {
+	local file=${!#}
+	[ -s "$file" ] || { echo "$file: empty or missing"; return 1; }
+	jq -e "$@"
+}

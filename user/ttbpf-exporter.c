@@ -121,7 +121,8 @@ static int on_request(void *ctx, const char *path, char **body, size_t *len,
 	return 200;
 }
 
-static int attach_self(struct tracer **t, struct ttbpf_maps *maps)
+/* The pinned maps, or a tracer of our own when nothing is pinned. */
+static int open_maps(struct tracer **t, struct ttbpf_maps *maps)
 {
 	struct tracer_opts o = {
 		.libs = env.r.libs,
@@ -175,14 +176,7 @@ int main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	err = ttbpf_maps__open_pinned(env.r.pin_dir, &maps, msg, sizeof(msg));
-	if (err == -ENOENT) {
-		if (attach_self(&tracer, &maps)) {
-			close(lfd);
-			return 1;
-		}
-	} else if (err) {
-		fprintf(stderr, "ttbpf-exporter: %s\n", msg);
+	if (open_maps(&tracer, &maps)) {
 		close(lfd);
 		return 1;
 	}
@@ -204,9 +198,6 @@ int main(int argc, char **argv)
 				strerror(-err));
 	}
 	close(lfd);
-	if (tracer)
-		tracer__close(tracer);
-	else
-		ttbpf_maps__close(&maps);
+	tracer__close_reader(tracer, &maps);
 	return 0;
 }

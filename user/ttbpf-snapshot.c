@@ -11,12 +11,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buffer_order.h"
 #include "chip_ids.h"
 #include "format.h"
+#include "leaks.h"
 #include "maps.h"
 #include "pysymbolize.h"
 #include "proc_names.h"
 #include "shm_record.h"
+#include "stacks.h"
 #include "stat_notes.h"
 #include "state.h"
 #include "symbolize.h"
@@ -155,237 +158,6 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	return 0;
 }
 
-/* One allocation stack of one process, resolved once: its Python frames
- * (innermost first) and then its native ones. */
-struct stack_sym {
-	uint32_t pid;
-	int32_t id;
-	int32_t py_id; /* py_stacks id, or a TTBPF_PY_* reason */
-	size_t n_py;   /* frames[0..n_py) are Python frames: py[] */
-	struct py_frame *py;
-	bool py_truncated;
-	size_t n;
-	char **frames; /* JSON form: name or "0x..."; NULL for Python */
-	char **labels; /* text form: name or "0x... (module+0x...)" */
-	char *joined;  /* frames joined: groups equal stacks of any pid */
-};
-
-struct stacks {
-	struct stack_sym *v;
-	size_t n;
-};
-
-static int cmp_stack_key(const void *a, const void *b)
-{
-	const struct stack_sym *x = a, *y = b;
-
-	if (x->pid != y->pid)
-		return x->pid < y->pid ? -1 : 1;
-	if (x->id != y->id)
-		return x->id < y->id ? -1 : 1;
-	if (x->py_id != y->py_id)
-		return x->py_id < y->py_id ? -1 : 1;
-	return 0;
-}
-
-/* A buffer has a stack entry when it has native or Python frames, or a
- * reason why its Python frames are missing. */
-static bool has_stack(const struct state_buf *b)
-{
-	return b->a.stack_id >= 0 || b->a.py_stack_id > 0 ||
-	       py_stack_note(b->a.py_stack_id);
-}
-
-static const struct stack_sym *stacks__find(const struct stacks *st,
-					    const struct state_buf *b)
-{
-	struct stack_sym key = { .pid = b->pid,
-				 .id = b->a.stack_id,
-				 .py_id = b->a.py_stack_id };
-
-	if (!has_stack(b))
-		return NULL;
-	return bsearch(&key, st->v, st->n, sizeof(key), cmp_stack_key);
-}
-
-static void stacks__free(struct stacks *st)
-{
-	for (size_t i = 0; i < st->n; i++) {
-		for (size_t f = 0; f < st->v[i].n; f++) {
-			free(st->v[i].frames[f]);
-			free(st->v[i].labels[f]);
-		}
-		free(st->v[i].frames);
-		free(st->v[i].labels);
-		free(st->v[i].py);
-		free(st->v[i].joined);
-	}
-	free(st->v);
-	st->v = NULL;
-	st->n = 0;
-}
-
-/* Python frames first: the labels of py[], then a truncation or a note. */
-static int stack_sym__resolve_py(struct stack_sym *ss,
-				 const struct ttbpf_maps *m,
-				 struct pysymbolizer *py)
-{
-	struct ttbpf_py_stack pst;
-	const char *note = py_stack_note(ss->py_id);
-	char label[1024];
-
-	/* Every process is queued for inspection at its first allocation:
-	 * that it was not inspected yet only matters if it runs Python. */
-	if (ss->py_id == TTBPF_PY_PENDING && py &&
-	    !pysymbolizer__is_python(py, ss->pid))
-		return 0;
-	if (note || ss->py_id <= 0 ||
-	    state__read_py_stack(m, ss->py_id, &pst)) {
-		if (ss->py_id > 0)
-			note = "Python frames gone from the map";
-		if (!note)
-			return 0;
-		ss->py = calloc(1, sizeof(*ss->py));
-		if (!ss->py)
-			return -ENOMEM;
-		ss->py[0].status = PY_FRAME_NONE;
-		snprintf(ss->py[0].function, sizeof(ss->py[0].function), "%s",
-			 note);
-		snprintf(label, sizeof(label), "[%s]", note);
-		ss->labels[0] = strdup(label);
-		ss->n_py = ss->n = 1;
-		return ss->labels[0] ? 0 : -ENOMEM;
-	}
-	ss->py = calloc(pst.n + 2, sizeof(*ss->py));
-	if (!ss->py)
-		return -ENOMEM;
-	ss->py_truncated = pst.truncated;
-	for (uint32_t i = 0; i < pst.n; i++) {
-		struct py_frame *f = &ss->py[ss->n];
-
-		if (!pst.code[i])
-			continue; /* the shim frame of a C call */
-
-		if (py) {
-			pysymbolizer__resolve(py, ss->pid, &pst, i, f);
-			py_frame__label(f, label, sizeof(label));
-		} else {
-			f->status = PY_FRAME_NONE;
-			snprintf(f->function, sizeof(f->function),
-				 "python code 0x%llx instr 0x%llx",
-				 (unsigned long long)pst.code[i],
-				 (unsigned long long)pst.instr[i]);
-			snprintf(label, sizeof(label), "[%s]", f->function);
-		}
-		ss->labels[ss->n] = strdup(label);
-		if (!ss->labels[ss->n])
-			return -ENOMEM;
-		ss->n_py = ++ss->n;
-	}
-	if (ss->py_truncated) {
-		struct py_frame *f = &ss->py[ss->n];
-
-		f->status = PY_FRAME_NONE;
-		snprintf(f->function, sizeof(f->function),
-			 "more Python frames than %d: outer ones not captured",
-			 TTBPF_PY_MAX_DEPTH);
-		snprintf(label, sizeof(label), "[%s]", f->function);
-		ss->labels[ss->n] = strdup(label);
-		if (!ss->labels[ss->n])
-			return -ENOMEM;
-		ss->n_py = ++ss->n;
-	}
-	return 0;
-}
-
-static int stack_sym__resolve(struct stack_sym *ss, const struct ttbpf_maps *m,
-			      struct symbolizer *sym, struct pysymbolizer *py)
-{
-	uint64_t ips[TTBPF_MAX_STACK_DEPTH];
-	size_t joined_len = 1, total;
-	char label[1024];
-	int n, err;
-
-	n = state__read_stack(m, ss->id, ips, TTBPF_MAX_STACK_DEPTH);
-	if (n < 0)
-		n = 0; /* gone from the map: show no frames */
-	total = (size_t)n + TTBPF_PY_MAX_DEPTH + 1;
-	ss->frames = calloc(total, sizeof(char *));
-	ss->labels = calloc(total, sizeof(char *));
-	if (!ss->frames || !ss->labels)
-		return -ENOMEM;
-	err = stack_sym__resolve_py(ss, m, py);
-	if (err)
-		return err;
-	for (size_t i = 0; i < ss->n; i++)
-		joined_len += strlen(ss->labels[i]) + 1;
-	for (int k = 0; k < n; k++) {
-		size_t i = ss->n;
-		struct sym_frame f = { .ip = ips[k] };
-		char hex[32];
-
-		if (sym)
-			symbolizer__resolve(sym, ss->pid, ips[k], &f);
-		snprintf(hex, sizeof(hex), "0x%llx",
-			 (unsigned long long)ips[k]);
-		ss->frames[i] = strdup(f.name[0] ? f.name : hex);
-		ss->labels[i] =
-			strdup(sym_frame__label(&f, label, sizeof(label)));
-		if (!ss->frames[i] || !ss->labels[i])
-			return -ENOMEM;
-		ss->n++;
-		joined_len += strlen(ss->frames[i]) + 1;
-	}
-	ss->joined = calloc(1, joined_len);
-	if (!ss->joined)
-		return -ENOMEM;
-	for (size_t i = 0; i < ss->n; i++) {
-		strcat(ss->joined,
-		       i < ss->n_py ? ss->labels[i] : ss->frames[i]);
-		strcat(ss->joined, "\n");
-	}
-	return 0;
-}
-
-/* Resolve every distinct (pid, stack) among @bufs once. */
-static int stacks__build(struct stacks *st, const struct state_buf *bufs,
-			 size_t n, const struct ttbpf_maps *m,
-			 struct symbolizer *sym, struct pysymbolizer *py)
-{
-	size_t u = 0;
-	int err;
-
-	st->v = calloc(n ? n : 1, sizeof(*st->v));
-	if (!st->v)
-		return -ENOMEM;
-	for (size_t i = 0; i < n; i++) {
-		if (!has_stack(&bufs[i]))
-			continue;
-		st->v[u].pid = bufs[i].pid;
-		st->v[u].id = bufs[i].a.stack_id;
-		st->v[u].py_id = bufs[i].a.py_stack_id;
-		u++;
-	}
-	qsort(st->v, u, sizeof(*st->v), cmp_stack_key);
-	st->n = 0;
-	for (size_t i = 0; i < u; i++)
-		if (!st->n || cmp_stack_key(&st->v[st->n - 1], &st->v[i]))
-			st->v[st->n++] = st->v[i];
-	for (size_t i = 0; i < st->n; i++) {
-		err = stack_sym__resolve(&st->v[i], m, sym, py);
-		if (err)
-			return err;
-	}
-	return 0;
-}
-
-/* Buffers in report order, with the groups they fall into. */
-struct group {
-	size_t start, count; /* range in the sorted buffers */
-	uint64_t bytes;
-	size_t first_child, n_children; /* type groups: their proc groups */
-};
-
 /* Command lines and containers of the processes shown, read once. */
 static struct proc_names names;
 
@@ -395,279 +167,6 @@ static const char *comm_of(const struct state *s, uint32_t pid)
 		if (s->procs[i].pid == pid)
 			return s->procs[i].u.comm;
 	return "";
-}
-
-/*
- * Sorting a million 80-byte buffers with qsort and a many-field comparator
- * is most of a snapshot's time. Instead: stable LSD radix passes over
- * (key, index) pairs, least significant key first, skipping the bytes
- * that are equal in every key; then one permutation of the buffers.
- */
-struct rkey {
-	uint64_t key;
-	size_t idx;
-};
-
-static void radix_sort(struct rkey *a, struct rkey *tmp, size_t n)
-{
-	for (unsigned int shift = 0; shift < 64; shift += 8) {
-		size_t count[256] = { 0 }, pos = 0;
-
-		for (size_t i = 0; i < n; i++)
-			count[(a[i].key >> shift) & 0xff]++;
-		if (n && count[(a[0].key >> shift) & 0xff] == n)
-			continue; /* this byte is the same everywhere */
-		for (unsigned int b = 0; b < 256; b++) {
-			size_t c = count[b];
-
-			count[b] = pos;
-			pos += c;
-		}
-		for (size_t i = 0; i < n; i++)
-			tmp[count[(a[i].key >> shift) & 0xff]++] = a[i];
-		memcpy(a, tmp, n * sizeof(*a));
-	}
-}
-
-/* Device, type and process in one word: kind 2 bits, device 32, type 3,
- * pid 22 (pid_max is at most 2^22). */
-static uint64_t group_key(const struct state_buf *b)
-{
-	return (uint64_t)(b->a.dev_kind & 3) << 57 |
-	       (uint64_t)((uint32_t)b->a.device + 0x80000000U) << 25 |
-	       (uint64_t)(b->a.type & 7) << 22 | (b->pid & 0x3fffff);
-}
-
-enum sort_by { BY_GROUP, BY_SIZE };
-
-/* The sort keys of @by, least significant first. */
-static uint64_t sort_key(const struct state_buf *b, enum sort_by by, int level)
-{
-	if (by == BY_GROUP)
-		return level == 0   ? b->a.address
-		       : level == 1 ? ~b->a.size
-				    : group_key(b);
-	return level == 0 ? b->pid : level == 1 ? b->a.address : ~b->a.size;
-}
-
-/* Sort @s->bufs by group then size (largest first), or by size only. */
-static int sort_bufs(struct state *s, enum sort_by by)
-{
-	size_t n = s->n_bufs;
-	struct rkey *keys = malloc((n + 1) * sizeof(*keys));
-	struct rkey *tmp = malloc((n + 1) * sizeof(*tmp));
-	struct state_buf *out = malloc((n + 1) * sizeof(*out));
-	int err = -ENOMEM;
-
-	if (!keys || !tmp || !out)
-		goto cleanup;
-	for (size_t i = 0; i < n; i++)
-		keys[i].idx = i;
-	for (int level = 0; level < 3; level++) {
-		for (size_t i = 0; i < n; i++)
-			keys[i].key =
-				sort_key(&s->bufs[keys[i].idx], by, level);
-		radix_sort(keys, tmp, n);
-	}
-	for (size_t i = 0; i < n; i++)
-		out[i] = s->bufs[keys[i].idx];
-	free(s->bufs);
-	s->bufs = out;
-	out = NULL;
-	err = 0;
-cleanup:
-	free(keys);
-	free(tmp);
-	free(out);
-	return err;
-}
-
-static bool same_dev(const struct state_buf *x, const struct state_buf *y)
-{
-	return x->a.dev_kind == y->a.dev_kind && x->a.device == y->a.device;
-}
-
-static bool same_type(const struct state_buf *x, const struct state_buf *y)
-{
-	return same_dev(x, y) && x->a.type == y->a.type;
-}
-
-static int cmp_group_bytes(const void *a, const void *b)
-{
-	const struct group *x = a, *y = b;
-
-	if (x->bytes != y->bytes)
-		return x->bytes > y->bytes ? -1 : 1;
-	return x->start < y->start ? -1 : 1;
-}
-
-/*
- * Order buffers device -> type -> process, largest groups first: sort by
- * keys, sum each run, then reorder runs by their sums.
- */
-static int order_buffers(struct state *s)
-{
-	struct group *procs = NULL, *types = NULL;
-	struct state_buf *out = NULL;
-	size_t np = 0, nt = 0, k = 0, i;
-	int err;
-
-	err = sort_bufs(s, BY_GROUP);
-	if (err)
-		return err;
-	err = -ENOMEM;
-	procs = calloc(s->n_bufs + 1, sizeof(*procs));
-	types = calloc(s->n_bufs + 1, sizeof(*types));
-	out = malloc((s->n_bufs + 1) * sizeof(*out));
-	if (!procs || !types || !out)
-		goto cleanup;
-	for (i = 0; i < s->n_bufs; i++) {
-		const struct state_buf *b = &s->bufs[i];
-
-		if (!i || !same_type(b, b - 1)) {
-			types[nt].start = i;
-			types[nt].first_child = np;
-			nt++;
-		}
-		if (!i || !same_type(b, b - 1) || b->pid != (b - 1)->pid) {
-			procs[np].start = i;
-			np++;
-			types[nt - 1].n_children++;
-		}
-		procs[np - 1].count++;
-		procs[np - 1].bytes += b->a.size;
-		types[nt - 1].count++;
-		types[nt - 1].bytes += b->a.size;
-	}
-	for (i = 0; i < nt; i++)
-		qsort(procs + types[i].first_child, types[i].n_children,
-		      sizeof(*procs), cmp_group_bytes);
-	/* Types reorder only within their device. */
-	for (i = 0; i < nt;) {
-		size_t j = i + 1;
-
-		while (j < nt && same_dev(&s->bufs[types[j].start],
-					  &s->bufs[types[i].start]))
-			j++;
-		qsort(types + i, j - i, sizeof(*types), cmp_group_bytes);
-		i = j;
-	}
-	for (i = 0; i < nt; i++)
-		for (size_t p = 0; p < types[i].n_children; p++) {
-			const struct group *g =
-				&procs[types[i].first_child + p];
-
-			memcpy(out + k, s->bufs + g->start,
-			       g->count * sizeof(*out));
-			k += g->count;
-		}
-	free(s->bufs);
-	s->bufs = out;
-	out = NULL;
-	err = 0;
-cleanup:
-	free(procs);
-	free(types);
-	free(out);
-	return err;
-}
-
-/* Stack groups of leaked buffers, largest total first. */
-struct leak {
-	const struct stack_sym *stack; /* NULL: no stack recorded */
-	uint64_t bytes, count;
-	__u64 bytes_by_type[TTBPF_NR_TYPES];
-	uint32_t pids[8];
-	size_t n_pids;
-	uint64_t oldest_ms;
-};
-
-struct leaks {
-	struct leak *v;
-	size_t n;
-	uint64_t bytes, count;
-};
-
-static const char *leak_key(const struct leak *l)
-{
-	return l->stack ? l->stack->joined : "";
-}
-
-static int cmp_leak_key(const void *a, const void *b)
-{
-	return strcmp(leak_key(a), leak_key(b));
-}
-
-static int cmp_leak_bytes(const void *a, const void *b)
-{
-	const struct leak *x = a, *y = b;
-
-	if (x->bytes != y->bytes)
-		return x->bytes > y->bytes ? -1 : 1;
-	if (x->count != y->count)
-		return x->count > y->count ? -1 : 1;
-	return strcmp(leak_key(x), leak_key(y));
-}
-
-static void leak__add_pid(struct leak *l, uint32_t pid)
-{
-	for (size_t i = 0; i < l->n_pids; i++)
-		if (l->pids[i] == pid)
-			return;
-	if (l->n_pids < sizeof(l->pids) / sizeof(l->pids[0]))
-		l->pids[l->n_pids++] = pid;
-}
-
-static int leaks__build(struct leaks *lk, const struct state *s,
-			const struct stacks *st)
-{
-	size_t n = 0, u = 0;
-
-	memset(lk, 0, sizeof(*lk));
-	lk->v = calloc(s->n_bufs + 1, sizeof(*lk->v));
-	if (!lk->v)
-		return -ENOMEM;
-	for (size_t i = 0; i < s->n_bufs; i++) {
-		const struct state_buf *b = &s->bufs[i];
-		uint64_t age = state__age_ms(s, b->a.ts_ns);
-		struct leak *l = &lk->v[n++];
-
-		if (age < env.min_age_ms) {
-			n--;
-			continue;
-		}
-		l->stack = stacks__find(st, b);
-		l->bytes = b->a.size;
-		l->count = 1;
-		if (b->a.type < TTBPF_NR_TYPES)
-			l->bytes_by_type[b->a.type] = b->a.size;
-		l->pids[0] = b->pid;
-		l->n_pids = 1;
-		l->oldest_ms = age;
-		lk->bytes += b->a.size;
-		lk->count++;
-	}
-	/* Equal stacks of different processes merge into one entry. */
-	qsort(lk->v, n, sizeof(*lk->v), cmp_leak_key);
-	for (size_t i = 0; i < n; i++) {
-		struct leak *l = &lk->v[i], *g;
-
-		if (u && !cmp_leak_key(&lk->v[u - 1], l)) {
-			g = &lk->v[u - 1];
-			g->bytes += l->bytes;
-			g->count += l->count;
-			for (int t = 0; t < TTBPF_NR_TYPES; t++)
-				g->bytes_by_type[t] += l->bytes_by_type[t];
-			leak__add_pid(g, l->pids[0]);
-			if (l->oldest_ms > g->oldest_ms)
-				g->oldest_ms = l->oldest_ms;
-			continue;
-		}
-		lk->v[u++] = *l;
-	}
-	lk->n = u;
-	qsort(lk->v, lk->n, sizeof(*lk->v), cmp_leak_bytes);
-	return 0;
 }
 
 /* A chip whose host-wide number is unknown is null (chip_ids.h). */
@@ -1046,12 +545,13 @@ static void print_text(const struct state *s, const struct stacks *st,
 		size_t j = i;
 		uint64_t bytes = 0;
 
-		if (!i || !same_dev(b, b - 1))
+		if (!i || !state_buf__same_dev(b, b - 1))
 			fprintf(f, "%s\n",
 				device_label(b->a.device, b->a.dev_kind, dev,
 					     sizeof(dev)));
-		if (!i || !same_type(b, b - 1)) {
-			for (j = i; j < s->n_bufs && same_type(&s->bufs[j], b);
+		if (!i || !state_buf__same_type(b, b - 1)) {
+			for (j = i; j < s->n_bufs &&
+				    state_buf__same_type(&s->bufs[j], b);
 			     j++)
 				bytes += s->bufs[j].a.size;
 			fprintf(f, "  %s: %llu B (%s) in %zu buffers\n",
@@ -1060,8 +560,9 @@ static void print_text(const struct state *s, const struct stacks *st,
 				human_bytes(bytes, hb, sizeof(hb)), j - i);
 			bytes = 0;
 		}
-		for (j = i; j < s->n_bufs && same_type(&s->bufs[j], b) &&
-			    s->bufs[j].pid == b->pid;
+		for (j = i;
+		     j < s->n_bufs && state_buf__same_type(&s->bufs[j], b) &&
+		     s->bufs[j].pid == b->pid;
 		     j++)
 			bytes += s->bufs[j].a.size;
 		if (b->host_unknown || b->local_device != b->a.device)
@@ -1137,18 +638,6 @@ static void print_leaks_text(const struct leaks *lk, const uint64_t *st,
 	stat_notes__print(st, NULL, STAT_STREAM, "", f);
 }
 
-static void explain_open_error(int err, const char *msg)
-{
-	if (err == -ENOENT)
-		fprintf(stderr,
-			"ttbpf-snapshot: nothing is pinned in %s: no tracer is "
-			"running with --pin. Start one with:\n"
-			"  sudo ttbpf-trace --pin --lib PATH/libtt_metal.so\n",
-			env.pin_dir);
-	else
-		fprintf(stderr, "ttbpf-snapshot: %s\n", msg);
-}
-
 int main(int argc, char **argv)
 {
 	static const struct argp argp = { options, parse_opt, NULL, doc,
@@ -1160,7 +649,6 @@ int main(int argc, char **argv)
 	struct leaks lk = {};
 	struct state s = {};
 	size_t outstanding;
-	char msg[1024];
 	int err, ret = 1;
 
 	err = argp_parse(&argp, argc, argv, 0, NULL, NULL);
@@ -1168,11 +656,9 @@ int main(int argc, char **argv)
 		return 1;
 	setvbuf(stdout, NULL, _IOFBF, 1 << 16);
 
-	err = ttbpf_maps__open_pinned(env.pin_dir, &maps, msg, sizeof(msg));
-	if (err) {
-		explain_open_error(err, msg);
+	if (ttbpf_maps__open_or_explain("ttbpf-snapshot", env.pin_dir, false,
+					&maps))
 		return 1;
-	}
 	err = state__read(&maps, &s, STATE_BUFFERS | STATE_HOST_CHIPS);
 	if (err) {
 		fprintf(stderr, "ttbpf-snapshot: reading the maps failed: %s\n",
@@ -1190,12 +676,12 @@ int main(int argc, char **argv)
 	state__filter(&s, env.device, env.kind, env.pid);
 	outstanding = s.n_bufs;
 	if (env.top && s.n_bufs > env.top && !env.leaks) {
-		err = sort_bufs(&s, BY_SIZE);
+		err = buffer_order__sort(&s, BUFFER_ORDER_SIZE);
 		if (err)
 			goto cleanup;
 		s.n_bufs = env.top;
 	}
-	err = order_buffers(&s);
+	err = buffer_order__groups(&s);
 	if (err)
 		goto cleanup;
 	if (env.symbols) {
@@ -1210,7 +696,7 @@ int main(int argc, char **argv)
 	if (err)
 		goto cleanup;
 	if (env.leaks) {
-		err = leaks__build(&lk, &s, &st);
+		err = leaks__build(&lk, &s, &st, env.min_age_ms);
 		if (err)
 			goto cleanup;
 		if (env.top && lk.n > env.top)
@@ -1232,7 +718,7 @@ int main(int argc, char **argv)
 cleanup:
 	if (err)
 		fprintf(stderr, "ttbpf-snapshot: %s\n", strerror(-err));
-	free(lk.v);
+	leaks__free(&lk);
 	proc_names__clear(&names);
 	shm_record__free(&record);
 	stacks__free(&st);

@@ -581,7 +581,8 @@ static void sleep_ms(uint64_t ms)
 	nanosleep(&ts, NULL);
 }
 
-static int attach_self(struct tracer **t, struct ttbpf_maps *maps)
+/* The pinned maps, or a tracer of our own when nothing is pinned. */
+static int open_maps(struct tracer **t, struct ttbpf_maps *maps)
 {
 	struct tracer_opts o = {
 		.libs = env.r.libs,
@@ -625,18 +626,12 @@ int main(int argc, char **argv)
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 
-	err = ttbpf_maps__open_pinned(env.r.pin_dir, &maps, msg, sizeof(msg));
-	if (err == -ENOENT) {
-		err = attach_self(&tracer, &maps);
-		if (err)
-			return 1;
-		snprintf(source, sizeof(source), "attached by ttbpf-top");
-	} else if (err) {
-		fprintf(stderr, "ttbpf-top: %s\n", msg);
+	if (open_maps(&tracer, &maps))
 		return 1;
-	} else {
+	if (tracer)
+		snprintf(source, sizeof(source), "attached by ttbpf-top");
+	else
 		snprintf(source, sizeof(source), "pinned in %s", env.r.pin_dir);
-	}
 
 	curses = !env.plain && isatty(STDOUT_FILENO) && isatty(STDIN_FILENO);
 	if (curses) {
@@ -699,9 +694,6 @@ int main(int argc, char **argv)
 	if (err)
 		fprintf(stderr, "ttbpf-top: reading the maps failed: %s\n",
 			strerror(-err));
-	if (tracer)
-		tracer__close(tracer);
-	else
-		ttbpf_maps__close(&maps);
+	tracer__close_reader(tracer, &maps);
 	return err ? 1 : 0;
 }

@@ -113,13 +113,6 @@ loaded_progs() {
 	bpftool prog show 2>/dev/null | grep -cE 'name (alloc_entry|free_entry|bulk_free|throw_entry|handle_exit|handle_exec)'
 }
 
-# jq_true FILTER FILE: jq -e, but an empty or missing FILE fails (jq -e
-# alone succeeds when there is no input at all).
-jq_true() {
-	[ -s "$2" ] || { echo "$2: empty or missing"; return 1; }
-	jq -e "$1" "$2"
-}
-
 # expect_error NAME REGEX CMD...: CMD fails (non-zero exit) with one
 # stderr line matching REGEX.
 expect_error() {

@@ -22,7 +22,7 @@ for v in $VARIANTS; do
 		"$WORK/$v-steady.truth.json" "$WORK/$v-threads.truth.json" \
 		"$WORK/$v-mesh.truth.json"
 	check "$v: no drops, no unmatched frees, no implausible reads" \
-		jq -e '.stats | .events_dropped == 0 and .unmatched_frees == 0 and .implausible == 0 and .bad_reads == 0 and .unknown_device == 0' \
+		jq_true '.stats | .events_dropped == 0 and .unmatched_frees == 0 and .implausible == 0 and .bad_reads == 0 and .unknown_device == 0' \
 		"$WORK/$v.summary.json"
 	# Each alloc event is one line, naming the chips it lands on: their
 	# number is the allocs count of the chip rows.
@@ -30,7 +30,7 @@ for v in $VARIANTS; do
 		"$(jq -s '[.[] | select(.event == "alloc") | .chips | length] | add' "$WORK/$v.trace.out")" -eq \
 		"$(jq -s '[.[].devices[].usage[].allocs] | add' "$WORK"/"$v"-*.truth.json)"
 	check "$v: mesh buffers on both chips of the mesh, none on a mesh row" \
-		jq -e '([.processes[] | select(.kind == "mesh")] | length == 0) and ([.processes[] | select(.kind == "chip")] | length >= 2)' \
+		jq_true '([.processes[] | select(.kind == "mesh")] | length == 0) and ([.processes[] | select(.kind == "chip")] | length >= 2)' \
 		"$WORK/$v.summary.json"
 	for w in steady threads mesh; do release "$v-$w"; done
 done

@@ -64,10 +64,10 @@ check_exact() {
 	check "$tr: matches the namespaced workload's ground truth" \
 		"$E2E/compare.py" "$WORK/$tr.summary.json" --device-totals \
 		"$WORK/$wl.truth.json"
-	check "$tr: only pid $pid traced" jq -e --argjson p "$pid" \
+	check "$tr: only pid $pid traced" jq_true --argjson p "$pid" \
 		'[.processes[].pid] | unique == [$p]' "$WORK/$tr.summary.json"
 	check "$tr: no drops, no unmatched frees, no implausible reads" \
-		jq -e '.stats | .events_dropped == 0 and .unmatched_frees == 0 and .implausible == 0 and .bad_reads == 0 and .unknown_device == 0' \
+		jq_true '.stats | .events_dropped == 0 and .unmatched_frees == 0 and .implausible == 0 and .bad_reads == 0 and .unknown_device == 0' \
 		"$WORK/$tr.summary.json"
 	check "$tr: one alloc event per allocation" test \
 		"$(grep -c '"event":"alloc"' "$WORK/$tr.trace.out")" -eq \

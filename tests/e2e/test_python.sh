@@ -95,7 +95,7 @@ for n in "${names[@]}"; do
 	# Python frames of one buffer: the objects at the head of its stack.
 	pyf='. as $r | [.buffers[] | select(.type == $t) | [$r.stacks[.stack][] | objects]]'
 	check "$n: each DRAM buffer: alloc_weights:$L_WEIGHTS <- ${q}build:$L_CALL_WEIGHTS <- main:$L_BUILD <- <module>:$L_MAIN" \
-		jq -e --arg t DRAM --arg f "$SCRIPT" --arg q "$q" \
+		jq_true --arg t DRAM --arg f "$SCRIPT" --arg q "$q" \
 		--argjson a "$L_WEIGHTS" --argjson b "$L_CALL_WEIGHTS" \
 		--argjson c "$L_BUILD" --argjson d "$L_MAIN" \
 		"$pyf"' | length == 3 and all(. == [
@@ -104,15 +104,15 @@ for n in "${names[@]}"; do
 		 {function: "main", file: $f, line: $c},
 		 {function: "<module>", file: $f, line: $d}])' "$WORK/$n.snap.json"
 	check "$n: the thread's L1 buffer: ${q}cache:$L_CACHE first, no frame of the main thread" \
-		jq -e --arg t L1 --arg f "$SCRIPT" --arg q "$q" --argjson a "$L_CACHE" \
+		jq_true --arg t L1 --arg f "$SCRIPT" --arg q "$q" --argjson a "$L_CACHE" \
 		"$pyf"' | length == 1 and (.[0][0] == {function: ($q + "cache"), file: $f, line: $a})
 		 and all(.[0][]; .function != "main")' "$WORK/$n.snap.json"
 	check "$n: native frames follow the Python ones" \
-		jq -e '. as $r | [.buffers[] | $r.stacks[.stack] | (map(type) | index("string")) as $i
+		jq_true '. as $r | [.buffers[] | $r.stacks[.stack] | (map(type) | index("string")) as $i
 		 | $i != null and $i > 0 and (.[$i:] | any(contains("allocate_buffer"))) and (.[$i:] | all(type == "string"))] | length == 4 and all' \
 		"$WORK/$n.snap.json"
 	check "$n: leak report groups by Python stack: 3 buffers at line $L_WEIGHTS, 1 at line $L_CACHE, none freed" \
-		jq -e --argjson a "$L_WEIGHTS" --argjson c "$L_CACHE" --argjson s "$L_SCRATCH" \
+		jq_true --argjson a "$L_WEIGHTS" --argjson c "$L_CACHE" --argjson s "$L_SCRATCH" \
 		'.leaks.count == 4 and ([.leaks.stacks[] | select(.stack[0].line == $a) | .count] == [3])
 		 and ([.leaks.stacks[] | select(.stack[0].line == $c) | .count] == [1])
 		 and ([.leaks.stacks[].stack[] | objects | select(.line == $s)] | length == 0)' "$WORK/$n.leaks.json"
@@ -131,7 +131,7 @@ py_go "$n"
 wait_line "$WORK/$n.out" '^holding' 20
 stop_tracer nopy
 "$SNAP" --pin-dir "$PIN" --json -p "${WL_PID[$n]}" >"$WORK/$n.snap.json"
-check "--no-python: stacks hold native frames only" jq -e \
+check "--no-python: stacks hold native frames only" jq_true \
 	'(.buffers | length) == 4 and ([.stacks[][] | objects] | length == 0) and ([.stacks[][]] | length > 0)' \
 	"$WORK/$n.snap.json"
 py_release "$n" >/dev/null

@@ -20,7 +20,7 @@ stat_of() { # SNAPSHOT COUNTER
 
 # Nothing of PID left: no buffer, no process row, every device row empty.
 gone() { # SNAPSHOT PID
-	jq -e --argjson pid "$2" '([.buffers[] | select(.pid == $pid)] |
+	jq_true --argjson pid "$2" '([.buffers[] | select(.pid == $pid)] |
 		length == 0) and ([.processes[] | select(.pid == $pid)] |
 		length == 0) and ([.devices[] | .buffers[], .usage[]] | add //
 		0) == 0' "$WORK/$1.json" >/dev/null
@@ -72,7 +72,7 @@ for v in $VARIANTS; do
 	check "$v: 12 allocators in one process: snapshot equals ground truth" \
 		"$E2E/compare.py" "$WORK/$w-held.json" --device-totals --buffers \
 		"$WORK/$w.truth.json"
-	check "$v: the process holds buffers on all 6 devices" jq -e \
+	check "$v: the process holds buffers on all 6 devices" jq_true \
 		--argjson pid "${WL_PID[$w]}" '[.processes[] |
 		select(.pid == $pid and ([.buffers[]] | add) > 0)] |
 		length == 6' "$WORK/$w-held.json"

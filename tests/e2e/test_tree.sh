@@ -34,13 +34,13 @@ grep '"event":"summary"' "$WORK/held.trace.out" | tail -1 >"$WORK/held.json"
 check "both workers of the shell traced, exact per process" \
 	python3 "$E2E/compare.py" "$WORK/held.json" "$WORK/a.truth.json" \
 	"$WORK/b.truth.json" --device-totals
-check "worker A named by its command line" jq -e --arg c "$cmd_a" \
+check "worker A named by its command line" jq_true --arg c "$cmd_a" \
 	"[.processes[] | select(.pid == $pa) | .cmdline == \$c and .exited == false] | length > 0 and all" \
 	"$WORK/held.json"
-check "worker B named by its command line" jq -e --arg c "$cmd_b" \
+check "worker B named by its command line" jq_true --arg c "$cmd_b" \
 	"[.processes[] | select(.pid == $pb) | .cmdline == \$c] | length > 0 and all" \
 	"$WORK/held.json"
-check "only the two workers hold memory" jq -e \
+check "only the two workers hold memory" jq_true \
 	"[.processes[].pid] | unique == ([$pa, $pb] | sort)" "$WORK/held.json"
 # The workers outlive the interrupted tracer: end them.
 kill -USR1 "$pa" "$pb" 2>/dev/null
@@ -58,7 +58,7 @@ for w in c d; do
 	t=$WORK/$w.truth.json
 	pid=$(jq .pid "$t")
 	eval "want=\$cmd_$w"
-	check "exited worker $w: named by its command line" jq -e \
+	check "exited worker $w: named by its command line" jq_true \
 		--arg c "$want" \
 		"[.processes[] | select(.pid == $pid) | .cmdline == \$c and .exited] | length > 0 and all" \
 		"$WORK/exit.json"
@@ -90,7 +90,7 @@ print("\n".join(bad))
 sys.exit(1 if bad else 0)
 PY
 done
-check "no other process in the summary" jq -e \
+check "no other process in the summary" jq_true \
 	"[.processes[].pid] | unique == ([$(jq .pid "$WORK/c.truth.json"), $(jq .pid "$WORK/d.truth.json")] | sort)" \
 	"$WORK/exit.json"
 
@@ -103,7 +103,7 @@ wait_line "$WORK/out.out" '^ready pid=' 10
 "$TRACE" --lib "$LIB" --json -- bash -c \
 	"kill -USR1 $OUTSIDE; while kill -0 $OUTSIDE 2>/dev/null; do sleep 0.05; done; true" \
 	>"$WORK/outside.trace.out" 2>"$WORK/outside.trace.err"
-check "a process outside the tree is not traced" jq -e \
+check "a process outside the tree is not traced" jq_true \
 	'select(.event == "summary") | .processes == [] and ([.devices[].allocs] | add // 0) == 0' \
 	"$WORK/outside.trace.out"
 # 4. Another user's process names itself with terminal escapes (argv[0]
@@ -135,7 +135,7 @@ if mount -t cgroup2 none "$CG" 2>"$WORK/cg.err" &&
 	wait "$TP"
 	pc=$(jq .pid "$WORK/cg.truth.json")
 	kill -USR1 "$pc" 2>/dev/null
-	check "container id and cgroup of a containerised process" jq -e \
+	check "container id and cgroup of a containerised process" jq_true \
 		--arg id "$id" --arg cg "/ttbpf-e2e-$$/docker-$id.scope" \
 		"select(.event == \"summary\") | [.processes[] | select(.pid == $pc) | .container == \$id and .cgroup == \$cg] | length > 0 and all" \
 		"$WORK/cg.trace.out"

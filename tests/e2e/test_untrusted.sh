@@ -99,7 +99,7 @@ check "--leaks stacks show the symbol escaped" \
 check "top --once shows the comm escaped" grep -qF "$SHOWN" "$WORK/top.txt"
 check "top's screen shows the comm escaped" grep -qF "$SHOWN" "$WORK/screen.txt"
 check "top's screen was not retitled (title: $title)" test "$title" != pwned
-check "JSON keeps the exact name" jq -e --arg h "$HOSTILE" \
+check "JSON keeps the exact name" jq_true --arg h "$HOSTILE" \
 	"[.processes[] | select(.pid == $pid)][0].comm == \$h" "$WORK/snap.json"
 
 # --- fake libtt_metal.so beside a genuine workload ----------------------

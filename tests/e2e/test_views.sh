@@ -32,7 +32,7 @@ check "snapshot --json: all processes and device totals equal ground truth" \
 # Each process is named by the exact command line that started it.
 for s in $scenarios; do
 	want="$RUN --wait-go --hold-after --truth $WORK/$s.truth.json --scenario $s --devices 2 --seed 21 --count 120"
-	check "snapshot --json: $s has its command line" jq -e --arg c "$want" \
+	check "snapshot --json: $s has its command line" jq_true --arg c "$want" \
 		"[.processes[] | select(.pid == ${WL_PID[$s]}) | .cmdline == \$c] | length > 0 and all" \
 		"$WORK/snap.json"
 done
@@ -53,12 +53,12 @@ check "leak report bytes equal ground truth" test \
 	"$(jq .leaks.bytes "$WORK/leaks.json")" -eq \
 	"$(jq '[.devices[].usage[].bytes] | add' "$WORK/leak.truth.json")"
 for fn in leak_kv_cache_dram leak_activations_l1 leak_trace_region; do
-	check "leak stacks name $fn" jq -e --arg f "$fn" \
+	check "leak stacks name $fn" jq_true --arg f "$fn" \
 		'[.leaks.stacks[].stack[] | select(contains($f))] | length > 0' "$WORK/leaks.json"
 done
 # Worker threads' stacks are walked from their own stacks up to the thread
 # body; every buffer refers to its stack by index into "stacks".
-check "threads: every buffer has a stack through run_threads" jq -e \
+check "threads: every buffer has a stack through run_threads" jq_true \
 	'. as $r | [.buffers[] | $r.stacks[.stack] // [] |
 	 any(contains("run_threads"))] | length > 0 and all' \
 	"$WORK/snap-threads.json"

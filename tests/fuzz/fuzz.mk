@@ -22,8 +22,8 @@ FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 $(FUZZ_SAN) -Ibpf -Iuser/lib \
 FUZZ_LDLIBS := -lbpf -lelf -ldw -lcapstone -lz
 
 # The user/lib files the targets reach (tt_lib.c pulls in the analysis).
-FUZZ_LIB_NAMES := tt_lib elf_image eras return_sites accessor_decode \
-		  dwarf_layout layout_override layout_profiles errmsg \
+FUZZ_LIB_NAMES := tt_lib elf_image eras entry_insn accessor_decode \
+		  dwarf_layout layout_field layout_override layout_profiles errmsg \
 		  capacity format event_format text_escape file_open state maps \
 		  shm_record mesh_decode pin_dir buffer_address
 FUZZ_LIB_OBJS := $(patsubst %,$(FUZZ_OUT)/lib/%.o,$(FUZZ_LIB_NAMES))

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * Function bytes as return_sites and accessor_decode get them from a
+ * Function bytes as entry_insn and accessor_decode get them from a
  * library: any bytes at all. The first 4 bytes pick the load address
  * (so jump targets fall in and out of the function), the rest is code.
  */
@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "accessor_decode.h"
-#include "return_sites.h"
+#include "entry_insn.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -18,7 +18,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct accessor_reads reads;
 	struct accessor_chain ch;
-	struct ret_scan rs;
+	struct entry_insn ei;
 	uint32_t lo = 0x1000;
 	uint8_t *code;
 	char buf[96];
@@ -36,17 +36,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memcpy(code, data, len);
 
-	memset(&rs, 0, sizeof(rs));
-	if (!return_sites__scan(code, len, lo, &rs)) {
-		if (rs.n_rets > RET_SCAN_MAX ||
-		    rs.n_tail_calls > RET_SCAN_MAX ||
-		    rs.n_indirect_jumps > RET_SCAN_MAX)
-			abort();
-		if (!memchr(rs.entry_mnemonic, '\0',
-			    sizeof(rs.entry_mnemonic)) ||
-		    !memchr(rs.entry_text, '\0', sizeof(rs.entry_text)))
-			abort();
-	}
+	if (!entry_insn__decode(code, len, lo, &ei) &&
+	    (!memchr(ei.mnemonic, '\0', sizeof(ei.mnemonic)) ||
+	     !memchr(ei.text, '\0', sizeof(ei.text))))
+		abort();
 
 	memset(&ch, 0, sizeof(ch));
 	if (!accessor_decode(code, len, lo, &ch)) {

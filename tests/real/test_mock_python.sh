@@ -54,7 +54,7 @@ check "workload exits 0" test $? -eq 0
 a=$(line_of LEAK-TENSOR) b=$(line_of CALL-LEAK) c=$(line_of CALL-MAIN) d=$(line_of SCRATCH)
 # ttnn's own Python frames (its op decorator) come first: the script's
 # frames are compared.
-check "2 leaked DRAM buffers of 8192 B: make_tensor:$a <- leak:$b <- main:$c" jq -e \
+check "2 leaked DRAM buffers of 8192 B: make_tensor:$a <- leak:$b <- main:$c" jq_true \
 	--arg f "$S" --argjson a "$a" --argjson b "$b" --argjson c "$c" \
 	'[.leaks.stacks[] | select([.stack[] | objects | select(.file == $f)][0:3] == [
 	   {function: "make_tensor", file: $f, line: $a},
@@ -62,9 +62,9 @@ check "2 leaked DRAM buffers of 8192 B: make_tensor:$a <- leak:$b <- main:$c" jq
 	   {function: "main", file: $f, line: $c}])]
 	 | length == 1 and .[0].count == 2 and .[0].usage.DRAM == 16384 and .[0].bytes == 16384' \
 	"$WORK/leaks.json"
-check "the freed L1 tensor (line $d) is not reported" jq -e --argjson d "$d" \
+check "the freed L1 tensor (line $d) is not reported" jq_true --argjson d "$d" \
 	'[.leaks.stacks[].stack[] | objects | select(.line == $d)] | length == 0' "$WORK/leaks.json"
-check "native frames follow: the allocator" jq -e --argjson a "$a" \
+check "native frames follow: the allocator" jq_true --argjson a "$a" \
 	'[.leaks.stacks[] | select(any(.stack[] | objects; .line == $a)) | .stack[] | strings | select(contains("allocate_buffer"))] | length > 0' \
 	"$WORK/leaks.json"
 check "text report: make_tensor ($S:$a)" grep -qF "make_tensor ($S:$a)" "$WORK/leaks.txt"

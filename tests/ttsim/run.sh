@@ -168,7 +168,7 @@ and all($t.buffers[]; .size > 0 and .aligned_size >= .size and .buffer > 0)
 and ([$t.buffers[].buffer] | length == (unique | length))'
 
 balanced() { # TRUTH
-	jq -e "$BALANCE" "$1" >/dev/null || { echo "unbalanced: $(head -c 600 "$1")"; return 1; }
+	jq_true "$BALANCE" "$1" >/dev/null || { echo "unbalanced: $(head -c 600 "$1")"; return 1; }
 }
 
 run_wl() { # VARIANT NAME ARGS... (truth in $WORK/NAME.json, output in .out)
@@ -213,7 +213,7 @@ for v in $VARIANTS; do
 
 	run_wl "$v" "$v-variant" --scenario steady --count 1
 	check "$v: variant reported by the library" \
-		jq -e --arg e "$era" '.variant == $e' "$WORK/$v-variant.json"
+		jq_true --arg e "$era" '.variant == $e' "$WORK/$v-variant.json"
 
 	for s in steady leak oom close mesh threads burst hold; do
 		args=(--scenario "$s" --devices 2 --seed 3)
@@ -242,48 +242,48 @@ for v in $VARIANTS; do
 		fi
 		ok "$v: $s exits 0"
 		check "$v: $s books balance" balanced "$WORK/$v-$s.json"
-		check "$v: $s names its scenario and pid" jq -e --arg s "$s" \
+		check "$v: $s names its scenario and pid" jq_true --arg s "$s" \
 			'.scenario == $s and (.pid | type == "number")' "$WORK/$v-$s.json"
 	done
 
 	t=$WORK/$v
-	check "$v: steady ends with buffers outstanding" jq -e \
+	check "$v: steady ends with buffers outstanding" jq_true \
 		'[.devices[].usage[].buffers] | add > 0' "$t-steady.json"
-	check "$v: steady touched both devices and all four types" jq -e \
+	check "$v: steady touched both devices and all four types" jq_true \
 		'(.devices | length == 2) and ([.devices[].usage | to_entries[] | select(.value.allocs > 0) | .key] | unique == ["DRAM","L1","L1_SMALL","TRACE"])' \
 		"$t-steady.json"
-	check "$v: leak keeps exactly the named sites' buffers" jq -e \
+	check "$v: leak keeps exactly the named sites' buffers" jq_true \
 		'[.devices[].usage[].buffers] | add == 20' "$t-leak.json"
-	check "$v: oom failures counted and caught" jq -e \
+	check "$v: oom failures counted and caught" jq_true \
 		'[.devices[].usage[].failures] | add > 3' "$t-oom.json"
 	check "$v: oom failures match the workload's count" test \
 		"$(jq '[.devices[].usage[].failures] | add' "$t-oom.json")" -eq \
 		"$(awk '/allocation failures caught/ {print $2}' "$t-oom.out")"
-	check "$v: oom L1 failure after L1 filled" jq -e \
+	check "$v: oom L1 failure after L1 filled" jq_true \
 		'.devices[0].usage.L1.failures > 0 and .devices[0].usage.DRAM.failures > 0 and .devices[0].usage.TRACE.failures > 0' \
 		"$t-oom.json"
-	check "$v: close empties the closed device's books" jq -e \
+	check "$v: close empties the closed device's books" jq_true \
 		'.devices[] | select(.kind == "chip" and .device == 0) | [.usage[]] | all(.bytes == 0 and .buffers == 0 and .aligned_bytes == 0 and .allocs == .frees) and (map(.allocs) | add > 0)' \
 		"$t-close.json"
-	check "$v: close leaves the other device's buffers" jq -e \
+	check "$v: close leaves the other device's buffers" jq_true \
 		'[.devices[] | select(.device == 1) | .usage[].buffers] | add > 0' "$t-close.json"
-	check "$v: mesh buffers booked on each chip of the mesh, no mesh row" jq -e \
+	check "$v: mesh buffers booked on each chip of the mesh, no mesh row" jq_true \
 		'([.devices[] | select(.kind == "mesh")] | length == 0) and ([.buffers[] | select(.chips == [0,1])] | length > 0) and ([.buffers[] | select(.chips | length == 1)] | length > 0)' \
 		"$t-mesh.json"
-	check "$v: chip 1 holds exactly the mesh buffers (shards never reach the allocator)" jq -e \
+	check "$v: chip 1 holds exactly the mesh buffers (shards never reach the allocator)" jq_true \
 		'. as $t | [.devices[] | select(.kind == "chip" and .device == 1) | .usage | to_entries[] | .key as $k | .value.bytes == ([$t.buffers[] | select((.chips | index(1)) and .type == $k) | .size] | add // 0)] | all' \
 		"$t-mesh.json"
-	check "$v: threads counted every allocation" jq -e \
+	check "$v: threads counted every allocation" jq_true \
 		'[.devices[].usage[].allocs] | add == 4 * 5 * 11' "$t-threads.json"
 	run_wl "$v" "$v-threads2" --scenario threads --devices 2 --seed 3 --threads 4 --count 100
 	check "$v: threads: same books on a second run (peaks too)" test \
 		"$(jq -c '[.devices[].usage]' "$t-threads.json")" = \
 		"$(jq -c '[.devices[].usage]' "$t-threads2.json")"
-	check "$v: burst frees every buffer it allocates" jq -e \
+	check "$v: burst frees every buffer it allocates" jq_true \
 		'.devices[0].usage | (.DRAM.allocs + .L1.allocs == 2000) and (.DRAM.bytes + .L1.bytes == 0)' \
 		"$t-burst.json"
 	check "$v: burst reports its rate" grep -qE '^burst: 2000 pairs in .* pairs/s, .* ns/pair$' "$t-burst.out"
-	check "$v: hold keeps every buffer" jq -e \
+	check "$v: hold keeps every buffer" jq_true \
 		'[.devices[].usage[].buffers] | add == 50' "$t-hold.json"
 done
 
@@ -305,7 +305,7 @@ sleep 0.2
 check "protocol: no work before the go signal" test ! -e "$WORK/proto.json"
 kill -USR1 $pid
 check "protocol: done then holding" wait_line '^holding$'
-check "protocol: truth written before done" jq -e ".pid == $pid" "$WORK/proto.json"
+check "protocol: truth written before done" jq_true ".pid == $pid" "$WORK/proto.json"
 kill -TERM $pid
 wait $pid
 check "protocol: SIGTERM while holding exits 0" test $? -eq 0

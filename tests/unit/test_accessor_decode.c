@@ -10,6 +10,7 @@
 #include "fixtures/fixture.h"
 #include "accessor_decode.h"
 #include "elf_image.h"
+#include "eras.h"
 
 static struct fx fx;
 static struct elf_image *img;
@@ -128,7 +129,7 @@ static void test_compiled_e4_layout(void **state)
 
 	(void)state;
 	assert_int_equal(elf_image__open(lib, &e4, err, sizeof(err)), 0);
-	assert_int_equal(accessor_decode__layout(e4, &al), 8);
+	assert_int_equal(accessor_decode__layout(e4, eras__find(4), &al), 8);
 	assert_true(al.f[TT_F_IMPL].found);
 	assert_int_equal(al.f[TT_F_IMPL].off, fx_long(lib, "fx_off_impl"));
 	assert_int_equal(al.f[TT_F_DEVICE].off, fx_long(lib, "fx_off_device"));
@@ -163,7 +164,7 @@ static void test_compiled_e3_layout(void **state)
 
 	(void)state;
 	assert_int_equal(elf_image__open(lib, &e3, err, sizeof(err)), 0);
-	assert_int_equal(accessor_decode__layout(e3, &al), 7);
+	assert_int_equal(accessor_decode__layout(e3, eras__find(3), &al), 7);
 	for (int f = TT_F_IMPL; f <= TT_F_MESH_ID; f++) {
 		if (f == TT_F_DEVICE) /* nowhere in E3's exported code */
 			continue;
@@ -234,7 +235,7 @@ static void test_compiled_O0(void **state)
 
 	(void)state;
 	assert_int_equal(elf_image__open(lib, &im, err, sizeof(err)), 0);
-	accessor_decode__layout(im, &al);
+	accessor_decode__layout(im, eras__find(4), &al);
 	assert_false(al.f[TT_F_SIZE].found);
 	assert_false(al.f[TT_F_IMPL].found);
 	assert_true(al.f[TT_F_DEVICE_ID].found);

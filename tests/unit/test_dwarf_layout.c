@@ -10,6 +10,7 @@
 #include "fixtures/fixture.h"
 #include "dwarf_layout.h"
 #include "elf_image.h"
+#include "eras.h"
 
 static struct fx fx;
 
@@ -64,7 +65,7 @@ static int load(const char *name, const char *root, struct dwarf_layout *dl)
 
 	assert_int_equal(
 		elf_image__open(fx_path(&fx, name), &img, err, sizeof(err)), 0);
-	e = dwarf_layout__load(img, root, dl);
+	e = dwarf_layout__load(img, eras__find(4)->classes, root, dl);
 	elf_image__close(img);
 	return e;
 }

@@ -146,6 +146,20 @@ static void test_table(void **state)
 	assert_int_equal(t[0].era, 4);
 	assert_int_equal(t[1].era, 3);
 	assert_int_equal(t[2].era, 2);
+	/* every row carries every era-specific fact */
+	for (size_t i = 0; i < n; i++) {
+		assert_ptr_equal(eras__find(t[i].era), &t[i]);
+		assert_non_null(t[i].alloc[0]);
+		assert_non_null(t[i].free[0]);
+		assert_non_null(t[i].bulk[0]);
+		assert_non_null(t[i].device_vtables[0]);
+		assert_non_null(t[i].mesh_vtables[0]);
+		assert_non_null(t[i].classes->buffer);
+		assert_non_null(t[i].classes->accessor_ns[0]);
+		assert_non_null(t[i].profile.name);
+		assert_true(t[i].profile.layout.size_off >= 0);
+	}
+	assert_null(eras__find(1));
 }
 
 int main(void)

@@ -114,10 +114,37 @@ static void test_field_names(void **state)
 	assert_string_equal(tt_layout_field_name(TT_NR_FIELDS), "?");
 }
 
+/* get reads back what set wrote, for every field, and reset forgets all. */
+static void test_field_map_round_trip(void **state)
+{
+	struct ttbpf_layout l;
+
+	(void)state;
+	memset(&l, 0, sizeof(l));
+	for (int f = 0; f < TT_NR_FIELDS; f++)
+		layout_field__set(&l, f, 0x100 + f);
+	for (int f = 0; f < TT_NR_FIELDS; f++) {
+		assert_int_equal(layout_field__get(&l, f), 0x100 + f);
+		assert_int_equal(
+			layout_field__by_name(tt_layout_field_name(f),
+					      strlen(tt_layout_field_name(f))),
+			f);
+	}
+	assert_int_equal(l.mesh_dev_local, 0x100 + TT_F_MESH_LOCAL);
+	assert_int_equal(l.mesh_vtable, 0x100 + TT_F_MESH_VTABLE);
+	assert_int_equal(layout_field__by_name("sizes", 5), -1);
+	layout_field__reset(&l);
+	assert_int_equal(l.impl_off, -1);
+	assert_int_equal(l.mesh_dev_stride, -1);
+	assert_int_equal(l.device_vtable, 0);
+	assert_int_equal(l.mesh_vtable, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_null_and_full),
+		cmocka_unit_test(test_field_map_round_trip),
 		cmocka_unit_test(test_partial_apply_keeps_others),
 		cmocka_unit_test(test_errors_name_the_item),
 		cmocka_unit_test(test_field_names),

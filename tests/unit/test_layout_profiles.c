@@ -6,6 +6,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "eras.h"
 #include "layout_profiles.h"
 
 /* tt-metal-abi.md section 3 (E2: buffer.hpp of Dec 2024, see the .c). */
@@ -49,19 +50,25 @@ static void test_e2(void **state)
 {
 	(void)state;
 	expect(layout_profiles__pick(2, 0, -1), -1, 0, 8, 16, 64, 168);
-	assert_int_equal(layout_profiles__pick(2, 0, -1)->era, 2);
+	assert_ptr_equal(layout_profiles__pick(2, 0, -1),
+			 &eras__find(2)->profile);
 }
 
 static void test_unknown(void **state)
 {
-	int n;
+	size_t n;
 
 	(void)state;
 	assert_null(layout_profiles__pick(1, 0, -1));
 	assert_null(layout_profiles__pick(5, 1, -1));
 	assert_null(layout_profiles__pick(0, 0, 0));
-	assert_int_equal(layout_profiles__table(&n) != NULL, 1);
+	/* one profile per era, each in its era's row */
+	assert_non_null(eras__table(&n));
 	assert_int_equal(n, 3);
+	assert_ptr_equal(layout_profiles__pick(4, 1, -1),
+			 &eras__find(4)->profile);
+	assert_ptr_equal(layout_profiles__pick(3, 0, -1),
+			 &eras__find(3)->profile);
 }
 
 int main(void)

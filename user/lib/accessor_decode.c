@@ -7,6 +7,7 @@
 
 #include "accessor_decode.h"
 #include "elf_image.h"
+#include "eras.h"
 
 #define NR_GPR	    16
 #define REG_RAX	    0
@@ -602,63 +603,32 @@ void accessor_chain__format(const struct accessor_chain *c, char *buf,
 		 c->width * 8);
 }
 
-/* Exported accessors, with and without Buffer's old `inline namespace v0`. */
+/* Exported accessors, mangled below the era's namespace. */
 struct accessor_spec {
 	enum tt_layout_field field;
 	const char *pretty;
 	int buffer; /* a Buffer accessor: may go through impl_ */
-	const char *names[3];
+	const char *nested;
 };
 
 static const struct accessor_spec specs[] = {
-	{ TT_F_SIZE,
-	  "Buffer::size()",
-	  1,
-	  { "_ZNK2tt8tt_metal6Buffer4sizeEv",
-	    "_ZNK2tt8tt_metal2v06Buffer4sizeEv" } },
-	{ TT_F_DEVICE,
-	  "Buffer::device()",
-	  1,
-	  { "_ZNK2tt8tt_metal6Buffer6deviceEv",
-	    "_ZNK2tt8tt_metal2v06Buffer6deviceEv" } },
-	{ TT_F_TYPE,
-	  "Buffer::buffer_type()",
-	  1,
-	  { "_ZNK2tt8tt_metal6Buffer11buffer_typeEv",
-	    "_ZNK2tt8tt_metal2v06Buffer11buffer_typeEv" } },
-	{ TT_F_ADDRESS,
-	  "Buffer::address()",
-	  1,
-	  { "_ZNK2tt8tt_metal6Buffer7addressEv",
-	    "_ZNK2tt8tt_metal2v06Buffer7addressEv" } },
-	{ TT_F_PAGE_SIZE,
-	  "Buffer::page_size()",
-	  1,
-	  { "_ZNK2tt8tt_metal6Buffer9page_sizeEv",
-	    "_ZNK2tt8tt_metal2v06Buffer9page_sizeEv" } },
-	{ TT_F_DEVICE_ID,
-	  "Device::id()",
-	  0,
-	  { "_ZNK2tt8tt_metal6Device2idEv",
-	    "_ZNK2tt8tt_metal2v06Device2idEv" } },
-	{ TT_F_MESH_ID,
-	  "MeshDevice::id()",
-	  0,
-	  { "_ZNK2tt8tt_metal11distributed10MeshDevice2idEv" } },
+	{ TT_F_SIZE, "Buffer::size()", 1, "6Buffer4size" },
+	{ TT_F_DEVICE, "Buffer::device()", 1, "6Buffer6device" },
+	{ TT_F_TYPE, "Buffer::buffer_type()", 1, "6Buffer11buffer_type" },
+	{ TT_F_ADDRESS, "Buffer::address()", 1, "6Buffer7address" },
+	{ TT_F_PAGE_SIZE, "Buffer::page_size()", 1, "6Buffer9page_size" },
+	{ TT_F_DEVICE_ID, "Device::id()", 0, "6Device2id" },
+	{ TT_F_MESH_ID, "MeshDevice::id()", 0, "11distributed10MeshDevice2id" },
 };
 
-/* Read the first of @names present; -ENOENT when none is. */
-static int read_first(const struct elf_image *img, const char *const *names,
-		      const char **which, struct elf_sym_info *s,
-		      uint8_t **code)
+/* Read the era's @nested method; -ENOENT when the library lacks it. */
+static int read_method(const struct elf_image *img, const struct era_desc *era,
+		       const char *nested, struct elf_sym_info *s,
+		       uint8_t **code)
 {
-	for (int i = 0; i < 3 && names[i]; i++) {
-		if (elf_image__find_symbol(img, names[i], s))
-			continue;
-		*which = names[i];
-		return elf_image__read_function(img, s, code);
-	}
-	return -ENOENT;
+	if (eras__find_method(img, era, nested, NULL, 0, s))
+		return -ENOENT;
+	return elf_image__read_function(img, s, code);
 }
 
 static void note(struct accessor_layout *out, const char *fmt, const char *a)
@@ -671,14 +641,14 @@ static void note(struct accessor_layout *out, const char *fmt, const char *a)
 
 struct decoder {
 	struct accessor_layout *out;
+	const struct era_desc *era;
 	int have_impl;
 	int32_t impl;
 	int n;
 };
 
 static void set(struct accessor_field *f, const struct accessor_chain *c,
-		const char *pretty, const char *how, const char *sym,
-		uint64_t va)
+		const char *pretty, const char *how, uint64_t va)
 {
 	char chain[64];
 
@@ -686,7 +656,6 @@ static void set(struct accessor_field *f, const struct accessor_chain *c,
 	f->found = 1;
 	f->off = c->off[c->depth - 1];
 	f->vaddr = va;
-	f->symbol = sym;
 	snprintf(f->detail, sizeof(f->detail), "%s @0x%llx: %s%s", pretty,
 		 (unsigned long long)va, how, chain);
 }
@@ -697,7 +666,7 @@ static void set(struct accessor_field *f, const struct accessor_chain *c,
  */
 static int accept(struct decoder *d, enum tt_layout_field field, int buffer,
 		  const struct accessor_chain *c, const char *pretty,
-		  const char *how, const char *sym, uint64_t va)
+		  const char *how, uint64_t va)
 {
 	int32_t this_impl = -1;
 
@@ -716,11 +685,11 @@ static int accept(struct decoder *d, enum tt_layout_field field, int buffer,
 	if (buffer && !d->have_impl) {
 		d->have_impl = 1;
 		d->impl = this_impl;
-		set(&d->out->f[TT_F_IMPL], c, pretty, how, sym, va);
+		set(&d->out->f[TT_F_IMPL], c, pretty, how, va);
 		d->out->f[TT_F_IMPL].off = this_impl;
 		d->n++;
 	}
-	set(&d->out->f[field], c, pretty, how, sym, va);
+	set(&d->out->f[field], c, pretty, how, va);
 	d->n++;
 	return 0;
 }
@@ -729,13 +698,12 @@ static void plain_accessors(struct decoder *d, const struct elf_image *img)
 {
 	for (size_t i = 0; i < sizeof(specs) / sizeof(specs[0]); i++) {
 		const struct accessor_spec *sp = &specs[i];
-		const char *sym = NULL;
 		struct accessor_chain c;
 		struct elf_sym_info s;
 		uint8_t *code = NULL;
-		int e = read_first(img, sp->names, &sym, &s, &code);
+		int e = read_method(img, d->era, sp->nested, &s, &code);
 
-		if (e == -ENOENT && !sym)
+		if (e == -ENOENT)
 			continue;
 		if (!e)
 			e = accessor_decode(code, s.size, s.value, &c);
@@ -745,18 +713,17 @@ static void plain_accessors(struct decoder *d, const struct elf_image *img)
 			     sp->pretty);
 			continue;
 		}
-		accept(d, sp->field, sp->buffer, &c, sp->pretty, "", sym,
-		       s.value);
+		accept(d, sp->field, sp->buffer, &c, sp->pretty, "", s.value);
 	}
 }
 
-/* Leaf reads of the first of @names present. */
-static int reads_of(const struct elf_image *img, const char *const *names,
-		    const char **sym, uint64_t *va, struct accessor_reads *r)
+/* Leaf reads of the era's @nested method. */
+static int reads_of(const struct decoder *d, const struct elf_image *img,
+		    const char *nested, uint64_t *va, struct accessor_reads *r)
 {
-	struct elf_sym_info s;
+	struct elf_sym_info s = { 0 };
 	uint8_t *code = NULL;
-	int e = read_first(img, names, sym, &s, &code);
+	int e = read_method(img, d->era, nested, &s, &code);
 
 	if (!e)
 		e = accessor_decode__reads(code, s.size, s.value, r);
@@ -765,20 +732,13 @@ static int reads_of(const struct elf_image *img, const char *const *names,
 	return e;
 }
 
-static const char *const type_predicates[][3] = {
-	{ "_ZNK2tt8tt_metal6Buffer8is_traceEv",
-	  "_ZNK2tt8tt_metal2v06Buffer8is_traceEv" },
-	{ "_ZNK2tt8tt_metal6Buffer7is_dramEv",
-	  "_ZNK2tt8tt_metal2v06Buffer7is_dramEv" },
-	{ "_ZNK2tt8tt_metal6Buffer5is_l1Ev",
-	  "_ZNK2tt8tt_metal2v06Buffer5is_l1Ev" },
-};
-static const char *const type_pretty[] = { "Buffer::is_trace()",
-					   "Buffer::is_dram()",
-					   "Buffer::is_l1()" };
-static const char *const num_pages_names[3] = {
-	"_ZNK2tt8tt_metal6Buffer9num_pagesEv",
-	"_ZNK2tt8tt_metal2v06Buffer9num_pagesEv",
+static const struct {
+	const char *nested;
+	const char *pretty;
+} type_predicates[] = {
+	{ "6Buffer8is_trace", "Buffer::is_trace()" },
+	{ "6Buffer7is_dram", "Buffer::is_dram()" },
+	{ "6Buffer5is_l1", "Buffer::is_l1()" },
 };
 
 /*
@@ -790,18 +750,20 @@ static void indirect_evidence(struct decoder *d, const struct elf_image *img)
 {
 	struct accessor_field *page = &d->out->f[TT_F_PAGE_SIZE];
 	struct accessor_reads r;
-	const char *sym = NULL;
 	uint64_t va = 0;
 
-	for (size_t i = 0; i < 3 && !d->out->f[TT_F_TYPE].found; i++) {
-		if (reads_of(img, type_predicates[i], &sym, &va, &r) ||
+	for (size_t i = 0;
+	     i < sizeof(type_predicates) / sizeof(type_predicates[0]) &&
+	     !d->out->f[TT_F_TYPE].found;
+	     i++) {
+		if (reads_of(d, img, type_predicates[i].nested, &va, &r) ||
 		    r.n != 1 || r.r[0].width != 4)
 			continue;
-		accept(d, TT_F_TYPE, 1, &r.r[0], type_pretty[i], "reads ", sym,
-		       va);
+		accept(d, TT_F_TYPE, 1, &r.r[0], type_predicates[i].pretty,
+		       "reads ", va);
 	}
 	if (d->out->f[TT_F_SIZE].found || !page->found ||
-	    reads_of(img, num_pages_names, &sym, &va, &r) || r.n != 2)
+	    reads_of(d, img, "6Buffer9num_pages", &va, &r) || r.n != 2)
 		return;
 	for (int i = 0; i < 2; i++) {
 		const struct accessor_chain *c = &r.r[i], *o = &r.r[1 - i];
@@ -810,16 +772,16 @@ static void indirect_evidence(struct decoder *d, const struct elf_image *img)
 		if (c->width != 8 || o->width != 8 ||
 		    o->off[o->depth - 1] != page->off)
 			continue;
-		accept(d, TT_F_SIZE, 1, c, "Buffer::num_pages()", "reads ", sym,
-		       va);
+		accept(d, TT_F_SIZE, 1, c, "Buffer::num_pages()", "reads ", va);
 		return;
 	}
 }
 
 int accessor_decode__layout(const struct elf_image *img,
+			    const struct era_desc *era,
 			    struct accessor_layout *out)
 {
-	struct decoder d = { .out = out, .impl = -1 };
+	struct decoder d = { .out = out, .era = era, .impl = -1 };
 
 	memset(out, 0, sizeof(*out));
 	plain_accessors(&d, img);

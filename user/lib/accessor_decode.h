@@ -14,9 +14,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "tt_lib.h"
+#include "layout_field.h"
 
 struct elf_image;
+struct era_desc;
 
 #define ACC_MAX_DEPTH 4
 
@@ -88,8 +89,7 @@ void accessor_chain__format(const struct accessor_chain *c, char *buf,
 struct accessor_field {
 	int found;
 	int32_t off;
-	uint64_t vaddr;	    /* the accessor decoded */
-	const char *symbol; /* its mangled name */
+	uint64_t vaddr;	 /* the accessor decoded */
 	char detail[96]; /* "Buffer::size() @0x1a2b0: [[rdi+0x10]+0x8] u64" */
 };
 
@@ -100,11 +100,13 @@ struct accessor_layout {
 };
 
 /*
- * Decode the exported Buffer, Device and MeshDevice accessors of @img.
+ * Decode the exported Buffer, Device and MeshDevice accessors of @img,
+ * under the names they have in @era.
  * impl is found (possibly as -1: no pimpl) when any Buffer accessor
  * decoded. Returns how many fields were found (0 is not an error).
  */
 int accessor_decode__layout(const struct elf_image *img,
+			    const struct era_desc *era,
 			    struct accessor_layout *out);
 
 #endif /* TTBPF_ACCESSOR_DECODE_H */

@@ -12,6 +12,7 @@
 #include <zlib.h>
 
 #include "dwarf_layout.h"
+#include "eras.h"
 #include "file_open.h"
 #include "elf_image.h"
 
@@ -25,19 +26,13 @@ enum cls {
 	NR_CLS,
 };
 
-/* Qualified names with inline namespaces (v0) removed. */
-static const char *const cls_names[NR_CLS] = {
-	[CLS_BUFFER] = "tt::tt_metal::Buffer",
-	[CLS_IMPL] = "tt::tt_metal::BufferImpl",
-	[CLS_DEVICE] = "tt::tt_metal::Device",
-	[CLS_MESH] = "tt::tt_metal::distributed::MeshDevice",
-};
-
 static const char *const cls_short[NR_CLS] = { "Buffer", "BufferImpl", "Device",
 					       "MeshDevice" };
 
 struct scan {
 	struct dwarf_layout *out;
+	/* the era's qualified names, inline namespaces (v0) removed */
+	const char *cls_names[NR_CLS];
 	const char *file_base;
 	int found[NR_CLS];
 	/* member offsets per class, -1 when absent */
@@ -110,13 +105,17 @@ static int by_debuglink(const struct elf_image *img, const char *root,
 	snprintf(tmp, sizeof(tmp), "%s", abs);
 	snprintf(dir, sizeof(dir), "%s", dirname(tmp));
 	for (int i = 0; i < 3; i++) {
+		int n;
+
 		if (i == 0)
-			snprintf(out, len, "%s/%s", dir, name);
+			n = snprintf(out, len, "%s/%s", dir, name);
 		else if (i == 1)
-			snprintf(out, len, "%s/.debug/%s", dir, name);
+			n = snprintf(out, len, "%s/.debug/%s", dir, name);
 		else
-			snprintf(out, len, "%s%s/%s", root, dir, name);
-		if (!is_file(out) || same_file(out, abs))
+			n = snprintf(out, len, "%s%s/%s", root, dir, name);
+		/* A cut path names another file. */
+		if (n < 0 || (size_t)n >= len || !is_file(out) ||
+		    same_file(out, abs))
 			continue;
 		/* A stale debug file describes another build. */
 		if (!file_crc(out, &got) && got == want)
@@ -125,8 +124,14 @@ static int by_debuglink(const struct elf_image *img, const char *root,
 	return -ENOENT;
 }
 
-int dwarf_layout__find_debug_file(const struct elf_image *img,
-				  const char *debug_root, char *out, size_t len)
+/*
+ * Separate debug file of @img: by build-id under @debug_root/.build-id/,
+ * then by .gnu_debuglink next to the file, in its .debug/ folder and under
+ * @debug_root (NULL: DWARF_DEFAULT_DEBUG_ROOT); a debuglink candidate
+ * must match the CRC. Returns 0 with the path, or -ENOENT.
+ */
+static int find_debug_file(const struct elf_image *img, const char *debug_root,
+			   char *out, size_t len)
 {
 	const char *root = debug_root ? debug_root : DWARF_DEFAULT_DEBUG_ROOT;
 
@@ -256,7 +261,7 @@ static void walk(struct scan *s, Dwarf_Die *parent, const char *prefix,
 			continue;
 		snprintf(q, sizeof(q), "%s%s", prefix, n);
 		for (int c = 0; c < NR_CLS; c++) {
-			if (s->found[c] || strcmp(q, cls_names[c]))
+			if (s->found[c] || strcmp(q, s->cls_names[c]))
 				continue;
 			s->found[c] = 1;
 			read_members(s, (enum cls)c, &d);
@@ -315,9 +320,18 @@ static void fill(struct scan *s)
 			  s->mesh_id);
 }
 
-static int scan_file(const char *path, struct dwarf_layout *out)
+static int scan_file(const char *path, const struct era_classes *classes,
+		     struct dwarf_layout *out)
 {
-	struct scan s = { .out = out };
+	struct scan s = {
+		.out = out,
+		.cls_names = {
+			[CLS_BUFFER] = classes->buffer,
+			[CLS_IMPL] = classes->buffer_impl,
+			[CLS_DEVICE] = classes->device,
+			[CLS_MESH] = classes->mesh,
+		},
+	};
 	Dwarf_CU *cu = NULL;
 	int extra_units = 0;
 	Dwarf_Die cudie;
@@ -356,8 +370,9 @@ static int scan_file(const char *path, struct dwarf_layout *out)
 	return 0;
 }
 
-int dwarf_layout__load(const struct elf_image *img, const char *debug_root,
-		       struct dwarf_layout *out)
+int dwarf_layout__load(const struct elf_image *img,
+		       const struct era_classes *classes,
+		       const char *debug_root, struct dwarf_layout *out)
 {
 	char dbg[PATH_MAX];
 
@@ -365,11 +380,11 @@ int dwarf_layout__load(const struct elf_image *img, const char *debug_root,
 	if (elf_image__has_debug_info(img)) {
 		snprintf(out->file, sizeof(out->file), "%s",
 			 elf_image__path(img));
-		return scan_file(out->file, out);
+		return scan_file(out->file, classes, out);
 	}
-	if (dwarf_layout__find_debug_file(img, debug_root, dbg, sizeof(dbg)))
+	if (find_debug_file(img, debug_root, dbg, sizeof(dbg)))
 		return -ENODATA;
 	snprintf(out->file, sizeof(out->file), "%s", dbg);
 	out->separate = 1;
-	return scan_file(dbg, out);
+	return scan_file(dbg, classes, out);
 }

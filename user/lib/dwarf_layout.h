@@ -11,9 +11,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "tt_lib.h"
+#include "layout_field.h"
 
 struct elf_image;
+struct era_classes;
 
 #define DWARF_DEFAULT_DEBUG_ROOT "/usr/lib/debug"
 
@@ -36,21 +37,13 @@ struct dwarf_layout {
 };
 
 /*
- * Separate debug file of @img: by build-id under @debug_root/.build-id/,
- * then by .gnu_debuglink next to the file, in its .debug/ folder and under
- * @debug_root (NULL: DWARF_DEFAULT_DEBUG_ROOT); a debuglink candidate
- * must match the CRC. Returns 0 with the path, or -ENOENT.
- */
-int dwarf_layout__find_debug_file(const struct elf_image *img,
-				  const char *debug_root, char *out,
-				  size_t len);
-
-/*
- * Read the layout from @img's own DWARF, else its debug file. Returns 0
+ * Read the layout of the era's @classes from @img's own DWARF, else its
+ * debug file. Returns 0
  * when DWARF was read (fields may still be missing), -ENODATA when there
  * is none, or another negative errno.
  */
-int dwarf_layout__load(const struct elf_image *img, const char *debug_root,
-		       struct dwarf_layout *out);
+int dwarf_layout__load(const struct elf_image *img,
+		       const struct era_classes *classes,
+		       const char *debug_root, struct dwarf_layout *out);
 
 #endif /* TTBPF_DWARF_LAYOUT_H */

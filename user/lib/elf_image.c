@@ -357,25 +357,6 @@ int elf_image__symbol_at(const struct elf_image *img, uint64_t vaddr,
 	return -ENOENT;
 }
 
-int elf_image__section_at(const struct elf_image *img, uint64_t vaddr,
-			  char *name, size_t namelen)
-{
-	Elf_Scn *scn = NULL;
-
-	while ((scn = elf_nextscn(img->elf, scn))) {
-		GElf_Shdr sh;
-		const char *n;
-
-		if (!gelf_getshdr(scn, &sh) || !(sh.sh_flags & SHF_ALLOC) ||
-		    vaddr < sh.sh_addr || vaddr - sh.sh_addr >= sh.sh_size)
-			continue;
-		n = elf_strptr(img->elf, img->shstrndx, sh.sh_name);
-		snprintf(name, namelen, "%s", n ? n : "?");
-		return 0;
-	}
-	return -ENOENT;
-}
-
 static Elf_Scn *section_by_name(const struct elf_image *img, const char *want);
 
 /* Entries are 16 bytes; the lazy .plt starts with a header entry. */

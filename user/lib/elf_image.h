@@ -61,10 +61,6 @@ int elf_image__for_each_symbol(const struct elf_image *img, const char *prefix,
 int elf_image__symbol_at(const struct elf_image *img, uint64_t vaddr,
 			 char *name, size_t namelen, struct elf_sym_info *out);
 
-/* Name of the allocated section holding @vaddr; -ENOENT when none. */
-int elf_image__section_at(const struct elf_image *img, uint64_t vaddr,
-			  char *name, size_t namelen);
-
 /*
  * The function a PLT entry at @vaddr jumps to, from .rela.plt (lazy .plt
  * with its header entry, or .plt.sec); -ENOENT when not a PLT entry.

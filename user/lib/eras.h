@@ -1,19 +1,39 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * The allocator's entry points in each ABI era of TT-Metal, and finding
- * which era a library belongs to from its symbol table alone.
+ * Everything that differs between ABI eras of TT-Metal, one row per era:
+ * the allocator's entry points and call form, the classes the probes read
+ * (as DWARF names them and where their accessors are mangled), the vtables
+ * that tell a Device from a MeshDevice, and the built-in Buffer layout
+ * with its MeshDevice chain. A new era is one row here plus a fixture.
+ * Finding which era a library belongs to takes its symbol table alone.
  */
 #ifndef TTBPF_ERAS_H
 #define TTBPF_ERAS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "layout_profiles.h"
 #include "ttbpf.h"
 
 struct elf_image;
+struct elf_sym_info;
 
 #define ERAS_MAX_BULK 8
+
+/* The classes whose members the probes read. */
+struct era_classes {
+	/* Qualified names as DWARF spells them, inline namespaces (v0)
+	 * dropped. */
+	const char *buffer;
+	const char *buffer_impl;
+	const char *device;
+	const char *mesh;
+	/* Mangled namespaces of their exported accessors, tried in order
+	 * ("2tt8tt_metal"); NULL-terminated. */
+	const char *const *accessor_ns;
+};
 
 struct era_desc {
 	int era;		/* 4, 3, 2 */
@@ -25,6 +45,15 @@ struct era_desc {
 	const char *const *free;
 	/* Every one found is a bulk-release site. */
 	const char *const *bulk;
+	const char *const *device_vtables;
+	const char *const *mesh_vtables;
+	const struct era_classes *classes;
+	/* Buffer, Device and MeshDevice layout when neither DWARF nor
+	 * accessors tell. */
+	struct layout_profile profile;
+	/* Exported Buffer accessors mean the pimpl Buffer (they are inline
+	 * otherwise). */
+	bool pimpl_if_exported;
 };
 
 struct era_sym {
@@ -43,11 +72,23 @@ struct era_match {
 	struct era_sym mesh_vtable;
 	/* BankManager::allocate_buffer (mangling varies): for --explain. */
 	char bank_alloc_name[256];
-	uint64_t bank_alloc_value;
 };
 
 /* The known eras, newest first. */
 const struct era_desc *eras__table(size_t *n);
+
+/* The row of era @era (4, 3, 2), or NULL. */
+const struct era_desc *eras__find(int era);
+
+/*
+ * The const method without arguments @nested ("6Buffer4size", mangled
+ * below the era's namespace) in @img: the first of the era's accessor
+ * namespaces that has it. Fills @name (may be NULL) and @s; -ENOENT when
+ * none has it.
+ */
+int eras__find_method(const struct elf_image *img, const struct era_desc *d,
+		      const char *nested, char *name, size_t len,
+		      struct elf_sym_info *s);
 
 /*
  * Find the newest era whose allocate and deallocate symbols are both in

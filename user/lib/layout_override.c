@@ -8,17 +8,6 @@
 #include "errmsg.h"
 #include "layout_override.h"
 
-static int field_by_name(const char *name, size_t len)
-{
-	for (int f = 0; f < TT_NR_FIELDS; f++) {
-		const char *n = tt_layout_field_name((enum tt_layout_field)f);
-
-		if (strlen(n) == len && !strncmp(n, name, len))
-			return f;
-	}
-	return -1;
-}
-
 static void known_keys(char *buf, size_t len)
 {
 	size_t used = 0;
@@ -53,19 +42,12 @@ static int parse_value(const char *s, int64_t *v)
 	return 0;
 }
 
-/* Fields where -1 means "there is none" (no pimpl, no mesh chips...). */
-static int may_be_none(int f)
+static int in_range(enum tt_layout_field f, int64_t v)
 {
-	return f == TT_F_IMPL || f == TT_F_MESH_ID || f == TT_F_MESH_HOP ||
-	       f == TT_F_MESH_DEVS || f == TT_F_MESH_LOCAL;
-}
-
-static int in_range(int f, int64_t v)
-{
-	if (f == TT_F_DEVICE_VTABLE || f == TT_F_MESH_VTABLE)
+	if (layout_field__is_address(f))
 		return v >= 0 && v < (1LL << 48);
 	if (v == -1)
-		return may_be_none(f);
+		return layout_field__may_be_none(f);
 	return v >= 0 && v <= LAYOUT_OVERRIDE_MAX_OFF;
 }
 
@@ -83,7 +65,7 @@ static int parse_item(const char *item, struct layout_override *out, char *err,
 	if (!eq || eq == item)
 		return errmsg_set(err, errlen, -EINVAL,
 				  "--layout: '%s' is not key=offset", item);
-	f = field_by_name(item, (size_t)(eq - item));
+	f = layout_field__by_name(item, (size_t)(eq - item));
 	if (f < 0) {
 		known_keys(keys, sizeof(keys));
 		return errmsg_set(
@@ -96,11 +78,14 @@ static int parse_item(const char *item, struct layout_override *out, char *err,
 			err, errlen, -EINVAL,
 			"--layout: bad number in '%s' (decimal or 0x hex)",
 			item);
-	if (!in_range(f, v))
-		return errmsg_set(err, errlen, -EINVAL,
-				  "--layout: '%s' out of range (0..0x%x%s)",
-				  item, LAYOUT_OVERRIDE_MAX_OFF,
-				  may_be_none(f) ? ", or -1" : "");
+	if (!in_range((enum tt_layout_field)f, v))
+		return errmsg_set(
+			err, errlen, -EINVAL,
+			"--layout: '%s' out of range (0..0x%x%s)", item,
+			LAYOUT_OVERRIDE_MAX_OFF,
+			layout_field__may_be_none((enum tt_layout_field)f)
+				? ", or -1"
+				: "");
 	if (out->set[f])
 		return errmsg_set(
 			err, errlen, -EINVAL, "--layout: '%s' sets %s twice",
@@ -142,29 +127,8 @@ int layout_override__parse(const char *spec, struct layout_override *out,
 void layout_override__apply(const struct layout_override *o,
 			    struct ttbpf_layout *l)
 {
-	__s32 *offs[] = {
-		[TT_F_IMPL] = &l->impl_off,
-		[TT_F_DEVICE] = &l->device_off,
-		[TT_F_SIZE] = &l->size_off,
-		[TT_F_TYPE] = &l->type_off,
-		[TT_F_ADDRESS] = &l->address_off,
-		[TT_F_PAGE_SIZE] = &l->page_size_off,
-		[TT_F_DEVICE_ID] = &l->device_id_off,
-		[TT_F_MESH_ID] = &l->mesh_id_off,
-		[TT_F_MESH_HOP] = &l->mesh_hop,
-		[TT_F_MESH_DEVS] = &l->mesh_devs,
-		[TT_F_MESH_STRIDE] = &l->mesh_dev_stride,
-		[TT_F_MESH_LOCAL] = &l->mesh_dev_local,
-	};
-
-	for (int f = 0; f < TT_NR_FIELDS; f++) {
-		if (!o->set[f])
-			continue;
-		if (f == TT_F_DEVICE_VTABLE)
-			l->device_vtable = (__u64)o->value[f];
-		else if (f == TT_F_MESH_VTABLE)
-			l->mesh_vtable = (__u64)o->value[f];
-		else if (f < (int)(sizeof(offs) / sizeof(offs[0])) && offs[f])
-			*offs[f] = (__s32)o->value[f];
-	}
+	for (int f = 0; f < TT_NR_FIELDS; f++)
+		if (o->set[f])
+			layout_field__set(l, (enum tt_layout_field)f,
+					  o->value[f]);
 }

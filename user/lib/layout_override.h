@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "tt_lib.h"
+#include "layout_field.h"
 
 /* Largest accepted member offset; vtable addresses go up to 2^48. */
 #define LAYOUT_OVERRIDE_MAX_OFF 0xfffff

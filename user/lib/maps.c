@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,20 +15,29 @@
 
 struct map_spec {
 	const char *name;
-	size_t fd_off;
+	size_t fd_off; /* NO_FD: pinned, not opened by the readers */
 	__u32 type;
 	__u32 key_size;
 	__u32 value_size; /* 0: not checked */
 };
 
+#define NO_FD SIZE_MAX
+
 #define SPEC(n, field, t, k, v)                                \
 	{                                                      \
 		n, offsetof(struct ttbpf_maps, field), t, k, v \
 	}
+#define PIN_ONLY(n)               \
+	{                         \
+		n, NO_FD, 0, 0, 0 \
+	}
 
 /*
- * What each pinned file must be. A pin left by an older ttbpf with other
- * struct sizes would be misread silently, so a mismatch is an error.
+ * The one list of the maps ttbpf pins: what ttbpf-trace --pin pins and
+ * --unpin removes, and what a pin directory may hold. Those the readers
+ * open come with what each pinned file must be: a pin left by an older
+ * ttbpf with other struct sizes would be misread silently, so a mismatch
+ * is an error. The other maps of the BPF object stay private.
  */
 static const struct map_spec specs[] = {
 	SPEC(TTBPF_MAP_ALLOCS, allocs_fd, BPF_MAP_TYPE_HASH,
@@ -46,9 +56,31 @@ static const struct map_spec specs[] = {
 	     sizeof(struct ttbpf_meta)),
 	SPEC(TTBPF_MAP_PY_STACKS, py_stacks_fd, BPF_MAP_TYPE_HASH,
 	     sizeof(__u32), sizeof(struct ttbpf_py_stack)),
+	/* What a pinned tracer keeps using after its loader is gone. */
+	PIN_ONLY("events"),
+	PIN_ONLY("traced_pids"),
+	PIN_ONLY("tree_pids"),
+	PIN_ONLY("cmdlines"),
+	PIN_ONLY("py_procs"),
+	PIN_ONLY("py_unseen"),
 };
 
 #define NR_SPECS (sizeof(specs) / sizeof(specs[0]))
+
+static const char *const *pinned_names(void)
+{
+	static const char *names[NR_SPECS];
+
+	for (size_t i = 0; i < NR_SPECS; i++)
+		names[i] = specs[i].name;
+	return names;
+}
+
+const char *const *ttbpf_maps__pinned(size_t *n)
+{
+	*n = NR_SPECS;
+	return pinned_names();
+}
 
 static int *fd_of(struct ttbpf_maps *m, const struct map_spec *s)
 {
@@ -93,7 +125,8 @@ int ttbpf_maps__open_pinned(const char *dir, struct ttbpf_maps *m, char *msg,
 	int err = 0;
 
 	for (size_t i = 0; i < NR_SPECS; i++)
-		*fd_of(m, &specs[i]) = -1;
+		if (specs[i].fd_off != NO_FD)
+			*fd_of(m, &specs[i]) = -1;
 	m->pinned = true;
 	/* Only from a directory no other user could have planted. */
 	err = pin_dir__open(&d, dir, PIN_DIR_READ, false, msg, msglen);
@@ -102,6 +135,8 @@ int ttbpf_maps__open_pinned(const char *dir, struct ttbpf_maps *m, char *msg,
 	for (size_t i = 0; i < NR_SPECS; i++) {
 		int fd;
 
+		if (specs[i].fd_off == NO_FD)
+			continue;
 		fd = pin_dir__obj_get(d.fd, specs[i].name);
 		if (fd < 0) {
 			err = fd;
@@ -121,13 +156,35 @@ cleanup:
 	return open_error(dir, err, msg, msglen);
 }
 
+int ttbpf_maps__open_or_explain(const char *tool, const char *dir,
+				bool can_attach, struct ttbpf_maps *m)
+{
+	char msg[1024];
+	int err = ttbpf_maps__open_pinned(dir, m, msg, sizeof(msg));
+
+	if (err == -ENOENT && can_attach)
+		return err;
+	if (err == -ENOENT)
+		fprintf(stderr,
+			"%s: nothing is pinned in %s: no tracer is running "
+			"with --pin. Start one with:\n"
+			"  sudo ttbpf-trace --pin --lib PATH/libtt_metal.so\n",
+			tool, dir);
+	else if (err)
+		fprintf(stderr, "%s: %s\n", tool, msg);
+	return err;
+}
+
 void ttbpf_maps__close(struct ttbpf_maps *m)
 {
 	if (!m || !m->pinned)
 		return;
 	for (size_t i = 0; i < NR_SPECS; i++) {
-		int *fd = fd_of(m, &specs[i]);
+		int *fd;
 
+		if (specs[i].fd_off == NO_FD)
+			continue;
+		fd = fd_of(m, &specs[i]);
 		if (*fd >= 0)
 			close(*fd);
 		*fd = -1;

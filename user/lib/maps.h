@@ -47,6 +47,21 @@ int ttbpf_maps__open_pinned(const char *dir, struct ttbpf_maps *m, char *msg,
 			    size_t msglen);
 void ttbpf_maps__close(struct ttbpf_maps *m);
 
+/*
+ * What every reader tool does first: open the maps pinned in @dir or say
+ * why not on stderr, as @tool, with a hint. When nothing is pinned and
+ * @can_attach (the tool then attaches by itself: tracer__open_reader()),
+ * -ENOENT is returned without a word.
+ */
+int ttbpf_maps__open_or_explain(const char *tool, const char *dir,
+				bool can_attach, struct ttbpf_maps *m);
+
+/*
+ * The names of every map ttbpf pins, the readers' and the tracer's own:
+ * the one list --pin pins, --unpin removes and a pin directory may hold.
+ */
+const char *const *ttbpf_maps__pinned(size_t *n);
+
 /* Sum the per-CPU stats into @out (TTBPF_NR_STATS entries). */
 int ttbpf_maps__read_stats(const struct ttbpf_maps *m, uint64_t *out);
 int ttbpf_maps__read_meta(const struct ttbpf_maps *m, struct ttbpf_meta *out);

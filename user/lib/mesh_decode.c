@@ -20,10 +20,10 @@
 
 #include "accessor_decode.h"
 #include "elf_image.h"
+#include "eras.h"
 #include "mesh_decode.h"
 
-#define MESH_GET_DEVICES \
-	"_ZNK2tt8tt_metal11distributed10MeshDevice11get_devicesEv"
+#define MESH_GET_DEVICES "11distributed10MeshDevice11get_devices"
 
 static int flow_of(const struct elf_image *img, const char *name,
 		   uint64_t vaddr, struct accessor_flow *f, uint64_t *at)
@@ -70,7 +70,6 @@ static void set(struct accessor_field *f, int32_t off, uint64_t va,
 	f->found = 1;
 	f->off = off;
 	f->vaddr = va;
-	f->symbol = MESH_GET_DEVICES;
 	snprintf(f->detail, sizeof(f->detail), "%s", detail);
 }
 
@@ -120,15 +119,18 @@ static int through_view(const struct elf_image *img, uint64_t view_fn,
 	return -ENOENT;
 }
 
-int mesh_decode__layout(const struct elf_image *img,
+int mesh_decode__layout(const struct elf_image *img, const struct era_desc *era,
 			struct accessor_layout *out)
 {
 	struct accessor_flow f;
-	char name[256], how[96];
+	char name[256], how[96], get_devices[256];
 	uint64_t va, def;
 	const struct accessor_chain *r = &f.range;
+	struct elf_sym_info s;
 
-	if (flow_of(img, MESH_GET_DEVICES, 0, &f, &va))
+	if (eras__find_method(img, era, MESH_GET_DEVICES, get_devices,
+			      sizeof(get_devices), &s) ||
+	    flow_of(img, get_devices, 0, &f, &va))
 		return -ENOENT;
 	if (f.have_range && r->depth <= 2) {
 		if (r->depth == 2)

@@ -120,7 +120,12 @@ bool pin_dir__is_link_name(const char *name, unsigned int max)
 	return true;
 }
 
-int pin_dir__fd_path(int dirfd, const char *name, char *buf, size_t len)
+/*
+ * A path naming @name inside the directory open as @dirfd, for the bpf(2)
+ * calls that take only paths: through /proc/self/fd, so the kernel resolves
+ * the directory that was checked, not whatever the name means now.
+ */
+static int fd_path(int dirfd, const char *name, char *buf, size_t len)
 {
 	int n = snprintf(buf, len, "/proc/self/fd/%d/%s", dirfd, name);
 
@@ -130,7 +135,7 @@ int pin_dir__fd_path(int dirfd, const char *name, char *buf, size_t len)
 int pin_dir__obj_get(int dirfd, const char *name)
 {
 	char path[PATH_MAX];
-	int e = pin_dir__fd_path(dirfd, name, path, sizeof(path)), fd;
+	int e = fd_path(dirfd, name, path, sizeof(path)), fd;
 
 	if (e)
 		return e;
@@ -141,7 +146,7 @@ int pin_dir__obj_get(int dirfd, const char *name)
 int pin_dir__obj_pin(int dirfd, const char *name, int fd)
 {
 	char path[PATH_MAX];
-	int e = pin_dir__fd_path(dirfd, name, path, sizeof(path));
+	int e = fd_path(dirfd, name, path, sizeof(path));
 
 	if (!e && bpf_obj_pin(fd, path))
 		e = -errno;
@@ -175,8 +180,7 @@ static const char *describe(int parent_fd, const char *leaf, mode_t mode)
 	char path[PATH_MAX];
 	int fd;
 
-	if (!S_ISREG(mode) ||
-	    pin_dir__fd_path(parent_fd, leaf, path, sizeof(path)))
+	if (!S_ISREG(mode) || fd_path(parent_fd, leaf, path, sizeof(path)))
 		return what;
 	fd = bpf_obj_get(path);
 	if (fd < 0)

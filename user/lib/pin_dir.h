@@ -57,13 +57,8 @@ void pin_dir__close(struct pin_dir *d);
 /* rmdir the (empty) pin directory through its parent's descriptor. */
 int pin_dir__rmdir(struct pin_dir *d);
 
-/*
- * A path naming @name inside the directory open as @dirfd, for the bpf(2)
- * calls that take only paths: through /proc/self/fd, so the kernel resolves
- * the directory that was checked, not whatever the name means now.
- */
-int pin_dir__fd_path(int dirfd, const char *name, char *buf, size_t len);
-/* bpf_obj_get() and bpf_obj_pin() of @name in @dirfd that way: fd or -errno. */
+/* bpf_obj_get() and bpf_obj_pin() of @name in @dirfd, through the checked
+ * directory's descriptor: fd or -errno. */
 int pin_dir__obj_get(int dirfd, const char *name);
 int pin_dir__obj_pin(int dirfd, const char *name, int fd);
 

@@ -71,14 +71,6 @@ static const struct py_table tables[] = {
 /* glibc 2.34 and later: struct pthread's specific_1stblock at 0x310. */
 #define GLIBC_SPECIFIC_OFF 0x310
 
-int pyframes__supported(uint32_t version)
-{
-	for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++)
-		if (tables[i].version == version)
-			return 1;
-	return 0;
-}
-
 static const struct py_table *table_of(uint32_t version)
 {
 	for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++)
@@ -448,7 +440,11 @@ int pyframes__inspect(const char *proc_root, uint32_t pid,
 	return 0;
 }
 
-int pyframes__register(int procs_fd, uint32_t pid, int verbose)
+/*
+ * Tell the BPF side (map @procs_fd, pyframes.bpf.h) how to read @pid's
+ * frames, or that it runs no CPython. Returns 1 when it runs one.
+ */
+static int pyframes__register(int procs_fd, uint32_t pid, int verbose)
 {
 	struct py_target t;
 	char err[512];

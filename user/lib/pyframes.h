@@ -39,9 +39,6 @@ struct py_target {
 	const char *libc_src;	  /* where glibc's key slots came from */
 };
 
-/* Python versions with a layout (built-in table or _Py_DebugOffsets). */
-int pyframes__supported(uint32_t version);
-
 /*
  * Inspect process @pid under @proc_root ("/proc"). Returns 0, -ENOENT when
  * it runs no CPython, -ENOTSUP for a version without a layout (message in
@@ -52,12 +49,6 @@ int pyframes__inspect(const char *proc_root, uint32_t pid,
 
 /* The layout of @version from the built-in table; -ENOTSUP if none. */
 int pyframes__builtin(uint32_t version, struct py_target *out);
-
-/*
- * Tell the BPF side (map @procs_fd, pyframes.bpf.h) how to read @pid's
- * frames, or that it runs no CPython. Returns 1 when it runs one.
- */
-int pyframes__register(int procs_fd, uint32_t pid, int verbose);
 
 /* Register every pid the BPF side queued in @unseen_fd; returns how many. */
 int pyframes__register_unseen(int unseen_fd, int procs_fd, int verbose);

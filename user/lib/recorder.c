@@ -12,6 +12,7 @@
 #include "event_format.h"
 #include "out_file.h"
 #include "recorder.h"
+#include "stacks.h"
 #include "symbolize.h"
 #include "text_escape.h"
 
@@ -271,33 +272,30 @@ static bool seen_add(struct seen *s, uint32_t pid, int32_t id)
 static void record_stack(struct recorder *r, const struct ttbpf_event *e,
 			 const struct ttbpf_maps *maps)
 {
-	uint64_t ips[TTBPF_MAX_STACK_DEPTH];
-	char *text = NULL, label[700];
+	struct stack_sym ss = { .pid = e->pid,
+				.id = e->stack_id,
+				.py_id = TTBPF_PY_NONE };
+	char *text = NULL;
 	size_t len = 0;
 	FILE *f;
-	int n;
 
 	if (!maps || !r->sym || !seen_add(&r->seen, e->pid, e->stack_id))
 		return;
-	n = state__read_stack(maps, e->stack_id, ips, TTBPF_MAX_STACK_DEPTH);
-	if (n <= 0)
-		return;
+	if (stack_sym__resolve(&ss, maps, r->sym, NULL) || !ss.n)
+		goto cleanup;
 	f = open_memstream(&text, &len);
 	if (!f)
-		return;
-	for (int i = 0; i < n; i++) {
-		struct sym_frame fr;
-
-		symbolizer__resolve(r->sym, e->pid, ips[i], &fr);
-		fprintf(f, "%s%s", i ? "\n" : "",
-			sym_frame__label(&fr, label, sizeof(label)));
-	}
+		goto cleanup;
+	for (size_t i = 0; i < ss.n; i++)
+		fprintf(f, "%s%s", i ? "\n" : "", ss.labels[i]);
 	fclose(f);
 	sqlite3_bind_int64(r->ins_stack, 1, e->pid);
 	sqlite3_bind_int64(r->ins_stack, 2, e->stack_id);
 	sqlite3_bind_text(r->ins_stack, 3, text, (int)len, SQLITE_TRANSIENT);
 	step(r, r->ins_stack);
 	free(text);
+cleanup:
+	stack_sym__free(&ss);
 }
 
 int recorder__event(struct recorder *r, const struct ttbpf_event *e,

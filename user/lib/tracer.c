@@ -22,8 +22,7 @@
 #include "tracer.h"
 #include "ttbpf.skel.h"
 
-#define MAX_LINKS     PIN_DIR_MAX_LINKS
-#define MAX_PIN_NAMES 32
+#define MAX_LINKS PIN_DIR_MAX_LINKS
 
 struct tracer {
 	struct ttbpf *skel;
@@ -235,6 +234,10 @@ static int fill_maps(struct tracer *t, const struct tracer_opts *o)
 	return 0;
 }
 
+/* The kernel's own ENOTSUPP, which libc has no text for: uprobes refuse
+ * to probe an instruction they cannot emulate or single-step. */
+#define KERNEL_ENOTSUPP 524
+
 static int attach_lib(struct tracer *t, __u32 idx, char *err, size_t errlen)
 {
 	const struct tt_lib_info *info = &t->libs[idx];
@@ -256,7 +259,11 @@ static int attach_lib(struct tracer *t, __u32 idx, char *err, size_t errlen)
 				"attaching a uprobe to %s+0x%llx (%s) "
 				"failed: %s",
 				info->path, (unsigned long long)s->file_offset,
-				s->symbol, strerror(-e));
+				s->symbol,
+				e == -KERNEL_ENOTSUPP
+					? "the kernel cannot probe the "
+					  "instruction there (see --explain)"
+					: strerror(-e));
 		}
 		e = add_link(t, link);
 		if (e)
@@ -307,36 +314,14 @@ static void attach_throw(struct tracer *t, int verbose)
 			"the tracer, or use -v to see why)\n");
 }
 
-/* Internal maps (.rodata, .bss), scratch space and the buffer index
- * stay private. */
-static bool pinned_map(const char *name)
-{
-	return !strchr(name, '.') && !strstr(name, "_scratch") &&
-	       strncmp(name, "idx_", 4) && strcmp(name, "pending");
-}
-
-/* The names of the maps ttbpf pins: what its pin directory may hold. */
-static size_t pin_names(struct ttbpf *skel, const char **names, size_t max)
-{
-	struct bpf_map *map;
-	size_t n = 0;
-
-	bpf_object__for_each_map(map, skel->obj)
-	{
-		if (pinned_map(bpf_map__name(map)) && n < max)
-			names[n++] = bpf_map__name(map);
-	}
-	return n;
-}
-
 /*
  * The directory must be new, or hold nothing yet: a second tracer would
  * otherwise mix its pins with the first one's.
  */
 static int check_pin_dir_empty(struct tracer *t, char *err, size_t errlen)
 {
-	const char *names[MAX_PIN_NAMES];
-	size_t n = pin_names(t->skel, names, MAX_PIN_NAMES);
+	size_t n;
+	const char *const *names = ttbpf_maps__pinned(&n);
 	struct pin_scan scan;
 	int e;
 
@@ -368,17 +353,22 @@ static int pin_at(int dirfd, const char *name, int fd, const char *shown,
 /* Every pin goes through the checked directory's descriptor. */
 static int pin_all(struct tracer *t, char *err, size_t errlen)
 {
-	struct bpf_map *map;
+	size_t n;
+	const char *const *names = ttbpf_maps__pinned(&n);
 	char name[24];
 	int e;
 
 	t->pinning = true;
-	bpf_object__for_each_map(map, t->skel->obj)
-	{
-		if (!pinned_map(bpf_map__name(map)))
-			continue;
-		e = pin_at(t->pins.fd, bpf_map__name(map), bpf_map__fd(map),
-			   t->pin_dir, err, errlen);
+	for (size_t i = 0; i < n; i++) {
+		struct bpf_map *map =
+			bpf_object__find_map_by_name(t->skel->obj, names[i]);
+
+		if (!map)
+			return errmsg_set(err, errlen, -ENOENT,
+					  "the BPF object has no map %s to pin",
+					  names[i]);
+		e = pin_at(t->pins.fd, names[i], bpf_map__fd(map), t->pin_dir,
+			   err, errlen);
 		if (e)
 			return e;
 	}
@@ -406,15 +396,13 @@ static int pin_all(struct tracer *t, char *err, size_t errlen)
 /* Undo a failed --pin: our own pins, and the directory if we made it. */
 static void unpin_own(struct tracer *t)
 {
-	const char *names[MAX_PIN_NAMES];
 	size_t n, n_ids;
+	const char *const *names = ttbpf_maps__pinned(&n);
 
 	if (t->pins.fd < 0)
 		return;
-	if (t->pinning && t->skel) {
-		n = pin_names(t->skel, names, MAX_PIN_NAMES);
+	if (t->pinning)
 		pin_dir__remove_pins(t->pins.fd, names, n, NULL, 0, &n_ids);
-	}
 	if (t->pinning || t->pins.created)
 		pin_dir__rmdir(&t->pins);
 }
@@ -697,6 +685,8 @@ static bool pinned_here(int dirfd, const char *name, int own_fd)
 
 void tracer__pins_left(const struct tracer *t, struct tracer_pins *out)
 {
+	size_t n;
+	const char *const *names = ttbpf_maps__pinned(&n);
 	struct bpf_map *map;
 	char name[24];
 
@@ -709,13 +699,13 @@ void tracer__pins_left(const struct tracer *t, struct tracer_pins *out)
 		out->links_left += pinned_here(t->links_fd, name,
 					       bpf_link__fd(t->links[i]));
 	}
-	bpf_object__for_each_map(map, t->skel->obj)
-	{
-		if (!pinned_map(bpf_map__name(map)))
+	for (size_t i = 0; i < n; i++) {
+		map = bpf_object__find_map_by_name(t->skel->obj, names[i]);
+		if (!map)
 			continue;
 		out->maps++;
-		out->maps_left += pinned_here(t->pins.fd, bpf_map__name(map),
-					      bpf_map__fd(map));
+		out->maps_left +=
+			pinned_here(t->pins.fd, names[i], bpf_map__fd(map));
 	}
 }
 
@@ -760,11 +750,11 @@ int tracer__unpin(const char *dir, struct unpin_report *r, char *err,
 		  size_t errlen)
 {
 	static unsigned int ids[MAX_LINKS];
-	const char *names[MAX_PIN_NAMES];
-	struct ttbpf *skel = NULL;
+	size_t n;
+	const char *const *names = ttbpf_maps__pinned(&n);
 	struct pin_scan scan;
 	struct pin_dir d;
-	size_t n, n_ids;
+	size_t n_ids;
 	int e;
 
 	memset(r, 0, sizeof(*r));
@@ -774,15 +764,6 @@ int tracer__unpin(const char *dir, struct unpin_report *r, char *err,
 	if (e)
 		return e;
 	r->existed = true;
-	/* Opened, never loaded: only to learn the names of its maps. */
-	skel = ttbpf__open();
-	if (!skel) {
-		e = errmsg_set(err, errlen, -errno,
-			       "opening the BPF object failed: %s",
-			       strerror(errno));
-		goto cleanup;
-	}
-	n = pin_names(skel, names, MAX_PIN_NAMES);
 	e = pin_dir__scan(d.fd, dir, names, n, &scan, err, errlen);
 	if (e)
 		goto cleanup;
@@ -802,7 +783,6 @@ int tracer__unpin(const char *dir, struct unpin_report *r, char *err,
 		e = errmsg_set(err, errlen, e, "cannot remove %s: %s", dir,
 			       strerror(-e));
 cleanup:
-	ttbpf__destroy(skel);
 	pin_dir__close(&d);
 	return e;
 }
@@ -815,6 +795,10 @@ int tracer__open_reader(const char *tool, const char *pin_dir,
 	char err[512] = "";
 	int e;
 
+	*out = NULL;
+	e = ttbpf_maps__open_or_explain(tool, pin_dir, true, maps);
+	if (e != -ENOENT)
+		return e;
 	o.stacks = false;
 	o.events = false;
 	fprintf(stderr,
@@ -829,4 +813,12 @@ int tracer__open_reader(const char *tool, const char *pin_dir,
 	}
 	*maps = *tracer__maps(*out);
 	return 0;
+}
+
+void tracer__close_reader(struct tracer *t, struct ttbpf_maps *maps)
+{
+	if (t)
+		tracer__close(t);
+	else
+		ttbpf_maps__close(maps);
 }

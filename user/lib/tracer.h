@@ -46,14 +46,17 @@ int tracer__open(const struct tracer_opts *opts, struct tracer **out, char *err,
 		 size_t errlen);
 
 /*
- * For the readers (top, exporter) when nothing is pinned: say on stderr,
- * as @tool, that it attaches by itself and sees only allocations from now
- * on, then tracer__open() without stacks or events and hand out its maps.
- * Returns 0 or a negative errno after printing the cause.
+ * The readers' (top, exporter) maps: those pinned in @pin_dir, with *@out
+ * NULL; or, when nothing is pinned, say on stderr, as @tool, that it
+ * attaches by itself and sees only allocations from now on, then
+ * tracer__open() without stacks or events (*@out) and hand out its maps.
+ * Returns 0 or a negative errno after printing the cause with a hint.
+ * Release with tracer__close_reader().
  */
 int tracer__open_reader(const char *tool, const char *pin_dir,
 			const struct tracer_opts *opts, struct tracer **out,
 			struct ttbpf_maps *maps);
+void tracer__close_reader(struct tracer *t, struct ttbpf_maps *maps);
 
 /* Maps of the loaded object; valid until tracer__close(). */
 const struct ttbpf_maps *tracer__maps(const struct tracer *t);

@@ -9,61 +9,18 @@
 #include "accessor_decode.h"
 #include "dwarf_layout.h"
 #include "elf_image.h"
+#include "entry_insn.h"
 #include "eras.h"
 #include "layout_override.h"
 #include "layout_profiles.h"
 #include "mesh_decode.h"
-#include "return_sites.h"
 #include "text_escape.h"
 #include "tt_lib.h"
-
-static const char *const field_names[TT_NR_FIELDS] = {
-	[TT_F_IMPL] = "impl",
-	[TT_F_DEVICE] = "device",
-	[TT_F_SIZE] = "size",
-	[TT_F_TYPE] = "type",
-	[TT_F_ADDRESS] = "address",
-	[TT_F_PAGE_SIZE] = "page_size",
-	[TT_F_DEVICE_ID] = "device_id",
-	[TT_F_MESH_ID] = "mesh_id",
-	[TT_F_MESH_HOP] = "mesh_hop",
-	[TT_F_MESH_DEVS] = "mesh_devs",
-	[TT_F_MESH_STRIDE] = "mesh_stride",
-	[TT_F_MESH_LOCAL] = "mesh_local",
-	[TT_F_DEVICE_VTABLE] = "device_vtable",
-	[TT_F_MESH_VTABLE] = "mesh_vtable",
-};
 
 /* The probes cannot count without these. */
 static const enum tt_layout_field required[] = {
 	TT_F_DEVICE, TT_F_SIZE, TT_F_TYPE, TT_F_ADDRESS, TT_F_IMPL,
 };
-
-const char *tt_layout_field_name(enum tt_layout_field f)
-{
-	if ((unsigned)f >= TT_NR_FIELDS)
-		return "?";
-	return field_names[f];
-}
-
-const char *tt_layout_source_name(enum tt_layout_source s)
-{
-	switch (s) {
-	case TT_SRC_NONE:
-		return "none";
-	case TT_SRC_DWARF:
-		return "dwarf";
-	case TT_SRC_ACCESSOR:
-		return "accessor";
-	case TT_SRC_PROFILE:
-		return "profile";
-	case TT_SRC_OVERRIDE:
-		return "override";
-	case TT_SRC_SYMBOL:
-		return "symbol";
-	}
-	return "?";
-}
 
 static void note(struct tt_lib_info *out, const char *fmt, ...)
 {
@@ -77,52 +34,19 @@ static void note(struct tt_lib_info *out, const char *fmt, ...)
 	va_end(ap);
 }
 
-static __s32 *field_ptr(struct ttbpf_layout *l, enum tt_layout_field f)
+static void mark_source(struct tt_lib_info *out, enum tt_layout_field f,
+			enum tt_layout_source src, const char *detail)
 {
-	switch (f) {
-	case TT_F_IMPL:
-		return &l->impl_off;
-	case TT_F_DEVICE:
-		return &l->device_off;
-	case TT_F_SIZE:
-		return &l->size_off;
-	case TT_F_TYPE:
-		return &l->type_off;
-	case TT_F_ADDRESS:
-		return &l->address_off;
-	case TT_F_PAGE_SIZE:
-		return &l->page_size_off;
-	case TT_F_DEVICE_ID:
-		return &l->device_id_off;
-	case TT_F_MESH_ID:
-		return &l->mesh_id_off;
-	case TT_F_MESH_HOP:
-		return &l->mesh_hop;
-	case TT_F_MESH_DEVS:
-		return &l->mesh_devs;
-	case TT_F_MESH_STRIDE:
-		return &l->mesh_dev_stride;
-	case TT_F_MESH_LOCAL:
-		return &l->mesh_dev_local;
-	default:
-		return NULL;
-	}
+	out->source[f] = src;
+	snprintf(out->source_detail[f], sizeof(out->source_detail[f]), "%s",
+		 detail);
 }
 
 static void set_field(struct tt_lib_info *out, enum tt_layout_field f,
 		      int64_t v, enum tt_layout_source src, const char *detail)
 {
-	__s32 *p = field_ptr(&out->layout, f);
-
-	if (p)
-		*p = (__s32)v;
-	else if (f == TT_F_DEVICE_VTABLE)
-		out->layout.device_vtable = (__u64)v;
-	else if (f == TT_F_MESH_VTABLE)
-		out->layout.mesh_vtable = (__u64)v;
-	out->source[f] = src;
-	snprintf(out->source_detail[f], sizeof(out->source_detail[f]), "%s",
-		 detail);
+	layout_field__set(&out->layout, f, v);
+	mark_source(out, f, src, detail);
 }
 
 static int add_site(struct tt_lib_info *out, const struct elf_image *img,
@@ -146,18 +70,20 @@ static int add_site(struct tt_lib_info *out, const struct elf_image *img,
 	return 0;
 }
 
-static int scan_function(const struct elf_image *img, const struct era_sym *sym,
-			 struct ret_scan *rs)
+/* Only the first instruction: what the probe sits on. */
+static int decode_entry(const struct elf_image *img, const struct era_sym *sym,
+			struct entry_insn *ei)
 {
-	struct elf_sym_info si = { .value = sym->value, .size = sym->size };
-	uint8_t *code;
-	int e = elf_image__read_function(img, &si, &code);
+	uint8_t code[ENTRY_INSN_MAX_LEN];
+	size_t len = sym->size < sizeof(code) ? sym->size : sizeof(code);
+	int e;
 
+	if (!len)
+		return -EINVAL;
+	e = elf_image__read(img, sym->value, code, len);
 	if (e)
 		return e;
-	e = return_sites__scan(code, si.size, si.value, rs);
-	free(code);
-	return e;
+	return entry_insn__decode(code, len, sym->value, ei);
 }
 
 /*
@@ -171,22 +97,20 @@ static int add_function_site(struct tt_lib_info *out,
 			     enum ttbpf_probe_role role, char *err,
 			     size_t errlen)
 {
-	struct ret_scan *rs = calloc(1, sizeof(*rs));
+	struct entry_insn ei;
 	int e;
 
-	if (!rs)
-		return -ENOMEM;
-	e = scan_function(img, sym, rs);
+	e = decode_entry(img, sym, &ei);
 	if (e) {
 		e = errmsg_set(
 			err, errlen, e,
 			"%s: cannot disassemble %s at 0x%llx (size %llu): %s",
 			out->path, sym->name, (unsigned long long)sym->value,
 			(unsigned long long)sym->size, strerror(-e));
-		goto cleanup;
+		return e;
 	}
-	e = add_site(out, img, role, sym->value, sym->name, rs->entry_text,
-		     rs->entry_emulated);
+	e = add_site(out, img, role, sym->value, sym->name, ei.text,
+		     ei.emulated);
 	if (e == -E2BIG)
 		e = errmsg_set(err, errlen, e, "%s: more than %d probe sites",
 			       out->path, TT_LIB_MAX_SITES);
@@ -194,8 +118,6 @@ static int add_function_site(struct tt_lib_info *out,
 		e = errmsg_set(err, errlen, e,
 			       "%s: %s is not in a loaded segment", out->path,
 			       sym->name);
-cleanup:
-	free(rs);
 	return e;
 }
 
@@ -259,10 +181,10 @@ static int profile_agrees(const struct layout_profile *p,
 {
 	for (int i = TT_F_IMPL; i <= TT_F_PAGE_SIZE; i++) {
 		enum tt_layout_field f = (enum tt_layout_field)i;
-		struct ttbpf_layout pl = p->layout, have = out->layout;
 
 		if (out->source[f] &&
-		    *field_ptr(&pl, f) != *field_ptr(&have, f))
+		    layout_field__get(&p->layout, f) !=
+			    layout_field__get(&out->layout, f))
 			return 0;
 	}
 	return 1;
@@ -273,29 +195,32 @@ static int profile_agrees(const struct layout_profile *p,
  * one profile that fits every field already known (the early-2025 E3
  * Buffer has the late-2024 member list), or none.
  */
-static const struct layout_profile *
-choose_profile(struct tt_lib_info *out, const struct elf_image *img, int era)
+static const struct layout_profile *choose_profile(struct tt_lib_info *out,
+						   const struct elf_image *img,
+						   const struct era_desc *era)
 {
-	const struct layout_profile *p, *table;
+	const struct layout_profile *p, *other;
+	const struct era_desc *table;
 	struct elf_sym_info s;
-	int exported, pimpl = -1, n;
+	int exported, pimpl = -1;
+	size_t n;
 
-	exported = !elf_image__find_symbol(
-		img, "_ZNK2tt8tt_metal6Buffer4sizeEv", &s);
+	exported = !eras__find_method(img, era, "6Buffer4size", NULL, 0, &s);
 	if (out->source[TT_F_IMPL])
 		pimpl = out->layout.impl_off >= 0;
-	p = layout_profiles__pick(era, exported, pimpl);
+	p = layout_profiles__pick(era->era, exported, pimpl);
 	if (!p || profile_agrees(p, out))
 		return p;
-	table = layout_profiles__table(&n);
-	for (int i = 0; i < n; i++) {
-		if (&table[i] == p || !profile_agrees(&table[i], out))
+	table = eras__table(&n);
+	for (size_t i = 0; i < n; i++) {
+		other = &table[i].profile;
+		if (other == p || !profile_agrees(other, out))
 			continue;
 		note(out,
 		     "profile %s chosen over %s: it fits the fields read from "
 		     "the machine code; ",
-		     table[i].name, p->name);
-		return &table[i];
+		     other->name, p->name);
+		return other;
 	}
 	note(out,
 	     "no built-in profile fits the fields read from the machine "
@@ -306,7 +231,7 @@ choose_profile(struct tt_lib_info *out, const struct elf_image *img, int era)
 }
 
 static void from_profile(struct tt_lib_info *out, const struct elf_image *img,
-			 int era)
+			 const struct era_desc *era)
 {
 	const struct layout_profile *p = choose_profile(out, img, era);
 	char detail[96];
@@ -315,8 +240,7 @@ static void from_profile(struct tt_lib_info *out, const struct elf_image *img,
 		return;
 	for (int i = TT_F_IMPL; i <= TT_F_MESH_LOCAL; i++) {
 		enum tt_layout_field f = (enum tt_layout_field)i;
-		struct ttbpf_layout pl = p->layout;
-		__s32 v = *field_ptr(&pl, f);
+		int64_t v = layout_field__get(&p->layout, f);
 
 		if (out->source[f] || (v < 0 && f != TT_F_IMPL))
 			continue;
@@ -352,14 +276,6 @@ static void from_symbols(struct tt_lib_info *out, const struct era_match *m)
 	}
 }
 
-static void reset_layout(struct tt_lib_info *out)
-{
-	for (int f = TT_F_IMPL; f <= TT_F_MESH_LOCAL; f++)
-		*field_ptr(&out->layout, (enum tt_layout_field)f) = -1;
-	out->layout.device_vtable = 0;
-	out->layout.mesh_vtable = 0;
-}
-
 static int find_layout(struct tt_lib_info *out, const struct elf_image *img,
 		       const struct era_match *m,
 		       const struct layout_override *ov, const char *debug_root,
@@ -373,25 +289,27 @@ static int find_layout(struct tt_lib_info *out, const struct elf_image *img,
 		e = -ENOMEM;
 		goto cleanup;
 	}
-	reset_layout(out);
-	have_dwarf = !dwarf_layout__load(img, debug_root, dl);
+	layout_field__reset(&out->layout);
+	have_dwarf = !dwarf_layout__load(img, m->desc->classes, debug_root, dl);
 	out->has_dwarf = have_dwarf;
 	if (have_dwarf && dl->separate)
 		snprintf(out->debug_file, sizeof(out->debug_file), "%s",
 			 dl->file);
 	if (have_dwarf && dl->notes[0])
 		note(out, "%s; ", dl->notes);
-	accessor_decode__layout(img, al);
-	mesh_decode__layout(img, al);
+	accessor_decode__layout(img, m->desc, al);
+	mesh_decode__layout(img, m->desc, al);
 	if (al->notes[0])
 		note(out, "%s", al->notes);
 	from_code_and_debug(out, dl, have_dwarf, al);
-	from_profile(out, img, m->desc->era);
+	from_profile(out, img, m->desc);
 	from_symbols(out, m);
+	/* The user's word beats every source. */
+	layout_override__apply(ov, &out->layout);
 	for (int f = 0; f < TT_NR_FIELDS; f++)
 		if (ov->set[f])
-			set_field(out, (enum tt_layout_field)f, ov->value[f],
-				  TT_SRC_OVERRIDE, "--layout");
+			mark_source(out, (enum tt_layout_field)f,
+				    TT_SRC_OVERRIDE, "--layout");
 	for (size_t i = 0; i < sizeof(required) / sizeof(required[0]); i++) {
 		const char *n = tt_layout_field_name(required[i]);
 
@@ -476,18 +394,13 @@ static void explain_field(const struct tt_lib_info *info, FILE *f, int i)
 	const char *src = tt_layout_source_name(info->source[i]);
 	const struct ttbpf_layout *l = &info->layout;
 
-	if (i == TT_F_DEVICE_VTABLE || i == TT_F_MESH_VTABLE) {
-		unsigned long long v = i == TT_F_DEVICE_VTABLE
-					       ? l->device_vtable
-					       : l->mesh_vtable;
+	int64_t v = layout_field__get(l, (enum tt_layout_field)i);
 
-		fprintf(f, "  %-13s 0x%-8llx %-9s ", n, v, src);
-	} else {
-		struct ttbpf_layout copy = *l;
-		int v = *field_ptr(&copy, (enum tt_layout_field)i);
-
-		fprintf(f, "  %-13s %-10d %-9s ", n, v, src);
-	}
+	if (layout_field__is_address((enum tt_layout_field)i))
+		fprintf(f, "  %-13s 0x%-8llx %-9s ", n, (unsigned long long)v,
+			src);
+	else
+		fprintf(f, "  %-13s %-10d %-9s ", n, (int)v, src);
 	/* Details name symbols of the library: anyone may have built it. */
 	text_escape_to(f, info->source_detail[i], SIZE_MAX);
 	fputc('\n', f);

@@ -12,38 +12,10 @@
 #include <stdio.h>
 #include <limits.h>
 
+#include "layout_field.h"
 #include "ttbpf.h"
 
 #define TT_LIB_MAX_SITES 64
-
-/* Where one layout field's value came from, best first. */
-enum tt_layout_source {
-	TT_SRC_NONE = 0, /* unknown */
-	TT_SRC_DWARF,	 /* debug info of the library or its debug file */
-	TT_SRC_ACCESSOR, /* machine code of an exported accessor */
-	TT_SRC_PROFILE,	 /* built-in profile for the era */
-	TT_SRC_OVERRIDE, /* --layout key=offset */
-	TT_SRC_SYMBOL,	 /* symbol table (the vtables) */
-};
-
-/* The fields of struct ttbpf_layout, in order, for sources and --layout keys. */
-enum tt_layout_field {
-	TT_F_IMPL = 0,
-	TT_F_DEVICE,
-	TT_F_SIZE,
-	TT_F_TYPE,
-	TT_F_ADDRESS,
-	TT_F_PAGE_SIZE,
-	TT_F_DEVICE_ID,
-	TT_F_MESH_ID,
-	TT_F_MESH_HOP,	  /* MeshDevice -> object holding its device vector */
-	TT_F_MESH_DEVS,	  /* that vector's begin */
-	TT_F_MESH_STRIDE, /* its element size */
-	TT_F_MESH_LOCAL,  /* the element's "local chip" byte, -1: none */
-	TT_F_DEVICE_VTABLE,
-	TT_F_MESH_VTABLE,
-	TT_NR_FIELDS,
-};
 
 struct tt_probe_site {
 	uint64_t vaddr;	      /* virtual address in the file */
@@ -70,10 +42,6 @@ struct tt_lib_info {
 	char profile[64];	/* built-in profile consulted, or "" */
 	char bank_alloc[256];	/* BankManager::allocate_buffer seen, or "" */
 };
-
-/* Field names as used by --layout and --explain ("impl", "device", ...). */
-const char *tt_layout_field_name(enum tt_layout_field f);
-const char *tt_layout_source_name(enum tt_layout_source s);
 
 /*
  * Analyse @path. @layout_override is the --layout string or NULL. Returns
