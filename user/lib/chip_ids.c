@@ -13,6 +13,9 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
+#include <unistd.h>
+
+#include <elf.h>
 
 #include <bpf/bpf.h>
 
@@ -63,7 +66,7 @@ static struct {
 	size_t n_procs;
 	struct host_uid *hosts;
 	size_t n_hosts;
-	struct libc_sym libcs[8];
+	struct libc_sym libcs[8]; /* executables and libcs read */
 	size_t n_libcs;
 } C;
 
@@ -116,8 +119,10 @@ static unsigned long long start_time(uint32_t pid)
 	return t;
 }
 
-/* What /proc/PID/maps tells: libc's first mapping, TT-Metal's records. */
+/* What /proc/PID/maps tells: the first mappings of the executable and of
+ * libc, TT-Metal's records. */
 struct pid_maps {
+	unsigned long exe_start, exe_end;
 	unsigned long libc_start, libc_end;
 	uint64_t shm_uid[TTBPF_MAX_CHIPS];
 	size_t n_shm;
@@ -135,9 +140,14 @@ static bool is_libc(const char *path)
 static int read_maps(uint32_t pid, struct pid_maps *pm)
 {
 	char path[64], line[4200];
+	char exe[4096];
+	ssize_t n;
 	FILE *f;
 
 	memset(pm, 0, sizeof(*pm));
+	snprintf(path, sizeof(path), "/proc/%u/exe", pid);
+	n = readlink(path, exe, sizeof(exe) - 1);
+	exe[n > 0 ? n : 0] = '\0';
 	snprintf(path, sizeof(path), "/proc/%u/maps", pid);
 	f = fopen(path, "re");
 	if (!f)
@@ -154,6 +164,10 @@ static int read_maps(uint32_t pid, struct pid_maps *pm)
 			continue;
 		p = line + at;
 		p[strcspn(p, "\n")] = '\0';
+		if (!off && !pm->exe_start && exe[0] && !strcmp(p, exe)) {
+			pm->exe_start = start;
+			pm->exe_end = end;
+		}
 		if (!off && !pm->libc_start && is_libc(p)) {
 			pm->libc_start = start;
 			pm->libc_end = end;
@@ -172,8 +186,9 @@ static int read_maps(uint32_t pid, struct pid_maps *pm)
 	return 0;
 }
 
-/* __environ's address in the libc file mapped at @pm->libc_start. */
-static uint64_t libc_environ(uint32_t pid, const struct pid_maps *pm)
+/* __environ's vaddr in the file mapped at [@start, @end), 0 if none. */
+static uint64_t environ_sym(uint32_t pid, unsigned long start,
+			    unsigned long end)
 {
 	struct elf_image *img;
 	struct elf_sym_info sym;
@@ -183,9 +198,9 @@ static uint64_t libc_environ(uint32_t pid, const struct pid_maps *pm)
 
 	/* map_files opens what the process maps, in whatever mount
 	 * namespace it lives. */
-	snprintf(path, sizeof(path), "/proc/%u/map_files/%lx-%lx", pid,
-		 pm->libc_start, pm->libc_end);
-	if (stat(path, &st))
+	snprintf(path, sizeof(path), "/proc/%u/map_files/%lx-%lx", pid, start,
+		 end);
+	if (!start || stat(path, &st))
 		return 0;
 	for (size_t i = 0; i < C.n_libcs; i++)
 		if (C.libcs[i].dev == st.st_dev && C.libcs[i].ino == st.st_ino)
@@ -194,27 +209,40 @@ static uint64_t libc_environ(uint32_t pid, const struct pid_maps *pm)
 	*c = (struct libc_sym){ st.st_dev, st.st_ino, 0 };
 	if (elf_image__open(path, &img, err, sizeof(err)))
 		return 0;
-	if (!elf_image__find_symbol(img, "__environ", &sym))
+	if (!elf_image__find_symbol(img, "__environ", &sym) &&
+	    sym.type == STT_OBJECT)
 		c->environ = sym.value;
 	elf_image__close(img);
 	return c->environ;
 }
 
 /*
+ * Where the process's __environ lives: in the executable when it defines
+ * it (a copy relocation: bash, programs that use environ; libc then reads
+ * that copy too), else in libc. A position-independent file's symbols
+ * are offsets from its first mapping (its first PT_LOAD at vaddr 0); a
+ * fixed-address executable's are addresses.
+ */
+static uint64_t environ_addr(uint32_t pid, const struct pid_maps *pm)
+{
+	uint64_t v = environ_sym(pid, pm->exe_start, pm->exe_end);
+
+	if (v)
+		return v >= pm->exe_start ? v : pm->exe_start + v;
+	v = environ_sym(pid, pm->libc_start, pm->libc_end);
+	return v ? pm->libc_start + v : 0;
+}
+
+/*
  * Whether TT_VISIBLE_DEVICES is in the environment getenv() reads now
  * (a Python script may set it after the process started, which
  * /proc/PID/environ would not show): 1, 0, or -1 when unknowable.
- * glibc's first PT_LOAD is at vaddr 0, so the mapping at file offset 0
- * is its load address.
  */
 static int read_visible(uint32_t pid, const struct pid_maps *pm)
 {
-	uint64_t var, envp, ptrs[128];
+	uint64_t var = environ_addr(pid, pm), envp, ptrs[128];
 
-	if (!pm->libc_start)
-		return -1;
-	var = libc_environ(pid, pm);
-	envp = var ? mem_u64(pid, pm->libc_start + var) : 0;
+	envp = var ? mem_u64(pid, var) : 0;
 	if (!envp)
 		return -1;
 	for (size_t i = 0; i < MAX_ENV; i += 128) {
@@ -596,6 +624,13 @@ static int cmp_dev(const void *a, const void *b)
 	return 0;
 }
 
+/* A device row read a moment apart from its process rows may hold less
+ * than they do: never below 0. */
+static void sub(__u64 *v, __u64 d)
+{
+	*v = *v > d ? *v - d : 0;
+}
+
 void chip_ids__move_devs(struct state *s, const struct state_proc *rows,
 			 size_t n)
 {
@@ -615,8 +650,8 @@ void chip_ids__move_devs(struct state *s, const struct state_proc *rows,
 			continue;
 		from = dev_row(s, p->local_device, false); /* realloc'ed */
 		for (int t = 0; t < TTBPF_NR_TYPES; t++) {
-			from->u.bytes[t] -= u->bytes[t];
-			from->u.buffers[t] -= u->buffers[t];
+			sub(&from->u.bytes[t], u->bytes[t]);
+			sub(&from->u.buffers[t], u->buffers[t]);
 			to->u.bytes[t] += u->bytes[t];
 			to->u.buffers[t] += u->buffers[t];
 			if (to->u.peak[t] < to->u.bytes[t])
@@ -624,9 +659,9 @@ void chip_ids__move_devs(struct state *s, const struct state_proc *rows,
 			if (to->u.peak[t] < u->peak[t])
 				to->u.peak[t] = u->peak[t];
 		}
-		from->u.allocs -= u->allocs;
-		from->u.frees -= u->frees;
-		from->u.failed -= u->failed;
+		sub(&from->u.allocs, u->allocs);
+		sub(&from->u.frees, u->frees);
+		sub(&from->u.failed, u->failed);
 		to->u.allocs += u->allocs;
 		to->u.frees += u->frees;
 		to->u.failed += u->failed;
