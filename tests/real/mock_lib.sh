@@ -52,13 +52,56 @@ LIB=$VENV/lib/python3.10/site-packages/ttnn/build/lib/libtt_metal.so
 [ "$(id -u)" = 0 ] || skip "needs root for uprobes"
 ls /dev/shm | sort >"$WORK/shm.before"
 
-# ttbpf-trace --json on the venv's library, in the background, attached.
+# ttbpf-trace --json [ARGS...] on the venv's library, in the background,
+# attached.
 start_tracer() {
-	"$TRACE" --json --lib "$LIB" >"$WORK/trace.json" 2>"$WORK/trace.err" &
+	"$TRACE" --json "$@" --lib "$LIB" >"$WORK/trace.json" 2>"$WORK/trace.err" &
 	TP=$!
 	for _ in $(seq 100); do
-		grep -q attached "$WORK/trace.err" && break
+		grep -qs attached "$WORK/trace.err" && break
 		sleep 0.1
+	done
+}
+
+# start NAME DESCRIPTOR [ENV=VALUE...] -- PYTHON-ARGS...: the venv's python
+# on mock cluster DESCRIPTOR, stdin a FIFO held open (the workloads free
+# when a line arrives, see release), output in $WORK/NAME.out.
+declare -A WPID
+start() {
+	local name=$1 desc=$2
+	shift 2
+	local envs=()
+	while [ "$1" != -- ]; do envs+=("$1"); shift; done
+	shift
+	mkfifo "$WORK/$name.in"
+	env TT_METAL_MOCK_CLUSTER_DESC_PATH="$CACHE/$desc" "${envs[@]}" \
+		"$VENV/bin/python" "$@" \
+		<"$WORK/$name.in" >"$WORK/$name.out" 2>"$WORK/$name.err" &
+	WPID[$name]=$!
+	BG_PIDS+=("$!")
+	eval "exec {fd_$name}>\"$WORK/$name.in\""
+}
+
+# wait_ready NAME...: until each has printed its "ready" line (or died).
+wait_ready() {
+	local n
+	for n in "$@"; do
+		for _ in $(seq 240); do
+			grep -q '"ready"' "$WORK/$n.out" && break
+			kill -0 "${WPID[$n]}" 2>/dev/null || break
+			sleep 0.5
+		done
+	done
+}
+
+# release NAME...: a line to each, then their exit statuses in rcs[].
+release() {
+	local n
+	rcs=()
+	for n in "$@"; do
+		eval "echo >&\$fd_$n; exec {fd_$n}>&-"
+		wait "${WPID[$n]}"
+		rcs+=("$?")
 	done
 }
 

@@ -22,44 +22,16 @@
 #  - so the record summed over chips is ttbpf's total over its chip rows.
 # Which rows ttbpf shows per process is printed ("# rows"), not asserted.
 source "$(dirname "$0")/mock_lib.sh"
-declare -A WP
 start_tracer
-
-# start NAME DESCRIPTOR [ENV=VALUE...] -- ARGS...
-start() {
-	local name=$1 desc=$2
-	shift 2
-	local envs=()
-	while [ "$1" != -- ]; do envs+=("$1"); shift; done
-	shift
-	mkfifo "$WORK/$name.in"
-	env TT_METAL_MOCK_CLUSTER_DESC_PATH="$CACHE/$desc" "${envs[@]}" \
-		"$VENV/bin/python" "$HERE/mock_workload.py" "$@" \
-		<"$WORK/$name.in" >"$WORK/$name.out" 2>"$WORK/$name.err" &
-	WP[$name]=$!
-	BG_PIDS+=("$!")
-	# Held open: the workload frees when a line arrives.
-	eval "exec {fd_$name}>\"$WORK/$name.in\""
-}
-start A mock-2xn150.yaml -- --device 1
-start B mock-2xn150.yaml -- --device 0
-start C mock-2xn150.yaml TT_VISIBLE_DEVICES=1 -- --device 0
-start D mock-n300.yaml -- --mesh 1 2
-for n in A B C D; do
-	for _ in $(seq 240); do
-		grep -q '"ready"' "$WORK/$n.out" && break
-		kill -0 "${WP[$n]}" 2>/dev/null || break
-		sleep 0.5
-	done
-done
+WL=$HERE/mock_workload.py
+start A mock-2xn150.yaml -- "$WL" --device 1
+start B mock-2xn150.yaml -- "$WL" --device 0
+start C mock-2xn150.yaml TT_VISIBLE_DEVICES=1 -- "$WL" --device 0
+start D mock-n300.yaml -- "$WL" --mesh 1 2
+wait_ready A B C D
 sleep 0.5
 stop_tracer
-rcs=()
-for n in A B C D; do
-	eval "echo >&\$fd_$n; exec {fd_$n}>&-"
-	wait "${WP[$n]}"
-	rcs+=("$?")
-done
+release A B C D
 
 python3 - "$HERE" "$WORK" "$TRC" "${rcs[@]}" <<'PY'
 import sys

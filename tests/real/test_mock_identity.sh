@@ -28,66 +28,27 @@ TOP=$OUT/ttbpf-top
 PIN=/sys/fs/bpf/ttbpf-identity-$$
 trap '"$TRACE" --unpin --pin-dir "$PIN" >/dev/null 2>&1; cleanup' EXIT
 mountpoint -q /sys/fs/bpf || skip "no bpffs at /sys/fs/bpf"
-declare -A WP
+start_tracer --pin --pin-dir "$PIN"
 
-"$TRACE" --json --pin --pin-dir "$PIN" --lib "$LIB" >"$WORK/trace.json" \
-	2>"$WORK/trace.err" &
-TP=$!
-for _ in $(seq 100); do
-	grep -q attached "$WORK/trace.err" && break
-	sleep 0.1
-done
-
-# start NAME [ENV=VALUE...] -- PYTHON ARGS...
-start() {
-	local name=$1
-	shift
-	local envs=()
-	while [ "$1" != -- ]; do envs+=("$1"); shift; done
-	shift
-	mkfifo "$WORK/$name.in"
-	env TT_METAL_MOCK_CLUSTER_DESC_PATH="$CACHE/mock-2xn150.yaml" \
-		"${envs[@]}" "$VENV/bin/python" "$@" \
-		<"$WORK/$name.in" >"$WORK/$name.out" 2>"$WORK/$name.err" &
-	WP[$name]=$!
-	BG_PIDS+=("$!")
-	eval "exec {fd_$name}>\"$WORK/$name.in\""
-}
 WL=$HERE/mock_workload.py
-wait_ready() {
-	for n in "$@"; do
-		for _ in $(seq 240); do
-			grep -q '"ready"' "$WORK/$n.out" && break
-			kill -0 "${WP[$n]}" 2>/dev/null || break
-			sleep 0.5
-		done
-	done
-}
 # A and B first: a renumbered chip's host-wide number is learnt from a
 # process on this host that is not renumbered.
-start A -- "$WL" --device 1
-start B -- "$WL" --device 0
-start U -- "$HERE/mock_unit.py"
+D=mock-2xn150.yaml
+start A $D -- "$WL" --device 1
+start B $D -- "$WL" --device 0
+start U $D -- "$HERE/mock_unit.py"
 wait_ready A B U
-start C TT_VISIBLE_DEVICES=1 -- "$WL" --device 0
-start E TT_VISIBLE_DEVICES=1 TT_METAL_SHM_TRACKING_DISABLED=1 -- "$WL" --device 0
-start F -- -c "import os, runpy, sys
+start C $D TT_VISIBLE_DEVICES=1 -- "$WL" --device 0
+start E $D TT_VISIBLE_DEVICES=1 TT_METAL_SHM_TRACKING_DISABLED=1 -- "$WL" --device 0
+start F $D -- -c "import os, runpy, sys
 os.environ['TT_VISIBLE_DEVICES'] = '1'
 sys.argv = ['$WL', '--device', '0']
 runpy.run_path('$WL', run_name='__main__')"
 wait_ready C E F
 "$SNAP" --pin-dir "$PIN" --json >"$WORK/snap.json" 2>"$WORK/snap.err"
 "$TOP" --pin-dir "$PIN" --once >"$WORK/top.txt" 2>"$WORK/top.err"
-kill -INT "$TP"
-wait "$TP"
-TRC=$?
-TP=
-rcs=()
-for n in A B C E F U; do
-	eval "echo >&\$fd_$n; exec {fd_$n}>&-"
-	wait "${WP[$n]}"
-	rcs+=("$?")
-done
+stop_tracer
+release A B C E F U
 
 python3 - "$HERE" "$WORK" "$TRC" "${rcs[@]}" <<'PY'
 import json, sys

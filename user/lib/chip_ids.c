@@ -274,6 +274,18 @@ static struct chip_proc *find_proc(uint32_t pid)
 	return NULL;
 }
 
+/* Forget processes that are gone (their rows were translated while they
+ * ran); entries move, so no pointer into C.procs may be held across. */
+static void compact(void)
+{
+	size_t j = 0;
+
+	for (size_t i = 0; i < C.n_procs; i++)
+		if (start_time(C.procs[i].pid) == C.procs[i].start)
+			C.procs[j++] = C.procs[i];
+	C.n_procs = j;
+}
+
 /* A process's entry, read when new; NULL when it is gone and unknown. */
 static struct chip_proc *see_env(uint32_t pid)
 {
@@ -286,12 +298,8 @@ static struct chip_proc *see_env(uint32_t pid)
 	if (!start)
 		return NULL;
 	if (!e) {
-		if (C.n_procs == MAX_PROCS) {
-			/* Forget the oldest half. */
-			memmove(C.procs, C.procs + MAX_PROCS / 2,
-				(MAX_PROCS / 2) * sizeof(*C.procs));
-			C.n_procs -= MAX_PROCS / 2;
-		}
+		if (C.n_procs == MAX_PROCS)
+			return NULL; /* compact() makes room */
 		if (!C.procs) {
 			C.procs = calloc(MAX_PROCS, sizeof(*C.procs));
 			if (!C.procs)
@@ -519,6 +527,8 @@ static void see_chips(const struct ttbpf_maps *m, uint32_t pid, uint64_t chips)
 
 void chip_ids__see(const struct ttbpf_maps *m, uint32_t pid)
 {
+	if (C.n_procs == MAX_PROCS)
+		compact();
 	see_chips(m, pid, 0);
 }
 
@@ -556,6 +566,8 @@ void chip_ids__event(const struct ttbpf_maps *m, struct ttbpf_event *e)
 		local = 1ULL << e->device;
 	if (!local)
 		return;
+	if (C.n_procs == MAX_PROCS)
+		compact();
 	see_chips(m, e->pid, local);
 	p = find_proc(e->pid);
 	if (p && !p->visible)
@@ -695,6 +707,8 @@ void chip_ids__apply(const struct ttbpf_maps *m, struct state *s)
 
 	if (!s->n_procs)
 		return;
+	if (C.n_procs > MAX_PROCS / 2)
+		compact();
 	want = calloc(s->n_procs, sizeof(*want));
 	chips = calloc(s->n_procs, sizeof(*chips));
 	if (!want || !chips)
