@@ -52,6 +52,13 @@ LIB=$VENV/lib/python3.10/site-packages/ttnn/build/lib/libtt_metal.so
 [ "$(id -u)" = 0 ] || skip "needs root for uprobes"
 ls /dev/shm | sort >"$WORK/shm.before"
 
+# use_pin NAME: PIN, a pin directory of our own, unpinned on exit.
+use_pin() {
+	PIN=/sys/fs/bpf/ttbpf-$1-$$
+	trap '"$TRACE" --unpin --pin-dir "$PIN" >/dev/null 2>&1; cleanup' EXIT
+	mountpoint -q /sys/fs/bpf || skip "no bpffs at /sys/fs/bpf"
+}
+
 # ttbpf-trace --json [ARGS...] on the venv's library, in the background,
 # attached.
 start_tracer() {

@@ -25,9 +25,7 @@
 source "$(dirname "$0")/mock_lib.sh"
 SNAP=$OUT/ttbpf-snapshot
 TOP=$OUT/ttbpf-top
-PIN=/sys/fs/bpf/ttbpf-identity-$$
-trap '"$TRACE" --unpin --pin-dir "$PIN" >/dev/null 2>&1; cleanup' EXIT
-mountpoint -q /sys/fs/bpf || skip "no bpffs at /sys/fs/bpf"
+use_pin identity
 start_tracer --pin --pin-dir "$PIN"
 
 WL=$HERE/mock_workload.py
@@ -53,7 +51,7 @@ release A B C E F U
 python3 - "$HERE" "$WORK" "$TRC" "${rcs[@]}" <<'PY'
 import json, sys
 sys.path.insert(0, sys.argv.pop(1))
-from mock_check import check, finish, lines
+from mock_check import check, finish, lines, ready
 work, trc, rcs = sys.argv[1], int(sys.argv[2]), [int(x) for x in sys.argv[3:]]
 U0, U1 = 0, 4294967296
 # name: (host-wide chip, the process's own id, unique id); None: unknown
@@ -73,11 +71,9 @@ top = open(work + "/top.txt").read().splitlines()
 holds = {}  # host-wide chip (None: unknown) -> bytes per type
 for (name, (host, local, uid)), rc in zip(cases.items(), rcs[:-1]):
     check(f"{name}: workload exits 0", rc, 0)
-    ready = [e for e in lines(f"{work}/{name}.out") if e.get("event") == "ready"]
-    if not ready:
-        check(f"{name}: workload ready", open(f"{work}/{name}.err").read()[-400:], "")
+    r = ready(work, name)
+    if not r:
         continue
-    r = ready[0]
     pid = r["pid"]
     check(f"{name}: device ids inside the process", r["device_ids"], [local])
     want = {t: sum(x["size"] for x in r["tensors"] if x["type"] == t)
@@ -118,11 +114,8 @@ for (name, (host, local, uid)), rc in zip(cases.items(), rcs[:-1]):
           [label in l for l in rows], [True])
 # U: one unit mesh per chip, each chip its own sizes.
 check("U: workload exits 0", rcs[-1], 0)
-ready = [e for e in lines(work + "/U.out") if e.get("event") == "ready"]
-if not ready:
-    check("U: workload ready", open(work + "/U.err").read()[-400:], "")
-else:
-    r = ready[0]
+r = ready(work, "U")
+if r:
     pid = r["pid"]
     check("U: one unit mesh per chip", r["device_ids"], {"0": [0], "1": [1]})
     uids = {"0": str(U0), "1": str(U1)}

@@ -10,9 +10,7 @@
 source "$(dirname "$0")/mock_lib.sh"
 SNAP=$OUT/ttbpf-snapshot
 TOP=$OUT/ttbpf-top
-PIN=/sys/fs/bpf/ttbpf-late-$$
-trap '"$TRACE" --unpin --pin-dir "$PIN" >/dev/null 2>&1; cleanup' EXIT
-mountpoint -q /sys/fs/bpf || skip "no bpffs at /sys/fs/bpf"
+use_pin late
 
 mkfifo "$WORK/in"
 TT_METAL_MOCK_CLUSTER_DESC_PATH=$CACHE/mock-n150.yaml \

@@ -623,19 +623,6 @@ static struct state_dev *dev_row(struct state *s, int device, bool unknown)
 	return d;
 }
 
-static int cmp_dev(const void *a, const void *b)
-{
-	const struct state_dev *x = a, *y = b;
-
-	if (x->kind != y->kind)
-		return x->kind < y->kind ? -1 : 1;
-	if (x->host_unknown != y->host_unknown)
-		return x->host_unknown ? 1 : -1;
-	if (x->device != y->device)
-		return x->device < y->device ? -1 : 1;
-	return 0;
-}
-
 /* A device row read a moment apart from its process rows may hold less
  * than they do: never below 0. */
 static void sub(__u64 *v, __u64 d)
@@ -696,7 +683,7 @@ void chip_ids__move_devs(struct state *s, const struct state_proc *rows,
 		else
 			i++;
 	}
-	qsort(s->devs, s->n_devs, sizeof(*s->devs), cmp_dev);
+	state__sort_devs(s);
 }
 
 void chip_ids__apply(const struct ttbpf_maps *m, struct state *s)

@@ -156,6 +156,8 @@ static int cmp_dev(const void *a, const void *b)
 
 	if (x->kind != y->kind)
 		return x->kind < y->kind ? -1 : 1;
+	if (x->host_unknown != y->host_unknown)
+		return x->host_unknown ? 1 : -1;
 	if (x->device != y->device)
 		return x->device < y->device ? -1 : 1;
 	return 0;
@@ -172,6 +174,11 @@ static int cmp_proc_pid(const void *a, const void *b)
 	if (x->device != y->device)
 		return x->device < y->device ? -1 : 1;
 	return 0;
+}
+
+void state__sort_devs(struct state *s)
+{
+	qsort(s->devs, s->n_devs, sizeof(*s->devs), cmp_dev);
 }
 
 static int read_devs(const struct ttbpf_maps *m, struct state *s, bool batch)

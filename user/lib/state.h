@@ -84,6 +84,8 @@ enum state_sort {
 };
 
 void state__sort_procs(struct state *s, enum state_sort by);
+/* Device rows by kind, then device (rows of unknown chips last). */
+void state__sort_devs(struct state *s);
 
 /* The device row for (@device, @kind), or NULL. */
 const struct state_dev *state__dev(const struct state *s, int device,
