@@ -523,7 +523,6 @@ static __always_inline void emit_event(__u8 kind, __u32 pid, __u32 tid,
 	e->count = count;
 	e->buffer = buffer;
 	e->parent_pid = parent_pid;
-	e->pad = 0;
 	if (a) {
 		e->size = a->size;
 		e->address = a->address;
@@ -533,6 +532,7 @@ static __always_inline void emit_event(__u8 kind, __u32 pid, __u32 tid,
 		e->type = a->type;
 		e->dev_kind = a->dev_kind;
 		e->chips = a->chips;
+		e->py_stack_id = a->py_stack_id;
 	} else {
 		e->size = 0;
 		e->address = 0;
@@ -542,6 +542,7 @@ static __always_inline void emit_event(__u8 kind, __u32 pid, __u32 tid,
 		e->type = 0;
 		e->dev_kind = TTBPF_DEV_UNKNOWN;
 		e->chips = 0;
+		e->py_stack_id = TTBPF_PY_NONE;
 	}
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
 	/* A wake-up is an interrupt to the reader's CPU per event, dearer

@@ -257,9 +257,9 @@ struct ttbpf_event {
 	__u8 dev_kind;
 	__u8 flags; /* TTBPF_EVF_* */
 	char comm[TTBPF_COMM_LEN];
-	__u32 parent_pid; /* TTBPF_EVF_INHERITED: whose buffer it was */
-	__u32 pad;
-	__u64 chips; /* as in struct ttbpf_alloc */
+	__u32 parent_pid;  /* TTBPF_EVF_INHERITED: whose buffer it was */
+	__s32 py_stack_id; /* as in struct ttbpf_alloc; TTBPF_PY_NONE if none */
+	__u64 chips;	   /* as in struct ttbpf_alloc */
 };
 
 #define TTBPF_EVF_IMPLAUSIBLE 0x1 /* fields failed a sanity check */

@@ -2,8 +2,9 @@
 /*
  * ttbpf-report: one self-contained HTML page from a `ttbpf-trace --record`
  * database: usage over time per chip and type (stacked by process), the
- * peak with the largest buffers live then and their stacks, allocation
- * failures, and the top allocation sites. Inline SVG, no network.
+ * peak with the largest buffers live then and their stacks (Python lines
+ * first where recorded), allocation failures, and the top allocation
+ * sites. Inline SVG, no network.
  */
 #include <argp.h>
 #include <ctype.h>
@@ -103,6 +104,9 @@ static void html(FILE *f, const char *s)
 	free(buf);
 }
 
+/* Schema 2 recordings have Python call chains (recorder.h). */
+static bool has_py;
+
 static const char *col(sqlite3_stmt *st, int i)
 {
 	const unsigned char *t = sqlite3_column_text(st, i);
@@ -124,6 +128,56 @@ static void human(FILE *f, long long v)
 		fprintf(f, "%.2f %s", d, u[i]);
 	else
 		fprintf(f, "%lld B", v);
+}
+
+/* Frames one a line: html() alone would show the newlines as \x0a. */
+static void lines_html(FILE *f, const char *s)
+{
+	while (s && *s) {
+		size_t n = strcspn(s, "\n");
+		char *one = strndup(s, n);
+
+		if (one)
+			html(f, one);
+		free(one);
+		s += n;
+		if (*s) {
+			fputc('\n', f);
+			s++;
+		}
+	}
+}
+
+/* A stack: the Python lines, innermost first, then the native frames. */
+static void stack_html(FILE *f, const char *py, const char *native)
+{
+	if (py && *py) {
+		fputs("<span class=\"py\">", f);
+		lines_html(f, py);
+		fputs("</span>\n", f);
+	}
+	lines_html(f, native);
+}
+
+/*
+ * A site in one line: the innermost Python line where one was captured,
+ * else the first native frame outside tt_metal.
+ */
+static char *site_line(const char *py, const char *native)
+{
+	const char *p = native, *site = native;
+
+	if (py && *py && *py != '[')
+		return strndup(py, strcspn(py, "\n"));
+	while (p && *p) {
+		if (strncmp(p, "tt::tt_metal::", 14)) {
+			site = p;
+			break;
+		}
+		p = strchr(p, '\n');
+		p = p ? p + 1 : NULL;
+	}
+	return strndup(site ? site : "", site ? strcspn(site, "\n") : 0);
 }
 
 static const char *const palette[] = { "#4e79a7", "#f28e2b", "#59a14f",
@@ -148,6 +202,32 @@ static void bind_chart(sqlite3_stmt *st, long long device, const char *kind,
 	sqlite3_bind_text(st, 2, kind, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, type, -1, SQLITE_STATIC);
 }
+
+/*
+ * Allocation @a did not fail: an allocation is recorded at its entry, and
+ * one that threw is followed by alloc_failed on the same Buffer before
+ * anything else happens to it.
+ */
+#define SUCCEEDED(a)                                                           \
+	"(SELECT r.kind FROM events r WHERE r.pid = " a ".pid AND r.buffer = " \
+	"" a ".buffer AND r.id > " a ".id AND r.kind IN ('alloc', 'free', "    \
+	"'alloc_failed') ORDER BY r.id LIMIT 1) IS NOT 'alloc_failed'"
+
+/*
+ * Allocations of one chart not released by the time of its peak (?4):
+ * no free of the Buffer, and no bulk free of its allocator, exit or exec
+ * of its process (those few are in temp.releases, see report()). Each
+ * test is an index search: one scan of a process's events per
+ * allocation made a recording of 200,000 events take minutes.
+ */
+#define LIVE_AT_PEAK                                                          \
+	"WHERE a.kind = 'alloc' AND a.device = ?1 AND a.dev_kind = ?2 "       \
+	"AND a.type = ?3 AND a.ts_ns <= ?4 AND NOT EXISTS (SELECT 1 FROM "    \
+	"events r WHERE r.pid = a.pid AND r.buffer = a.buffer AND r.id > "    \
+	"a.id AND r.kind = 'free' AND r.ts_ns <= ?4) AND NOT EXISTS (SELECT " \
+	"1 FROM temp.releases r WHERE r.pid = a.pid AND r.id > a.id AND "     \
+	"r.ts_ns <= ?4 AND (r.kind <> 'bulk_free' OR r.allocator = "          \
+	"a.allocator)) AND " SUCCEEDED("a") " ORDER BY a.size DESC LIMIT 5"
 
 /* One chart: bytes of every process over the sample times, stacked. */
 static int chart(sqlite3 *db, FILE *f, long long device, const char *kind,
@@ -318,15 +398,14 @@ static int chart(sqlite3 *db, FILE *f, long long device, const char *kind,
 	/* What was live at the highest sample: largest buffers first. */
 	sqlite3_prepare_v2(
 		db,
-		"SELECT a.pid, a.comm, a.size, (SELECT frames FROM stacks s "
-		"WHERE s.pid = a.pid AND s.stack_id = a.stack_id) FROM events "
-		"a "
-		"WHERE a.kind = 'alloc' AND a.device = ?1 AND a.dev_kind = ?2 "
-		"AND a.type = ?3 AND a.ts_ns <= ?4 AND NOT EXISTS (SELECT 1 "
-		"FROM events r WHERE r.pid = a.pid AND r.id > a.id AND "
-		"r.ts_ns <= ?4 AND ((r.kind = 'free' AND r.buffer = a.buffer) "
-		"OR (r.kind = 'bulk_free' AND r.allocator = a.allocator) OR "
-		"r.kind IN ('exit', 'exec'))) ORDER BY a.size DESC LIMIT 5",
+		has_py ? "SELECT a.pid, a.comm, a.size, (SELECT frames FROM "
+			 "stacks s WHERE s.pid = a.pid AND s.stack_id = "
+			 "a.stack_id), (SELECT frames FROM py_stacks p WHERE "
+			 "p.pid = a.pid AND p.py_stack_id = a.py_stack_id) "
+			 "FROM events a " LIVE_AT_PEAK
+		       : "SELECT a.pid, a.comm, a.size, (SELECT frames FROM "
+			 "stacks s WHERE s.pid = a.pid AND s.stack_id = "
+			 "a.stack_id), NULL FROM events a " LIVE_AT_PEAK,
 		-1, &st, NULL);
 	bind_chart(st, device, kind, type);
 	sqlite3_bind_int64(st, 4, peak_ts);
@@ -340,7 +419,7 @@ static int chart(sqlite3 *db, FILE *f, long long device, const char *kind,
 		html(f, col(st, 1));
 		fprintf(f, "</td><td>%lld B</td><td><pre>",
 			sqlite3_column_int64(st, 2));
-		html(f, col(st, 3));
+		stack_html(f, col(st, 4), col(st, 3));
 		fputs("</pre></td></tr>\n", f);
 	}
 	sqlite3_finalize(st);
@@ -384,7 +463,10 @@ static void failures(sqlite3 *db, FILE *f, long long t0)
 	fputs("</table>\n", f);
 }
 
-/* Sites: the whole stack; the row names its first frame outside tt_metal. */
+/*
+ * Sites: the whole stack, Python lines first; the row names the innermost
+ * Python line or else the first native frame outside tt_metal.
+ */
 static void sites(sqlite3 *db, FILE *f)
 {
 	sqlite3_stmt *st;
@@ -394,38 +476,33 @@ static void sites(sqlite3 *db, FILE *f)
 	      f);
 	sqlite3_prepare_v2(
 		db,
-		"SELECT sum(e.size), count(*), s.frames FROM events e "
-		"JOIN stacks s ON s.pid = e.pid AND s.stack_id = "
-		"e.stack_id WHERE e.kind = 'alloc' GROUP BY s.frames "
-		"ORDER BY 1 DESC LIMIT 15",
+		has_py ? "SELECT sum(e.size), count(*), s.frames, p.frames "
+			 "FROM events e LEFT JOIN stacks s ON s.pid = e.pid "
+			 "AND s.stack_id = e.stack_id LEFT JOIN py_stacks p "
+			 "ON p.pid = e.pid AND p.py_stack_id = e.py_stack_id "
+			 "WHERE e.kind = 'alloc' AND (s.frames IS NOT NULL OR "
+			 "p.frames IS NOT NULL) AND " SUCCEEDED(
+				 "e") " GROUP BY s.frames, p.frames "
+				      "ORDER BY 1 DESC LIMIT 15"
+		       : "SELECT sum(e.size), count(*), s.frames, NULL FROM "
+			 "events e JOIN stacks s ON s.pid = e.pid AND "
+			 "s.stack_id = e.stack_id WHERE e.kind = 'alloc' "
+			 "AND " SUCCEEDED("e") " GROUP BY s.frames ORDER BY 1 "
+					       "DESC LIMIT 15",
 		-1, &st, NULL);
 	while (sqlite3_step(st) == SQLITE_ROW) {
-		const char *frames = col(st, 2), *p = frames, *site = frames;
+		char *one = site_line(col(st, 3), col(st, 2));
 
-		while (p && *p) {
-			if (strncmp(p, "tt::tt_metal::", 14)) {
-				site = p;
-				break;
-			}
-			p = strchr(p, '\n');
-			p = p ? p + 1 : NULL;
-		}
 		fprintf(f,
 			"<tr class=\"site\"><td>%lld B</td><td>%lld</td><td>"
 			"<details><summary>",
 			sqlite3_column_int64(st, 0),
 			sqlite3_column_int64(st, 1));
-		{
-			const char *nl = strchr(site, '\n');
-			char *one = strndup(site, nl ? (size_t)(nl - site)
-						     : strlen(site));
-
-			if (one)
-				html(f, one);
-			free(one);
-		}
+		if (one)
+			html(f, one);
+		free(one);
 		fputs("</summary><pre>", f);
-		html(f, frames);
+		stack_html(f, col(st, 3), col(st, 2));
 		fputs("</pre></details></td></tr>\n", f);
 	}
 	sqlite3_finalize(st);
@@ -447,6 +524,21 @@ static int report(sqlite3 *db, FILE *f)
 		n_ev = sqlite3_column_int64(st, 1);
 	}
 	sqlite3_finalize(st);
+	/* The few events that release many buffers, indexed for the
+	 * live-at-the-peak query (the database itself is read-only). */
+	if (sqlite3_exec(db,
+			 "CREATE TEMP TABLE releases AS SELECT id, pid, ts_ns, "
+			 "kind, allocator FROM events WHERE kind IN "
+			 "('bulk_free', 'exit', 'exec'); CREATE INDEX "
+			 "temp.releases_pid ON releases(pid, id)",
+			 NULL, NULL, NULL) != SQLITE_OK) {
+		fprintf(stderr, "ttbpf-report: %s\n", sqlite3_errmsg(db));
+		return -EIO;
+	}
+	has_py = sqlite3_exec(db,
+			      "SELECT py_stack_id FROM events LIMIT 0; "
+			      "SELECT 1 FROM py_stacks LIMIT 0",
+			      NULL, NULL, NULL) == SQLITE_OK;
 	fputs("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
 	      "<meta http-equiv=\"Content-Security-Policy\" content=\""
 	      "default-src 'none'; style-src 'unsafe-inline'; script-src "
@@ -455,7 +547,8 @@ static int report(sqlite3 *db, FILE *f)
 	      "body{font:14px sans-serif;margin:20px;color:#222}"
 	      "table{border-collapse:collapse}td,th{border:1px solid #ccc;"
 	      "padding:2px 6px;text-align:left;vertical-align:top}"
-	      "pre{margin:0;font-size:11px}h2{font-size:16px;margin:18px 0 4px}"
+	      "pre{margin:0;font-size:11px}.py{color:#2a6f2a}h2{font-size:16px;"
+	      "margin:18px 0 4px}"
 	      "</style></head><body>\n<h1>ttbpf: Tenstorrent device memory "
 	      "over time</h1>\n<p>",
 	      f);

@@ -140,3 +140,48 @@ use_pin_dir() {
 cleanup_pins() {
 	"$TRACE" --unpin --pin-dir "$PIN" >/dev/null 2>&1
 }
+
+# --- Python programs on the stand-in: py_leak.py ------------------------
+PY_SCRIPT=$E2E/py_leak.py
+
+# The line of py_leak.py that carries the marker comment "# MARKER".
+line_of() { grep -n "# $1" "$PY_SCRIPT" | cut -d: -f1; }
+
+# pythons: TTBPF_PYTHONS, else pyenv's 3.10-3.13, else python3.1x.
+find_pythons() {
+	local m p
+	pythons=()
+	if [ -n "${TTBPF_PYTHONS:-}" ]; then
+		read -ra pythons <<<"$TTBPF_PYTHONS"
+		return
+	fi
+	for m in 10 11 12 13; do
+		p=$(ls -d "${PYENV_ROOT:-$HOME/.pyenv}"/versions/3.$m.*/bin/python3 2>/dev/null | tail -1)
+		[ -n "$p" ] || p=$(command -v "python3.$m")
+		[ -n "$p" ] && pythons+=("$p")
+	done
+}
+
+# start_py NAME PYTHON: py_leak.py on the e4-release stand-in, held at
+# "ready", its stdin a FIFO; py_go NAME: it allocates and holds;
+# py_release NAME: it closes its device and exits (its status).
+declare -A PY_FD
+start_py() {
+	local name=$1 py=$2 fd
+	mkfifo "$WORK/$name.in"
+	"$py" "$PY_SCRIPT" "$(lib_of e4-release)" "$WORK/$name.truth.json" \
+		<"$WORK/$name.in" >"$WORK/$name.out" 2>&1 &
+	WL_PID[$name]=$!
+	BG_PIDS+=("$!")
+	exec {fd}>"$WORK/$name.in"
+	PY_FD[$name]=$fd
+	wait_line "$WORK/$name.out" '^ready' 20
+}
+py_go() { echo go >&"${PY_FD[$1]}"; }
+py_release() {
+	local fd=${PY_FD[$1]}
+	# A line, not EOF: later programs inherited this FIFO's write end.
+	echo done >&"$fd"
+	exec {fd}>&-
+	wait "${WL_PID[$1]}"
+}

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Compare what Prometheus scraped from ttbpf-exporter with ground truth.
 
-usage: prom_compare.py PROM_URL TRUTH_JSON... [--gone PID...]
+usage: prom_compare.py PROM_URL TRUTH_JSON... [--usage-only] [--gone PID...]
 
 Queries PROM_URL/api/v1/query and checks, exactly:
 - ttbpf_process_memory_used_bytes{pid,device,type} per process of the
@@ -13,6 +13,9 @@ Queries PROM_URL/api/v1/query and checks, exactly:
 - ttbpf_allocations_total, ttbpf_frees_total and
   ttbpf_allocation_failures_total per device: the sums of the truths'
   counters;
+- with --usage-only (the truths know what the program allocated, not
+  every allocation the library made for itself), the counters are not
+  compared;
 - with --gone (those processes were killed; the truths are the ones
   left): no process series of those pids is left, and the counters,
   which still count the gone processes, are not compared.
@@ -50,6 +53,8 @@ def main():
         i = argv.index("--gone")
         gone = argv[i + 1:]
         argv = argv[:i]
+    usage_only = "--usage-only" in argv
+    argv = [a for a in argv if a != "--usage-only"]
     url, paths = argv[0], argv[1:]
     truths = [json.load(open(p)) for p in paths]
     errors = []
@@ -75,9 +80,9 @@ def main():
                 k = (dl, ty)
                 dev_used[k] = dev_used.get(k, 0) + u["bytes"]
                 dev_bufs[k] = dev_bufs.get(k, 0) + u["buffers"]
-                allocs[dl] = allocs.get(dl, 0) + u["allocs"]
-                frees[dl] = frees.get(dl, 0) + u["frees"]
-                failed[dl] = failed.get(dl, 0) + u["failures"]
+                allocs[dl] = allocs.get(dl, 0) + u.get("allocs", 0)
+                frees[dl] = frees.get(dl, 0) + u.get("frees", 0)
+                failed[dl] = failed.get(dl, 0) + u.get("failures", 0)
         got = procs.get(str(t["pid"]), {})
         for k in sorted(set(want) | set(got)):
             cmp(f"pid {t['pid']} device {k[0]} {k[1]}", got.get(k), want.get(k))
@@ -95,7 +100,7 @@ def main():
     per_device("ttbpf_device_buffers", dev_bufs, dt)
     # Counters include processes that have gone: only while all live.
     dv = (lambda m: m["device"])
-    if not gone:
+    if not gone and not usage_only:
         per_device("ttbpf_allocations_total", allocs, dv)
         per_device("ttbpf_frees_total", frees, dv)
         per_device("ttbpf_allocation_failures_total", failed, dv)

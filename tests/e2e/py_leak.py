@@ -1,31 +1,18 @@
 # A Python program that leaks device buffers of the stand-in TT-Metal
-# through ctypes (which releases the GIL around each call, as pybind11
-# code may). The test finds the lines it expects by the marker comments.
+# through ctypes (ttsim_ctypes.py). The test finds the lines it expects by the marker comments.
 #   py_leak.py LIBTT_METAL TRUTH_JSON
 # Allocates and frees one buffer, prints "ready", waits for a line on stdin, leaks, writes the addresses of
 # the leaked and of the freed buffers to TRUTH_JSON, prints "holding",
 # waits for another line, closes the device.
-import ctypes
 import json
 import sys
 import threading
 
-DRAM, L1 = 0, 1
-lib = ctypes.CDLL(sys.argv[1])
-open_device = lib._ZN5ttsim11open_deviceEiPKNS_6configE
-open_device.restype = ctypes.c_void_p
-open_device.argtypes = [ctypes.c_int, ctypes.c_void_p]
-create = lib._ZN5ttsim13create_bufferEPNS_6deviceEiimm
-create.restype = ctypes.c_void_p
-create.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_int,
-                   ctypes.c_uint64, ctypes.c_uint64]
-destroy = lib._ZN5ttsim14destroy_bufferEPNS_6bufferE
-destroy.argtypes = [ctypes.c_void_p]
-address = lib._ZN5ttsim14buffer_addressEPKNS_6bufferE
-address.restype = ctypes.c_uint64
-address.argtypes = [ctypes.c_void_p]
-close_device = lib._ZN5ttsim12close_deviceEPNS_6deviceE
-close_device.argtypes = [ctypes.c_void_p]
+from ttsim_ctypes import DRAM, L1, load
+
+lib = load(sys.argv[1])
+open_device, create, destroy = lib.open_device, lib.create, lib.destroy
+address, close_device = lib.address, lib.close_device
 
 kept, freed = [], []
 

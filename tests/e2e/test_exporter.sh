@@ -10,37 +10,14 @@ EXPORTER=$OUT/ttbpf-exporter
 PIN=/sys/fs/bpf/ttbpf-e2e-exporter-$$
 v=${TTBPF_EXPORTER_VARIANT:-e4-release}
 AS_NOBODY=(setpriv --reuid=65534 --regid=65534 --clear-groups)
-PROM_PID=
+source "$E2E/../prom_lib.sh"
 cleanup_all() {
-	# Prometheus and the exporter are in BG_PIDS; stop Prometheus first
-	# so it writes nothing into $WORK while cleanup removes it.
-	[ -n "$PROM_PID" ] && kill -TERM "$PROM_PID" 2>/dev/null && wait "$PROM_PID" 2>/dev/null
+	prom_stop
 	"$TRACE" --unpin --pin-dir "$PIN" >/dev/null 2>&1
 	cleanup
 }
 trap cleanup_all EXIT
-
-for tool in prometheus promtool curl; do
-	if ! command -v "$tool" >/dev/null; then
-		echo "skip: $tool not installed (tools/install-deps.sh installs it)"
-		exit 77
-	fi
-done
-
-free_port() {
-	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
-# start_exporter NAME ARGS...: sets EXP_PORT from its start-up line.
-start_exporter() {
-	local name=$1
-	shift
-	"$EXPORTER" --listen 127.0.0.1:0 "$@" >"$WORK/$name.exp.out" 2>"$WORK/$name.exp.err" &
-	EXP_PID=$!
-	BG_PIDS+=("$EXP_PID")
-	wait_line "$WORK/$name.exp.err" '^ttbpf-exporter: serving /metrics on port [1-9]' 30 || return 1
-	EXP_PORT=$(sed -n 's/^ttbpf-exporter: serving \/metrics on port \([0-9]*\).*/\1/p' "$WORK/$name.exp.err")
-}
+prom_require
 
 # --- bad input ---------------------------------------------------------
 expect_error "--listen without a port: one line" 'invalid --listen' \
@@ -92,42 +69,8 @@ for f in ttbpf_device_memory_used_bytes ttbpf_device_memory_peak_bytes \
 done
 
 # --- Prometheus scrapes it ---------------------------------------------
-PPORT=$(free_port)
-P=http://127.0.0.1:$PPORT
-mkdir -p "$WORK/prom"
-cat >"$WORK/prom.yml" <<YML
-global:
-  scrape_interval: 1s
-  evaluation_interval: 1s
-scrape_configs:
-  - job_name: ttbpf
-    static_configs:
-      - targets: ['127.0.0.1:$EXP_PORT']
-YML
-prometheus --config.file="$WORK/prom.yml" --storage.tsdb.path="$WORK/prom" \
-	--web.listen-address="127.0.0.1:$PPORT" --log.level=warn \
-	>"$WORK/prom.log" 2>&1 &
-PROM_PID=$!
-BG_PIDS+=("$PROM_PID")
-
-# q PROMQL: the first value of an instant query ("" when none).
-q() {
-	curl -sf "$P/api/v1/query" --data-urlencode "query=$1" |
-		jq -r '.data.result[0].value[1] // empty'
-}
-# until_ok SECONDS CMD...: CMD passes within SECONDS (scrapes are 1 s apart).
-until_ok() {
-	local secs=$1 i
-	shift
-	for ((i = 0; i < secs * 4; i++)); do
-		"$@" >"$WORK/until.out" 2>&1 && { cat "$WORK/until.out"; return 0; }
-		sleep 0.25
-	done
-	cat "$WORK/until.out"
-	return 1
-}
-check "Prometheus scrapes the exporter (ttbpf_up 1)" until_ok 30 \
-	bash -c "[ \"\$(curl -sf '$P/api/v1/query' --data-urlencode 'query=ttbpf_up' | jq -r '.data.result[0].value[1] // empty')\" = 1 ]"
+prom_start "$EXP_PORT"
+check "Prometheus scrapes the exporter (ttbpf_up 1)" until_ok 30 prom_scraping
 
 truths=()
 for s in $names; do truths+=("$WORK/$s.truth.json"); done
@@ -167,8 +110,7 @@ check "after SIGKILL: the process's series are gone, device totals equal the res
 # Every workload closes its devices and exits: everything falls to 0.
 for s in mesh oom threads; do release "$s"; done
 check "after all exit: device series are 0 and no process series is left" \
-	until_ok 10 bash -c "[ \"\$(curl -sf '$P/api/v1/query' --data-urlencode 'query=sum(ttbpf_device_memory_used_bytes) == 0 and count(ttbpf_device_memory_used_bytes) > 0' | jq '.data.result | length')\" = 1 ] &&
-		[ \"\$(curl -sf '$P/api/v1/query' --data-urlencode 'query=ttbpf_process_memory_used_bytes' | jq '.data.result | length')\" = 0 ]"
+	until_ok 10 prom_all_zero
 curl -sf "$M/metrics" >"$WORK/scrape2.txt"
 check "promtool check metrics after the exits" \
 	bash -c "promtool check metrics <'$WORK/scrape2.txt'"
@@ -176,9 +118,7 @@ check "promtool check metrics after the exits" \
 kill -TERM "$EXP_PID"
 wait "$EXP_PID"
 check "exporter exits 0 on SIGTERM" test $? -eq 0
-kill -TERM "$PROM_PID"
-wait "$PROM_PID" 2>/dev/null
-PROM_PID=
+prom_stop
 stop_tracer pinned
 "$TRACE" --unpin --pin-dir "$PIN" >/dev/null 2>&1
 

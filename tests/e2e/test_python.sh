@@ -14,44 +14,11 @@ LIB=$(lib_of e4-release)
 cleanup_pins() { "$TRACE" --unpin --pin-dir "$PIN" >/dev/null 2>&1; }
 trap 'cleanup_pins; cleanup' EXIT
 
-line_of() { grep -n "# $1" "$SCRIPT" | cut -d: -f1; }
-
-# Interpreters: TTBPF_PYTHONS, else pyenv's 3.10-3.13, else python3.1x.
-pythons=()
-if [ -n "${TTBPF_PYTHONS:-}" ]; then
-	read -ra pythons <<<"$TTBPF_PYTHONS"
-else
-	for m in 10 11 12 13; do
-		p=$(ls -d "${PYENV_ROOT:-$HOME/.pyenv}"/versions/3.$m.*/bin/python3 2>/dev/null | tail -1)
-		[ -n "$p" ] || p=$(command -v "python3.$m")
-		[ -n "$p" ] && pythons+=("$p")
-	done
-fi
+find_pythons
 if [ ${#pythons[@]} -eq 0 ]; then
 	echo "skip: no CPython 3.10-3.13 installed"
 	exit 77
 fi
-
-# start_py NAME PYTHON: the program held at "ready", stdin from a FIFO.
-declare -A PY_FD
-start_py() {
-	local name=$1 py=$2 fd
-	mkfifo "$WORK/$name.in"
-	"$py" "$SCRIPT" "$LIB" "$WORK/$name.truth.json" <"$WORK/$name.in" >"$WORK/$name.out" 2>&1 &
-	WL_PID[$name]=$!
-	BG_PIDS+=("$!")
-	exec {fd}>"$WORK/$name.in"
-	PY_FD[$name]=$fd
-	wait_line "$WORK/$name.out" '^ready' 20
-}
-py_go() { echo go >&"${PY_FD[$1]}"; }
-py_release() {
-	local fd=${PY_FD[$1]}
-	# A line, not EOF: later programs inherited this FIFO's write end.
-	echo done >&"$fd"
-	exec {fd}>&-
-	wait "${WL_PID[$1]}"
-}
 
 names=()
 declare -A PYV

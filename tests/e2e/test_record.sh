@@ -75,19 +75,36 @@ if command -v chromium >/dev/null; then
 	check "report: a screenshot is taken" test -s "$WORK/report.png"
 	check "report: charts, peaks and failures equal the recording and the trace" \
 		python3 - "$WORK/dom.html" "$WORK/r.db" "$WORK/rec.trace.out" <<'PY'
-import html.parser, json, sqlite3, sys
+import html.parser, json, re, sqlite3, sys
 dom, db, trace = sys.argv[1:4]
 class P(html.parser.HTMLParser):
+    """Charts: [device, type, peak, failure sizes, live buffer sizes];
+    the sites' bytes; failure rows; every tag seen."""
     def __init__(s):
         super().__init__(); s.charts = []; s.fail_rows = 0; s.tags = set()
+        s.table = None; s.sites = []
     def handle_starttag(s, tag, a):
         a = dict(a); s.tags.add(tag)
         if tag == "svg" and "data-type" in a:
-            s.charts.append([a["data-device"], a["data-type"], int(a["data-peak"]), []])
+            s.charts.append([a["data-device"], a["data-type"], int(a["data-peak"]), [], []])
         if tag == "g" and a.get("class") == "failure":
             s.charts[-1][3].append(int(a["data-size"]))
         if tag == "tr" and a.get("class") == "failure":
             s.fail_rows += 1
+        if tag == "details" and a.get("class") == "live":
+            s.table = "live"
+        if tag == "table" and a.get("id"):
+            s.table = a["id"]
+    def handle_endtag(s, tag):
+        if tag == "details" and s.table == "live":
+            s.table = None
+    def handle_data(s, d):
+        # The "N B" cells: sizes of live buffers, bytes of sites.
+        if re.fullmatch(r"[0-9]+ B", d):
+            if s.table == "live":
+                s.charts[-1][4].append(int(d[:-2]))
+            elif s.table == "sites":
+                s.sites.append(int(d[:-2]))
 p = P(); p.feed(open(dom).read())
 con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
 want = {(str(d), t): b for d, t, b in con.execute(
@@ -104,7 +121,21 @@ if marked != sorted(e["size"] for e in fails):
     sys.exit(f"failure marks {marked} != traced sizes")
 if "s" in p.tags:
     sys.exit("the hostile comm became an <s> element")
-print(f"{len(got)} charts, {len(fails)} failures")
+# Buffers live at a peak fit in it: an allocation that threw is not live.
+for c in p.charts:
+    if not c[4] or sum(c[4]) > c[2]:
+        sys.exit(f"chip {c[0]} {c[1]}: live buffers {c[4]} vs peak {c[2]}")
+# Sites count what was allocated: allocations that threw are not.
+ev = [json.loads(l) for l in open(trace) if '"event":"alloc' in l]
+nxt, ok_bytes = {}, 0
+for e in reversed(ev):
+    k = (e["pid"], e["buffer"])
+    if e["event"] == "alloc" and nxt.get(k) != "alloc_failed":
+        ok_bytes += e["size"]
+    nxt[k] = e["event"]
+if not p.sites or sum(p.sites) > ok_bytes:
+    sys.exit(f"sites add up to {sum(p.sites)} B, {ok_bytes} B allocated")
+print(f"{len(got)} charts, {len(fails)} failures, sites {sum(p.sites)} of {ok_bytes} B")
 PY
 	check "report: the hostile name is shown escaped" \
 		grep -qF '&lt;s&gt;&quot;&amp;&#39;\x0ax' "$WORK/report.html"
@@ -112,6 +143,110 @@ PY
 		grep -q 'leak_kv_cache_dram' "$WORK/dom.html"
 else
 	echo "skip: chromium not installed (tools/install-deps.sh installs it)"
+fi
+# A schema 1 file (before Python chains) still makes the same sites.
+cp "$WORK/r.db" "$WORK/v1.db"
+sqlite3 "$WORK/v1.db" "ALTER TABLE events DROP COLUMN py_stack_id; DROP TABLE py_stacks;
+	UPDATE meta SET value = '1' WHERE key = 'schema_version'"
+"$REPORT" "$WORK/v1.db" -o "$WORK/v1.html"
+check "report: a schema 1 recording gives the same top sites" test \
+	"$(sed -n '/id="sites"/,$p' "$WORK/v1.html")" = "$(sed -n '/id="sites"/,$p' "$WORK/report.html")"
+
+# --- Python lines: recorded, and shown in the report ------------------
+# py_leak.py allocates from functions at lines marked by comments; the
+# recording keeps each allocation's Python chain as "file:line function",
+# and the report names the allocating line before the native frames in
+# the peak's live buffers and in the top sites.
+find_pythons
+if [ ${#pythons[@]} -eq 0 ]; then
+	echo "skip: no CPython 3.10-3.13 installed: Python lines not checked"
+else
+	py=${pythons[${#pythons[@]} - 1]}
+	start_py pyrec "$py"
+	start_tracer pyrec --lib "$(lib_of e4-release)" --quiet -i 100 --record "$WORK/py.db"
+	py_go pyrec
+	wait_line "$WORK/pyrec.out" '^holding' 20
+	sleep 0.4 # samples while it holds
+	py_release pyrec
+	stop_tracer pyrec
+	"$OUT/ttbpf-report" "$WORK/py.db" -o "$WORK/py.html"
+	# co_qualname from 3.11 on; 3.10 has the plain name.
+	q=$("$py" -c 'import sys; print("Model." if sys.version_info >= (3, 11) else "")')
+	W="$PY_SCRIPT:$(line_of LEAK-WEIGHTS) alloc_weights"
+	CHAIN="$W
+$PY_SCRIPT:$(line_of CALL-WEIGHTS) ${q}build
+$PY_SCRIPT:$(line_of CALL-BUILD) main
+$PY_SCRIPT:$(line_of CALL-MAIN) <module>"
+	CACHE_LINE="$PY_SCRIPT:$(line_of LEAK-CACHE) ${q}cache"
+	SCRATCH_LINE="$PY_SCRIPT:$(line_of FREED-SCRATCH) scratch"
+	pid=${WL_PID[pyrec]}
+	check "python: schema version 2" test \
+		"$(sqlite3 "$WORK/py.db" "SELECT value FROM meta WHERE key = 'schema_version'")" = 2
+	check "python: the three 1 MiB DRAM allocations carry the chain alloc_weights <- build <- main <- <module>" test \
+		"$(sqlite3 "$WORK/py.db" "SELECT count(*) FROM events e JOIN py_stacks p ON p.pid = e.pid AND p.py_stack_id = e.py_stack_id
+			WHERE e.pid = $pid AND e.kind = 'alloc' AND e.type = 'DRAM' AND e.size = 1048576 AND p.frames = '$CHAIN'")" -eq 3
+	check "python: the thread's L1 allocation starts at its own line" test \
+		"$(sqlite3 "$WORK/py.db" "SELECT p.frames FROM events e JOIN py_stacks p ON p.pid = e.pid AND p.py_stack_id = e.py_stack_id
+			WHERE e.pid = $pid AND e.kind = 'alloc' AND e.type = 'L1' AND e.size = 4096" | head -1)" = "$CACHE_LINE"
+	if command -v chromium >/dev/null; then
+		chromium --headless --no-sandbox --disable-gpu --dump-dom \
+			"file://$WORK/py.html" >"$WORK/py.dom.html" 2>/dev/null
+		check "python: the rendered report names the allocating lines, Python before native" \
+			python3 - "$WORK/py.dom.html" "$CHAIN" "$CACHE_LINE" "$SCRATCH_LINE" <<'PYCHECK'
+import html.parser, sys
+dom, chain, cache, scratch = sys.argv[1:5]
+class P(html.parser.HTMLParser):
+    """Per chart: its live buffers' (size, stack text); the sites' rows."""
+    def __init__(s):
+        super().__init__(); s.charts = []; s.sites = []; s.where = None
+        s.buf = None; s.cells = []
+    def handle_starttag(s, tag, a):
+        a = dict(a)
+        if tag == "svg" and "data-type" in a:
+            s.charts.append((a["data-device"], a["data-type"], []))
+        if tag == "table" and a.get("id") in ("sites", "failures"):
+            s.where = a["id"]
+        if tag == "tr":
+            s.cells = []
+        if tag in ("td", "summary", "pre"):
+            s.buf = []
+    def handle_data(s, d):
+        if s.buf is not None:
+            s.buf.append(d)
+    def handle_endtag(s, tag):
+        if tag in ("td", "summary", "pre") and s.buf is not None:
+            s.cells.append("".join(s.buf)); s.buf = None
+        if tag == "tr" and s.cells and len(s.cells) >= 4:
+            if s.where == "sites":
+                s.sites.append(s.cells)  # bytes, count, summary, pre, td
+            elif s.where is None and s.charts:
+                s.charts[-1][2].append(s.cells)  # pid, comm, size, pre, td
+p = P(); p.feed(open(dom).read())
+err = []
+live = {(c[0], c[1]): c[2] for c in p.charts}
+dram = live.get(("0", "DRAM"), [])
+if [r[2] for r in dram] != ["1048576 B"] * 3:
+    err.append(f"chip 0 DRAM live at the peak: {[r[2] for r in dram]}")
+for r in dram:
+    lines = r[3].split("\n")
+    if lines[:4] != chain.split("\n"):
+        err.append(f"live buffer stack starts {lines[:5]}")
+    elif not any("create_buffer" in x for x in lines[4:]):
+        err.append(f"no native frame after the Python lines: {lines}")
+sites = {r[2]: r for r in p.sites}
+top = p.sites[0] if p.sites else None
+if not top or top[2] != chain.split("\n")[0] or top[:2] != ["3145728 B", "3"]:
+    err.append(f"top site {top and top[:3]}")
+elif not top[3].startswith(chain + "\n") or "create_buffer" not in top[3]:
+    err.append(f"top site stack {top[3]!r}")
+if sites.get(cache, [None, None])[:2] != ["4096 B", "1"]:
+    err.append(f"no site {cache!r} of 4096 B: {list(sites)}")
+if sites.get(scratch, [None, None])[:2] != ["8192 B", "1"]:
+    err.append(f"no site {scratch!r} of 8192 B: {list(sites)}")
+print("\n".join(err) or f"{len(p.sites)} sites, {len(dram)} live DRAM buffers")
+sys.exit(1 if err else 0)
+PYCHECK
+	fi
 fi
 
 # --- SIGKILL mid-run ----------------------------------------------------

@@ -70,12 +70,31 @@ start_tracer() {
 	done
 }
 
-# start NAME DESCRIPTOR [ENV=VALUE...] -- PYTHON-ARGS...: the venv's python
-# on mock cluster DESCRIPTOR, stdin a FIFO held open (the workloads free
-# when a line arrives, see release), output in $WORK/NAME.out.
-declare -A WPID
-start() {
+# Stop the tracer with SIGINT; its summary is the last line of trace.json.
+stop_tracer() {
+	kill -INT "$TP"
+	wait "$TP"
+	TRC=$?
+	TP=
+}
+
+# mock_start NAME DESCRIPTOR [ENV=VALUE...] -- ARGS...: mock_workload.py
+# ARGS on the cluster DESCRIPTOR in the background, its stdin a FIFO held
+# open (a line makes it free and close); MOCK_PID[NAME] is its pid, its output
+# $WORK/NAME.out. mock_start_py: the same with python's own ARGS (another
+# script, -c). mock_wait_ready NAME...: until each printed "ready" (or
+# died). mock_release NAME: the line, then its exit status.
+declare -A MOCK_PID MOCK_FD
+mock_start() {
 	local name=$1 desc=$2
+	shift 2
+	local envs=()
+	while [ "$1" != -- ]; do envs+=("$1"); shift; done
+	shift
+	mock_start_py "$name" "$desc" "${envs[@]}" -- "$HERE/mock_workload.py" "$@"
+}
+mock_start_py() {
+	local name=$1 desc=$2 fd
 	shift 2
 	local envs=()
 	while [ "$1" != -- ]; do envs+=("$1"); shift; done
@@ -84,38 +103,24 @@ start() {
 	env TT_METAL_MOCK_CLUSTER_DESC_PATH="$CACHE/$desc" "${envs[@]}" \
 		"$VENV/bin/python" "$@" \
 		<"$WORK/$name.in" >"$WORK/$name.out" 2>"$WORK/$name.err" &
-	WPID[$name]=$!
+	MOCK_PID[$name]=$!
 	BG_PIDS+=("$!")
-	eval "exec {fd_$name}>\"$WORK/$name.in\""
+	exec {fd}>"$WORK/$name.in"
+	MOCK_FD[$name]=$fd
 }
-
-# wait_ready NAME...: until each has printed its "ready" line (or died).
-wait_ready() {
+mock_wait_ready() {
 	local n
 	for n in "$@"; do
 		for _ in $(seq 240); do
 			grep -q '"ready"' "$WORK/$n.out" && break
-			kill -0 "${WPID[$n]}" 2>/dev/null || break
+			kill -0 "${MOCK_PID[$n]}" 2>/dev/null || break
 			sleep 0.5
 		done
 	done
 }
-
-# release NAME...: a line to each, then their exit statuses in rcs[].
-release() {
-	local n
-	rcs=()
-	for n in "$@"; do
-		eval "echo >&\$fd_$n; exec {fd_$n}>&-"
-		wait "${WPID[$n]}"
-		rcs+=("$?")
-	done
-}
-
-# Stop the tracer with SIGINT; its summary is the last line of trace.json.
-stop_tracer() {
-	kill -INT "$TP"
-	wait "$TP"
-	TRC=$?
-	TP=
+mock_release() {
+	local fd=${MOCK_FD[$1]}
+	echo >&"$fd"
+	exec {fd}>&-
+	wait "${MOCK_PID[$1]}"
 }

@@ -23,15 +23,18 @@
 # Which rows ttbpf shows per process is printed ("# rows"), not asserted.
 source "$(dirname "$0")/mock_lib.sh"
 start_tracer
-WL=$HERE/mock_workload.py
-start A mock-2xn150.yaml -- "$WL" --device 1
-start B mock-2xn150.yaml -- "$WL" --device 0
-start C mock-2xn150.yaml TT_VISIBLE_DEVICES=1 -- "$WL" --device 0
-start D mock-n300.yaml -- "$WL" --mesh 1 2
-wait_ready A B C D
+mock_start A mock-2xn150.yaml -- --device 1
+mock_start B mock-2xn150.yaml -- --device 0
+mock_start C mock-2xn150.yaml TT_VISIBLE_DEVICES=1 -- --device 0
+mock_start D mock-n300.yaml -- --mesh 1 2
+mock_wait_ready A B C D
 sleep 0.5
 stop_tracer
-release A B C D
+rcs=()
+for n in A B C D; do
+	mock_release "$n"
+	rcs+=("$?")
+done
 
 python3 - "$HERE" "$WORK" "$TRC" "${rcs[@]}" <<'PY'
 import sys

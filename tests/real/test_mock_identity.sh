@@ -32,21 +32,25 @@ WL=$HERE/mock_workload.py
 # A and B first: a renumbered chip's host-wide number is learnt from a
 # process on this host that is not renumbered.
 D=mock-2xn150.yaml
-start A $D -- "$WL" --device 1
-start B $D -- "$WL" --device 0
-start U $D -- "$HERE/mock_unit.py"
-wait_ready A B U
-start C $D TT_VISIBLE_DEVICES=1 -- "$WL" --device 0
-start E $D TT_VISIBLE_DEVICES=1 TT_METAL_SHM_TRACKING_DISABLED=1 -- "$WL" --device 0
-start F $D -- -c "import os, runpy, sys
+mock_start A $D -- --device 1
+mock_start B $D -- --device 0
+mock_start_py U $D -- "$HERE/mock_unit.py"
+mock_wait_ready A B U
+mock_start C $D TT_VISIBLE_DEVICES=1 -- --device 0
+mock_start E $D TT_VISIBLE_DEVICES=1 TT_METAL_SHM_TRACKING_DISABLED=1 -- --device 0
+mock_start_py F $D -- -c "import os, runpy, sys
 os.environ['TT_VISIBLE_DEVICES'] = '1'
 sys.argv = ['$WL', '--device', '0']
 runpy.run_path('$WL', run_name='__main__')"
-wait_ready C E F
+mock_wait_ready C E F
 "$SNAP" --pin-dir "$PIN" --json >"$WORK/snap.json" 2>"$WORK/snap.err"
 "$TOP" --pin-dir "$PIN" --once >"$WORK/top.txt" 2>"$WORK/top.err"
 stop_tracer
-release A B C E F U
+rcs=()
+for n in A B C E F U; do
+	mock_release "$n"
+	rcs+=("$?")
+done
 
 python3 - "$HERE" "$WORK" "$TRC" "${rcs[@]}" <<'PY'
 import json, sys

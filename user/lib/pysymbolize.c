@@ -63,6 +63,31 @@ void pysymbolizer__free(struct pysymbolizer *s)
 	free(s);
 }
 
+void pysymbolizer__forget(struct pysymbolizer *s, uint32_t pid)
+{
+	if (!s)
+		return;
+	for (size_t i = 0; i < s->n_procs; i++) {
+		if (s->procs[i].pid != pid)
+			continue;
+		s->procs[i] = s->procs[--s->n_procs];
+		break;
+	}
+	for (size_t b = 0; b < CODE_BUCKETS; b++) {
+		struct code_entry **pp = &s->codes[b], *c;
+
+		while ((c = *pp)) {
+			if (c->pid != pid) {
+				pp = &c->next;
+				continue;
+			}
+			*pp = c->next;
+			free(c->linetable);
+			free(c);
+		}
+	}
+}
+
 static int read_mem(uint32_t pid, uint64_t addr, void *buf, size_t len)
 {
 	struct iovec local = { buf, len }, remote = { (void *)addr, len };

@@ -33,6 +33,10 @@ struct py_frame {
 struct pysymbolizer *pysymbolizer__new(const char *proc_root);
 void pysymbolizer__free(struct pysymbolizer *s);
 
+/* Drop what is known of @pid: it exited or ran exec, and the pid may be
+ * reused by another program. */
+void pysymbolizer__forget(struct pysymbolizer *s, uint32_t pid);
+
 /* Resolve one frame of @st (index @i) of process @pid. */
 void pysymbolizer__resolve(struct pysymbolizer *s, uint32_t pid,
 			   const struct ttbpf_py_stack *st, uint32_t i,

@@ -11,7 +11,9 @@
 
 #include "event_format.h"
 #include "out_file.h"
+#include "pysymbolize.h"
 #include "recorder.h"
+#include "stacks.h"
 #include "stacks.h"
 #include "symbolize.h"
 #include "text_escape.h"
@@ -26,9 +28,10 @@ struct seen {
 
 struct recorder {
 	sqlite3 *db;
-	sqlite3_stmt *ins_event, *ins_sample, *ins_stack, *ins_meta;
+	sqlite3_stmt *ins_event, *ins_sample, *ins_stack, *ins_py, *ins_meta;
 	struct symbolizer *sym;
-	struct seen seen;
+	struct pysymbolizer *py;
+	struct seen seen, py_seen;
 	bool in_tx;
 	bool full; /* the size bound was reached: nothing more is written */
 	uint64_t lost;
@@ -43,12 +46,14 @@ static const char schema[] =
 	" kind TEXT NOT NULL, pid INTEGER, tid INTEGER, comm TEXT,"
 	" device INTEGER, dev_kind TEXT, type TEXT, size INTEGER,"
 	" address INTEGER, buffer INTEGER, allocator INTEGER, count INTEGER,"
-	" stack_id INTEGER, flags INTEGER);"
+	" stack_id INTEGER, flags INTEGER, py_stack_id INTEGER);"
 	"CREATE TABLE samples(ts_ns INTEGER NOT NULL, pid INTEGER NOT NULL,"
 	" comm TEXT, device INTEGER, dev_kind TEXT, type TEXT,"
 	" bytes INTEGER, buffers INTEGER, peak INTEGER);"
 	"CREATE TABLE stacks(pid INTEGER, stack_id INTEGER, frames TEXT,"
 	" PRIMARY KEY (pid, stack_id));"
+	"CREATE TABLE py_stacks(pid INTEGER, py_stack_id INTEGER, frames TEXT,"
+	" PRIMARY KEY (pid, py_stack_id));"
 	/* ttbpf-report looks up the free of each buffer. */
 	"CREATE INDEX events_buffer ON events(pid, buffer);";
 
@@ -181,8 +186,9 @@ int recorder__open(const struct recorder_opts *o, struct recorder **out,
 	if (sqlite3_prepare_v2(r->db,
 			       "INSERT INTO events(ts_ns, kind, pid, tid, "
 			       "comm, device, dev_kind, type, size, address, "
-			       "buffer, allocator, count, stack_id, flags) "
-			       "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+			       "buffer, allocator, count, stack_id, flags, "
+			       "py_stack_id) "
+			       "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
 			       -1, &r->ins_event, NULL) ||
 	    sqlite3_prepare_v2(r->db,
 			       "INSERT INTO samples VALUES(?,?,?,?,?,?,?,?,?)",
@@ -190,12 +196,15 @@ int recorder__open(const struct recorder_opts *o, struct recorder **out,
 	    sqlite3_prepare_v2(r->db,
 			       "INSERT OR IGNORE INTO stacks VALUES(?,?,?)", -1,
 			       &r->ins_stack, NULL) ||
+	    sqlite3_prepare_v2(r->db,
+			       "INSERT OR IGNORE INTO py_stacks VALUES(?,?,?)",
+			       -1, &r->ins_py, NULL) ||
 	    sqlite3_prepare_v2(r->db, "INSERT OR REPLACE INTO meta VALUES(?,?)",
 			       -1, &r->ins_meta, NULL)) {
 		ret = sql_err(r->db, "preparing statements", err, errlen);
 		goto fail;
 	}
-	put_meta(r, "schema_version", "1");
+	put_meta(r, "schema_version", RECORDER_SCHEMA_VERSION);
 	put_meta(r, "ttbpf_version", o->version);
 	clock_gettime(CLOCK_REALTIME, &ts);
 	snprintf(sql, sizeof(sql), "%llu",
@@ -208,6 +217,7 @@ int recorder__open(const struct recorder_opts *o, struct recorder **out,
 	 */
 	put_meta(r, "events_not_recorded", "0");
 	r->sym = symbolizer__new("/proc");
+	r->py = pysymbolizer__new("/proc");
 	*out = r;
 	return 0;
 fail:
@@ -268,31 +278,63 @@ static bool seen_add(struct seen *s, uint32_t pid, int32_t id)
 	return true;
 }
 
-/* Symbolize while the process is alive: later its maps are gone. */
+/* One Python frame as the report shows it: "file:line function". */
+static void py_frame_line(FILE *f, const struct py_frame *fr)
+{
+	char label[1024];
+
+	if (fr->status == PY_FRAME_OK)
+		fprintf(f, "%s:%d %s", fr->file, fr->line, fr->function);
+	else if (fr->status == PY_FRAME_NO_LINE)
+		fprintf(f, "%s:? %s (line unknown)", fr->file, fr->function);
+	else
+		fprintf(f, "[%s]", py_frame__label(fr, label, sizeof(label)));
+}
+
+/*
+ * Symbolize while the process is alive: later its maps and code objects
+ * are gone. The native stack goes to stacks, the Python chain (@python)
+ * to py_stacks; a Python id below 0 is a note (ttbpf_py.h), stored as
+ * such for a process that runs Python.
+ */
 static void record_stack(struct recorder *r, const struct ttbpf_event *e,
-			 const struct ttbpf_maps *maps)
+			 const struct ttbpf_maps *maps, bool python)
 {
 	struct stack_sym ss = { .pid = e->pid,
-				.id = e->stack_id,
-				.py_id = TTBPF_PY_NONE };
+				.id = python ? -1 : e->stack_id,
+				.py_id = python ? e->py_stack_id
+						: TTBPF_PY_NONE };
+	int32_t id = python ? e->py_stack_id : e->stack_id;
+	sqlite3_stmt *st = python ? r->ins_py : r->ins_stack;
 	char *text = NULL;
 	size_t len = 0;
 	FILE *f;
 
-	if (!maps || !r->sym || !seen_add(&r->seen, e->pid, e->stack_id))
+	if (!maps ||
+	    !(python ? r->py && pysymbolizer__is_python(r->py, e->pid)
+		     : r->sym != NULL) ||
+	    !seen_add(python ? &r->py_seen : &r->seen, e->pid, id))
 		return;
-	if (stack_sym__resolve(&ss, maps, r->sym, NULL) || !ss.n)
+	if (stack_sym__resolve(&ss, maps, python ? NULL : r->sym,
+			       python ? r->py : NULL) ||
+	    !ss.n)
 		goto cleanup;
 	f = open_memstream(&text, &len);
 	if (!f)
 		goto cleanup;
-	for (size_t i = 0; i < ss.n; i++)
-		fprintf(f, "%s%s", i ? "\n" : "", ss.labels[i]);
+	for (size_t i = 0; i < ss.n; i++) {
+		fputs(i ? "\n" : "", f);
+		/* Python notes (not captured, truncated) are "[...]". */
+		if (i < ss.n_py && ss.py[i].status != PY_FRAME_NONE)
+			py_frame_line(f, &ss.py[i]);
+		else
+			fputs(ss.labels[i], f);
+	}
 	fclose(f);
-	sqlite3_bind_int64(r->ins_stack, 1, e->pid);
-	sqlite3_bind_int64(r->ins_stack, 2, e->stack_id);
-	sqlite3_bind_text(r->ins_stack, 3, text, (int)len, SQLITE_TRANSIENT);
-	step(r, r->ins_stack);
+	sqlite3_bind_int64(st, 1, e->pid);
+	sqlite3_bind_int64(st, 2, id);
+	sqlite3_bind_text(st, 3, text, (int)len, SQLITE_TRANSIENT);
+	step(r, st);
 	free(text);
 cleanup:
 	stack_sym__free(&ss);
@@ -335,6 +377,10 @@ int recorder__event(struct recorder *r, const struct ttbpf_event *e,
 	if (e->stack_id >= 0 && e->kind == TTBPF_EV_ALLOC)
 		sqlite3_bind_int64(st, 14, e->stack_id);
 	sqlite3_bind_int64(st, 15, e->flags);
+	/* Only where frames (or a note why not) are stored: see below. */
+	if (e->kind == TTBPF_EV_ALLOC && e->py_stack_id != TTBPF_PY_NONE &&
+	    r->py && pysymbolizer__is_python(r->py, e->pid))
+		sqlite3_bind_int64(st, 16, e->py_stack_id);
 	if (step(r, st)) {
 		r->lost++;
 		return -ENOSPC;
@@ -346,9 +392,14 @@ int recorder__event(struct recorder *r, const struct ttbpf_event *e,
 	if (++r->batch >= RECORDER_BATCH)
 		recorder__commit(r);
 	if (e->stack_id >= 0 && e->kind == TTBPF_EV_ALLOC)
-		record_stack(r, e, maps);
-	if ((e->kind == TTBPF_EV_EXIT || e->kind == TTBPF_EV_EXEC) && r->sym)
+		record_stack(r, e, maps, false);
+	if (e->kind == TTBPF_EV_ALLOC && e->py_stack_id != TTBPF_PY_NONE)
+		record_stack(r, e, maps, true);
+	if (e->kind == TTBPF_EV_EXIT || e->kind == TTBPF_EV_EXEC) {
 		symbolizer__forget(r->sym, e->pid);
+		/* A reused pid is inspected again. */
+		pysymbolizer__forget(r->py, e->pid);
+	}
 	return 0;
 }
 
@@ -440,6 +491,7 @@ void recorder__close(struct recorder *r, uint64_t end_wall_ns)
 	sqlite3_finalize(r->ins_event);
 	sqlite3_finalize(r->ins_sample);
 	sqlite3_finalize(r->ins_stack);
+	sqlite3_finalize(r->ins_py);
 	sqlite3_finalize(r->ins_meta);
 	sqlite3_close(r->db);
 	/* SQLite may leave the -wal made at open, empty: not worth a file. */
@@ -452,6 +504,8 @@ void recorder__close(struct recorder *r, uint64_t end_wall_ns)
 		free(r->wal_path);
 	}
 	symbolizer__free(r->sym);
+	pysymbolizer__free(r->py);
 	free(r->seen.keys);
+	free(r->py_seen.keys);
 	free(r);
 }

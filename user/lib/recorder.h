@@ -3,25 +3,32 @@
  * `ttbpf-trace --record FILE.db`: events, usage samples and allocation
  * stacks written to SQLite, for ttbpf-report and for queries.
  *
- * Schema (version 1; times are CLOCK_REALTIME nanoseconds):
+ * Schema (version 2; times are CLOCK_REALTIME nanoseconds):
  *   meta(key TEXT PRIMARY KEY, value TEXT)
  *     schema_version, ttbpf_version, start_ns, library (one per traced
  *     file: library.0, library.1, ...), events_not_recorded (when the
  *     size bound was reached), end_ns (written at a clean stop)
  *   events(id INTEGER PRIMARY KEY, ts_ns, kind, pid, tid, comm, device,
  *          dev_kind, type, size, address, buffer, allocator, count,
- *          stack_id, flags)
+ *          stack_id, flags, py_stack_id)
  *     one row per event, in the order the tracer read them; kind is
  *     alloc, free, alloc_failed, bulk_free, exit or exec; device -1 and
  *     dev_kind unknown when not known; type NULL on bulk_free/exit;
  *     address NULL when not known (alloc events); stack_id NULL without
- *     a stack
+ *     a stack; py_stack_id NULL unless the allocating process runs Python
+ *     (then a row of py_stacks)
  *   samples(ts_ns, pid, comm, device, dev_kind, type, bytes, buffers,
  *           peak)
  *     every interval: one row per device and type (pid 0) and per process,
  *     device and type, from the maps (exact even when events are dropped)
  *   stacks(pid, stack_id, frames, PRIMARY KEY (pid, stack_id))
  *     the allocation stack, innermost first, one symbolized frame a line
+ *   py_stacks(pid, py_stack_id, frames, PRIMARY KEY (pid, py_stack_id))
+ *     the allocation's Python call chain, innermost first, one frame a
+ *     line as "file:line function", resolved while the process lived; a
+ *     negative py_stack_id is a chain not captured, its one line saying
+ *     why in brackets
+ * Version 1 had no py_stack_id and no py_stacks.
  *
  * The file is created with O_CREAT|O_EXCL|O_NOFOLLOW, mode 0600, as are
  * its -wal sibling (so SQLite never follows a planted link); WAL with an
@@ -37,6 +44,8 @@
 
 #include "maps.h"
 #include "state.h"
+
+#define RECORDER_SCHEMA_VERSION "2"
 
 struct recorder;
 
