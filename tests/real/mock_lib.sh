@@ -124,3 +124,13 @@ mock_release() {
 	exec {fd}>&-
 	wait "${MOCK_PID[$1]}"
 }
+
+# mock_release_all NAME...: mock_release each, their statuses in rcs[].
+mock_release_all() {
+	local n
+	rcs=()
+	for n in "$@"; do
+		mock_release "$n"
+		rcs+=("$?")
+	done
+}

@@ -30,11 +30,7 @@ mock_start D mock-n300.yaml -- --mesh 1 2
 mock_wait_ready A B C D
 sleep 0.5
 stop_tracer
-rcs=()
-for n in A B C D; do
-	mock_release "$n"
-	rcs+=("$?")
-done
+mock_release_all A B C D
 
 python3 - "$HERE" "$WORK" "$TRC" "${rcs[@]}" <<'PY'
 import sys

@@ -46,11 +46,7 @@ mock_wait_ready C E F
 "$SNAP" --pin-dir "$PIN" --json >"$WORK/snap.json" 2>"$WORK/snap.err"
 "$TOP" --pin-dir "$PIN" --once >"$WORK/top.txt" 2>"$WORK/top.err"
 stop_tracer
-rcs=()
-for n in A B C E F U; do
-	mock_release "$n"
-	rcs+=("$?")
-done
+mock_release_all A B C E F U
 
 python3 - "$HERE" "$WORK" "$TRC" "${rcs[@]}" <<'PY'
 import json, sys
