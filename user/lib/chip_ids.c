@@ -2,7 +2,8 @@
 /*
  * Host-wide chip numbers, found in user space once per process (see
  * chip_ids.h). Nothing here runs in the probes: a process costs one read
- * of /proc/PID/maps and of its environment when first seen, and, when it
+ * of /proc/PID/maps and of its environment (proc_env.c) when first seen,
+ * and, when it
  * has TT_VISIBLE_DEVICES (or its chips' unique ids are wanted), one pass
  * over the buffer map and a few reads of its memory until they are found.
  */
@@ -11,18 +12,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/uio.h>
-#include <unistd.h>
-
-#include <elf.h>
 
 #include <bpf/bpf.h>
 
 #include "chip_ids.h"
-#include "elf_image.h"
 #include "event_format.h"
 #include "maps.h"
+#include "proc_env.h"
 #include "state.h"
 
 /*
@@ -35,8 +31,6 @@
  * wrong number.
  */
 #define DEVICE_SHM_STATS_OFF 0x250
-#define VISIBLE_VAR	     "TT_VISIBLE_DEVICES="
-#define MAX_ENV		     65536
 #define MAX_PROCS	     8192
 #define UID_TRIES	     5 /* passes over the buffer map per process */
 
@@ -55,19 +49,11 @@ struct host_uid {
 	bool conflict; /* two such processes disagree: unknown */
 };
 
-struct libc_sym {
-	dev_t dev;
-	ino_t ino;
-	uint64_t environ; /* vaddr of __environ, 0: none */
-};
-
 static struct {
 	struct chip_proc *procs;
 	size_t n_procs;
 	struct host_uid *hosts;
 	size_t n_hosts;
-	struct libc_sym libcs[8]; /* executables and libcs read */
-	size_t n_libcs;
 } C;
 
 void chip_ids__reset(void)
@@ -75,195 +61,6 @@ void chip_ids__reset(void)
 	free(C.procs);
 	free(C.hosts);
 	memset(&C, 0, sizeof(C));
-}
-
-static int mem_read(uint32_t pid, uint64_t addr, void *buf, size_t len)
-{
-	struct iovec l = { buf, len }, r = { (void *)(uintptr_t)addr, len };
-
-	if (!addr)
-		return -EFAULT;
-	return process_vm_readv((pid_t)pid, &l, 1, &r, 1, 0) == (ssize_t)len
-		       ? 0
-		       : -EFAULT;
-}
-
-static uint64_t mem_u64(uint32_t pid, uint64_t addr)
-{
-	uint64_t v;
-
-	return mem_read(pid, addr, &v, sizeof(v)) ? 0 : v;
-}
-
-static unsigned long long start_time(uint32_t pid)
-{
-	char path[64], buf[1024], *p;
-	unsigned long long t = 0;
-	size_t n;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%u/stat", pid);
-	f = fopen(path, "re");
-	if (!f)
-		return 0;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	/* comm may hold anything: fields count from its closing paren */
-	p = strrchr(buf, ')');
-	if (!p || sscanf(p + 1,
-			 " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u "
-			 "%*d %*d %*d %*d %*d %*d %llu",
-			 &t) != 1)
-		return 0;
-	return t;
-}
-
-/* What /proc/PID/maps tells: the first mappings of the executable and of
- * libc, TT-Metal's records. */
-struct pid_maps {
-	unsigned long exe_start, exe_end;
-	unsigned long libc_start, libc_end;
-	uint64_t shm_uid[TTBPF_MAX_CHIPS];
-	size_t n_shm;
-};
-
-static bool is_libc(const char *path)
-{
-	const char *b = strrchr(path, '/');
-
-	b = b ? b + 1 : path;
-	return !strncmp(b, "libc.so", 7) ||
-	       (!strncmp(b, "libc-", 5) && strstr(b, ".so"));
-}
-
-static int read_maps(uint32_t pid, struct pid_maps *pm)
-{
-	char path[64], line[4200];
-	char exe[4096];
-	ssize_t n;
-	FILE *f;
-
-	memset(pm, 0, sizeof(*pm));
-	snprintf(path, sizeof(path), "/proc/%u/exe", pid);
-	n = readlink(path, exe, sizeof(exe) - 1);
-	exe[n > 0 ? n : 0] = '\0';
-	snprintf(path, sizeof(path), "/proc/%u/maps", pid);
-	f = fopen(path, "re");
-	if (!f)
-		return -errno;
-	while (fgets(line, sizeof(line), f)) {
-		unsigned long start, end, off;
-		unsigned long long uid;
-		int at = 0;
-		char *p;
-
-		if (sscanf(line, "%lx-%lx %*s %lx %*s %*s %n", &start, &end,
-			   &off, &at) != 3 ||
-		    !at)
-			continue;
-		p = line + at;
-		p[strcspn(p, "\n")] = '\0';
-		if (!off && !pm->exe_start && exe[0] && !strcmp(p, exe)) {
-			pm->exe_start = start;
-			pm->exe_end = end;
-		}
-		if (!off && !pm->libc_start && is_libc(p)) {
-			pm->libc_start = start;
-			pm->libc_end = end;
-		}
-		if (sscanf(p, "/dev/shm/tt_device_%llu_memory", &uid) == 1 &&
-		    pm->n_shm < TTBPF_MAX_CHIPS) {
-			size_t i = 0;
-
-			while (i < pm->n_shm && pm->shm_uid[i] != uid)
-				i++;
-			if (i == pm->n_shm)
-				pm->shm_uid[pm->n_shm++] = uid;
-		}
-	}
-	fclose(f);
-	return 0;
-}
-
-/* __environ's vaddr in the file mapped at [@start, @end), 0 if none. */
-static uint64_t environ_sym(uint32_t pid, unsigned long start,
-			    unsigned long end)
-{
-	struct elf_image *img;
-	struct elf_sym_info sym;
-	struct libc_sym *c;
-	char path[96], err[256];
-	struct stat st;
-
-	/* map_files opens what the process maps, in whatever mount
-	 * namespace it lives. */
-	snprintf(path, sizeof(path), "/proc/%u/map_files/%lx-%lx", pid, start,
-		 end);
-	if (!start || stat(path, &st))
-		return 0;
-	for (size_t i = 0; i < C.n_libcs; i++)
-		if (C.libcs[i].dev == st.st_dev && C.libcs[i].ino == st.st_ino)
-			return C.libcs[i].environ;
-	c = &C.libcs[C.n_libcs < 8 ? C.n_libcs++ : 7];
-	*c = (struct libc_sym){ st.st_dev, st.st_ino, 0 };
-	if (elf_image__open(path, &img, err, sizeof(err)))
-		return 0;
-	if (!elf_image__find_symbol(img, "__environ", &sym) &&
-	    sym.type == STT_OBJECT)
-		c->environ = sym.value;
-	elf_image__close(img);
-	return c->environ;
-}
-
-/*
- * Where the process's __environ lives: in the executable when it defines
- * it (a copy relocation: bash, programs that use environ; libc then reads
- * that copy too), else in libc. A position-independent file's symbols
- * are offsets from its first mapping (its first PT_LOAD at vaddr 0); a
- * fixed-address executable's are addresses.
- */
-static uint64_t environ_addr(uint32_t pid, const struct pid_maps *pm)
-{
-	uint64_t v = environ_sym(pid, pm->exe_start, pm->exe_end);
-
-	if (v)
-		return v >= pm->exe_start ? v : pm->exe_start + v;
-	v = environ_sym(pid, pm->libc_start, pm->libc_end);
-	return v ? pm->libc_start + v : 0;
-}
-
-/*
- * Whether TT_VISIBLE_DEVICES is in the environment getenv() reads now
- * (a Python script may set it after the process started, which
- * /proc/PID/environ would not show): 1, 0, or -1 when unknowable.
- */
-static int read_visible(uint32_t pid, const struct pid_maps *pm)
-{
-	uint64_t var = environ_addr(pid, pm), envp, ptrs[128];
-
-	envp = var ? mem_u64(pid, var) : 0;
-	if (!envp)
-		return -1;
-	for (size_t i = 0; i < MAX_ENV; i += 128) {
-		size_t n = 128;
-
-		/* The array may end near the end of a mapping. */
-		while (n && mem_read(pid, envp + i * 8, ptrs, n * 8))
-			n /= 2;
-		if (!n)
-			return -1;
-		for (size_t k = 0; k < n; k++) {
-			char s[sizeof(VISIBLE_VAR) - 1];
-
-			if (!ptrs[k])
-				return 0;
-			if (!mem_read(pid, ptrs[k], s, sizeof(s)) &&
-			    !memcmp(s, VISIBLE_VAR, sizeof(s)))
-				return 1;
-		}
-	}
-	return -1;
 }
 
 static struct chip_proc *find_proc(uint32_t pid)
@@ -281,7 +78,7 @@ static void compact(void)
 	size_t j = 0;
 
 	for (size_t i = 0; i < C.n_procs; i++)
-		if (start_time(C.procs[i].pid) == C.procs[i].start)
+		if (proc_env__start_time(C.procs[i].pid) == C.procs[i].start)
 			C.procs[j++] = C.procs[i];
 	C.n_procs = j;
 }
@@ -289,7 +86,7 @@ static void compact(void)
 /* A process's entry, read when new; NULL when it is gone and unknown. */
 static struct chip_proc *see_env(uint32_t pid)
 {
-	unsigned long long start = start_time(pid);
+	unsigned long long start = proc_env__start_time(pid);
 	struct chip_proc *e = find_proc(pid);
 	struct pid_maps pm;
 
@@ -310,7 +107,9 @@ static struct chip_proc *see_env(uint32_t pid)
 	memset(e, 0, sizeof(*e));
 	e->pid = pid;
 	e->start = start;
-	e->visible = read_maps(pid, &pm) ? -1 : read_visible(pid, &pm);
+	e->visible = proc_env__read_maps(pid, &pm)
+			     ? -1
+			     : proc_env__has(pid, &pm, "TT_VISIBLE_DEVICES");
 	return e;
 }
 
@@ -347,13 +146,14 @@ static void read_device(struct chip_proc *e, const struct pid_maps *pm,
 	uint64_t stats, uid;
 	int32_t id, stats_id;
 
-	if (mem_read(e->pid, dev + (uint64_t)l->device_id_off, &id,
-		     sizeof(id)) ||
+	if (proc_env__read_mem(e->pid, dev + (uint64_t)l->device_id_off, &id,
+			       sizeof(id)) ||
 	    id < 0 || id >= TTBPF_MAX_CHIPS || (e->uid_known >> id & 1))
 		return;
-	stats = mem_u64(e->pid, dev + DEVICE_SHM_STATS_OFF);
-	if (!stats || mem_read(e->pid, stats, &uid, sizeof(uid)) ||
-	    mem_read(e->pid, stats + 8, &stats_id, sizeof(stats_id)) ||
+	stats = proc_env__u64(e->pid, dev + DEVICE_SHM_STATS_OFF);
+	if (!stats || proc_env__read_mem(e->pid, stats, &uid, sizeof(uid)) ||
+	    proc_env__read_mem(e->pid, stats + 8, &stats_id,
+			       sizeof(stats_id)) ||
 	    stats_id != id)
 		return;
 	for (size_t i = 0; i < pm->n_shm; i++) {
@@ -381,17 +181,19 @@ static void read_buffer(struct chip_proc *e, const struct pid_maps *pm,
 	if (l->device_off < 0 || l->device_id_off < 0)
 		return;
 	if (l->impl_off >= 0)
-		base = mem_u64(e->pid, buffer + (uint64_t)l->impl_off);
-	dev = base ? mem_u64(e->pid, base + (uint64_t)l->device_off) : 0;
+		base = proc_env__u64(e->pid, buffer + (uint64_t)l->impl_off);
+	dev = base ? proc_env__u64(e->pid, base + (uint64_t)l->device_off) : 0;
 	if (!dev)
 		return;
 	read_device(e, pm, l, dev);
 	if (l->mesh_devs < 0 || l->mesh_dev_stride <= 0)
 		return;
-	mesh = l->mesh_hop >= 0 ? mem_u64(e->pid, dev + (uint64_t)l->mesh_hop)
-				: dev;
-	begin = mesh ? mem_u64(e->pid, mesh + (uint64_t)l->mesh_devs) : 0;
-	end = mesh ? mem_u64(e->pid, mesh + (uint64_t)l->mesh_devs + 8) : 0;
+	mesh = l->mesh_hop >= 0
+		       ? proc_env__u64(e->pid, dev + (uint64_t)l->mesh_hop)
+		       : dev;
+	begin = mesh ? proc_env__u64(e->pid, mesh + (uint64_t)l->mesh_devs) : 0;
+	end = mesh ? proc_env__u64(e->pid, mesh + (uint64_t)l->mesh_devs + 8)
+		   : 0;
 	for (uint64_t p = begin;
 	     p && p < end &&
 	     p < begin + TTBPF_MAX_CHIPS * (uint64_t)l->mesh_dev_stride;
@@ -399,11 +201,11 @@ static void read_buffer(struct chip_proc *e, const struct pid_maps *pm,
 		uint8_t local = 1;
 
 		if (l->mesh_dev_local >= 0 &&
-		    mem_read(e->pid, p + (uint64_t)l->mesh_dev_local, &local,
-			     1))
+		    proc_env__read_mem(e->pid, p + (uint64_t)l->mesh_dev_local,
+				       &local, 1))
 			continue;
 		if (local == 1)
-			read_device(e, pm, l, mem_u64(e->pid, p));
+			read_device(e, pm, l, proc_env__u64(e->pid, p));
 	}
 }
 
@@ -457,7 +259,7 @@ static void find_uids(const struct ttbpf_maps *m, struct chip_proc **want,
 		goto out;
 	for (size_t i = 0; i < n; i++) {
 		want[i]->tries++;
-		read_maps(want[i]->pid, &pm[i]);
+		proc_env__read_maps(want[i]->pid, &pm[i]);
 	}
 	for (__u32 i = 0; i < TTBPF_MAX_LIBS; i++)
 		have_lib[i] = !bpf_map_lookup_elem(m->libs_fd, &i, &libs[i]);
@@ -507,7 +309,7 @@ static void learn_references(const struct ttbpf_maps *m,
 	for (size_t i = 0; missing && i < C.n_procs && n < 64; i++)
 		if (!C.procs[i].visible && !C.procs[i].uid_known &&
 		    C.procs[i].tries < UID_TRIES &&
-		    start_time(C.procs[i].pid) == C.procs[i].start) {
+		    proc_env__start_time(C.procs[i].pid) == C.procs[i].start) {
 			want[n] = &C.procs[i];
 			chips[n++] = ~0ULL;
 		}
