@@ -96,6 +96,15 @@ static int setup(void **state)
 	}
 	P2 = (unsigned int)g->kids[0];
 	P3 = (unsigned int)g->kids[1];
+	/* Ascending, whatever order the pids came in (they wrap). */
+	for (int i = 0; i < 3; i++) {
+		unsigned int t;
+
+		if (P1 > P2)
+			t = P1, P1 = P2, P2 = t;
+		if (P2 > P3)
+			t = P2, P2 = P3, P3 = t;
+	}
 	if (mfx_add_dev(&g->mf, 0, TTBPF_DEV_CHIP, &g->dev0) ||
 	    mfx_add_dev(&g->mf, 1, TTBPF_DEV_CHIP, &g->dev1) ||
 	    mfx_add_proc(&g->mf, P1, 0, TTBPF_DEV_CHIP, &g->pa) ||

@@ -508,8 +508,7 @@ void chip_ids__apply(const struct ttbpf_maps *m, struct state *s)
 		const struct state_proc *p = &s->procs[i];
 		struct chip_proc *e;
 
-		if (p->kind != TTBPF_DEV_CHIP || p->local_device < 0 ||
-		    p->local_device >= TTBPF_MAX_CHIPS)
+		if (p->kind != TTBPF_DEV_CHIP)
 			continue;
 		e = n && want[n - 1]->pid == p->pid ? want[n - 1]
 						    : see_env(p->pid);
@@ -519,7 +518,11 @@ void chip_ids__apply(const struct ttbpf_maps *m, struct state *s)
 			want[n] = e;
 			chips[n++] = 0;
 		}
-		chips[n - 1] |= 1ULL << p->local_device;
+		/* Unique ids are kept for ids below 64; a chip above keeps
+		 * its own number when the process has no TT_VISIBLE_DEVICES,
+		 * and is unknown otherwise. */
+		if (p->local_device >= 0 && p->local_device < TTBPF_MAX_CHIPS)
+			chips[n - 1] |= 1ULL << p->local_device;
 	}
 	{
 		size_t k = 0;

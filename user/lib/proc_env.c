@@ -208,4 +208,3 @@ int proc_env__has(uint32_t pid, const struct pid_maps *pm, const char *name)
 	}
 	return -1;
 }
-
