@@ -523,6 +523,8 @@ static __always_inline void emit_event(__u8 kind, __u32 pid, __u32 tid,
 	e->count = count;
 	e->buffer = buffer;
 	e->parent_pid = parent_pid;
+	e->parts = 0;
+	e->pad = 0;
 	if (a) {
 		e->size = a->size;
 		e->address = a->address;
@@ -1011,11 +1013,35 @@ int BPF_KPROBE(free_entry)
 	 * what we never added; report what the Buffer says. */
 	stat_inc(TTBPF_STAT_UNMATCHED_FREES, 1);
 	lib = bpf_map_lookup_elem(&libs, &lib_idx);
-	if (lib && read_buffer(ctx, lib, cookie, key.buffer, &a, true))
+	if (lib && read_buffer(ctx, lib, cookie, key.buffer, &a, true)) {
+		a.allocator = PT_REGS_PARM1(ctx);
 		emit(TTBPF_EV_FREE, key.pid, (__u32)id, &a, key.buffer, 0,
 		     TTBPF_EVF_UNMATCHED);
+	}
 	return 0;
 }
+
+/* What one release has freed so far, per device row (or mesh chip set)
+ * of the releasing thread: sent as struct ttbpf_release_part records
+ * before its event. Keyed by thread, so concurrent releases never mix. */
+struct release_row_key {
+	__u64 id;
+	__u64 chips;
+	__s32 device;
+	__u32 dev_kind;
+};
+
+struct release_row {
+	__u64 bytes[TTBPF_NR_TYPES];
+	__u64 buffers[TTBPF_NR_TYPES];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, struct release_row_key);
+	__type(value, struct release_row);
+} release_scratch SEC(".maps");
 
 /* Usage released in one go per device: a release of thousands of buffers
  * updates its two usage rows once, not once per buffer. */
@@ -1031,6 +1057,9 @@ struct release_batch {
  * process (then the index goes with it). */
 struct release_ctx {
 	__u64 ts;
+	__u64 id;	 /* pid_tgid of the releasing thread */
+	__u32 rows_lost; /* a release_scratch row could not be made */
+	__u32 pad;
 	__u64 allocator; /* owner being walked, 0: none */
 	__u64 bytes;
 	__u32 pid;
@@ -1058,6 +1087,39 @@ static __always_inline void release_batch_reset(struct release_ctx *rc)
 	rc->b.dev_kind = RELEASE_NO_DEVICE;
 }
 
+/*
+ * Add @n_type's buffers (count in the low 56 bits, type above) of @bytes
+ * to the row of thread @id for @dev (device << 32 | dev_kind) or, for a
+ * mesh buffer, @chips. Global, with scalar arguments only: checked once,
+ * not at every step of the release walk, whose states it would multiply.
+ * Returns 1 when the row could not be made.
+ */
+__noinline int release_rows__add(__u64 id, __u64 chips, __u64 dev, __u64 n_type,
+				 __u64 bytes)
+{
+	struct release_row_key k = { .id = id,
+				     .chips = chips,
+				     .device = (__s32)(dev >> 32),
+				     .dev_kind = (__u32)dev };
+	static const struct release_row zero;
+	__u32 t = n_type >> 56;
+	__u64 n = n_type & ((1ULL << 56) - 1);
+	struct release_row *r;
+
+	if (!emit_events || !n || t >= TTBPF_NR_TYPES)
+		return 0;
+	r = bpf_map_lookup_elem(&release_scratch, &k);
+	if (!r) {
+		bpf_map_update_elem(&release_scratch, &k, &zero, BPF_NOEXIST);
+		r = bpf_map_lookup_elem(&release_scratch, &k);
+		if (!r)
+			return 1;
+	}
+	r->bytes[t] += bytes;
+	r->buffers[t] += n;
+	return 0;
+}
+
 static __noinline void release_flush(struct release_ctx *rc)
 {
 	struct ttbpf_dev_key dk = { .device = rc->b.device,
@@ -1065,8 +1127,13 @@ static __noinline void release_flush(struct release_ctx *rc)
 	struct ttbpf_proc_key pk = { .pid = rc->pid,
 				     .device = rc->b.device,
 				     .dev_kind = rc->b.dev_kind };
+	__u64 dev = (__u64)(__u32)rc->b.device << 32 | rc->b.dev_kind;
 	struct ttbpf_usage *u[2];
 
+	for (int t = 0; t < TTBPF_NR_TYPES; t++)
+		rc->rows_lost |= release_rows__add(
+			rc->id, 0, dev, (__u64)t << 56 | rc->b.buffers[t],
+			rc->b.bytes[t]);
 	u[0] = bpf_map_lookup_elem(&dev_usage, &dk);
 	u[1] = bpf_map_lookup_elem(&proc_usage, &pk);
 	for (int r = 0; r < 2; r++) {
@@ -1095,6 +1162,10 @@ static __always_inline void release_add(struct release_ctx *rc,
 	/* A mesh buffer: from each of its chips, past the batch. */
 	if (a->chips) {
 		chips__apply(rc->pid, a, CHIPS_SUB | CHIPS_COUNT_FREE, rc->ts);
+		rc->rows_lost |= release_rows__add(
+			rc->id, a->chips,
+			(__u64)(__u32)a->device << 32 | a->dev_kind,
+			(__u64)t << 56 | 1, a->size);
 		return;
 	}
 	if (rc->b.device != a->device || rc->b.dev_kind != a->dev_kind)
@@ -1218,11 +1289,74 @@ static __always_inline void release_walk(struct release_ctx *rc)
 	release_flush(rc);
 }
 
+struct send_parts_ctx {
+	__u64 id;
+	__u32 n;
+};
+
+static long send_part(struct bpf_map *map, struct release_row_key *k,
+		      struct release_row *r, struct send_parts_ctx *c)
+{
+	struct ttbpf_release_part *p;
+
+	if (k->id != c->id)
+		return 0;
+	c->n++;
+	p = bpf_ringbuf_reserve(&events, sizeof(*p), 0);
+	if (p) {
+		p->id = k->id;
+		p->chips = k->chips;
+		p->device = k->device;
+		p->dev_kind = k->dev_kind;
+		p->ts_ns = bpf_ktime_get_ns();
+		__builtin_memcpy(p->bytes, r->bytes, sizeof(p->bytes));
+		__builtin_memcpy(p->buffers, r->buffers, sizeof(p->buffers));
+		bpf_ringbuf_submit(p, BPF_RB_NO_WAKEUP);
+	} else {
+		stat_inc(TTBPF_STAT_EVENTS_DROPPED, 1);
+	}
+	bpf_map_delete_elem(map, k);
+	return 0;
+}
+
+/* The event of a release, after its parts: how many were sent, and
+ * whether any row could not be kept. */
+static __always_inline void emit_release(__u8 kind, struct release_ctx *rc,
+					 struct ttbpf_alloc *a)
+{
+	struct send_parts_ctx c = { .id = rc->id };
+	struct ttbpf_event *e;
+
+	if (!emit_events)
+		return;
+	bpf_for_each_map_elem(&release_scratch, send_part, &c, 0);
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		stat_inc(TTBPF_STAT_EVENTS_DROPPED, 1);
+		return;
+	}
+	__builtin_memset(e, 0, sizeof(*e));
+	e->ts_ns = bpf_ktime_get_ns();
+	e->pid = rc->pid;
+	e->tid = (__u32)rc->id;
+	e->kind = kind;
+	e->flags = rc->rows_lost ? TTBPF_EVF_PARTS_LOST : 0;
+	e->count = rc->count;
+	e->parts = c.n;
+	e->size = a->size;
+	e->allocator = a->allocator;
+	e->device = -1;
+	e->stack_id = -1;
+	e->dev_kind = TTBPF_DEV_UNKNOWN;
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);
+}
+
 SEC("uprobe")
 int BPF_KPROBE(bulk_free)
 {
 	__u64 id = bpf_get_current_pid_tgid();
-	struct release_ctx rc = { .pid = id >> 32 };
+	struct release_ctx rc = { .pid = id >> 32, .id = id };
 	struct ttbpf_alloc a = {};
 
 	if (!pid_wanted(rc.pid) || !bpf_map_lookup_elem(&traced_pids, &rc.pid))
@@ -1237,10 +1371,7 @@ int BPF_KPROBE(bulk_free)
 	stat_inc(TTBPF_STAT_BULK_FREED, rc.count);
 	a.size = rc.bytes;
 	a.allocator = rc.allocator;
-	a.device = -1;
-	a.stack_id = -1;
-	a.dev_kind = TTBPF_DEV_UNKNOWN;
-	emit(TTBPF_EV_BULK_FREE, rc.pid, (__u32)id, &a, 0, rc.count, 0);
+	emit_release(TTBPF_EV_BULK_FREE, &rc, &a);
 	return 0;
 }
 
@@ -1365,24 +1496,18 @@ static __always_inline void process_release(struct release_ctx *rc)
 }
 
 /* One event for what a process-wide release freed, over all devices. */
-static __always_inline void emit_released(__u8 kind, __u64 id,
-					  const struct release_ctx *rc)
+static __always_inline void emit_released(__u8 kind, struct release_ctx *rc)
 {
-	struct ttbpf_alloc a = {
-		.size = rc->bytes,
-		.device = -1,
-		.stack_id = -1,
-		.dev_kind = TTBPF_DEV_UNKNOWN,
-	};
+	struct ttbpf_alloc a = { .size = rc->bytes };
 
-	emit(kind, rc->pid, (__u32)id, &a, 0, rc->count, 0);
+	emit_release(kind, rc, &a);
 }
 
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(handle_exit, struct task_struct *task)
 {
 	__u64 id = bpf_get_current_pid_tgid();
-	struct release_ctx rc = { .pid = id >> 32 };
+	struct release_ctx rc = { .pid = id >> 32, .id = id };
 	int live;
 
 	/* The thread's pending slot goes with the task itself. */
@@ -1403,7 +1528,7 @@ int BPF_PROG(handle_exit, struct task_struct *task)
 	if (!rc.count)
 		return 0;
 	stat_inc(TTBPF_STAT_EXIT_FREED, rc.count);
-	emit_released(TTBPF_EV_EXIT, id, &rc);
+	emit_released(TTBPF_EV_EXIT, &rc);
 	return 0;
 }
 
@@ -1416,7 +1541,7 @@ int BPF_PROG(handle_exec, struct task_struct *task, pid_t old_pid,
 	     struct linux_binprm *bprm)
 {
 	__u64 id = bpf_get_current_pid_tgid();
-	struct release_ctx rc = { .pid = id >> 32 };
+	struct release_ctx rc = { .pid = id >> 32, .id = id };
 	struct ttbpf_pending *p;
 
 	if (!pid_wanted(rc.pid) || !bpf_map_lookup_elem(&traced_pids, &rc.pid))
@@ -1429,7 +1554,7 @@ int BPF_PROG(handle_exec, struct task_struct *task, pid_t old_pid,
 	rc.ts = bpf_ktime_get_ns();
 	process_release(&rc);
 	stat_inc(TTBPF_STAT_EXEC_FREED, rc.count);
-	emit_released(TTBPF_EV_EXEC, id, &rc);
+	emit_released(TTBPF_EV_EXEC, &rc);
 	return 0;
 }
 

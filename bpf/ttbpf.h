@@ -260,12 +260,32 @@ struct ttbpf_event {
 	__u32 parent_pid;  /* TTBPF_EVF_INHERITED: whose buffer it was */
 	__s32 py_stack_id; /* as in struct ttbpf_alloc; TTBPF_PY_NONE if none */
 	__u64 chips;	   /* as in struct ttbpf_alloc */
+	__u32 parts; /* bulk_free/exit/exec: release parts sent before it */
+	__u32 pad;
+};
+
+/*
+ * What a bulk free, exit or exec released, per device row and buffer
+ * type: sent on the ring buffer before the event it belongs to (same
+ * pid and tid), one record per row touched, never one per buffer. A mesh
+ * buffer's part names its chips; user space adds it to each of them.
+ * Told apart from struct ttbpf_event by its size.
+ */
+struct ttbpf_release_part {
+	__u64 id;    /* pid << 32 | tid of the releasing thread */
+	__u64 chips; /* a mesh buffer's chips; 0: the one row device */
+	__s32 device;
+	__u32 dev_kind;
+	__u64 bytes[TTBPF_NR_TYPES];
+	__u64 buffers[TTBPF_NR_TYPES];
+	__u64 ts_ns; /* when it was sent */
 };
 
 #define TTBPF_EVF_IMPLAUSIBLE 0x1 /* fields failed a sanity check */
-#define TTBPF_EVF_LATE	      0x2 /* failure detected late */
-#define TTBPF_EVF_UNMATCHED   0x4 /* free of a buffer allocated untraced */
-#define TTBPF_EVF_INHERITED   0x8 /* free of the parent's buffer after fork */
+/* 0x2 was a failure detected at a return site: none are probed now. */
+#define TTBPF_EVF_UNMATCHED  0x4  /* free of a buffer allocated untraced */
+#define TTBPF_EVF_INHERITED  0x8  /* free of the parent's buffer after fork */
+#define TTBPF_EVF_PARTS_LOST 0x10 /* release rows not all kept: map full */
 
 /* Read-only settings the loader fills before load. */
 struct ttbpf_config {

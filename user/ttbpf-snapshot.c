@@ -169,71 +169,12 @@ static const char *comm_of(const struct state *s, uint32_t pid)
 	return "";
 }
 
-/* A chip whose host-wide number is unknown is null (chip_ids.h). */
-static void json_device(struct json_writer *w, int device, bool unknown)
-{
-	json_writer__key(w, "device");
-	if (unknown)
-		json_writer__null(w);
-	else
-		json_writer__i64(w, device);
-}
-
-static void json_types(struct json_writer *w, const char *key, const __u64 *v)
-{
-	json_writer__key(w, key);
-	json_writer__begin_object(w);
-	for (unsigned int t = 0; t < TTBPF_NR_TYPES; t++) {
-		json_writer__key(w, buffer_type_name(t));
-		json_writer__u64(w, v[t]);
-	}
-	json_writer__end_object(w);
-}
-
-static void json_usage(struct json_writer *w, const struct ttbpf_usage *u)
-{
-	json_types(w, "usage", u->bytes);
-	json_types(w, "buffers", u->buffers);
-	json_types(w, "peak", u->peak);
-	json_writer__key(w, "allocs");
-	json_writer__u64(w, u->allocs);
-	json_writer__key(w, "frees");
-	json_writer__u64(w, u->frees);
-	json_writer__key(w, "failed");
-	json_writer__u64(w, u->failed);
-}
-
-/* {"function", "file", "line"}; what is unknown is null, with a note. */
-static void json_py_frame(struct json_writer *w, const struct py_frame *f)
-{
-	bool named = f->status == PY_FRAME_OK || f->status == PY_FRAME_NO_LINE;
-
-	json_writer__begin_object(w);
-	json_writer__key(w, "function");
-	named ? json_writer__string(w, f->function) : json_writer__null(w);
-	json_writer__key(w, "file");
-	named ? json_writer__string(w, f->file) : json_writer__null(w);
-	json_writer__key(w, "line");
-	f->status == PY_FRAME_OK ? json_writer__u64(w, (uint64_t)f->line)
-				 : json_writer__null(w);
-	if (!named) {
-		char buf[512];
-
-		json_writer__key(w, "note");
-		json_writer__string(
-			w, f->status == PY_FRAME_NONE
-				   ? f->function
-				   : py_frame__label(f, buf, sizeof(buf)));
-	}
-	json_writer__end_object(w);
-}
-
 static void json_frames(struct json_writer *w, const struct stack_sym *ss)
 {
 	json_writer__begin_array(w);
 	for (size_t f = 0; ss && f < ss->n; f++) {
 		if (f < ss->n_py)
-			json_py_frame(w, &ss->py[f]);
+			py_frame__json(w, &ss->py[f]);
 		else
 			json_writer__string(w, ss->frames[f]);
 	}
@@ -247,17 +188,10 @@ static void json_stack(struct json_writer *w, const struct stack_sym *ss)
 }
 
 /* "stack": index into the top-level "stacks", or null without one. */
-/* Every chip holding the buffer: a mesh buffer has one entry per chip. */
+/* Every chip holding the buffer, as in trace events. */
 static void json_chips(struct json_writer *w, const struct state_buf *b)
 {
-	json_writer__key(w, "chips");
-	json_writer__begin_array(w);
-	for (int c = 0; c < TTBPF_MAX_CHIPS; c++)
-		if (b->a.chips ? b->a.chips >> c & 1
-			       : b->a.dev_kind == TTBPF_DEV_CHIP &&
-					 b->a.device == c)
-			json_writer__i64(w, c);
-	json_writer__end_array(w);
+	event_json_chips(w, b->a.device, b->a.dev_kind, b->a.chips);
 }
 
 static void json_stack_ref(struct json_writer *w, const struct stacks *st,
@@ -270,17 +204,6 @@ static void json_stack_ref(struct json_writer *w, const struct stacks *st,
 		json_writer__u64(w, (uint64_t)(ss - st->v));
 	else
 		json_writer__null(w);
-}
-
-static void json_stats(struct json_writer *w, const uint64_t *s)
-{
-	json_writer__key(w, "stats");
-	json_writer__begin_object(w);
-	for (size_t i = 0; i < TTBPF_NR_STATS; i++) {
-		json_writer__key(w, stat_names[i]);
-		json_writer__u64(w, s[i]);
-	}
-	json_writer__end_object(w);
 }
 
 /* "cmdline", "cgroup", "container": null where unknown or none. */
@@ -305,10 +228,10 @@ static void print_json(const struct state *s, const struct stacks *st,
 		       const struct leaks *lk, FILE *f)
 {
 	struct json_writer w;
-	char hex[32];
 
 	json_writer__init(&w, f);
 	json_writer__begin_object(&w);
+	json_writer__field_u64(&w, "schema", EVENT_SCHEMA);
 	if (s->has_meta) {
 		json_writer__key(&w, "meta");
 		json_writer__begin_object(&w);
@@ -332,10 +255,8 @@ static void print_json(const struct state *s, const struct stacks *st,
 	json_writer__begin_array(&w);
 	for (size_t i = 0; i < s->n_devs; i++) {
 		json_writer__begin_object(&w);
-		json_device(&w, s->devs[i].device, s->devs[i].host_unknown);
-		json_writer__key(&w, "kind");
-		json_writer__string(&w, dev_kind_name(s->devs[i].kind));
-		json_usage(&w, &s->devs[i].u);
+		event_json_device(&w, s->devs[i].device, s->devs[i].kind);
+		format_usage_json(&w, &s->devs[i].u);
 		json_writer__end_object(&w);
 	}
 	json_writer__end_array(&w);
@@ -350,9 +271,7 @@ static void print_json(const struct state *s, const struct stacks *st,
 		json_writer__key(&w, "comm");
 		json_writer__string_n(&w, p->u.comm, sizeof(p->u.comm));
 		json_name(&w, proc_names__get(&names, p->pid));
-		json_device(&w, p->device, p->host_unknown);
-		json_writer__key(&w, "kind");
-		json_writer__string(&w, dev_kind_name(p->kind));
+		event_json_device(&w, p->device, p->kind);
 		if (p->kind == TTBPF_DEV_CHIP) {
 			json_writer__key(&w, "local_device");
 			json_writer__i64(&w, p->local_device);
@@ -362,7 +281,7 @@ static void print_json(const struct state *s, const struct stacks *st,
 			else
 				json_writer__null(&w);
 		}
-		json_usage(&w, &p->u);
+		format_usage_json(&w, &p->u);
 		json_writer__key(&w, "age_ms");
 		json_writer__u64(&w, state__age_ms(s, p->u.first_ts_ns));
 		json_writer__end_object(&w);
@@ -378,11 +297,9 @@ static void print_json(const struct state *s, const struct stacks *st,
 		json_writer__u64(&w, b->pid);
 		json_writer__key(&w, "tid");
 		json_writer__u64(&w, b->a.tid);
-		json_device(&w, b->a.device, b->host_unknown);
+		event_json_device(&w, b->a.device, b->a.dev_kind);
 		json_writer__key(&w, "local_device");
 		json_writer__i64(&w, b->local_device);
-		json_writer__key(&w, "kind");
-		json_writer__string(&w, dev_kind_name(b->a.dev_kind));
 		json_chips(&w, b);
 		json_writer__key(&w, "type");
 		json_writer__string(&w, buffer_type_name(b->a.type));
@@ -392,13 +309,10 @@ static void print_json(const struct state *s, const struct stacks *st,
 		 * process could not be read (see buffer_address.h) */
 		json_writer__key(&w, "address");
 		if (b->a.address)
-			json_writer__u64(&w, b->a.address);
+			json_writer__hex(&w, b->a.address);
 		else
 			json_writer__null(&w);
-		json_writer__key(&w, "buffer");
-		snprintf(hex, sizeof(hex), "0x%llx",
-			 (unsigned long long)b->buffer);
-		json_writer__string(&w, hex);
+		json_writer__field_hex(&w, "buffer", b->buffer);
 		json_writer__key(&w, "age_ms");
 		json_writer__u64(&w, state__age_ms(s, b->a.ts_ns));
 		json_stack_ref(&w, st, b);
@@ -414,7 +328,7 @@ static void print_json(const struct state *s, const struct stacks *st,
 		json_frames(&w, &st->v[i]);
 	json_writer__end_array(&w);
 	shm_record__json(&record, &w);
-	json_stats(&w, s->stats);
+	format_stats_json(&w, s->stats);
 	if (lk) {
 		json_writer__key(&w, "leaks");
 		json_writer__begin_object(&w);
@@ -434,7 +348,7 @@ static void print_json(const struct state *s, const struct stacks *st,
 			json_writer__u64(&w, l->bytes);
 			json_writer__key(&w, "count");
 			json_writer__u64(&w, l->count);
-			json_types(&w, "usage", l->bytes_by_type);
+			format_types_json(&w, "usage", l->bytes_by_type);
 			json_writer__key(&w, "oldest_ms");
 			json_writer__u64(&w, l->oldest_ms);
 			json_writer__key(&w, "pids");

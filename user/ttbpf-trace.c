@@ -25,6 +25,8 @@
 #include "proc_names.h"
 #include "stat_notes.h"
 #include "summary.h"
+#include "json_writer.h"
+#include "python_frames.h"
 #include "text_escape.h"
 #include "recorder.h"
 #include "state.h"
@@ -45,6 +47,8 @@ static const struct ttbpf_maps *rec_maps;
 /* Every process seen, named at first sight; rows of those that exited. */
 static struct proc_names names;
 static struct state_proc *exited;
+/* --python-frames: resolves the frames of alloc events */
+static struct python_frames *py_json;
 static size_t n_exited, cap_exited;
 
 static void on_signal(int sig)
@@ -79,9 +83,12 @@ static void name_process(const struct tracer *t, uint32_t pid)
 		proc_names__get(&names, pid);
 }
 
-static int on_event(void *ctx, const struct ttbpf_event *raw)
+static int on_event(void *ctx, const struct ttbpf_event *raw,
+		    const struct release_rows *rows)
 {
 	struct ttbpf_event copy = *raw, *e = &copy;
+	unsigned long long wall =
+		(unsigned long long)(e->ts_ns + mono_to_wall_ns);
 	char line[512];
 
 	name_process(ctx, e->pid);
@@ -97,14 +104,41 @@ static int on_event(void *ctx, const struct ttbpf_event *raw)
 	    (e->kind == TTBPF_EV_ALLOC || e->kind == TTBPF_EV_FREE ||
 	     e->kind == TTBPF_EV_ALLOC_FAILED))
 		return 0;
-	if (args.json)
-		event_format_json(e, line, sizeof(line));
-	else
-		event_format_text(
-			e, (unsigned long long)(e->ts_ns + mono_to_wall_ns),
-			line, sizeof(line));
+	if (args.json) {
+		struct event_json x = { .wall_ns = wall, .rows = rows };
+		struct json_writer w;
+
+		if (py_json)
+			python_frames__hook(py_json, &x);
+		json_writer__init(&w, stdout);
+		event_format_json(&w, e, &x);
+		putchar('\n');
+		return 0;
+	}
+	event_format_text(e, wall, line, sizeof(line));
 	puts(line);
 	return 0;
+}
+
+/* The first line of --json: what produced the lines that follow. */
+static void print_json_header(const struct tracer *t)
+{
+	struct event_header h = { .ts_ns = (unsigned long long)now_ns(
+					  CLOCK_MONOTONIC),
+				  .mono_to_wall_ns = mono_to_wall_ns,
+				  .tool = "ttbpf-trace",
+				  .version = version__release(),
+				  .n_libs = tracer__n_libs(t),
+				  .python_frames = args.python_frames };
+	struct json_writer w;
+
+	for (size_t i = 0; i < h.n_libs && i < TTBPF_MAX_LIBS; i++) {
+		h.lib_paths[i] = tracer__lib(t, i)->path;
+		h.lib_eras[i] = tracer__lib(t, i)->era_name;
+	}
+	json_writer__init(&w, stdout);
+	event_format_header_json(&w, &h);
+	putchar('\n');
 }
 
 static int explain(void)
@@ -252,6 +286,20 @@ static void warn_on_stats(const struct tracer *t)
 	if (ttbpf_maps__read_stats(tracer__maps(t), s))
 		return;
 	stat_notes__print(s, last, STAT_STREAM, "ttbpf: ", stderr);
+	if (args.json && !args.quiet &&
+	    s[TTBPF_STAT_EVENTS_DROPPED] > last[TTBPF_STAT_EVENTS_DROPPED]) {
+		long long mono = now_ns(CLOCK_MONOTONIC);
+		struct json_writer w;
+
+		json_writer__init(&w, stdout);
+		event_format_lost_json(
+			&w, (unsigned long long)mono,
+			(unsigned long long)(mono + mono_to_wall_ns),
+			s[TTBPF_STAT_EVENTS_DROPPED] -
+				last[TTBPF_STAT_EVENTS_DROPPED],
+			s[TTBPF_STAT_EVENTS_DROPPED]);
+		putchar('\n');
+	}
 	memcpy(last, s, sizeof(last));
 }
 
@@ -290,6 +338,10 @@ static void print_summary(const struct tracer *t)
 				   .n_exited = n_exited,
 				   .names = &names,
 				   .tt_metal_record = !args.pid && !args.cmd };
+	long long mono = now_ns(CLOCK_MONOTONIC);
+
+	so.ts_ns = (unsigned long long)mono;
+	so.wall_ns = (unsigned long long)(mono + mono_to_wall_ns);
 
 	if (args.json) {
 		summary_print_json(tracer__maps(t), &so, stdout);
@@ -424,6 +476,12 @@ static int run(void)
 		return 1;
 	}
 	tracer__set_event_fn(t, on_event, t);
+	if (args.python_frames) {
+		py_json = python_frames__new(tracer__maps(t));
+		if (!py_json)
+			fprintf(stderr, "ttbpf-trace: out of memory: alloc "
+					"events carry no Python frames\n");
+	}
 	mono_to_wall_ns = now_ns(CLOCK_REALTIME) - now_ns(CLOCK_MONOTONIC);
 	if (rec) {
 		rec_maps = tracer__maps(t);
@@ -431,6 +489,8 @@ static int run(void)
 			recorder__add_library(rec, tracer__lib(t, i)->path);
 	}
 	print_banner(t);
+	if (args.json && !args.quiet)
+		print_json_header(t);
 	if (child) {
 		if (write(release_fd, "g", 1) != 1) {
 			fputs("ttbpf-trace: cannot start ", stderr);
@@ -475,6 +535,7 @@ static int run(void)
 	print_summary(t);
 	if (args.pin)
 		report_pins(t);
+	python_frames__free(py_json);
 	tracer__close(t);
 
 	if (args.cmd) {

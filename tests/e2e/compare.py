@@ -26,6 +26,14 @@ def main():
     args = [a for a in sys.argv[1:] if not a.startswith("--")]
     flags = {a for a in sys.argv[1:] if a.startswith("--")}
     summary = json.load(open(args[0]))
+    # Schema 2 names chip or mesh "dev_kind" (the truth says "kind"),
+    # writes addresses as "0x..." and leaves out chips no one knows.
+    for row in (summary["processes"] + summary["devices"] +
+                summary.get("buffers", [])):
+        row["kind"] = row["dev_kind"]
+        if isinstance(row.get("address"), str):
+            row["address"] = int(row["address"], 16)
+        row.setdefault("chips", [])
     truths = [json.load(open(p)) for p in args[1:]]
     at_most = "--at-most" in flags
     errors = []

@@ -5,8 +5,8 @@ usage: record_compare.py FILE.db TRACE_JSON_LINES [--prefix]
 
 Every event line of the trace (not the summary) must be a row of the
 events table, in the same order, with the same kind, pid, tid, comm,
-buffer, allocator and count, and for alloc/free/alloc_failed the same
-device, type, size and address. Without --prefix the two lists are equal;
+buffer, allocator, the buffers a release freed, and for
+alloc/free/alloc_failed the same device, type, size and address. Without --prefix the two lists are equal;
 with --prefix (the tracer was killed) the database holds the first N
 events of the trace, N > 0. Prints the first mismatch; exits 1 if any.
 """
@@ -26,12 +26,17 @@ def main():
             e = json.loads(line)
         except ValueError:
             continue  # a line cut by SIGKILL
-        if e.get("event") in (None, "summary"):
+        if e.get("event") in (None, "header", "summary", "lost"):
             continue
-        row = [e["event"], e["pid"], e["tid"], e["comm"], e["buffer"],
-               e["allocator"], e["count"]]
+        # Schema 2: pointers as "0x...", no field that does not apply.
+        row = [e["event"], e["pid"], e["tid"], e["comm"],
+               int(e.get("buffer", "0x0"), 16),
+               int(e.get("allocator", "0x0"), 16),
+               None if e["event"] in PER_BUFFER else e["buffers"]]
         if e["event"] in PER_BUFFER:
-            row += [e["device"], e["type"], e["size"], e["address"]]
+            addr = e.get("address")
+            row += [-1 if e["device"] is None else e["device"], e["type"],
+                    e["size"], None if addr is None else int(addr, 16)]
         want.append(row)
     con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     con.text_factory = lambda b: b.decode("utf-8", "surrogateescape")
@@ -43,6 +48,7 @@ def main():
         row[4] &= (1 << 64) - 1  # stored as signed 64-bit
         row[5] &= (1 << 64) - 1
         if row[0] in PER_BUFFER:
+            row[6] = None  # the JSON of one buffer has no count
             # NULL, as JSON's null: an address not known yet.
             row += [r[7], r[8], r[9] & ((1 << 64) - 1),
                     None if r[10] is None else r[10] & ((1 << 64) - 1)]

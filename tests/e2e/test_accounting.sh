@@ -30,7 +30,7 @@ for v in $VARIANTS; do
 		"$(jq -s '[.[] | select(.event == "alloc") | .chips | length] | add' "$WORK/$v.trace.out")" -eq \
 		"$(jq -s '[.[].devices[].usage[].allocs] | add' "$WORK"/"$v"-*.truth.json)"
 	check "$v: mesh buffers on both chips of the mesh, none on a mesh row" \
-		jq_true '([.processes[] | select(.kind == "mesh")] | length == 0) and ([.processes[] | select(.kind == "chip")] | length >= 2)' \
+		jq_true '([.processes[] | select(.dev_kind == "mesh")] | length == 0) and ([.processes[] | select(.dev_kind == "chip")] | length >= 2)' \
 		"$WORK/$v.summary.json"
 	for w in steady threads mesh; do release "$v-$w"; done
 done

@@ -19,7 +19,7 @@ run_held wide "$v" --scenario hold --devices 300 --seed 41 --count 600
 stop_tracer wide
 summary_of wide >"$WORK/wide.json"
 check "300 device ids: 300 chip rows traced" jq_true \
-	'[.devices[] | select(.kind == "chip")] | length == 300' "$WORK/wide.json"
+	'[.devices[] | select(.dev_kind == "chip")] | length == 300' "$WORK/wide.json"
 check "300 device ids: every process and device row equals ground truth" \
 	"$E2E/compare.py" "$WORK/wide.json" --device-totals "$WORK/wide.truth.json"
 check "300 device ids: nothing lost" jq_true \

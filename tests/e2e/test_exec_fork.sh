@@ -22,7 +22,7 @@ check "launcher holds $held buffers before exec: equal to ground truth" \
 
 kill -USR1 "$pid" # hand over: exec sh, which execs sleep
 check "exec event: $held buffers, $bytes bytes released" wait_line "$WORK/json.trace.out" \
-	"^\\{\"event\":\"exec\",\"pid\":$pid,.*\"size\":$bytes,.*\"count\":$held," 2
+	"^\\{\"event\":\"exec\",.*\"pid\":$pid,.*\"size\":$bytes,\"count\":$held,\"buffers\":$held," 2
 check "exec event in text" wait_line "$WORK/text.trace.out" \
 	" exec +pid $pid +sh +replaced an image holding $held buffers, $bytes bytes .*: released" 2
 check "one exec event: the second exec (sh to sleep) has nothing to release" test \
@@ -57,7 +57,7 @@ check "fork: the child has no row" jq_true \
 check "fork: $freed inherited frees counted, none unmatched" jq_true \
 	".stats.inherited_frees == $freed and .stats.unmatched_frees == 0" "$WORK/fork.json"
 check "fork: each of the child's frees names the parent" test \
-	"$(grep -c "^{\"event\":\"free\",\"pid\":$child,.*\"inherited_from\":$parent," "$WORK/json.trace.out")" -eq "$freed"
+	"$(grep -c "^{\"event\":\"free\",.*\"pid\":$child,.*\"inherited_from\":$parent}" "$WORK/json.trace.out")" -eq "$freed"
 check "fork: in text too" test \
 	"$(grep -c " free .* pid $child .*(inherited from pid $parent over fork" "$WORK/text.trace.out")" -eq "$freed"
 release forker

@@ -38,8 +38,16 @@ for v in $VARIANTS; do
 	check "$v: exit status $untraced traced as untraced" test "$traced" -eq "$untraced"
 	failures=$(jq '[.devices[].usage[].failures] | add' "$WORK/$v-oom.truth.json")
 	check "$v: the workload hit out-of-memory" test "$failures" -gt 0
-	check "$v: one alloc_failed event per failure, at the throw" test \
-		"$(grep '"event":"alloc_failed"' "$WORK/$v.trace.out" | grep -c '"late":false')" -eq "$failures"
+	check "$v: one alloc_failed event per failure" test \
+		"$(grep -c '"event":"alloc_failed"' "$WORK/$v.trace.out")" -eq "$failures"
+	# Seen at the throw, inside the call: the thread's last alloc event
+	# is the allocation that failed.
+	check "$v: each failure takes back its thread's last allocation" jq -se \
+		'[.[] | select(.event == "alloc" or .event == "alloc_failed")] |
+		 reduce .[] as $e ({last: {}, ok: true};
+			if $e.event == "alloc" then .last[$e.tid | tostring] = [$e.buffer, $e.size, $e.type]
+			else .ok = (.ok and .last[$e.tid | tostring] == [$e.buffer, $e.size, $e.type]) end) | .ok' \
+		"$WORK/$v.trace.out"
 	check "$v: failed events carry size and type" jq -se \
 		'[.[] | select(.event == "alloc_failed")] | all(.size > 0 and .type != "UNKNOWN" and .device >= 0)' \
 		"$WORK/$v.trace.out"

@@ -57,8 +57,9 @@ for n in "${names[@]}"; do
 	"$SNAP" --pin-dir "$PIN" --json --leaks --min-age 0 -p "$pid" >"$WORK/$n.leaks.json"
 	"$SNAP" --pin-dir "$PIN" --leaks --min-age 0 -p "$pid" >"$WORK/$n.leaks.txt"
 	want=$(jq -c '.leaked | sort' "$WORK/$n.truth.json")
+	# Addresses are "0x..." strings in the snapshot.
 	check "$n: snapshot holds exactly the leaked buffers" test \
-		"$(jq -c '[.buffers[].address] | sort' "$WORK/$n.snap.json")" = "$want"
+		"$(python3 -c 'import json, sys; print(json.dumps(sorted(int(b["address"], 16) for b in json.load(open(sys.argv[1]))["buffers"]), separators=(",", ":")))' "$WORK/$n.snap.json")" = "$want"
 	# Python frames of one buffer: the objects at the head of its stack.
 	pyf='. as $r | [.buffers[] | select(.type == $t) | [$r.stacks[.stack][] | objects]]'
 	check "$n: each DRAM buffer: alloc_weights:$L_WEIGHTS <- ${q}build:$L_CALL_WEIGHTS <- main:$L_BUILD <- <module>:$L_MAIN" \
@@ -101,5 +102,30 @@ stop_tracer nopy
 check "--no-python: stacks hold native frames only" jq_true \
 	'(.buffers | length) == 4 and ([.stacks[][] | objects] | length == 0) and ([.stacks[][]] | length > 0)' \
 	"$WORK/$n.snap.json"
+py_release "$n" >/dev/null
+
+# ttbpf-trace --json --python-frames: alloc events carry the same frames.
+n=pyjson
+start_py "$n" "${pythons[0]}"
+v=${PYV[${names[0]}]}
+if [ "${v#3.}" -ge 11 ]; then q=Model.; else q=; fi
+start_tracer pyjson --lib "$LIB" --json --python-frames -i 0
+py_go "$n"
+wait_line "$WORK/$n.out" '^holding' 20
+sleep 0.3
+stop_tracer pyjson
+check "--json --python-frames: 3 DRAM allocs at alloc_weights:$L_WEIGHTS <- ${q}build:$L_CALL_WEIGHTS" \
+	jq -se --argjson p "${WL_PID[$n]}" --arg f "$SCRIPT" --arg q "$q" \
+	--argjson a "$L_WEIGHTS" --argjson b "$L_CALL_WEIGHTS" \
+	'[.[] | select(.event == "alloc" and .pid == $p and .python[0].line == $a)] |
+	 length == 3 and all(.type == "DRAM" and .python[0:2] == [
+	 {function: "alloc_weights", file: $f, line: $a},
+	 {function: ($q + "build"), file: $f, line: $b}])' "$WORK/pyjson.trace.out"
+# The scratch buffer is freed at once: its event still has its frames.
+check "--json --python-frames: L1 allocs at scratch:$L_SCRATCH, then the thread's at ${q}cache:$L_CACHE" \
+	jq -se --argjson p "${WL_PID[$n]}" --arg f "$SCRIPT" --arg q "$q" \
+	--argjson c "$L_CACHE" --argjson s "$L_SCRATCH" \
+	'[.[] | select(.event == "alloc" and .pid == $p and .type == "L1") | .python[0]] ==
+	 [{function: "scratch", file: $f, line: $s}, {function: ($q + "cache"), file: $f, line: $c}]' "$WORK/pyjson.trace.out"
 py_release "$n" >/dev/null
 finish

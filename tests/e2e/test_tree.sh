@@ -68,7 +68,7 @@ import json, sys
 s = json.load(open(sys.argv[1]))
 t = json.load(open(sys.argv[2]))
 # The books number chips as the process does (local_device).
-rows = {(p.get("local_device", p["device"]), p["kind"]): p
+rows = {(p.get("local_device", p["device"]), p["dev_kind"]): p
         for p in s["processes"] if p["pid"] == t["pid"]}
 bad = []
 for d in t["devices"]:

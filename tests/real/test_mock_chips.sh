@@ -58,7 +58,7 @@ for (name, (ids, chips)), rc in zip(cases.items(), rcs):
     check(f"{name}: device ids inside the process", r["device_ids"], ids)
     rows = [p for p in s["processes"] if p["pid"] == pid]
     print(f"# rows {name} pid {pid}: " + ", ".join(
-        f"{p['kind']} {p['device']} DRAM {p['usage']['DRAM']} L1 {p['usage']['L1']}"
+        f"{p['dev_kind']} {p['device']} DRAM {p['usage']['DRAM']} L1 {p['usage']['L1']}"
         for p in rows))
     total = {t: sum(p["usage"][t] for p in rows)
              for t in ("DRAM", "L1", "L1_SMALL", "TRACE")}
@@ -83,7 +83,7 @@ for (name, (ids, chips)), rc in zip(cases.items(), rcs):
           sum(shm[c]["DRAM"] + shm[c]["L1"] for c in shm),
           total["DRAM"] + total["L1"])
     check(f"{name}: one chip row per chip holding it",
-          len([p for p in rows if p["kind"] == "chip"]), len(chips))
+          len([p for p in rows if p["dev_kind"] == "chip"]), len(chips))
 check("no dropped events / bad reads",
       (s["stats"].get("events_dropped"), s["stats"].get("bad_reads")), (0, 0))
 finish()

@@ -94,7 +94,7 @@ for (name, (host, local, uid)), rc in zip(cases.items(), rcs[:-1]):
         rows = [p for p in doc["processes"] if p["pid"] == pid]
         check(f"{name}: {what}: one row, host-wide chip, its own id, "
               "unique id",
-              [(p["device"], p["kind"], p["local_device"], p["chip_uid"])
+              [(p["device"], p["dev_kind"], p["local_device"], p["chip_uid"])
                for p in rows], [(host, "chip", local, uid)])
         check(f"{name}: {what}: bytes == TT-Metal's record / sizes",
               [{t: p["usage"][t] for t in TYPES} for p in rows], [want])
@@ -135,7 +135,7 @@ if r:
               rows, [(0, 0, U0, want["0"]), (1, 1, U1, want["1"])])
 for what, doc in (("snapshot", snap), ("summary", s)):
     devs = {d["device"]: {t: d["usage"][t] for t in TYPES}
-            for d in doc["devices"] if d["kind"] == "chip"}
+            for d in doc["devices"] if d["dev_kind"] == "chip"}
     check(f"{what}: chip rows == what the processes on each hold", devs, holds)
 check("top --once: the unknown chips are said to be unknown",
       any(l.startswith("dev ? (chips of processes with TT_VISIBLE_DEVICES")

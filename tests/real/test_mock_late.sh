@@ -121,7 +121,7 @@ if ready and before:
               f"  pid {pid} " in top, False)
         rows = [p for p in after["processes"] if p["pid"] == pid]
         check("after: ttbpf's row holds what it saw allocated",
-              [(p["device"], p["kind"], p["usage"]["DRAM"]) for p in rows],
+              [(p["device"], p["dev_kind"], p["usage"]["DRAM"]) for p in rows],
               [(0, "chip", more[0]["size"])])
 finish()
 PY

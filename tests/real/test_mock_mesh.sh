@@ -68,7 +68,7 @@ TYPES = ("DRAM", "L1", "L1_SMALL", "TRACE")
 if summ and all(wl.values()):
     s = summ[0]
     def rows(pid):
-        return {(p["device"], p["kind"]): p for p in s["processes"]
+        return {(p["device"], p["dev_kind"]): p for p in s["processes"]
                 if p["pid"] == pid}
     def want(w, t):
         return sum(x["size"] for x in w["tensors"] if x["type"] == t)

@@ -207,7 +207,7 @@ static void test_devices_and_processes(void **state)
 	char out[8192], want[8192] = "", q[512];
 
 	(void)state;
-	snap_jq("", "[.devices[] | [.device,.kind," USAGE_JQ "]]", out,
+	snap_jq("", "[.devices[] | [.device,.dev_kind," USAGE_JQ "]]", out,
 		sizeof(out));
 	append(want, sizeof(want), "[[0,\"chip\",");
 	usage_row(want, sizeof(want), &g->dev0);
@@ -220,7 +220,7 @@ static void test_devices_and_processes(void **state)
 	want[0] = '\0';
 	snprintf(q, sizeof(q),
 		 "[(.processes[] | select(.pid == %u)), (.processes[] | "
-		 "select(.pid == %u)) | [.pid,.device,.kind," USAGE_JQ "]]",
+		 "select(.pid == %u)) | [.pid,.device,.dev_kind," USAGE_JQ "]]",
 		 OTHER_PID, g->self);
 	snap_jq("", q, out, sizeof(out));
 	append(want, sizeof(want), "[[%u,0,\"chip\",", OTHER_PID);
@@ -252,7 +252,7 @@ static void buffer_rows(char *want, size_t len, const size_t *idx, size_t n)
 		const struct buf_spec *b = &bufs[idx[k]];
 
 		append(want, len,
-		       "%s[%u,%d,\"%s\",\"%s\",%llu,%llu,\"0x%llx\"]",
+		       "%s[%u,%d,\"%s\",\"%s\",%llu,\"0x%llx\",\"0x%llx\"]",
 		       k ? "," : "", pid_of(b), b->device,
 		       b->kind == TTBPF_DEV_MESH ? "mesh" : "chip",
 		       b->type == TTBPF_L1 ? "L1" : "DRAM",
@@ -281,7 +281,7 @@ static void check_ages(const char *out, const size_t *idx, size_t n)
 }
 
 #define BUF_JQ \
-	"[.buffers[] | [.pid,.device,.kind,.type,.size,.address,.buffer]]"
+	"[.buffers[] | [.pid,.device,.dev_kind,.type,.size,.address,.buffer]]"
 
 static void test_buffers(void **state)
 {
@@ -317,7 +317,7 @@ static void test_filters(void **state)
 	snap_jq("-d mesh:1", BUF_JQ, out, sizeof(out));
 	buffer_rows(want, sizeof(want), mesh, 1);
 	assert_string_equal(out, want);
-	snap_jq("-d mesh:1", "[.devices[] | [.device,.kind]]", out,
+	snap_jq("-d mesh:1", "[.devices[] | [.device,.dev_kind]]", out,
 		sizeof(out));
 	assert_string_equal(out, "[[1,\"mesh\"]]");
 
@@ -343,7 +343,7 @@ static void test_stacks(void **state)
 	(void)state;
 	/* The stack starts at mfx_stack_target's first instruction. */
 	snap_jq("",
-		". as $r | [.buffers[] | select(.address == 8192) | "
+		". as $r | [.buffers[] | select(.address == \"0x2000\") | "
 		"$r.stacks[.stack][0]]",
 		out, sizeof(out));
 	assert_string_equal(out, "[\"mfx_stack_target\"]");
@@ -515,7 +515,8 @@ static void test_million(void **state)
 	assert_int_equal(mfx_run(cmd, out, sizeof(out), &status), 0);
 	assert_int_equal(status, 0);
 	/* The 1 GiB one, then the largest regular size, lowest address. */
-	snprintf(want, sizeof(want), "[[%u,%llu,%llu],[%u,%llu,%llu]]\n",
+	snprintf(want, sizeof(want),
+		 "[[%u,%llu,\"0x%llx\"],[%u,%llu,\"0x%llx\"]]\n",
 		 100 + (unsigned)((n - 1) % 16), 1ULL << 30,
 		 (unsigned long long)((n - 1) * 4096), 100 + 999 % 16,
 		 4096ULL + 999 * 32, 999ULL * 4096);

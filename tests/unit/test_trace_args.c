@@ -96,6 +96,21 @@ static void test_strict_numbers(void **state)
 }
 
 /* Every map that can fill is sized on the command line, within bounds. */
+/* --python-frames is a --json option and needs the frames recorded. */
+static void test_python_frames(void **state)
+{
+	struct trace_args a;
+
+	(void)state;
+	assert_int_equal(parse(&a, "--json", "--python-frames", NULL), 0);
+	assert_true(a.python_frames);
+	assert_int_equal(parse(&a, "--json", NULL), 0);
+	assert_false(a.python_frames);
+	assert_int_not_equal(parse(&a, "--python-frames", NULL), 0);
+	assert_int_not_equal(
+		parse(&a, "--json", "--python-frames", "--no-python", NULL), 0);
+}
+
 static void test_map_sizes(void **state)
 {
 	struct trace_args a;
@@ -130,6 +145,7 @@ int main(void)
 		cmocka_unit_test(test_command_after_dashes),
 		cmocka_unit_test(test_strict_numbers),
 		cmocka_unit_test(test_map_sizes),
+		cmocka_unit_test(test_python_frames),
 		cmocka_unit_test(test_exclusive_options),
 	};
 

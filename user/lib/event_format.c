@@ -3,6 +3,8 @@
 #include <time.h>
 
 #include "event_format.h"
+#include "json_writer.h"
+#include "release_rows.h"
 #include "text_escape.h"
 
 static const char *const kind_names[] = {
@@ -159,7 +161,7 @@ int event_format_text(const struct ttbpf_event *e, unsigned long long wall_ns,
 		return snprintf(
 			buf, len,
 			"%s.%03llu %-12s pid %-7u %-15s %-7s %-8s %12llu "
-			"bytes (%s) @%s%s%s%s",
+			"bytes (%s) @%s%s%s",
 			when, (wall_ns / 1000000ULL) % 1000,
 			event_kind_name(e->kind), e->pid, comm, dev,
 			buffer_type_name(e->type), (unsigned long long)e->size,
@@ -167,63 +169,180 @@ int event_format_text(const struct ttbpf_event *e, unsigned long long wall_ns,
 			e->flags & TTBPF_EVF_UNMATCHED
 				? " (allocated before tracing: not counted)"
 				: "",
-			e->flags & TTBPF_EVF_LATE ? " (seen late)" : "",
 			inherited);
 	}
 }
 
-int json_escape(const char *s, size_t maxlen, char *buf, size_t len)
+/* "2026-11-29T20:47:28.123456789Z" */
+const char *event_time_iso(unsigned long long wall_ns, char *buf, size_t len)
 {
-	size_t o = 0;
+	time_t secs = (time_t)(wall_ns / 1000000000ULL);
+	struct tm tm;
+	char day[24];
 
-	for (size_t i = 0; i < maxlen && s[i]; i++) {
-		unsigned char c = (unsigned char)s[i];
-		int n;
-
-		if (c == '"' || c == '\\')
-			n = snprintf(buf + o, len - o, "\\%c", c);
-		else if (c < 0x20 || c >= 0x7f)
-			n = snprintf(buf + o, len - o, "\\u%04x", c);
-		else
-			n = snprintf(buf + o, len - o, "%c", c);
-		if (n < 0 || (size_t)n >= len - o)
-			break;
-		o += (size_t)n;
-	}
-	buf[o < len ? o : len - 1] = '\0';
-	return (int)o;
+	gmtime_r(&secs, &tm);
+	strftime(day, sizeof(day), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf, len, "%s.%09lluZ", day, wall_ns % 1000000000ULL);
+	return buf;
 }
 
-int event_format_json(const struct ttbpf_event *e, char *buf, size_t len)
+void event_json_device(struct json_writer *w, int device, unsigned int dev_kind)
 {
-	char comm[TTBPF_COMM_LEN * 6 + 1], chips[200], at[24] = "null",
-						       inherited[40] = "";
-
-	json_escape(e->comm, TTBPF_COMM_LEN, comm, sizeof(comm));
-	if (e->chips)
-		chip_list(e->chips, chips, sizeof(chips));
-	else if (e->dev_kind == TTBPF_DEV_CHIP && e->device >= 0)
-		snprintf(chips, sizeof(chips), "%d", e->device);
+	json_writer__key(w, "device");
+	if (dev_kind == TTBPF_DEV_UNKNOWN || device < 0)
+		json_writer__null(w);
 	else
-		chips[0] = '\0';
-	if (e->address)
-		snprintf(at, sizeof(at), "%llu",
-			 (unsigned long long)e->address);
-	if (e->flags & TTBPF_EVF_INHERITED)
-		snprintf(inherited, sizeof(inherited), ",\"inherited_from\":%u",
-			 e->parent_pid);
-	return snprintf(
-		buf, len,
-		"{\"event\":\"%s\",\"pid\":%u,\"tid\":%u,\"comm\":\"%s\","
-		"\"device\":%d,\"kind\":\"%s\",\"chips\":[%s],"
-		"\"type\":\"%s\",\"size\":%llu,"
-		"\"address\":%s,\"buffer\":%llu,\"allocator\":%llu,"
-		"\"count\":%u,\"unmatched\":%s,\"late\":%s%s,\"ts_ns\":%llu}",
-		event_kind_name(e->kind), e->pid, e->tid, comm, e->device,
-		dev_kind_name(e->dev_kind), chips, buffer_type_name(e->type),
-		(unsigned long long)e->size, at, (unsigned long long)e->buffer,
-		(unsigned long long)e->allocator, e->count,
-		e->flags & TTBPF_EVF_UNMATCHED ? "true" : "false",
-		e->flags & TTBPF_EVF_LATE ? "true" : "false", inherited,
-		(unsigned long long)e->ts_ns);
+		json_writer__i64(w, device);
+	json_writer__field_string(w, "dev_kind", dev_kind_name(dev_kind));
+}
+
+void event_json_chips(struct json_writer *w, int device, unsigned int dev_kind,
+		      unsigned long long chips)
+{
+	if (!chips && (dev_kind != TTBPF_DEV_CHIP || device < 0 ||
+		       device >= TTBPF_MAX_CHIPS))
+		return;
+	json_writer__key(w, "chips");
+	json_writer__begin_array(w);
+	for (int c = 0; c < TTBPF_MAX_CHIPS; c++)
+		if (chips ? chips >> c & 1 : c == device)
+			json_writer__i64(w, c);
+	json_writer__end_array(w);
+}
+
+/* Where a per-buffer event's buffer lives. */
+static void json_device(struct json_writer *w, const struct ttbpf_event *e)
+{
+	event_json_device(w, e->device, e->dev_kind);
+	event_json_chips(w, e->device, e->dev_kind, e->chips);
+}
+
+static void json_buffer(struct json_writer *w, const struct ttbpf_event *e)
+{
+	json_device(w, e);
+	json_writer__field_string(w, "type", buffer_type_name(e->type));
+	json_writer__field_u64(w, "size", e->size);
+	json_writer__field_hex(w, "buffer", e->buffer);
+	json_writer__field_hex(w, "allocator", e->allocator);
+	if (e->flags & TTBPF_EVF_IMPLAUSIBLE)
+		json_writer__field_bool(w, "implausible", true);
+}
+
+static void json_released(struct json_writer *w, const struct ttbpf_event *e,
+			  const struct release_rows *r)
+{
+	static const struct release_rows none;
+	uint64_t size = 0, count = 0;
+
+	if (!r)
+		r = &none;
+	for (size_t i = 0; i < r->n; i++) {
+		size += r->v[i].size;
+		count += r->v[i].count;
+	}
+	json_writer__field_u64(w, "size", size);
+	json_writer__field_u64(w, "count", count);
+	json_writer__field_u64(w, "buffers", e->count);
+	json_writer__key(w, "released");
+	json_writer__begin_array(w);
+	for (size_t i = 0; i < r->n; i++) {
+		json_writer__begin_object(w);
+		event_json_device(w, r->v[i].device, r->v[i].dev_kind);
+		json_writer__field_string(w, "type",
+					  buffer_type_name(r->v[i].type));
+		json_writer__field_u64(w, "size", r->v[i].size);
+		json_writer__field_u64(w, "count", r->v[i].count);
+		json_writer__end_object(w);
+	}
+	json_writer__end_array(w);
+	if (r->parts == e->parts && !(e->flags & TTBPF_EVF_PARTS_LOST))
+		return;
+	json_writer__field_bool(w, "released_complete", false);
+	json_writer__field_string(
+		w, "note",
+		e->flags & TTBPF_EVF_PARTS_LOST
+			? "released rows incomplete: the release_scratch map "
+			  "was full"
+			: "released rows incomplete: some were dropped "
+			  "(ring buffer full)");
+}
+
+void event_json_begin(struct json_writer *w, const char *event,
+		      unsigned long long ts_ns, unsigned long long wall_ns)
+{
+	char when[48];
+
+	json_writer__begin_object(w);
+	json_writer__field_string(w, "event", event);
+	json_writer__field_u64(w, "ts_ns", ts_ns);
+	json_writer__field_string(w, "time",
+				  event_time_iso(wall_ns, when, sizeof(when)));
+}
+
+void event_format_header_json(struct json_writer *w,
+			      const struct event_header *h)
+{
+	event_json_begin(
+		w, "header", h->ts_ns,
+		(unsigned long long)((long long)h->ts_ns + h->mono_to_wall_ns));
+	json_writer__field_u64(w, "schema", EVENT_SCHEMA);
+	json_writer__field_string(w, "tool", h->tool);
+	json_writer__field_string(w, "version", h->version);
+	json_writer__field_i64(w, "mono_to_wall_ns", h->mono_to_wall_ns);
+	json_writer__key(w, "libs");
+	json_writer__begin_array(w);
+	for (size_t i = 0; i < h->n_libs && i < TTBPF_MAX_LIBS; i++) {
+		json_writer__begin_object(w);
+		json_writer__field_string(w, "path", h->lib_paths[i]);
+		json_writer__field_string(w, "era", h->lib_eras[i]);
+		json_writer__end_object(w);
+	}
+	json_writer__end_array(w);
+	json_writer__field_bool(w, "python_frames", h->python_frames);
+	json_writer__end_object(w);
+}
+
+void event_format_lost_json(struct json_writer *w, unsigned long long ts_ns,
+			    unsigned long long wall_ns,
+			    unsigned long long events, unsigned long long total)
+{
+	event_json_begin(w, "lost", ts_ns, wall_ns);
+	json_writer__field_u64(w, "events", events);
+	json_writer__field_u64(w, "total", total);
+	json_writer__end_object(w);
+}
+
+void event_format_json(struct json_writer *w, const struct ttbpf_event *e,
+		       const struct event_json *x)
+{
+	event_json_begin(w, event_kind_name(e->kind), e->ts_ns, x->wall_ns);
+	json_writer__field_u64(w, "pid", e->pid);
+	json_writer__field_u64(w, "tid", e->tid);
+	json_writer__key(w, "comm");
+	json_writer__string_n(w, e->comm, TTBPF_COMM_LEN);
+	switch (e->kind) {
+	case TTBPF_EV_BULK_FREE:
+		json_writer__field_hex(w, "allocator", e->allocator);
+		/* fallthrough */
+	case TTBPF_EV_EXIT:
+	case TTBPF_EV_EXEC:
+		json_released(w, e, x->rows);
+		break;
+	case TTBPF_EV_FREE:
+		json_buffer(w, e);
+		if (e->address)
+			json_writer__field_hex(w, "address", e->address);
+		if (e->flags & TTBPF_EVF_UNMATCHED)
+			json_writer__field_bool(w, "unmatched", true);
+		if (e->flags & TTBPF_EVF_INHERITED)
+			json_writer__field_u64(w, "inherited_from",
+					       e->parent_pid);
+		break;
+	default:
+		json_buffer(w, e);
+		if (x->python && e->kind == TTBPF_EV_ALLOC)
+			x->python(w, e, x->python_ctx);
+		break;
+	}
+	json_writer__end_object(w);
 }

@@ -3,9 +3,13 @@
 #ifndef TTBPF_EVENT_FORMAT_H
 #define TTBPF_EVENT_FORMAT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "ttbpf.h"
+
+/* Version of the JSON the tools print (docs/events.md). */
+#define EVENT_SCHEMA 2
 
 const char *event_kind_name(unsigned int kind);
 const char *buffer_type_name(unsigned int type);
@@ -19,15 +23,64 @@ const char *human_bytes(unsigned long long bytes, char *buf, size_t len);
  * the allocator has chosen an address (no allocator hands out 0). */
 const char *address_text(unsigned long long address, char *buf, size_t len);
 
-/*
- * Escape at most @maxlen bytes of @s for a JSON string (comm comes from the
- * task and may hold any byte). Returns the length written.
- */
-int json_escape(const char *s, size_t maxlen, char *buf, size_t len);
+/* "2026-11-29T20:47:28.123456789Z" (UTC) into @buf. */
+const char *event_time_iso(unsigned long long wall_ns, char *buf, size_t len);
 
-/* Both return the length written (snprintf semantics). */
+/* Returns the length written (snprintf semantics). */
 int event_format_text(const struct ttbpf_event *e, unsigned long long wall_ns,
 		      char *buf, size_t len);
-int event_format_json(const struct ttbpf_event *e, char *buf, size_t len);
+
+struct json_writer;
+struct release_rows;
+
+/* "device" (null when unknown, a mesh id for a mesh whose chips are
+ * unknown) and "dev_kind" ("chip", "mesh", "unknown"): one encoding in
+ * every JSON the tools print. */
+void event_json_device(struct json_writer *w, int device,
+		       unsigned int dev_kind);
+
+/* "chips": every chip holding a buffer (a mesh buffer's chips, or the one
+ * chip); left out when no chip is known. */
+void event_json_chips(struct json_writer *w, int device, unsigned int dev_kind,
+		      unsigned long long chips);
+
+/* What user space adds to an event it prints as JSON. */
+struct event_json {
+	unsigned long long wall_ns;	 /* ts_ns on the wall clock */
+	const struct release_rows *rows; /* bulk_free, exit, exec */
+	/* alloc and alloc_failed: writes more keys (--python-frames) */
+	void (*python)(struct json_writer *w, const struct ttbpf_event *e,
+		       void *ctx);
+	void *python_ctx;
+};
+
+/* Open an event's object: "event", "ts_ns" and "time", which every JSON
+ * line of the trace starts with. */
+void event_json_begin(struct json_writer *w, const char *event,
+		      unsigned long long ts_ns, unsigned long long wall_ns);
+
+/* What the first line of the trace's --json says. */
+struct event_header {
+	unsigned long long ts_ns;
+	long long mono_to_wall_ns; /* wall-clock time = ts_ns + this */
+	const char *tool, *version;
+	const char *lib_paths[TTBPF_MAX_LIBS], *lib_eras[TTBPF_MAX_LIBS];
+	size_t n_libs;
+	bool python_frames;
+};
+
+void event_format_header_json(struct json_writer *w,
+			      const struct event_header *h);
+
+/* {"event":"lost"}: @events more were dropped (ring buffer full) since the
+ * last one, @total since the start. */
+void event_format_lost_json(struct json_writer *w, unsigned long long ts_ns,
+			    unsigned long long wall_ns,
+			    unsigned long long events,
+			    unsigned long long total);
+
+/* One event as one JSON object (schema 2, docs/events.md), no newline. */
+void event_format_json(struct json_writer *w, const struct ttbpf_event *e,
+		       const struct event_json *x);
 
 #endif /* TTBPF_EVENT_FORMAT_H */

@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include "format.h"
+#include "stat_notes.h"
 
 int format_type_parse(const char *name)
 {
@@ -100,177 +101,30 @@ double format_percent(uint64_t used, uint64_t cap)
 	       10.0;
 }
 
-/* Needs no escaping: printable ASCII other than '"' and '\\'. */
-static bool json_plain(unsigned char c)
+void format_types_json(struct json_writer *w, const char *key, const __u64 *v)
 {
-	return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
+	json_writer__key(w, key);
+	json_writer__begin_object(w);
+	for (unsigned int t = 0; t < TTBPF_NR_TYPES; t++)
+		json_writer__field_u64(w, buffer_type_name(t), v[t]);
+	json_writer__end_object(w);
 }
 
-/*
- * Output is single-threaded and can be a million objects long: the
- * _unlocked stdio calls and runs of plain bytes keep it cheap.
- */
-void json_escape_to(FILE *f, const char *str, size_t maxlen)
+void format_usage_json(struct json_writer *w, const struct ttbpf_usage *u)
 {
-	const unsigned char *s = (const unsigned char *)str;
-	size_t n = strnlen(str, maxlen);
-
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = s[i];
-		size_t u, run = i;
-
-		while (run < n && json_plain(s[run]))
-			run++;
-		if (run > i) {
-			fwrite_unlocked(s + i, 1, run - i, f);
-			i = run - 1;
-			continue;
-		}
-		switch (c) {
-		case '"':
-			fputs_unlocked("\\\"", f);
-			continue;
-		case '\\':
-			fputs_unlocked("\\\\", f);
-			continue;
-		case '\n':
-			fputs_unlocked("\\n", f);
-			continue;
-		case '\r':
-			fputs_unlocked("\\r", f);
-			continue;
-		case '\t':
-			fputs_unlocked("\\t", f);
-			continue;
-		case '\b':
-			fputs_unlocked("\\b", f);
-			continue;
-		case '\f':
-			fputs_unlocked("\\f", f);
-			continue;
-		}
-		if (c >= 0x80 && (u = utf8_seq_len(s + i, n - i))) {
-			fwrite_unlocked(s + i, 1, u, f);
-			i += u - 1;
-		} else {
-			fprintf(f, "\\u%04x", c);
-		}
-	}
+	format_types_json(w, "usage", u->bytes);
+	format_types_json(w, "buffers", u->buffers);
+	format_types_json(w, "peak", u->peak);
+	json_writer__field_u64(w, "allocs", u->allocs);
+	json_writer__field_u64(w, "frees", u->frees);
+	json_writer__field_u64(w, "failed", u->failed);
 }
 
-void json_writer__init(struct json_writer *w, FILE *f)
+void format_stats_json(struct json_writer *w, const uint64_t *stats)
 {
-	memset(w, 0, sizeof(*w));
-	w->f = f;
-	w->first[0] = true;
-}
-
-/* Separator before a value: none after a key, a comma between items. */
-static void before_value(struct json_writer *w)
-{
-	if (w->after_key) {
-		w->after_key = false;
-		return;
-	}
-	if (!w->first[w->depth])
-		fputc_unlocked(',', w->f);
-	w->first[w->depth] = false;
-}
-
-static void nest_open(struct json_writer *w, char c)
-{
-	before_value(w);
-	fputc_unlocked(c, w->f);
-	if (w->depth + 1 >= JSON_MAX_DEPTH) {
-		w->err = -EOVERFLOW;
-		return;
-	}
-	w->first[++w->depth] = true;
-}
-
-static void nest_close(struct json_writer *w, char c)
-{
-	fputc_unlocked(c, w->f);
-	if (w->depth > 0)
-		w->depth--;
-}
-
-void json_writer__begin_object(struct json_writer *w)
-{
-	nest_open(w, '{');
-}
-
-void json_writer__end_object(struct json_writer *w)
-{
-	nest_close(w, '}');
-}
-
-void json_writer__begin_array(struct json_writer *w)
-{
-	nest_open(w, '[');
-}
-
-void json_writer__end_array(struct json_writer *w)
-{
-	nest_close(w, ']');
-}
-
-void json_writer__key(struct json_writer *w, const char *key)
-{
-	before_value(w);
-	fputc_unlocked('"', w->f);
-	json_escape_to(w->f, key, SIZE_MAX);
-	fputs_unlocked("\":", w->f);
-	w->after_key = true;
-}
-
-void json_writer__string_n(struct json_writer *w, const char *s, size_t maxlen)
-{
-	before_value(w);
-	fputc_unlocked('"', w->f);
-	json_escape_to(w->f, s, maxlen);
-	fputc_unlocked('"', w->f);
-}
-
-void json_writer__string(struct json_writer *w, const char *s)
-{
-	json_writer__string_n(w, s, SIZE_MAX);
-}
-
-static void put_u64(FILE *f, uint64_t v, bool neg)
-{
-	char buf[24];
-	size_t i = sizeof(buf);
-
-	do {
-		buf[--i] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	if (neg)
-		buf[--i] = '-';
-	fwrite_unlocked(buf + i, 1, sizeof(buf) - i, f);
-}
-
-void json_writer__u64(struct json_writer *w, uint64_t v)
-{
-	before_value(w);
-	put_u64(w->f, v, false);
-}
-
-void json_writer__i64(struct json_writer *w, int64_t v)
-{
-	before_value(w);
-	put_u64(w->f, v < 0 ? -(uint64_t)v : (uint64_t)v, v < 0);
-}
-
-void json_writer__bool(struct json_writer *w, bool v)
-{
-	before_value(w);
-	fputs_unlocked(v ? "true" : "false", w->f);
-}
-
-void json_writer__null(struct json_writer *w)
-{
-	before_value(w);
-	fputs_unlocked("null", w->f);
+	json_writer__key(w, "stats");
+	json_writer__begin_object(w);
+	for (size_t i = 0; i < TTBPF_NR_STATS; i++)
+		json_writer__field_u64(w, stat_names[i], stats[i]);
+	json_writer__end_object(w);
 }

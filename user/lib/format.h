@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * Formatting shared by ttbpf-top and ttbpf-snapshot: buffer type names,
- * sizes, ages, bars, and a small streaming JSON writer. Type names, device
- * labels and human sizes come from event_format.h, terminal-safe text from
- * text_escape.h; this includes both.
+ * sizes, ages and bars. Type names, device labels and human sizes come from
+ * event_format.h, terminal-safe text from text_escape.h, JSON from
+ * json_writer.h; this includes all three.
  */
 #ifndef TTBPF_FORMAT_H
 #define TTBPF_FORMAT_H
@@ -14,6 +14,7 @@
 #include <stdio.h>
 
 #include "event_format.h"
+#include "json_writer.h"
 #include "text_escape.h"
 
 /* "DRAM", "l1_small", ... (any case) -> enum ttbpf_buffer_type, or -EINVAL. */
@@ -41,39 +42,15 @@ const char *format_age_ms(uint64_t ms, char *buf, size_t len);
 const char *format_bar(uint64_t used, uint64_t cap, unsigned int width,
 		       char *buf, size_t len);
 
+/* @key: {"DRAM": v[0], ...} over every buffer type. */
+void format_types_json(struct json_writer *w, const char *key, const __u64 *v);
+/* "usage", "buffers", "peak" (per type), "allocs", "frees", "failed" of
+ * a usage row: the keys snapshot and the trace's summary share. */
+void format_usage_json(struct json_writer *w, const struct ttbpf_usage *u);
+/* "stats": {name: value} of every counter (stat_notes.h names them). */
+void format_stats_json(struct json_writer *w, const uint64_t *stats);
+
 /* used/cap in percent with one decimal, rounded down; cap 0 gives 0. */
 double format_percent(uint64_t used, uint64_t cap);
-
-#define JSON_MAX_DEPTH 32
-
-/*
- * Streaming JSON writer: commas and nesting are tracked here so callers
- * only say what comes next. Strings are escaped as RFC 8259 wants; bytes
- * that are not valid UTF-8 (a comm may hold any byte) become \u00XX.
- */
-struct json_writer {
-	FILE *f;
-	int depth;
-	bool first[JSON_MAX_DEPTH];
-	bool after_key;
-	int err; /* -EOVERFLOW on too deep nesting */
-};
-
-void json_writer__init(struct json_writer *w, FILE *f);
-void json_writer__begin_object(struct json_writer *w);
-void json_writer__end_object(struct json_writer *w);
-void json_writer__begin_array(struct json_writer *w);
-void json_writer__end_array(struct json_writer *w);
-void json_writer__key(struct json_writer *w, const char *key);
-void json_writer__string(struct json_writer *w, const char *s);
-/* At most @maxlen bytes of @s (fixed-size fields like comm). */
-void json_writer__string_n(struct json_writer *w, const char *s, size_t maxlen);
-void json_writer__u64(struct json_writer *w, uint64_t v);
-void json_writer__i64(struct json_writer *w, int64_t v);
-void json_writer__bool(struct json_writer *w, bool v);
-void json_writer__null(struct json_writer *w);
-
-/* Escape @s (up to @maxlen bytes) into @f without quotes. */
-void json_escape_to(FILE *f, const char *s, size_t maxlen);
 
 #endif /* TTBPF_FORMAT_H */

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/uio.h>
 
+#include "json_writer.h"
 #include "pyframes.h"
 #include "pysymbolize.h"
 
@@ -376,4 +377,28 @@ const char *py_stack_note(int32_t id)
 	default:
 		return NULL;
 	}
+}
+
+void py_frame__json(struct json_writer *w, const struct py_frame *f)
+{
+	bool named = f->status == PY_FRAME_OK || f->status == PY_FRAME_NO_LINE;
+
+	json_writer__begin_object(w);
+	json_writer__key(w, "function");
+	named ? json_writer__string(w, f->function) : json_writer__null(w);
+	json_writer__key(w, "file");
+	named ? json_writer__string(w, f->file) : json_writer__null(w);
+	json_writer__key(w, "line");
+	f->status == PY_FRAME_OK ? json_writer__u64(w, (uint64_t)f->line)
+				 : json_writer__null(w);
+	if (!named) {
+		char buf[512];
+
+		json_writer__key(w, "note");
+		json_writer__string(
+			w, f->status == PY_FRAME_NONE
+				   ? f->function
+				   : py_frame__label(f, buf, sizeof(buf)));
+	}
+	json_writer__end_object(w);
 }

@@ -47,6 +47,9 @@ int pysymbolizer__is_python(struct pysymbolizer *s, uint32_t pid);
 
 /* "function (file:line)", or what is known. */
 const char *py_frame__label(const struct py_frame *f, char *buf, size_t len);
+struct json_writer;
+/* {"function", "file", "line"}; what is unknown is null, with a "note". */
+void py_frame__json(struct json_writer *w, const struct py_frame *f);
 
 /* Why a buffer has no Python stack, for a TTBPF_PY_* id; NULL for ids
  * that need no word (a stack, or not a Python process). */

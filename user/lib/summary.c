@@ -165,43 +165,13 @@ int summary_print_text(const struct ttbpf_maps *m, const struct summary_opts *o,
 	return 0;
 }
 
-static void print_types_json(const char *name, const __u64 *v, FILE *f)
-{
-	fprintf(f, "\"%s\":{", name);
-	for (unsigned int t = 0; t < TTBPF_NR_TYPES; t++)
-		fprintf(f, "%s\"%s\":%llu", t ? "," : "", buffer_type_name(t),
-			(unsigned long long)v[t]);
-	fputc('}', f);
-}
-
-/* The fields after "device" of one row, and the closing brace; a chip
- * whose host-wide number is unknown is null. */
-static void print_usage_json(int device, bool unknown, uint32_t kind,
-			     const struct ttbpf_usage *u, FILE *f)
-{
-	if (unknown)
-		fputs("\"device\":null,", f);
-	else
-		fprintf(f, "\"device\":%d,", device);
-	fprintf(f, "\"kind\":\"%s\",", dev_kind_name(kind));
-	print_types_json("usage", u->bytes, f);
-	fputc(',', f);
-	print_types_json("buffers", u->buffers, f);
-	fputc(',', f);
-	print_types_json("peak", u->peak, f);
-	fprintf(f, ",\"allocs\":%llu,\"frees\":%llu,\"failed\":%llu}",
-		(unsigned long long)u->allocs, (unsigned long long)u->frees,
-		(unsigned long long)u->failed);
-}
-
 /* "cmdline", "cgroup" and "container": null when not known. */
-static void print_name_json(const struct state_proc *p,
-			    const struct summary_opts *o, FILE *f)
+static void name_json(struct json_writer *w, const struct state_proc *p,
+		      const struct summary_opts *o)
 {
 	const struct proc_name *n =
 		o->names ? proc_names__find(o->names, p->pid) : NULL;
 	const char *keys[] = { "cmdline", "cgroup", "container" };
-	char buf[PROC_CMDLINE_LEN * 6 + 1];
 
 	for (size_t i = 0; i < 3; i++) {
 		const char *v = !n || !n->known ? NULL
@@ -209,34 +179,35 @@ static void print_name_json(const struct state_proc *p,
 				: i == 1	? n->cgroup
 						: n->container;
 
-		fprintf(f, "\"%s\":", keys[i]);
-		if (!v || (i && !v[0])) {
-			fputs("null,", f);
-			continue;
-		}
-		json_escape(v, strlen(v), buf, sizeof(buf));
-		fprintf(f, "\"%s\",", buf);
+		json_writer__key(w, keys[i]);
+		if (!v || (i && !v[0]))
+			json_writer__null(w);
+		else
+			json_writer__string(w, v);
 	}
 }
 
-static void print_proc_json(const struct state_proc *p, bool exited, bool first,
-			    const struct summary_opts *o, FILE *f)
+static void proc_json(struct json_writer *w, const struct state_proc *p,
+		      bool exited, const struct summary_opts *o)
 {
-	char comm[TTBPF_COMM_LEN * 6 + 1];
-
-	json_escape(p->u.comm, TTBPF_COMM_LEN, comm, sizeof(comm));
-	fprintf(f, "%s{\"pid\":%u,\"comm\":\"%s\",\"exited\":%s,",
-		first ? "" : ",", p->pid, comm, exited ? "true" : "false");
-	print_name_json(p, o, f);
+	json_writer__begin_object(w);
+	json_writer__field_u64(w, "pid", p->pid);
+	json_writer__key(w, "comm");
+	json_writer__string_n(w, p->u.comm, TTBPF_COMM_LEN);
+	json_writer__field_bool(w, "exited", exited);
+	name_json(w, p, o);
+	event_json_device(w, p->device, p->kind);
 	if (p->kind == TTBPF_DEV_CHIP) {
-		fprintf(f,
-			"\"local_device\":%d,\"chip_uid\":", p->local_device);
+		json_writer__key(w, "local_device");
+		json_writer__i64(w, p->local_device);
+		json_writer__key(w, "chip_uid");
 		if (p->has_uid)
-			fprintf(f, "%llu,", (unsigned long long)p->chip_uid);
+			json_writer__u64(w, p->chip_uid);
 		else
-			fputs("null,", f);
+			json_writer__null(w);
 	}
-	print_usage_json(p->device, p->host_unknown, p->kind, &p->u, f);
+	format_usage_json(w, &p->u);
+	json_writer__end_object(w);
 }
 
 int summary_print_json(const struct ttbpf_maps *m, const struct summary_opts *o,
@@ -244,7 +215,6 @@ int summary_print_json(const struct ttbpf_maps *m, const struct summary_opts *o,
 {
 	struct json_writer w;
 	struct shm_record rec;
-	const uint64_t *s;
 	struct state st;
 	bool any_dev;
 	int err;
@@ -252,28 +222,30 @@ int summary_print_json(const struct ttbpf_maps *m, const struct summary_opts *o,
 	err = read_state(m, o, &st, &any_dev, &rec);
 	if (err)
 		return err;
-	fprintf(f, "{\"event\":\"summary\",\"devices\":[");
-	for (size_t i = 0; i < st.n_devs; i++) {
-		fputs(i ? ",{" : "{", f);
-		print_usage_json(st.devs[i].device, st.devs[i].host_unknown,
-				 st.devs[i].kind, &st.devs[i].u, f);
-	}
-	fprintf(f, "],\"processes\":[");
-	for (size_t i = 0; i < st.n_procs; i++)
-		print_proc_json(&st.procs[i], false, i == 0, o, f);
-	for (size_t i = 0, k = st.n_procs; i < o->n_exited; i++)
-		if (row_wanted(&o->exited[i], o))
-			print_proc_json(&o->exited[i], true, k++ == 0, o, f);
-	s = st.stats;
-	fputs("],", f);
 	json_writer__init(&w, f);
+	event_json_begin(&w, "summary", o->ts_ns, o->wall_ns);
+	json_writer__key(&w, "devices");
+	json_writer__begin_array(&w);
+	for (size_t i = 0; i < st.n_devs; i++) {
+		json_writer__begin_object(&w);
+		event_json_device(&w, st.devs[i].device, st.devs[i].kind);
+		format_usage_json(&w, &st.devs[i].u);
+		json_writer__end_object(&w);
+	}
+	json_writer__end_array(&w);
+	json_writer__key(&w, "processes");
+	json_writer__begin_array(&w);
+	for (size_t i = 0; i < st.n_procs; i++)
+		proc_json(&w, &st.procs[i], false, o);
+	for (size_t i = 0; i < o->n_exited; i++)
+		if (row_wanted(&o->exited[i], o))
+			proc_json(&w, &o->exited[i], true, o);
+	json_writer__end_array(&w);
 	shm_record__json(&rec, &w);
 	shm_record__free(&rec);
-	fputs(",\"stats\":{", f);
-	for (size_t i = 0; i < TTBPF_NR_STATS; i++)
-		fprintf(f, "%s\"%s\":%llu", i ? "," : "", stat_names[i],
-			(unsigned long long)s[i]);
-	fputs("}}\n", f);
+	format_stats_json(&w, st.stats);
+	json_writer__end_object(&w);
+	fputc('\n', f);
 	state__free(&st);
 	return 0;
 }

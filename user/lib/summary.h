@@ -25,6 +25,8 @@ struct summary_opts {
 	/* Processes not seen allocating, from TT-Metal's own record
 	 * (shm_record.h): when every process is traced. */
 	bool tt_metal_record;
+	/* When it was read (JSON): monotonic, and on the wall clock. */
+	unsigned long long ts_ns, wall_ns;
 };
 
 int summary_print_text(const struct ttbpf_maps *m, const struct summary_opts *o,

@@ -53,6 +53,7 @@ enum {
 	OPT_LAYOUT,
 	OPT_NO_STACKS,
 	OPT_NO_PYTHON,
+	OPT_PYTHON_FRAMES,
 	OPT_MAX_BUFFERS,
 	OPT_PIN_DIR,
 	OPT_MAX_DEVICES,
@@ -98,6 +99,10 @@ static const struct argp_option options[] = {
 	  "Do not record allocation call stacks (cheaper)", 0 },
 	{ "no-python", OPT_NO_PYTHON, NULL, 0,
 	  "Do not record the Python frames of allocations (cheaper)", 0 },
+	{ "python-frames", OPT_PYTHON_FRAMES, NULL, 0,
+	  "With --json: alloc events carry their Python frames, resolved "
+	  "as they are read",
+	  0 },
 	{ "max-buffers", OPT_MAX_BUFFERS, "N", 0,
 	  "Outstanding buffers the maps can hold (default 262144, 136 B of "
 	  "kernel memory each, about 50 more for the release index)",
@@ -243,6 +248,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_NO_PYTHON:
 		a->python = false;
 		break;
+	case OPT_PYTHON_FRAMES:
+		a->python_frames = true;
+		break;
 	case OPT_VERBOSE:
 		a->verbose++;
 		break;
@@ -255,6 +263,11 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		if (a->pin && a->unpin) {
 			argp_error(state,
 				   "--pin and --unpin exclude each other");
+			return EINVAL;
+		}
+		if (a->python_frames && (!a->json || !a->python)) {
+			argp_error(state, "--python-frames needs --json and "
+					  "excludes --no-python");
 			return EINVAL;
 		}
 		if (a->cmd && a->pid) {

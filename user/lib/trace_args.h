@@ -26,7 +26,8 @@ struct trace_args {
 	bool unpin;
 	bool quiet; /* no per-event lines */
 	bool stacks;
-	bool python; /* Python frames of allocations */
+	bool python;	    /* Python frames of allocations */
+	bool python_frames; /* ... printed in --json alloc events */
 	int verbose;
 	const char *record;	       /* --record FILE.db or NULL */
 	unsigned long long record_max; /* its size bound, bytes */

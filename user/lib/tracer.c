@@ -19,6 +19,7 @@
 #include "state.h"
 #include "text_escape.h"
 #include "pyframes.h"
+#include "release_rows.h"
 #include "tracer.h"
 #include "ttbpf.skel.h"
 
@@ -34,6 +35,7 @@ struct tracer {
 	struct ttbpf_maps maps;
 	tracer_event_fn event_fn;
 	void *event_ctx;
+	struct release_parts parts; /* of releases whose event is to come */
 	bool pin;
 	bool python;
 	int verbose;
@@ -424,11 +426,30 @@ static void set_map_fds(struct tracer *t)
 
 static int handle_rb(void *ctx, void *data, size_t size)
 {
+	const struct ttbpf_event *e = data;
 	struct tracer *t = ctx;
+	struct release_rows rows;
+	int rc;
 
-	if (size < sizeof(struct ttbpf_event) || !t->event_fn)
+	_Static_assert(sizeof(struct ttbpf_release_part) !=
+			       sizeof(struct ttbpf_event),
+		       "records are told apart by their size");
+	if (!t->event_fn)
 		return 0;
-	return t->event_fn(t->event_ctx, data);
+	if (size == sizeof(struct ttbpf_release_part)) {
+		/* Out of memory: the event says fewer parts arrived. */
+		release_parts__add(&t->parts, data);
+		return 0;
+	}
+	if (size < sizeof(*e))
+		return 0;
+	if (e->kind != TTBPF_EV_BULK_FREE && e->kind != TTBPF_EV_EXIT &&
+	    e->kind != TTBPF_EV_EXEC)
+		return t->event_fn(t->event_ctx, e, NULL);
+	release_parts__take(&t->parts, (uint64_t)e->pid << 32 | e->tid, &rows);
+	rc = t->event_fn(t->event_ctx, e, &rows);
+	release_rows__free(&rows);
+	return rc;
 }
 
 int tracer__open(const struct tracer_opts *o, struct tracer **out, char *err,
@@ -717,6 +738,7 @@ void tracer__close(struct tracer *t)
 	if (t->pin && t->skel && t->skel->data)
 		t->skel->data->emit_events = 0;
 	ring_buffer__free(t->rb);
+	release_parts__free(&t->parts);
 	for (size_t i = 0; i < t->n_links; i++)
 		bpf_link__destroy(t->links[i]);
 	ttbpf__destroy(t->skel);

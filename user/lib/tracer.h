@@ -35,8 +35,15 @@ struct tracer_opts {
 	int verbose;
 };
 
-/* Called for every event from tracer__poll(). Return non-zero to stop. */
-typedef int (*tracer_event_fn)(void *ctx, const struct ttbpf_event *e);
+struct release_rows;
+
+/*
+ * Called for every event from tracer__poll(). @rows: what a bulk_free,
+ * exit or exec released per device and type (NULL for other kinds).
+ * Return non-zero to stop.
+ */
+typedef int (*tracer_event_fn)(void *ctx, const struct ttbpf_event *e,
+			       const struct release_rows *rows);
 
 /*
  * Analyse the libraries, load, attach. On failure returns a negative errno,
