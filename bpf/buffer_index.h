@@ -21,6 +21,7 @@
 #include "lowest_bit.h"
 
 #define IDX_SLOT_MASK (TTBPF_INDEX_SLOTS - 1)
+#define IDX_ONCE(x)   (*(volatile typeof(x) *)&(x))
 /* Pages tried before a new one is started: bounds the claim's cost. */
 #define IDX_PAGE_TRIES 4
 
@@ -30,9 +31,24 @@ struct idx_owner_key {
 	__u64 allocator;
 };
 
+/*
+ * What the allocator's device resolved to, so that the next allocation
+ * reads no Device and no mesh chain (read_buffer()). An allocator belongs
+ * to one device for its whole life, and ends in a probed bulk free (its
+ * destructor, TTBPF_LAYOUT_SEES_DTOR) that empties this before its memory
+ * can be reused; the owner itself goes at the process's exit and exec.
+ * dev_tag: the Device* it is of, or one of these.
+ */
+#define IDX_DEV_NONE	0
+#define IDX_DEV_WRITING 1
+
 struct idx_owner {
 	__u32 npages; /* pages 0..npages-1 may exist */
 	__u32 hint;   /* a page where a slot was last released */
+	__u64 dev_tag;
+	__u64 chips;
+	__s32 device;
+	__u32 dev_kind;
 };
 
 struct idx_page_key {
@@ -119,6 +135,15 @@ static __always_inline struct idx_proc *idx_proc_get(__u32 pid)
 	return bpf_map_lookup_elem(&idx_procs, &pid);
 }
 
+/* The owner record of (@pid, @allocator) if there is one. */
+static __always_inline struct idx_owner *buffer_index__owner(__u32 pid,
+							     __u64 allocator)
+{
+	struct idx_owner_key ok = { .pid = pid, .allocator = allocator };
+
+	return bpf_map_lookup_elem(&idx_owners, &ok);
+}
+
 /* The owner record of (@pid, @allocator), created and listed under the
  * process on first use; NULL when the owner or process list is full. */
 static __always_inline struct idx_owner *idx_owner_get(__u32 pid,
@@ -175,10 +200,10 @@ static __always_inline int idx_claim(struct idx_page *pg, __u32 page,
  * Returns 0, or -1 when the index is full (then record nothing).
  */
 static __always_inline int buffer_index__add(const struct ttbpf_alloc_key *key,
-					     struct ttbpf_alloc *a)
+					     struct ttbpf_alloc *a,
+					     struct idx_owner *o)
 {
 	struct idx_page_key pk = { .pid = key->pid, .allocator = a->allocator };
-	struct idx_owner *o = idx_owner_get(key->pid, a->allocator);
 	struct idx_page *pg;
 	__u32 page, npages;
 	int slot;
@@ -193,8 +218,11 @@ static __always_inline int buffer_index__add(const struct ttbpf_alloc_key *key,
 		pg = bpf_map_lookup_elem(&idx_pages, &pk);
 		if (pg) {
 			slot = idx_claim(pg, pk.page, key->buffer);
-			if (slot >= 0)
+			if (slot >= 0) {
+				if (pk.page != o->hint)
+					o->hint = pk.page;
 				goto found;
+			}
 		}
 		page = pk.page + 1;
 	}
@@ -215,7 +243,9 @@ found:
 }
 
 /* Free the slot of @a, a buffer of @pid: only after its buffer map entry
- * was deleted, and only by the CPU whose delete succeeded. */
+ * was deleted, and only by the CPU whose delete succeeded. The claim finds
+ * a page with room from the hint on; only a page that was full needs to
+ * become the hint (saves the owner lookup on almost every free). */
 static __always_inline void buffer_index__remove(__u32 pid,
 						 const struct ttbpf_alloc *a)
 {
@@ -225,16 +255,60 @@ static __always_inline void buffer_index__remove(__u32 pid,
 	struct idx_owner_key ok = { .pid = pid, .allocator = a->allocator };
 	struct idx_page *pg;
 	struct idx_owner *o;
+	__u64 was;
 
 	if (a->slot == TTBPF_NO_SLOT)
 		return;
 	pg = bpf_map_lookup_elem(&idx_pages, &pk);
 	if (!pg)
 		return;
-	__sync_fetch_and_and(&pg->used, ~(1ULL << (a->slot & IDX_SLOT_MASK)));
+	was = __sync_fetch_and_and(&pg->used,
+				   ~(1ULL << (a->slot & IDX_SLOT_MASK)));
+	if (was != ~0ULL)
+		return;
 	o = bpf_map_lookup_elem(&idx_owners, &ok);
 	if (o)
 		o->hint = pk.page;
+}
+
+/* The device @o's allocator resolved to, if known for Device* @dev. */
+static __always_inline bool
+buffer_index__dev_get(struct idx_owner *o, __u64 dev, struct ttbpf_alloc *a)
+{
+	if (!o || IDX_ONCE(o->dev_tag) != dev)
+		return false;
+	a->device = o->device;
+	a->dev_kind = o->dev_kind;
+	a->chips = o->chips;
+	/* Emptied meanwhile (a bulk free): what was read may be torn. */
+	barrier();
+	return IDX_ONCE(o->dev_tag) == dev;
+}
+
+/* Note what Device* @dev resolved to in @a. One writer: whoever moves the
+ * tag from none to writing; an empty done meanwhile wins. */
+static __always_inline void buffer_index__dev_put(struct idx_owner *o,
+						  __u64 dev,
+						  const struct ttbpf_alloc *a)
+{
+	if (!o || dev <= IDX_DEV_WRITING ||
+	    __sync_val_compare_and_swap(&o->dev_tag, IDX_DEV_NONE,
+					IDX_DEV_WRITING) != IDX_DEV_NONE)
+		return;
+	o->device = a->device;
+	o->dev_kind = a->dev_kind;
+	o->chips = a->chips;
+	__sync_val_compare_and_swap(&o->dev_tag, IDX_DEV_WRITING, dev);
+}
+
+/* The allocator of (@pid, @allocator) is being released or destroyed: its
+ * memory may next hold another device's allocator. */
+static __always_inline void buffer_index__dev_forget(__u32 pid, __u64 allocator)
+{
+	struct idx_owner *o = buffer_index__owner(pid, allocator);
+
+	if (o)
+		IDX_ONCE(o->dev_tag) = IDX_DEV_NONE;
 }
 
 /* List the usage row @pk, just created, under its process: its exit then

@@ -5,11 +5,13 @@
  * same range on each chip. So device rows are chips, and a mesh buffer is
  * counted once on each of them.
  *
- * The chips are read from the mesh itself at every allocation (a few user
- * reads, see chips__resolve): always the mesh as it is now, so no cache
- * to invalidate when a mesh closes and its memory is reused by another.
- * The buffer keeps the result as a bit mask of Device::id_ values, and its
- * free, bulk free or exit subtracts from exactly the chips it was added to.
+ * The chips are read from the mesh itself (a few user reads, see
+ * chips__resolve) at the first allocation through an allocator; its index
+ * owner keeps the result until the allocator's next bulk free or its
+ * destructor (buffer_index.h), so a mesh closed and replaced in the same
+ * memory is read anew. The buffer keeps the result as a bit mask of
+ * Device::id_ values, and its free, bulk free or exit subtracts from
+ * exactly the chips it was added to.
  *
  * Included by ttbpf.bpf.c after the one-row functions (account_add_one(),
  * account_sub_one(), account_unadd_one(), count_failure_one()).

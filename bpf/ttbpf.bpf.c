@@ -633,10 +633,14 @@ static __always_inline int read_fields(__u64 addr, const __s32 *offs, int n,
 /*
  * Read size, type and device of @buffer with the library's layout. Returns
  * false (and counts why) when a read fails or the values are implausible.
+ * With @o, the device comes from what its allocator's last allocation
+ * resolved when that was the same Device*; else @cache_dev is set to the
+ * Device* when what was resolved may be kept there (buffer_index.h).
  */
 static __always_inline bool
 read_buffer(struct pt_regs *ctx, const struct ttbpf_lib *lib, __u64 cookie,
-	    __u64 buffer, struct ttbpf_alloc *a, bool want_address)
+	    __u64 buffer, struct ttbpf_alloc *a, bool want_address,
+	    struct idx_owner *o, __u64 *cache_dev)
 {
 	const struct ttbpf_layout *l = &lib->layout;
 	__s32 offs[4] = { l->size_off, l->type_off, l->device_off,
@@ -661,6 +665,8 @@ read_buffer(struct pt_regs *ctx, const struct ttbpf_lib *lib, __u64 cookie,
 		stat_inc(TTBPF_STAT_IMPLAUSIBLE, 1);
 		return false;
 	}
+	if (buffer_index__dev_get(o, dev, a))
+		return true;
 	if (read_fields(dev, dev_offs, 3, 0x1, dv))
 		goto bad_read;
 
@@ -677,8 +683,10 @@ read_buffer(struct pt_regs *ctx, const struct ttbpf_lib *lib, __u64 cookie,
 		if (l->mesh_id_off >= 0)
 			id = (__s32)dv[2];
 		/* Its chips, if the layout says where they are. */
-		if (chips__resolve(l, dev, bias, a))
+		if (chips__resolve(l, dev, bias, a)) {
+			*cache_dev = dev;
 			return true;
+		}
 		if (l->mesh_devs >= 0)
 			stat_inc(TTBPF_STAT_MESH_UNRESOLVED, 1);
 	} else if (!l->device_vtable) {
@@ -690,6 +698,8 @@ read_buffer(struct pt_regs *ctx, const struct ttbpf_lib *lib, __u64 cookie,
 		stat_inc(TTBPF_STAT_UNKNOWN_DEVICE, 1);
 	}
 	a->device = id;
+	if (a->dev_kind == TTBPF_DEV_CHIP)
+		*cache_dev = dev;
 	return true;
 
 bad_read:
@@ -835,12 +845,13 @@ static __s32 user_stack_id(struct pt_regs *ctx, __u64 *ret)
  * Buffer* (its free was missed, or it failed unseen): never count one
  * buffer twice. */
 static __always_inline int record_alloc(struct ttbpf_alloc_key *key,
-					struct ttbpf_alloc *a)
+					struct ttbpf_alloc *a,
+					struct idx_owner *o)
 {
 	struct ttbpf_alloc *prev, old;
 	int err;
 
-	if (buffer_index__add(key, a))
+	if (!o || buffer_index__add(key, a, o))
 		return -1;
 	err = bpf_map_update_elem(&allocs, key, a, BPF_NOEXIST);
 	if (err == -EEXIST) {
@@ -873,7 +884,9 @@ int BPF_KPROBE(alloc_entry)
 	__u64 id = bpf_get_current_pid_tgid();
 	struct ttbpf_alloc_key key = { .pid = id >> 32 };
 	struct ttbpf_pending *p;
+	struct idx_owner *o;
 	struct ttbpf_lib *lib;
+	__u64 cache_dev = 0;
 
 	if (!pid_wanted(key.pid))
 		return 0;
@@ -898,8 +911,16 @@ int BPF_KPROBE(alloc_entry)
 	p->a.address = 0;
 	p->a.stack_id = -1;
 	p->a.py_stack_id = TTBPF_PY_NONE;
-	if (!read_buffer(ctx, lib, cookie, key.buffer, &p->a, false))
+	/* Its index owner keeps what the allocator's device resolved to;
+	 * only where the allocator's destructor is probed. Made only for
+	 * a Buffer that could be read. */
+	o = buffer_index__owner(key.pid, p->a.allocator);
+	if (!read_buffer(ctx, lib, cookie, key.buffer, &p->a, false,
+			 lib->layout.flags & TTBPF_LAYOUT_SEES_DTOR ? o : NULL,
+			 &cache_dev))
 		return 0;
+	if (!o)
+		o = idx_owner_get(key.pid, p->a.allocator);
 	/* The return address tells this call's frame from a later one at
 	 * the same depth (see throw_entry); the stack walk reads it anyway. */
 	if (cfg.collect_stacks)
@@ -911,7 +932,7 @@ int BPF_KPROBE(alloc_entry)
 		p->a.py_stack_id = py_stack_id(key.pid);
 	p->active = 1;
 	/* Not counted, but a failure is still reported. */
-	if (record_alloc(&key, &p->a)) {
+	if (record_alloc(&key, &p->a, o)) {
 		p->counted = PENDING_MAP_FULL;
 		stat_inc(TTBPF_STAT_ALLOCS_MAP_FULL, 1);
 	} else if (!account_add(key.pid, p, p->a.ts_ns)) {
@@ -922,6 +943,10 @@ int BPF_KPROBE(alloc_entry)
 	} else {
 		p->counted = PENDING_COUNTED;
 		stat_inc(TTBPF_STAT_ALLOCS, 1);
+		/* Counted: the process is in traced_pids, so its exit or
+		 * exec drops the owner and what it keeps. */
+		if (cache_dev && lib->layout.flags & TTBPF_LAYOUT_SEES_DTOR)
+			buffer_index__dev_put(o, cache_dev, &p->a);
 	}
 	emit(TTBPF_EV_ALLOC, key.pid, (__u32)id, &p->a, key.buffer, 1, 0);
 	return 0;
@@ -987,6 +1012,7 @@ int BPF_KPROBE(free_entry)
 	struct ttbpf_alloc_key key = { .pid = id >> 32 };
 	struct ttbpf_alloc a = {}, *found;
 	struct ttbpf_lib *lib;
+	__u64 dev;
 
 	if (!pid_wanted(key.pid))
 		return 0;
@@ -1013,7 +1039,8 @@ int BPF_KPROBE(free_entry)
 	 * what we never added; report what the Buffer says. */
 	stat_inc(TTBPF_STAT_UNMATCHED_FREES, 1);
 	lib = bpf_map_lookup_elem(&libs, &lib_idx);
-	if (lib && read_buffer(ctx, lib, cookie, key.buffer, &a, true)) {
+	if (lib &&
+	    read_buffer(ctx, lib, cookie, key.buffer, &a, true, NULL, &dev)) {
 		a.allocator = PT_REGS_PARM1(ctx);
 		emit(TTBPF_EV_FREE, key.pid, (__u32)id, &a, key.buffer, 0,
 		     TTBPF_EVF_UNMATCHED);
@@ -1359,12 +1386,15 @@ int BPF_KPROBE(bulk_free)
 	struct release_ctx rc = { .pid = id >> 32, .id = id };
 	struct ttbpf_alloc a = {};
 
-	if (!pid_wanted(rc.pid) || !bpf_map_lookup_elem(&traced_pids, &rc.pid))
+	if (!pid_wanted(rc.pid))
 		return 0;
-	rc.ts = bpf_ktime_get_ns();
 	rc.allocator = PT_REGS_PARM1(ctx);
 	if (!rc.allocator)
 		return 0;
+	buffer_index__dev_forget(rc.pid, rc.allocator);
+	if (!bpf_map_lookup_elem(&traced_pids, &rc.pid))
+		return 0;
+	rc.ts = bpf_ktime_get_ns();
 	release_walk(&rc);
 	if (!rc.count)
 		return 0;

@@ -108,7 +108,7 @@ struct ttbpf_layout {
 	__s32 device_id_off; /* int id_ in Device */
 	__s32 mesh_id_off;   /* id in MeshDevice, -1 if unknown */
 	__u32 call_form;     /* enum ttbpf_call_form */
-	__u32 pad;
+	__u32 flags;	     /* TTBPF_LAYOUT_* */
 	__u64 device_vtable; /* file vaddr of the Device vptr value, 0 = unknown */
 	__u64 mesh_vtable; /* file vaddr of the MeshDevice vptr value, 0 = unknown */
 	/*
@@ -123,6 +123,10 @@ struct ttbpf_layout {
 	__s32 mesh_dev_stride;
 	__s32 mesh_dev_local;
 };
+
+/* The allocator's destructor is probed (a bulk free): what its device
+ * resolved to may be kept per allocator (buffer_index.h). */
+#define TTBPF_LAYOUT_SEES_DTOR 1
 
 struct ttbpf_lib {
 	struct ttbpf_layout layout;

@@ -83,18 +83,20 @@ d=$(median instrumented "$SAMPLES")
 # and probe hits per pair (every hit is a trap).
 prog_ns() { # trace-args... -> "entry free hits-per-pair" ns per event
 	sysctl -qw kernel.bpf_stats_enabled=1
+	prog_ids >"$RES/prog.ids"
 	start_bg "$RES/trace.err" '^ttbpf: attached' \
 		"$OUT/ttbpf-trace" --lib "$LIB" --quiet -i 0 "$@"
 	for _ in 1 2 3; do
 		LD_LIBRARY_PATH=$TTSIM/e4-release "$TTSIM/ttsim-run" \
 			--scenario burst --count "$N_T" >/dev/null
 	done
-	bpftool -j prog show | jq -r --argjson pairs $((3 * N_T)) '[.[] |
-		select(.run_cnt != null and .run_cnt > 0 and (.name | test(
-		"^(alloc_entry|free_entry|bulk_free|throw_entry)$")))] |
-		(map({(.name): (.run_time_ns / .run_cnt)}) | add) as $ns |
-		(map(.run_cnt) | add) as $hits |
-		"\($ns.alloc_entry // 0) \($ns.free_entry // 0) \($hits / $pairs)"'
+	# Only this tracer's programs: others may be loaded meanwhile.
+	new_prog_stats "$RES/prog.ids" | awk -v pairs=$((3 * N_T)) '
+		$1 ~ /^(alloc_entry|free_entry|bulk_free|throw_entry)$/ {
+			hits += $2 }
+		$1 ~ /^(alloc_entry|free_entry)$/ && $2 { ns[$1] = $3 / $2 }
+		END { printf "%f %f %f\n", ns["alloc_entry"],
+			ns["free_entry"], hits / pairs }'
 	stop_bg
 	sysctl -qw kernel.bpf_stats_enabled=0
 }
@@ -136,11 +138,16 @@ if $real; then
 	rrow() { printf '%-36s %10.0f %8.2f\n' "$1" "$2" "$(calc "$2 / $ra")"; }
 	rrow "(a) untraced" "$ra"
 	rrow "(b) ttbpf" "$(jq .ns_per_pair.ttbpf "$RES/ttnn.json")"
+	rrow "(b2) ttbpf --no-python" \
+		"$(jq .ns_per_pair.ttbpf_no_python "$RES/ttnn.json")"
 	rrow "(c) empty programs, same probes" \
 		"$(jq .ns_per_pair.empty_probes "$RES/ttnn.json")"
-	printf 'probe hits (traps) per pair: %.2f, BPF ns per pair: %.0f\n' \
-		"$(jq .probe_hits_per_pair "$RES/ttnn.json")" \
-		"$(jq .bpf_ns_per_pair "$RES/ttnn.json")"
+	printf 'probe hits (traps) per pair: %.2f\n' \
+		"$(jq .probe_hits_per_pair "$RES/ttnn.json")"
+	jq -r '.bpf_ns_per_event | "BPF ns per event: entry \(.python.entry |
+		round), free \(.python.free | round) (Python frames)\n" +
+		"                  entry \(.no_python.entry | round), free \(
+		.no_python.free | round) (--no-python)"' "$RES/ttnn.json"
 fi
 
 $real || echo null >"$RES/ttnn.json"

@@ -94,7 +94,8 @@ static int on_event(void *ctx, const struct ttbpf_event *raw,
 	name_process(ctx, e->pid);
 	chip_ids__event(tracer__maps(ctx), e);
 	if (rec)
-		recorder__event(rec, e, (uint64_t)(e->ts_ns + mono_to_wall_ns),
+		recorder__event(rec, e, rows,
+				(uint64_t)(e->ts_ns + mono_to_wall_ns),
 				rec_maps);
 	if (args.quiet)
 		return 0;
@@ -530,6 +531,8 @@ static int run(void)
 	/* The exit probe runs before waitpid returns: drain what is left. */
 	while (tracer__poll(t, 0) > 0)
 		;
+	/* Drops since the last interval are said before the summary too. */
+	warn_on_stats(t);
 	record_close(t);
 	see_processes(t);
 	print_summary(t);

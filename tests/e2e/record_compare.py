@@ -6,7 +6,9 @@ usage: record_compare.py FILE.db TRACE_JSON_LINES [--prefix]
 Every event line of the trace (not the summary) must be a row of the
 events table, in the same order, with the same kind, pid, tid, comm,
 buffer, allocator, the buffers a release freed, and for
-alloc/free/alloc_failed the same device, type, size and address. Without --prefix the two lists are equal;
+alloc/free/alloc_failed the same device, type, size and address; a
+bulk_free/exit/exec has the same "released" rows (device, dev_kind, type,
+size, count) in the released table. Without --prefix the two lists are equal;
 with --prefix (the tracer was killed) the database holds the first N
 events of the trace, N > 0. Prints the first mismatch; exits 1 if any.
 """
@@ -37,12 +39,20 @@ def main():
             addr = e.get("address")
             row += [-1 if e["device"] is None else e["device"], e["type"],
                     e["size"], None if addr is None else int(addr, 16)]
+        else:
+            row.append(sorted(
+                (-1 if r["device"] is None else r["device"], r["dev_kind"],
+                 r["type"], r["size"], r["count"]) for r in e["released"]))
         want.append(row)
     con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     con.text_factory = lambda b: b.decode("utf-8", "surrogateescape")
+    released = {}
+    for r in con.execute("SELECT event_id, device, dev_kind, type, size,"
+                         " count FROM released"):
+        released.setdefault(r[0], []).append(tuple(r[1:]))
     got = []
     for r in con.execute("SELECT kind, pid, tid, comm, buffer, allocator,"
-                         " count, device, type, size, address FROM events"
+                         " count, device, type, size, address, id FROM events"
                          " ORDER BY id"):
         row = list(r[:7])
         row[4] &= (1 << 64) - 1  # stored as signed 64-bit
@@ -52,7 +62,12 @@ def main():
             # NULL, as JSON's null: an address not known yet.
             row += [r[7], r[8], r[9] & ((1 << 64) - 1),
                     None if r[10] is None else r[10] & ((1 << 64) - 1)]
+        else:
+            row.append(sorted(released.pop(r[11], [])))
         got.append(row)
+    if released:
+        print(f"released rows of no release event: {sorted(released)}")
+        return 1
     if prefix:
         if not got:
             print("no event recorded")

@@ -51,6 +51,19 @@ for s in steady oom leak; do
 		"$(jq -c '[.devices[] as $d | $d.usage | to_entries[] | select(.value.bytes > 0) |
 			[$d.device, $d.kind, .key, .value.bytes, .value.buffers]] | sort_by(.[0], .[2])' "$WORK/$s.truth.json")"
 done
+# Closing its devices released exactly what the books held: the stored
+# released rows of the events after the release, summed per device and
+# type (a process may close each device in its own bulk_free).
+for s in steady oom leak; do
+	pid=${WL_PID[$s]}
+	check "clean run: $s's stored released rows sum to its books" test \
+		"$(sqlite3 -json "$WORK/r.db" "SELECT r.device, r.dev_kind, r.type, sum(r.size) AS bytes,
+			sum(r.count) AS buffers FROM released r JOIN events e ON e.id = r.event_id
+			WHERE e.pid = $pid AND e.ts_ns >= $t_release GROUP BY 1, 2, 3" |
+			jq -c 'map(select(.bytes > 0) | [.device, .dev_kind, .type, .bytes, .buffers]) | sort_by(.[0], .[2])')" = \
+		"$(jq -c '[.devices[] as $d | $d.usage | to_entries[] | select(.value.bytes > 0) |
+			[$d.device, $d.kind, .key, .value.bytes, .value.buffers]] | sort_by(.[0], .[2])' "$WORK/$s.truth.json")"
+done
 check "clean run: the leak's allocations have symbolized stacks" test \
 	"$(sqlite3 "$WORK/r.db" "SELECT count(*) FROM stacks WHERE pid = ${WL_PID[leak]} AND frames LIKE '%leak_kv_cache_dram%'")" -gt 0
 check "clean run: meta names the library and the end" test \
@@ -180,8 +193,8 @@ $PY_SCRIPT:$(line_of CALL-MAIN) <module>"
 	CACHE_LINE="$PY_SCRIPT:$(line_of LEAK-CACHE) ${q}cache"
 	SCRATCH_LINE="$PY_SCRIPT:$(line_of FREED-SCRATCH) scratch"
 	pid=${WL_PID[pyrec]}
-	check "python: schema version 2" test \
-		"$(sqlite3 "$WORK/py.db" "SELECT value FROM meta WHERE key = 'schema_version'")" = 2
+	check "python: schema version 3" test \
+		"$(sqlite3 "$WORK/py.db" "SELECT value FROM meta WHERE key = 'schema_version'")" = 3
 	check "python: the three 1 MiB DRAM allocations carry the chain alloc_weights <- build <- main <- <module>" test \
 		"$(sqlite3 "$WORK/py.db" "SELECT count(*) FROM events e JOIN py_stacks p ON p.pid = e.pid AND p.py_stack_id = e.py_stack_id
 			WHERE e.pid = $pid AND e.kind = 'alloc' AND e.type = 'DRAM' AND e.size = 1048576 AND p.frames = '$CHAIN'")" -eq 3

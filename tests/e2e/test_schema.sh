@@ -54,4 +54,32 @@ for v in $VARIANTS; do
 		'all(.[] | select(.event == "alloc"); (.buffer | test("^0x[0-9a-f]+$")) and (.allocator | test("^0x[0-9a-f]+$")) and (.time | test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}\\.[0-9]{9}Z$")) and (has("python") | not))' \
 		"$WORK/$v.trace.out"
 done
+
+# Drops after the tracer's last interval check are still said before the
+# summary: both tracers are stopped (SIGSTOP) while a workload makes more
+# events than their 4 MiB rings hold, and stopped with no interval check
+# in between (--interval 3600000). The JSON "lost" lines and the text
+# warning then account for every drop the summary counts.
+v=${VARIANTS%% *}
+start_tracer lost --lib "$(lib_of "$v")" --json --interval 3600000 &&
+	start_tracer lost-text --lib "$(lib_of "$v")" --interval 3600000 || {
+	not_ok "drops: tracers attach" "$(cat "$WORK"/lost*.trace.err)"
+	finish
+}
+kill -STOP "${TR_PID[lost]}" "${TR_PID[lost-text]}"
+LD_LIBRARY_PATH="$TTSIM/$v" "$RUN" --scenario steady --devices 2 --seed 16 \
+	--count 80000 >"$WORK/lost-wl.out" 2>&1
+kill -CONT "${TR_PID[lost]}" "${TR_PID[lost-text]}"
+stop_tracer lost
+stop_tracer lost-text
+check "drops: lost lines before the summary sum to events_dropped (> 0)" jq -se \
+	'(map(.event) | index("summary")) as $s
+	 | [.[:$s][] | select(.event == "lost")] as $l
+	 | .[$s].stats.events_dropped as $d
+	 | $d > 0 and ($l | length) > 0 and ([$l[].events] | add) == $d and $l[-1].total == $d' \
+	"$WORK/lost.trace.out"
+dropped=$(sed -n 's/^events dropped \([0-9]*\),.*/\1/p' "$WORK/lost-text.trace.out")
+check "drops: the text tracer warns of all the summary counts" \
+	grep -q "^ttbpf: WARNING: ${dropped:-x} events dropped" "$WORK/lost-text.trace.err"
+check "drops: the text summary counts some" test "${dropped:-0}" -gt 0
 finish

@@ -28,3 +28,18 @@ median() { # variant samples-file
 	awk -v v="$1" '$1 == v {print $2}' "$2" | sort -g |
 		awk '{a[NR]=$1} END {if (NR) print a[int((NR+1)/2)]; else print 0}'
 }
+
+# prog_ids: ids of every loaded BPF program, one per line. bpftool here
+# may not know which process holds a program; the ids that appear across
+# start_bg are the ones it loaded.
+prog_ids() {
+	bpftool -j prog show | jq -r '.[].id' | sort -n
+}
+
+# new_prog_stats BEFORE-IDS-FILE: "name run_cnt run_time_ns" of the
+# programs not in BEFORE-IDS-FILE.
+new_prog_stats() {
+	bpftool -j prog show | jq -r --slurpfile old <(jq -s . "$1") \
+		'.[] | select(.id as $i | $old[0] | index($i) | not) |
+		"\(.name) \(.run_cnt // 0) \(.run_time_ns // 0)"'
+}

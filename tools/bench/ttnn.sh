@@ -3,9 +3,11 @@
 # tests/real/mock_setup.sh builds, mock device), a Python loop of
 # ttnn.zeros + ttnn.deallocate (tools/bench/ttnn_loop.py). One process
 # opens the device once; each round runs a batch untraced, under ttbpf
-# --quiet, and under empty programs at the same probe sites (the trap
-# floor), interleaved. Then, with BPF statistics on, probe hits and BPF
-# run time per pair under ttbpf.
+# --quiet, the same with --no-python (Python frames are on by default and
+# cost a user read per frame), and under empty programs at the same probe
+# sites (the trap floor), interleaved. Then, with BPF statistics on, probe
+# hits and BPF run time per event under ttbpf, with and without Python
+# frames: only the programs of the tracer started here count.
 # Usage: tools/bench/ttnn.sh OUT_DIR [RUNS] [PAIRS]
 # Writes OUT_DIR/../bench/ttnn.json; exits 77 (said why) without the venv.
 set -u
@@ -73,6 +75,10 @@ for r in $(seq "$RUNS"); do
 		"$OUT/ttbpf-trace" --lib "$LIB" --quiet -i 0
 	batch ttbpf
 	stop_bg
+	start_bg "$RES/ttnn-trace.err" '^ttbpf: attached' \
+		"$OUT/ttbpf-trace" --lib "$LIB" --quiet -i 0 --no-python
+	batch ttbpf_no_python
+	stop_bg
 	start_bg "$RES/ttnn-empty.err" 'sites' \
 		"$RES/emptyprobe" "$RES/empty.bpf.o" "$LIB"
 	batch empty_probes
@@ -80,32 +86,51 @@ for r in $(seq "$RUNS"); do
 	echo "  ttnn round $r/$RUNS" >&2
 done
 
-# Probe hits and BPF time per pair: the kernel's counters of ttbpf's
-# programs across one batch (each program counts every hit on its sites).
-progs() {
-	bpftool -j prog show | jq -r '[.[] | select(.name | test(
-		"^(alloc_entry|free_entry|bulk_free|throw_entry)$")) |
-		{cnt: (.run_cnt // 0), ns: (.run_time_ns // 0)}] |
-		"\(map(.cnt) | add // 0) \(map(.ns) | add // 0)"'
+# Probe hits and BPF time per event: the kernel's counters of this
+# tracer's programs across one batch (each counts every hit on its sites).
+progs() { # -> "hits alloc_entry-ns free_entry-ns all-ns"
+	new_prog_stats "$RES/ttnn.ids" | awk '
+		$1 ~ /^(alloc_entry|free_entry|bulk_free|throw_entry)$/ {
+			c += $2; t += $3 }
+		$1 == "alloc_entry" { e += $3 }
+		$1 == "free_entry" { f += $3 }
+		END { printf "%d %d %d %d\n", c, e, f, t }'
+}
+stats() { # trace-args... -> "hits entry-ns free-ns all-ns" over one batch
+	local c0 e0 f0 t0 c1 e1 f1 t1
+	prog_ids >"$RES/ttnn.ids"
+	start_bg "$RES/ttnn-trace.err" '^ttbpf: attached' \
+		"$OUT/ttbpf-trace" --lib "$LIB" --quiet -i 0 "$@"
+	batch warm # Python frames: user space registers the process first
+	read -r c0 e0 f0 t0 < <(progs)
+	batch stats
+	read -r c1 e1 f1 t1 < <(progs)
+	stop_bg
+	echo "$((c1 - c0)) $((e1 - e0)) $((f1 - f0)) $((t1 - t0))"
 }
 sysctl -qw kernel.bpf_stats_enabled=1
-start_bg "$RES/ttnn-trace.err" '^ttbpf: attached' \
-	"$OUT/ttbpf-trace" --lib "$LIB" --quiet -i 0
-read -r c0 t0 < <(progs)
-batch stats
-read -r c1 t1 < <(progs)
-stop_bg
+read -r hits ens fns tns < <(stats)
+read -r _ qens qfns qtns < <(stats --no-python)
 sysctl -qw kernel.bpf_stats_enabled=0
 
 jq -n --argjson u "$(median untraced "$SAMPLES")" \
 	--argjson t "$(median ttbpf "$SAMPLES")" \
+	--argjson tn "$(median ttbpf_no_python "$SAMPLES")" \
 	--argjson e "$(median empty_probes "$SAMPLES")" --argjson runs "$RUNS" \
-	--argjson pairs "$N" --argjson hits "$((c1 - c0))" \
-	--argjson bpf_ns "$((t1 - t0))" \
+	--argjson pairs "$N" --argjson hits "$hits" \
+	--argjson ens "$ens" --argjson fns "$fns" --argjson tns "$tns" \
+	--argjson qens "$qens" --argjson qfns "$qfns" --argjson qtns "$qtns" \
 	'{library: "ttnn 0.81.1 libtt_metal.so, mock device",
 	  workload: "ttnn.zeros([1,1,32,32], DRAM) + ttnn.deallocate",
 	  rounds: $runs, pairs_per_run: $pairs,
-	  ns_per_pair: {untraced: $u, ttbpf: $t, empty_probes: $e},
-	  ratio: {ttbpf: ($t / $u), empty_probes: ($e / $u)},
+	  ns_per_pair: {untraced: $u, ttbpf: $t, ttbpf_no_python: $tn,
+			empty_probes: $e},
+	  ratio: {ttbpf: ($t / $u), ttbpf_no_python: ($tn / $u),
+		  empty_probes: ($e / $u)},
 	  probe_hits_per_pair: ($hits / $pairs),
-	  bpf_ns_per_pair: ($bpf_ns / $pairs)}' >"$RES/ttnn.json"
+	  bpf_ns_per_event: {python: {entry: ($ens / $pairs),
+				      free: ($fns / $pairs)},
+			     no_python: {entry: ($qens / $pairs),
+					 free: ($qfns / $pairs)}},
+	  bpf_ns_per_pair: ($tns / $pairs),
+	  bpf_ns_per_pair_no_python: ($qtns / $pairs)}' >"$RES/ttnn.json"

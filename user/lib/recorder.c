@@ -13,6 +13,7 @@
 #include "out_file.h"
 #include "pysymbolize.h"
 #include "recorder.h"
+#include "release_rows.h"
 #include "stacks.h"
 #include "stacks.h"
 #include "symbolize.h"
@@ -28,7 +29,8 @@ struct seen {
 
 struct recorder {
 	sqlite3 *db;
-	sqlite3_stmt *ins_event, *ins_sample, *ins_stack, *ins_py, *ins_meta;
+	sqlite3_stmt *ins_event, *ins_sample, *ins_stack, *ins_py, *ins_meta,
+		*ins_released;
 	struct symbolizer *sym;
 	struct pysymbolizer *py;
 	struct seen seen, py_seen;
@@ -54,6 +56,8 @@ static const char schema[] =
 	" PRIMARY KEY (pid, stack_id));"
 	"CREATE TABLE py_stacks(pid INTEGER, py_stack_id INTEGER, frames TEXT,"
 	" PRIMARY KEY (pid, py_stack_id));"
+	"CREATE TABLE released(event_id INTEGER NOT NULL, device INTEGER,"
+	" dev_kind TEXT, type TEXT, size INTEGER, count INTEGER);"
 	/* ttbpf-report looks up the free of each buffer. */
 	"CREATE INDEX events_buffer ON events(pid, buffer);";
 
@@ -199,6 +203,9 @@ int recorder__open(const struct recorder_opts *o, struct recorder **out,
 	    sqlite3_prepare_v2(r->db,
 			       "INSERT OR IGNORE INTO py_stacks VALUES(?,?,?)",
 			       -1, &r->ins_py, NULL) ||
+	    sqlite3_prepare_v2(r->db,
+			       "INSERT INTO released VALUES(?,?,?,?,?,?)", -1,
+			       &r->ins_released, NULL) ||
 	    sqlite3_prepare_v2(r->db, "INSERT OR REPLACE INTO meta VALUES(?,?)",
 			       -1, &r->ins_meta, NULL)) {
 		ret = sql_err(r->db, "preparing statements", err, errlen);
@@ -340,13 +347,46 @@ cleanup:
 	stack_sym__free(&ss);
 }
 
+/* Columns @col, @col + 1, @col + 2: device, dev_kind, type, as every
+ * table of the schema names them. */
+static void bind_device_type(sqlite3_stmt *st, int col, int64_t device,
+			     unsigned int dev_kind, unsigned int type)
+{
+	sqlite3_bind_int64(st, col, device);
+	sqlite3_bind_text(st, col + 1, dev_kind_name(dev_kind), -1,
+			  SQLITE_STATIC);
+	sqlite3_bind_text(st, col + 2, buffer_type_name(type), -1,
+			  SQLITE_STATIC);
+}
+
+/* The rows of a bulk_free, exit or exec, under the event's row id. */
+static int record_released(struct recorder *r, sqlite3_int64 event_id,
+			   const struct release_rows *rows)
+{
+	sqlite3_stmt *st = r->ins_released;
+
+	for (size_t i = 0; rows && i < rows->n; i++) {
+		const struct release_row *w = &rows->v[i];
+
+		sqlite3_bind_int64(st, 1, event_id);
+		bind_device_type(st, 2, w->device, w->dev_kind, w->type);
+		sqlite3_bind_int64(st, 5, (sqlite3_int64)w->size);
+		sqlite3_bind_int64(st, 6, (sqlite3_int64)w->count);
+		if (step(r, st))
+			return -ENOSPC;
+	}
+	return 0;
+}
+
 int recorder__event(struct recorder *r, const struct ttbpf_event *e,
-		    uint64_t wall_ns, const struct ttbpf_maps *maps)
+		    const struct release_rows *rows, uint64_t wall_ns,
+		    const struct ttbpf_maps *maps)
 {
 	sqlite3_stmt *st = r->ins_event;
 	bool per_buffer = e->kind == TTBPF_EV_ALLOC ||
 			  e->kind == TTBPF_EV_FREE ||
 			  e->kind == TTBPF_EV_ALLOC_FAILED;
+	bool with_rows = rows && rows->n;
 
 	if (r->full || begin(r)) {
 		r->lost++;
@@ -360,11 +400,7 @@ int recorder__event(struct recorder *r, const struct ttbpf_event *e,
 	sqlite3_bind_text(st, 5, e->comm, (int)strnlen(e->comm, TTBPF_COMM_LEN),
 			  SQLITE_TRANSIENT);
 	if (per_buffer) {
-		sqlite3_bind_int64(st, 6, e->device);
-		sqlite3_bind_text(st, 7, dev_kind_name(e->dev_kind), -1,
-				  SQLITE_STATIC);
-		sqlite3_bind_text(st, 8, buffer_type_name(e->type), -1,
-				  SQLITE_STATIC);
+		bind_device_type(st, 6, e->device, e->dev_kind, e->type);
 		sqlite3_bind_int64(st, 9, (sqlite3_int64)e->size);
 		/* 0: not known when the event was made (alloc events: the
 		 * allocator has not returned yet), as JSON's null. */
@@ -381,10 +417,20 @@ int recorder__event(struct recorder *r, const struct ttbpf_event *e,
 	if (e->kind == TTBPF_EV_ALLOC && e->py_stack_id != TTBPF_PY_NONE &&
 	    r->py && pysymbolizer__is_python(r->py, e->pid))
 		sqlite3_bind_int64(st, 16, e->py_stack_id);
-	if (step(r, st)) {
+	/* An event and its released rows are stored whole or not at all:
+	 * events_not_recorded counts both. */
+	if (with_rows)
+		sqlite3_exec(r->db, "SAVEPOINT ev", NULL, NULL, NULL);
+	if (step(r, st) ||
+	    record_released(r, sqlite3_last_insert_rowid(r->db), rows)) {
+		if (with_rows)
+			sqlite3_exec(r->db, "ROLLBACK TO ev; RELEASE ev", NULL,
+				     NULL, NULL);
 		r->lost++;
 		return -ENOSPC;
 	}
+	if (with_rows)
+		sqlite3_exec(r->db, "RELEASE ev", NULL, NULL, NULL);
 	/*
 	 * A steady stream keeps tracer__poll() from returning: commit from
 	 * here too, so a kill loses at most this many events.
@@ -415,9 +461,7 @@ static int sample_row(struct recorder *r, uint64_t wall_ns, uint32_t pid,
 		sqlite3_bind_text(st, 3, comm,
 				  (int)strnlen(comm, TTBPF_COMM_LEN),
 				  SQLITE_TRANSIENT);
-	sqlite3_bind_int64(st, 4, device);
-	sqlite3_bind_text(st, 5, dev_kind_name(kind), -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 6, buffer_type_name(t), -1, SQLITE_STATIC);
+	bind_device_type(st, 4, device, kind, (unsigned int)t);
 	sqlite3_bind_int64(st, 7, (sqlite3_int64)u->bytes[t]);
 	sqlite3_bind_int64(st, 8, (sqlite3_int64)u->buffers[t]);
 	sqlite3_bind_int64(st, 9, (sqlite3_int64)u->peak[t]);
@@ -493,6 +537,7 @@ void recorder__close(struct recorder *r, uint64_t end_wall_ns)
 	sqlite3_finalize(r->ins_stack);
 	sqlite3_finalize(r->ins_py);
 	sqlite3_finalize(r->ins_meta);
+	sqlite3_finalize(r->ins_released);
 	sqlite3_close(r->db);
 	/* SQLite may leave the -wal made at open, empty: not worth a file. */
 	if (r->wal_path) {

@@ -3,7 +3,7 @@
  * `ttbpf-trace --record FILE.db`: events, usage samples and allocation
  * stacks written to SQLite, for ttbpf-report and for queries.
  *
- * Schema (version 2; times are CLOCK_REALTIME nanoseconds):
+ * Schema (version 3; times are CLOCK_REALTIME nanoseconds):
  *   meta(key TEXT PRIMARY KEY, value TEXT)
  *     schema_version, ttbpf_version, start_ns, library (one per traced
  *     file: library.0, library.1, ...), events_not_recorded (when the
@@ -28,7 +28,13 @@
  *     line as "file:line function", resolved while the process lived; a
  *     negative py_stack_id is a chain not captured, its one line saying
  *     why in brackets
- * Version 1 had no py_stack_id and no py_stacks.
+ *   released(event_id, device, dev_kind, type, size, count)
+ *     what a bulk_free, exit or exec event (events.id) released, one row
+ *     per device and buffer type, as its JSON "released" rows: a mesh
+ *     buffer once on each of its chips. The rows sum to less than was
+ *     released when the event's flags say some did not reach the tracer
+ *     (ring buffer or row map full); the samples stay exact
+ * Version 1 had no py_stack_id and no py_stacks; version 2 no released.
  *
  * The file is created with O_CREAT|O_EXCL|O_NOFOLLOW, mode 0600, as are
  * its -wal sibling (so SQLite never follows a planted link); WAL with an
@@ -45,7 +51,7 @@
 #include "maps.h"
 #include "state.h"
 
-#define RECORDER_SCHEMA_VERSION "2"
+#define RECORDER_SCHEMA_VERSION "3"
 
 struct recorder;
 
@@ -66,9 +72,13 @@ int recorder__open(const struct recorder_opts *o, struct recorder **out,
 /* Libraries traced, recorded as meta library.N. */
 int recorder__add_library(struct recorder *r, const char *path);
 
-/* Queue one event; @wall_ns: its CLOCK_REALTIME time. */
+struct release_rows;
+
+/* Queue one event and, for bulk_free/exit/exec, its @rows (may be NULL);
+ * @wall_ns: its CLOCK_REALTIME time. */
 int recorder__event(struct recorder *r, const struct ttbpf_event *e,
-		    uint64_t wall_ns, const struct ttbpf_maps *maps);
+		    const struct release_rows *rows, uint64_t wall_ns,
+		    const struct ttbpf_maps *maps);
 
 /* One usage sample of every device and process row of @s. */
 int recorder__sample(struct recorder *r, const struct state *s,

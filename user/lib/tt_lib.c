@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <errno.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -135,6 +136,19 @@ static int find_sites(struct tt_lib_info *out, const struct elf_image *img,
 		e = add_function_site(out, img, &m->bulk[i],
 				      TTBPF_ROLE_BULK_FREE, err, errlen);
 	return e;
+}
+
+/* A bulk-release site is the allocator's destructor (D1 or D2). */
+static bool sees_destructor(const struct era_match *m)
+{
+	for (size_t i = 0; i < m->n_bulk; i++) {
+		size_t n = strlen(m->bulk[i].name);
+
+		if (n > 4 && (!strcmp(m->bulk[i].name + n - 4, "D1Ev") ||
+			      !strcmp(m->bulk[i].name + n - 4, "D2Ev")))
+			return true;
+	}
+	return false;
 }
 
 static int is_buffer_field(enum tt_layout_field f)
@@ -362,6 +376,8 @@ int tt_lib_analyze_at(const char *path, const char *layout_override,
 	if (e)
 		goto cleanup;
 	e = find_layout(out, img, &m, &ov, debug_root, err, errlen);
+	if (!e && sees_destructor(&m))
+		out->layout.flags |= TTBPF_LAYOUT_SEES_DTOR;
 cleanup:
 	elf_image__close(img);
 	return e;

@@ -81,6 +81,10 @@ device *open_device(int id, const config *cfg);
 device *open_mesh(const std::vector<device *> &chips, const config *cfg);
 int device_id(const device *dev);
 bool device_is_mesh(const device *dev);
+// Where the IDevice and the allocator of sub_device live: a test shows
+// that a new device took the memory of a destroyed one.
+uintptr_t device_object(const device *dev);
+uintptr_t device_allocator(const device *dev, int sub_device);
 // Bulk release: every allocator of the device drops all of its buffers via
 // deallocate_buffers(), without per-buffer deallocate_buffer calls.
 void close_device(device *dev);

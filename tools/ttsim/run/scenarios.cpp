@@ -288,6 +288,67 @@ static int run_mesh(run_ctx *ctx)
 	return 0;
 }
 
+/*
+ * Meshes over changing chips, each closed and destroyed before the next
+ * opens, so that the next one's MeshDevice and allocators take the memory
+ * of the one before (reported on stderr): what a tracer keeps about an
+ * allocator's device must not outlive it. The last mesh holds its buffers.
+ */
+static int run_remesh(run_ctx *ctx)
+{
+	static const uint64_t masks[] = { 3, 2, 3, 1 };
+	uint64_t count = count_or(ctx, 20);
+	uintptr_t prev_dev = 0, prev_alloc[2] = {};
+	int reused = 0;
+
+	open_chips(ctx);
+	if (ctx->chips.size() < 2)
+		return -1;
+	for (size_t r = 0; r < sizeof(masks) / sizeof(masks[0]); r++) {
+		std::vector<ttsim::device *> chips;
+		std::vector<held> mine;
+		for (size_t c = 0; c < 2; c++)
+			if (masks[r] >> c & 1)
+				chips.push_back(ctx->chips[c]);
+		ttsim::device *mesh = ttsim::open_mesh(chips, nullptr);
+		uintptr_t alloc[2] = { ttsim::device_allocator(mesh, 0),
+				       ttsim::device_allocator(mesh, 1) };
+		if (ttsim::device_object(mesh) == prev_dev &&
+		    (alloc[0] == prev_alloc[0] || alloc[0] == prev_alloc[1] ||
+		     alloc[1] == prev_alloc[0] || alloc[1] == prev_alloc[1]))
+			reused++;
+		/* Both sub-devices: whichever allocator memory is taken
+		 * again, the one before allocated through it. */
+		for (uint64_t i = 0; i < count; i++) {
+			uint64_t size, page;
+			int type = random_type(ctx->rng);
+			random_shape(ctx->rng, type, &size, &page);
+			ttsim::buffer *b = try_alloc(ctx, mesh, (int)(i % 2),
+						     type, size, page);
+			if (b)
+				mine.push_back(held{ b, mesh });
+		}
+		if (r + 1 == sizeof(masks) / sizeof(masks[0])) {
+			ctx->meshes.push_back(mesh);
+			ctx->live.insert(ctx->live.end(), mine.begin(),
+					 mine.end());
+			break;
+		}
+		ttsim::close_device(mesh);
+		for (held &h : mine)
+			ttsim::destroy_buffer(h.buf);
+		prev_dev = ttsim::device_object(mesh);
+		prev_alloc[0] = alloc[0];
+		prev_alloc[1] = alloc[1];
+		ttsim::destroy_device(mesh);
+	}
+	fprintf(stderr,
+		"ttsim-run: remesh: %d of 3 meshes in the memory of the one "
+		"before\n",
+		reused);
+	return 0;
+}
+
 namespace
 {
 class barrier
@@ -455,11 +516,11 @@ static const struct {
 	const char *name;
 	int (*fn)(run_ctx *ctx);
 } scenarios[] = {
-	{ "steady", run_steady }, { "leak", run_leak },
-	{ "oom", run_oom },	  { "close", run_close },
-	{ "mesh", run_mesh },	  { "threads", run_threads },
-	{ "burst", run_burst },	  { "hold", run_hold },
-	{ "fork", run_fork },
+	{ "steady", run_steady },   { "leak", run_leak },
+	{ "oom", run_oom },	    { "close", run_close },
+	{ "mesh", run_mesh },	    { "remesh", run_remesh },
+	{ "threads", run_threads }, { "burst", run_burst },
+	{ "hold", run_hold },	    { "fork", run_fork },
 };
 
 bool scenario_known(const std::string &name)

@@ -117,6 +117,17 @@ bool device_is_mesh(const device *dev)
 	return dev->mesh;
 }
 
+uintptr_t device_object(const device *dev)
+{
+	return (uintptr_t)dev->dev;
+}
+
+uintptr_t device_allocator(const device *dev, int sub_device)
+{
+	return (uintptr_t)dev->dev->allocator(
+		SubDeviceId{ (uint8_t)sub_device });
+}
+
 void close_device(device *dev)
 {
 	dev->dev->close();
