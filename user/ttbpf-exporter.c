@@ -105,7 +105,7 @@ static int on_request(void *ctx, const char *path, char **body, size_t *len,
 	f = open_memstream(body, len);
 	if (!f)
 		return 500;
-	err = state__read(srv->maps, &s, 0);
+	err = state__read(srv->maps, &s, STATE_HOST_CHIPS);
 	if (err)
 		fprintf(stderr, "ttbpf-exporter: reading the maps failed: %s\n",
 			strerror(-err));

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "buffer_order.h"
+#include "chip_ids.h"
 #include "format.h"
 #include "leaks.h"
 #include "maps.h"
@@ -271,6 +272,15 @@ static void print_json(const struct state *s, const struct stacks *st,
 		json_writer__string_n(&w, p->u.comm, sizeof(p->u.comm));
 		json_name(&w, proc_names__get(&names, p->pid));
 		event_json_device(&w, p->device, p->kind);
+		if (p->kind == TTBPF_DEV_CHIP) {
+			json_writer__key(&w, "local_device");
+			json_writer__i64(&w, p->local_device);
+			json_writer__key(&w, "chip_uid");
+			if (p->has_uid)
+				json_writer__u64(&w, p->chip_uid);
+			else
+				json_writer__null(&w);
+		}
 		format_usage_json(&w, &p->u);
 		json_writer__key(&w, "age_ms");
 		json_writer__u64(&w, state__age_ms(s, p->u.first_ts_ns));
@@ -288,6 +298,8 @@ static void print_json(const struct state *s, const struct stacks *st,
 		json_writer__key(&w, "tid");
 		json_writer__u64(&w, b->a.tid);
 		event_json_device(&w, b->a.device, b->a.dev_kind);
+		json_writer__key(&w, "local_device");
+		json_writer__i64(&w, b->local_device);
 		json_chips(&w, b);
 		json_writer__key(&w, "type");
 		json_writer__string(&w, buffer_type_name(b->a.type));
@@ -409,7 +421,7 @@ static void print_text(const struct state *s, const struct stacks *st,
 {
 	char dev[32], hb[32], age[32], at[24],
 		comm[TEXT_ESCAPED_LEN(TTBPF_COMM_LEN)];
-	char cmd[PROC_NAME_SHOWN_LEN];
+	char cmd[PROC_NAME_SHOWN_LEN], own[64];
 	/* Without memory every stack is printed in full: still right. */
 	bool *shown = calloc(st->n ? st->n : 1, sizeof(*shown));
 	size_t i = 0;
@@ -467,9 +479,17 @@ static void print_text(const struct state *s, const struct stacks *st,
 		     s->bufs[j].pid == b->pid;
 		     j++)
 			bytes += s->bufs[j].a.size;
+		if (b->host_unknown || b->local_device != b->a.device)
+			snprintf(own, sizeof(own), " (its dev %d%s)",
+				 b->local_device,
+				 b->host_unknown ? ", host-wide number unknown"
+						 : "");
+		else
+			own[0] = '\0';
 		fprintf(f,
-			"    pid %u %s: %llu B (%s) in %zu buffers | cmd: %s\n",
-			b->pid,
+			"    pid %u%s %s: %llu B (%s) in %zu buffers | cmd: "
+			"%s\n",
+			b->pid, own,
 			text_escape(comm_of(s, b->pid), TTBPF_COMM_LEN, comm,
 				    sizeof(comm)),
 			(unsigned long long)bytes,
@@ -553,7 +573,7 @@ int main(int argc, char **argv)
 	if (ttbpf_maps__open_or_explain("ttbpf-snapshot", env.pin_dir, false,
 					&maps))
 		return 1;
-	err = state__read(&maps, &s, STATE_BUFFERS);
+	err = state__read(&maps, &s, STATE_BUFFERS | STATE_HOST_CHIPS);
 	if (err) {
 		fprintf(stderr, "ttbpf-snapshot: reading the maps failed: %s\n",
 			strerror(-err));

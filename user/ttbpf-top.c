@@ -19,11 +19,13 @@
 #include <unistd.h>
 
 #include "capacity.h"
+#include "chip_ids.h"
 #include "format.h"
 #include "maps.h"
 #include "proc_names.h"
 #include "py_holder.h"
 #include "pysymbolize.h"
+#include "shm_record.h"
 #include "stat_notes.h"
 #include "state.h"
 #include "reader_args.h"
@@ -257,8 +259,12 @@ static void render_device(struct out *o, const struct state_dev *d,
 	char dev[32], a[64], b[64], bar[40];
 	uint64_t pa, pf;
 
-	out_printf(o, "%s\n",
-		   device_label(d->device, d->kind, dev, sizeof(dev)));
+	out_printf(o, "%s%s\n",
+		   device_label(d->device, d->kind, dev, sizeof(dev)),
+		   d->host_unknown ? " (chips of processes with "
+				     "TT_VISIBLE_DEVICES whose host-wide "
+				     "number is unknown)"
+				   : "");
 	for (size_t i = 0; i < sizeof(panel_types) / sizeof(panel_types[0]);
 	     i++) {
 		unsigned int t = panel_types[i];
@@ -351,15 +357,25 @@ static void render_procs(struct out *o, const struct state *s,
 			 struct py_view *pv)
 {
 	char dev[32], age[32], v[5][32], comm[TEXT_ESCAPED_LEN(TTBPF_COMM_LEN)];
-	int w = o->curses ? 10 : 13;
+	int w = o->curses ? 10 : 13, dw = 8;
 	/* Read for this screen only: a pid may be reused by the next. */
 	struct proc_names names;
 
 	proc_names__init(&names, "/proc");
-	out_printf(
-		o, "%7s %-15s %-8s %*s %*s %*s %*s %7s %*s %*s %8s CMDLINE\n",
-		"PID", "COMMAND", "DEVICE", w, "DRAM", w, "L1", w, "L1_SMALL",
-		w, "TRACE", "BUFFERS", w, "DRAM_PEAK", w, "L1_PEAK", "AGE");
+	/* "dev 1 (local 0)": as wide as the widest label */
+	for (size_t i = 0; i < s->n_procs; i++) {
+		const struct state_proc *p = &s->procs[i];
+		int n = (int)strlen(
+			chip_ids__label(p->device, p->kind, p->local_device,
+					p->host_unknown, dev, sizeof(dev)));
+
+		dw = n > dw ? n : dw;
+	}
+	out_printf(o,
+		   "%7s %-15s %-*s %*s %*s %*s %*s %7s %*s %*s %8s CMDLINE\n",
+		   "PID", "COMMAND", dw, "DEVICE", w, "DRAM", w, "L1", w,
+		   "L1_SMALL", w, "TRACE", "BUFFERS", w, "DRAM_PEAK", w,
+		   "L1_PEAK", "AGE");
 	for (size_t i = 0; i < s->n_procs; i++) {
 		const struct state_proc *p = &s->procs[i];
 		const uint64_t nums[5] = { p->u.bytes[TTBPF_DRAM],
@@ -374,10 +390,12 @@ static void render_procs(struct out *o, const struct state *s,
 				snprintf(v[k], sizeof(v[k]), "%llu",
 					 (unsigned long long)nums[k]);
 		}
-		out_printf(o, "%7u %-15s %-8s %*s %*s %*s %*s %7llu ", p->pid,
+		out_printf(o, "%7u %-15s %-*s %*s %*s %*s %*s %7llu ", p->pid,
 			   text_escape(p->u.comm, TTBPF_COMM_LEN, comm,
 				       sizeof(comm)),
-			   device_label(p->device, p->kind, dev, sizeof(dev)),
+			   dw,
+			   chip_ids__label(p->device, p->kind, p->local_device,
+					   p->host_unknown, dev, sizeof(dev)),
 			   w, v[0], w, v[1], w, v[2], w, v[3],
 			   (unsigned long long)usage__total_buffers(&p->u));
 		for (int k = 0; k < 2; k++) {
@@ -402,6 +420,36 @@ static void render_procs(struct out *o, const struct state *s,
 	proc_names__clear(&names);
 }
 
+/* Processes running before ttbpf attached, from TT-Metal's own record:
+ * read with the maps, before the filter (a process with rows on any
+ * chip is one ttbpf sees). */
+static struct shm_record record;
+
+static void read_record(const struct state *s)
+{
+	shm_record__free(&record);
+	if (shm_record__read("/dev/shm", &record))
+		return;
+	shm_record__keep_unseen(&record, s, env.pid);
+	if (env.kind == TTBPF_DEV_MESH)
+		record.n = 0;
+	else
+		shm_record__keep_device(&record, env.device);
+}
+
+static void render_record(struct out *o)
+{
+	char line[768];
+
+	if (!record.n)
+		return;
+	out_printf(o, "\n%s\n", shm_record_heading);
+	for (size_t i = 0; i < record.n; i++)
+		out_printf(o, "%s\n",
+			   shm_record__row_text(&record.rows[i], line,
+						sizeof(line)));
+}
+
 /* Counters that mean the picture is incomplete or suspect. */
 static void render_warnings(struct out *o, const struct state *s)
 {
@@ -417,6 +465,11 @@ static void render_warnings(struct out *o, const struct state *s)
 				   (unsigned long long)s->stats[sn->idx],
 				   sn->what);
 	}
+	if (s->chips_moved)
+		out_printf(o, "note: a chip's peak is kept under each "
+			      "process's own chip number: with "
+			      "TT_VISIBLE_DEVICES it mixes chips (the "
+			      "processes' peaks are exact)\n");
 	if (s->has_meta && s->meta.layout_warnings)
 		out_printf(o,
 			   "WARNING: %u layout fields come from a built-in "
@@ -472,6 +525,7 @@ static void render(struct out *o, const struct state *s,
 		out_printf(o, "(no allocation seen yet)\n");
 	out_printf(o, "\n");
 	render_procs(o, s, pv);
+	render_record(o);
 	render_warnings(o, s);
 }
 
@@ -663,9 +717,12 @@ int main(int argc, char **argv)
 			struct state s;
 			bool py = py_frames_recorded(&maps);
 
-			err = state__read(&maps, &s, py ? STATE_BUFFERS : 0);
+			err = state__read(&maps, &s,
+					  STATE_HOST_CHIPS |
+						  (py ? STATE_BUFFERS : 0));
 			if (err)
 				break;
+			read_record(&s);
 			state__filter(&s, env.device, env.kind, env.pid);
 			state__free(&cur);
 			cur = s;
@@ -708,6 +765,7 @@ int main(int argc, char **argv)
 		endwin();
 	py_view__update(&pv, NULL, false);
 	state__free(&cur);
+	shm_record__free(&record);
 	if (err)
 		fprintf(stderr, "ttbpf-top: reading the maps failed: %s\n",
 			strerror(-err));

@@ -20,6 +20,7 @@
 #include <bpf/bpf.h>
 
 #include "discover.h"
+#include "chip_ids.h"
 #include "event_format.h"
 #include "native_unwind.h"
 #include "proc_names.h"
@@ -74,6 +75,8 @@ static void name_process(const struct tracer *t, uint32_t pid)
 {
 	struct ttbpf_cmdline c;
 
+	/* Its chips' host-wide numbers, while it runs (cheap once known). */
+	chip_ids__see(tracer__maps(t), pid);
 	if (proc_names__find(&names, pid))
 		return;
 	if (!tracer__cmdline(t, pid, &c))
@@ -82,14 +85,16 @@ static void name_process(const struct tracer *t, uint32_t pid)
 		proc_names__get(&names, pid);
 }
 
-static int on_event(void *ctx, const struct ttbpf_event *e,
+static int on_event(void *ctx, const struct ttbpf_event *raw,
 		    const struct release_rows *rows)
 {
+	struct ttbpf_event copy = *raw, *e = &copy;
 	unsigned long long wall =
 		(unsigned long long)(e->ts_ns + mono_to_wall_ns);
 	char line[512];
 
 	name_process(ctx, e->pid);
+	chip_ids__event(tracer__maps(ctx), e);
 	if (rec)
 		recorder__event(rec, e, rows,
 				(uint64_t)(e->ts_ns + mono_to_wall_ns),
@@ -312,6 +317,7 @@ static void see_processes(struct tracer *t)
 {
 	int fd = tracer__maps(t)->proc_usage_fd;
 	struct ttbpf_proc_key key, *prev = NULL;
+	size_t had = n_exited;
 
 	while (!bpf_map_get_next_key(fd, prev, &key)) {
 		name_process(t, key.pid);
@@ -320,6 +326,12 @@ static void see_processes(struct tracer *t)
 	if (tracer__collect_exited(t, &exited, &n_exited, &cap_exited) < 0)
 		fprintf(stderr, "ttbpf-trace: out of memory keeping the rows "
 				"of exited processes\n");
+	for (size_t i = had; i < n_exited; i++) {
+		exited[i].local_device = exited[i].device;
+		exited[i].host_unknown = exited[i].has_uid = false;
+		exited[i].chip_uid = 0;
+		chip_ids__translate(&exited[i]);
+	}
 }
 
 static void print_summary(const struct tracer *t)
@@ -329,7 +341,8 @@ static void print_summary(const struct tracer *t)
 				   .stats = true,
 				   .exited = exited,
 				   .n_exited = n_exited,
-				   .names = &names };
+				   .names = &names,
+				   .tt_metal_record = !args.pid && !args.cmd };
 	long long mono = now_ns(CLOCK_MONOTONIC);
 
 	so.ts_ns = (unsigned long long)mono;
@@ -428,7 +441,7 @@ static void record_sample(const struct tracer *t)
 {
 	struct state s;
 
-	if (!rec || state__read(tracer__maps(t), &s, 0))
+	if (!rec || state__read(tracer__maps(t), &s, STATE_HOST_CHIPS))
 		return;
 	recorder__sample(rec, &s, (uint64_t)now_ns(CLOCK_REALTIME));
 	recorder__commit(rec);

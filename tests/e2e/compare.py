@@ -43,7 +43,11 @@ def main():
         if bad:
             errors.append(f"{what}: traced {traced}, truth {truth}")
 
-    procs = {(p["pid"], p["device"], p["kind"]): p for p in summary["processes"]}
+    # The books number chips as the process does: a row's own id
+    # (local_device) where the summary gives one, for a process whose
+    # host-wide number could not be known (it exited unseen) too.
+    procs = {(p["pid"], p.get("local_device", p["device"]), p["kind"]): p
+             for p in summary["processes"]}
     dev_sum = {}
     for t in truths:
         for d in t["devices"]:
@@ -105,7 +109,7 @@ def main():
             return (pid, dev, b["kind"], b["type"], b["size"],
                     b["address"], int(str(b["buffer"]), 0),
                     tuple(b["chips"]))
-        traced = sorted(key(b["pid"], b, b["device"])
+        traced = sorted(key(b["pid"], b, b.get("local_device", b["device"]))
                         for b in summary["buffers"])
         # A mesh buffer is held, and listed, once on each of its chips.
         truth = sorted(key(t["pid"], b, c) for t in truths

@@ -67,7 +67,9 @@ for w in c d; do
 import json, sys
 s = json.load(open(sys.argv[1]))
 t = json.load(open(sys.argv[2]))
-rows = {(p["device"], p["dev_kind"]): p for p in s["processes"] if p["pid"] == t["pid"]}
+# The books number chips as the process does (local_device).
+rows = {(p.get("local_device", p["device"]), p["dev_kind"]): p
+        for p in s["processes"] if p["pid"] == t["pid"]}
 bad = []
 for d in t["devices"]:
     r = rows.get((d["device"], d["kind"]))

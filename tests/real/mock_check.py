@@ -22,6 +22,17 @@ def lines(path):
     return out
 
 
+def ready(work, name):
+    """Workload NAME's "ready" line, or None after a failed check that
+    shows the end of its stderr."""
+    r = [e for e in lines(f"{work}/{name}.out") if e.get("event") == "ready"]
+    if not r:
+        check(f"{name}: workload ready",
+              open(f"{work}/{name}.err").read()[-400:], "")
+        return None
+    return r[0]
+
+
 def finish():
     p = f = 0
     for good, name, got, want in _results:

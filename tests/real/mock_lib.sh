@@ -66,12 +66,20 @@ esac
 [ "$(id -u)" = 0 ] || skip "needs root for uprobes"
 ls /dev/shm | sort >"$WORK/shm.before"
 
-# ttbpf-trace --json on the venv's library, in the background, attached.
+# use_pin NAME: PIN, a pin directory of our own, unpinned on exit.
+use_pin() {
+	PIN=/sys/fs/bpf/ttbpf-$1-$$
+	trap '"$TRACE" --unpin --pin-dir "$PIN" >/dev/null 2>&1; cleanup' EXIT
+	mountpoint -q /sys/fs/bpf || skip "no bpffs at /sys/fs/bpf"
+}
+
+# ttbpf-trace --json [ARGS...] on the venv's library, in the background,
+# attached.
 start_tracer() {
-	"$TRACE" --json --lib "$LIB" >"$WORK/trace.json" 2>"$WORK/trace.err" &
+	"$TRACE" --json "$@" --lib "$LIB" >"$WORK/trace.json" 2>"$WORK/trace.err" &
 	TP=$!
 	for _ in $(seq 100); do
-		grep -q attached "$WORK/trace.err" && break
+		grep -qs attached "$WORK/trace.err" && break
 		sleep 0.1
 	done
 }
@@ -87,10 +95,19 @@ stop_tracer() {
 # mock_start NAME DESCRIPTOR [ENV=VALUE...] -- ARGS...: mock_workload.py
 # ARGS on the cluster DESCRIPTOR in the background, its stdin a FIFO held
 # open (a line makes it free and close); MOCK_PID[NAME] is its pid, its output
-# $WORK/NAME.out. mock_wait_ready NAME...: until each printed "ready" (or
+# $WORK/NAME.out. mock_start_py: the same with python's own ARGS (another
+# script, -c). mock_wait_ready NAME...: until each printed "ready" (or
 # died). mock_release NAME: the line, then its exit status.
 declare -A MOCK_PID MOCK_FD
 mock_start() {
+	local name=$1 desc=$2
+	shift 2
+	local envs=()
+	while [ "$1" != -- ]; do envs+=("$1"); shift; done
+	shift
+	mock_start_py "$name" "$desc" "${envs[@]}" -- "$HERE/mock_workload.py" "$@"
+}
+mock_start_py() {
 	local name=$1 desc=$2 fd
 	shift 2
 	local envs=()
@@ -98,7 +115,7 @@ mock_start() {
 	shift
 	mkfifo "$WORK/$name.in"
 	env TT_METAL_MOCK_CLUSTER_DESC_PATH="$CACHE/$desc" "${envs[@]}" \
-		"$VENV/bin/python" "$HERE/mock_workload.py" "$@" \
+		"$VENV/bin/python" "$@" \
 		<"$WORK/$name.in" >"$WORK/$name.out" 2>"$WORK/$name.err" &
 	MOCK_PID[$name]=$!
 	BG_PIDS+=("$!")
@@ -120,4 +137,14 @@ mock_release() {
 	echo >&"$fd"
 	exec {fd}>&-
 	wait "${MOCK_PID[$1]}"
+}
+
+# mock_release_all NAME...: mock_release each, their statuses in rcs[].
+mock_release_all() {
+	local n
+	rcs=()
+	for n in "$@"; do
+		mock_release "$n"
+		rcs+=("$?")
+	done
 }

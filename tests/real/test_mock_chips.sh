@@ -30,16 +30,12 @@ mock_start D mock-n300.yaml -- --mesh 1 2
 mock_wait_ready A B C D
 sleep 0.5
 stop_tracer
-rcs=()
-for n in A B C D; do
-	mock_release "$n"
-	rcs+=("$?")
-done
+mock_release_all A B C D
 
 python3 - "$HERE" "$WORK" "$TRC" "${rcs[@]}" <<'PY'
 import sys
 sys.path.insert(0, sys.argv.pop(1))
-from mock_check import check, finish, lines
+from mock_check import check, finish, lines, ready
 work, trc, rcs = sys.argv[1], int(sys.argv[2]), [int(x) for x in sys.argv[3:]]
 CHIP0, CHIP1 = "0", "4294967296"
 cases = {  # name: (device ids inside the process, chips that hold it)
@@ -55,11 +51,9 @@ check("tracer printed one summary", len(summ), 1)
 s = summ[0] if summ else {"processes": [], "stats": {}}
 for (name, (ids, chips)), rc in zip(cases.items(), rcs):
     check(f"{name}: workload exits 0", rc, 0)
-    ready = [e for e in lines(f"{work}/{name}.out") if e.get("event") == "ready"]
-    if not ready:
-        check(f"{name}: workload ready", open(f"{work}/{name}.err").read()[-400:], "")
+    r = ready(work, name)
+    if not r:
         continue
-    r = ready[0]
     pid = r["pid"]
     check(f"{name}: device ids inside the process", r["device_ids"], ids)
     rows = [p for p in s["processes"] if p["pid"] == pid]

@@ -8,6 +8,12 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <signal.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "maps_fixture.h"
@@ -17,9 +23,12 @@ struct fx {
 	char tool[PATH_MAX];
 	char sysfs[128];
 	struct ttbpf_usage dev0, dev1, pa, pb, pc;
+	pid_t kids[2];
 };
 
 static struct fx *g;
+/* The pids of the rows pa, pb, pc. */
+static unsigned int P1, P2, P3;
 
 static struct ttbpf_usage usage(uint64_t dram, uint64_t l1, uint64_t l1s,
 				uint64_t trace, uint64_t bufs, const char *comm)
@@ -71,11 +80,36 @@ static int setup(void **state)
 	g->pb = usage(40000, 500000, 0, 1 << 20, 2, "beta");
 	g->pc = usage(7 << 20, 0, 0, 0, 2, "gamma");
 	meta.start_ts_ns = mfx_now_ns() - 60000000000ULL;
+	/* Live processes ttbpf can read, in ascending pid order, without
+	 * TT_VISIBLE_DEVICES (a process it cannot read has its chips shown
+	 * as unknown): the one that ran the test and two children. */
+	unsetenv("TT_VISIBLE_DEVICES");
+	P1 = (unsigned int)getppid();
+	for (int i = 0; i < 2; i++) {
+		g->kids[i] = fork();
+		if (g->kids[i] < 0)
+			return -1;
+		if (!g->kids[i]) {
+			for (;;)
+				pause();
+		}
+	}
+	P2 = (unsigned int)g->kids[0];
+	P3 = (unsigned int)g->kids[1];
+	/* Ascending, whatever order the pids came in (they wrap). */
+	for (int i = 0; i < 3; i++) {
+		unsigned int t;
+
+		if (P1 > P2)
+			t = P1, P1 = P2, P2 = t;
+		if (P2 > P3)
+			t = P2, P2 = P3, P3 = t;
+	}
 	if (mfx_add_dev(&g->mf, 0, TTBPF_DEV_CHIP, &g->dev0) ||
 	    mfx_add_dev(&g->mf, 1, TTBPF_DEV_CHIP, &g->dev1) ||
-	    mfx_add_proc(&g->mf, 1001, 0, TTBPF_DEV_CHIP, &g->pa) ||
-	    mfx_add_proc(&g->mf, 1002, 0, TTBPF_DEV_CHIP, &g->pb) ||
-	    mfx_add_proc(&g->mf, 1003, 1, TTBPF_DEV_CHIP, &g->pc) ||
+	    mfx_add_proc(&g->mf, P1, 0, TTBPF_DEV_CHIP, &g->pa) ||
+	    mfx_add_proc(&g->mf, P2, 0, TTBPF_DEV_CHIP, &g->pb) ||
+	    mfx_add_proc(&g->mf, P3, 1, TTBPF_DEV_CHIP, &g->pc) ||
 	    mfx_set_meta(&g->mf, &meta) ||
 	    mfx_set_stat(&g->mf, TTBPF_STAT_EVENTS_DROPPED, 10) ||
 	    mfx_set_stat(&g->mf, TTBPF_STAT_ALLOCS_MAP_FULL, 13))
@@ -104,6 +138,11 @@ static int teardown(void **state)
 	(void)state;
 	if (!g)
 		return 0;
+	for (int i = 0; i < 2; i++)
+		if (g->kids[i] > 0) {
+			kill(g->kids[i], SIGKILL);
+			waitpid(g->kids[i], NULL, 0);
+		}
 	mfx_destroy(&g->mf);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", g->sysfs);
 	if (g->sysfs[0] && system(cmd))
@@ -190,9 +229,9 @@ static void test_once_exact(void **state)
 	assert_non_null(strstr(out, "\ndev 1\n  DRAM      used 7340032 B"));
 	/* Sorted by DRAM: gamma, alpha, beta. */
 	assert_int_equal(rows(out, r, 8), 3);
-	check_row(&r[0], 1003, 1, &g->pc);
-	check_row(&r[1], 1001, 0, &g->pa);
-	check_row(&r[2], 1002, 0, &g->pb);
+	check_row(&r[0], P3, 1, &g->pc);
+	check_row(&r[1], P1, 0, &g->pa);
+	check_row(&r[2], P2, 0, &g->pb);
 	assert_non_null(strstr(out, "note: 10 events dropped\n"));
 	assert_non_null(strstr(
 		out,
@@ -204,25 +243,26 @@ static void test_once_exact(void **state)
 
 static void test_sort_and_filter(void **state)
 {
-	char out[16384];
+	char out[16384], pflag[64];
 	struct row r[8];
 
 	(void)state;
 	assert_int_equal(top("--once --sort l1", out, sizeof(out)), 0);
 	assert_int_equal(rows(out, r, 8), 3);
-	check_row(&r[0], 1001, 0, &g->pa);
-	check_row(&r[1], 1002, 0, &g->pb);
-	check_row(&r[2], 1003, 1, &g->pc);
+	check_row(&r[0], P1, 0, &g->pa);
+	check_row(&r[1], P2, 0, &g->pb);
+	check_row(&r[2], P3, 1, &g->pc);
 
 	assert_int_equal(top("--once --sort pid -d 0", out, sizeof(out)), 0);
 	assert_int_equal(rows(out, r, 8), 2);
-	check_row(&r[0], 1001, 0, &g->pa);
-	check_row(&r[1], 1002, 0, &g->pb);
+	check_row(&r[0], P1, 0, &g->pa);
+	check_row(&r[1], P2, 0, &g->pb);
 	assert_null(strstr(out, "\ndev 1\n"));
 
-	assert_int_equal(top("--once -p 1002", out, sizeof(out)), 0);
+	snprintf(pflag, sizeof(pflag), "--once -p %u", P2);
+	assert_int_equal(top(pflag, out, sizeof(out)), 0);
 	assert_int_equal(rows(out, r, 8), 1);
-	check_row(&r[0], 1002, 0, &g->pb);
+	check_row(&r[0], P2, 0, &g->pb);
 }
 
 static void test_capacity(void **state)

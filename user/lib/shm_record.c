@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "chip_ids.h"
 #include "event_format.h"
 #include "format.h"
 #include "shm_record.h"
@@ -103,6 +104,7 @@ static int read_file(int dirfd, const char *name, uint64_t uid,
 		memset(r, 0, sizeof(*r));
 		r->pid = (uint32_t)pid;
 		r->chip_uid = uid;
+		r->device = chip_ids__host_of_uid(uid);
 		for (int t = 0; t < SHM_RECORD_NR_TYPES; t++)
 			r->bytes[t] = get_u64(p + 8 + 8 * t);
 		memcpy(r->name, p + V3_PROC_NAME, sizeof(r->name) - 1);
@@ -166,31 +168,61 @@ void shm_record__keep_unseen(struct shm_record *r, const struct state *s,
 	r->n = j;
 }
 
+void shm_record__keep_device(struct shm_record *r, int device)
+{
+	size_t j = 0;
+
+	for (size_t i = 0; i < r->n; i++)
+		if (device < 0 || r->rows[i].device == device)
+			r->rows[j++] = r->rows[i];
+	r->n = j;
+}
+
+const char shm_record_heading[] =
+	"not seen allocating (running before ttbpf attached): TT-Metal's own "
+	"record, per process and chip, not per buffer "
+	"(/dev/shm/tt_device_<chip uid>_memory)";
+
+const char *shm_record__row_text(const struct shm_record_row *row, char *buf,
+				 size_t len)
+{
+	char name[TEXT_ESCAPED_LEN(64)], hb[32], chip[64];
+	size_t o;
+	int n;
+
+	if (row->device >= 0)
+		snprintf(chip, sizeof(chip), "dev %d (chip uid %llu)",
+			 row->device, (unsigned long long)row->chip_uid);
+	else
+		snprintf(chip, sizeof(chip), "dev ? (chip uid %llu)",
+			 (unsigned long long)row->chip_uid);
+	n = snprintf(
+		buf, len, "  pid %u %s %s:", row->pid,
+		text_escape(row->name, sizeof(row->name), name, sizeof(name)),
+		chip);
+	o = n < 0 ? 0 : (size_t)n;
+	for (int t = 0; t < SHM_RECORD_NR_TYPES && o < len; t++) {
+		if (!row->bytes[t])
+			continue;
+		n = snprintf(buf + o, len - o, " %s %llu B (%s);",
+			     shm_record_types[t],
+			     (unsigned long long)row->bytes[t],
+			     human_bytes(row->bytes[t], hb, sizeof(hb)));
+		o += n < 0 ? 0 : (size_t)n;
+	}
+	return buf;
+}
+
 void shm_record__print_text(const struct shm_record *r, FILE *f)
 {
-	char name[TEXT_ESCAPED_LEN(64)], hb[32];
+	char line[768];
 
 	if (!r->n)
 		return;
-	fprintf(f, "not seen allocating (running before ttbpf attached): "
-		   "TT-Metal's own record, per process and chip, not per "
-		   "buffer (/dev/shm/tt_device_<chip uid>_memory)\n");
-	for (size_t i = 0; i < r->n; i++) {
-		const struct shm_record_row *row = &r->rows[i];
-
-		fprintf(f, "  pid %u %s chip uid %llu:", row->pid,
-			text_escape(row->name, sizeof(row->name), name,
-				    sizeof(name)),
-			(unsigned long long)row->chip_uid);
-		for (int t = 0; t < SHM_RECORD_NR_TYPES; t++)
-			if (row->bytes[t])
-				fprintf(f, " %s %llu B (%s);",
-					shm_record_types[t],
-					(unsigned long long)row->bytes[t],
-					human_bytes(row->bytes[t], hb,
-						    sizeof(hb)));
-		fputc('\n', f);
-	}
+	fprintf(f, "%s\n", shm_record_heading);
+	for (size_t i = 0; i < r->n; i++)
+		fprintf(f, "%s\n",
+			shm_record__row_text(&r->rows[i], line, sizeof(line)));
 }
 
 void shm_record__json(const struct shm_record *r, struct json_writer *w)
@@ -207,6 +239,11 @@ void shm_record__json(const struct shm_record *r, struct json_writer *w)
 		json_writer__string_n(w, row->name, sizeof(row->name));
 		json_writer__key(w, "chip_uid");
 		json_writer__u64(w, row->chip_uid);
+		json_writer__key(w, "device");
+		if (row->device >= 0)
+			json_writer__i64(w, row->device);
+		else
+			json_writer__null(w);
 		json_writer__key(w, "usage");
 		json_writer__begin_object(w);
 		for (int t = 0; t < SHM_RECORD_NR_TYPES; t++) {

@@ -21,6 +21,7 @@ struct json_writer;
 struct shm_record_row {
 	uint32_t pid;
 	uint64_t chip_uid; /* the UMD unique chip id, from the file name */
+	int device;	   /* its host-wide number (chip_ids.h), -1: unknown */
 	uint64_t bytes[SHM_RECORD_NR_TYPES];
 	char name[65]; /* as TT-Metal wrote it: untrusted, escape it */
 };
@@ -40,10 +41,18 @@ void shm_record__free(struct shm_record *r);
 void shm_record__keep_unseen(struct shm_record *r, const struct state *s,
 			     uint32_t pid);
 
+/* Keep the rows of host-wide chip @device only (-1: all). */
+void shm_record__keep_device(struct shm_record *r, int device);
+
+/* The section's heading, and one row as a line (no newline, escaped). */
+extern const char shm_record_heading[];
+const char *shm_record__row_text(const struct shm_record_row *row, char *buf,
+				 size_t len);
+
 /* A labelled section; nothing without rows. */
 void shm_record__print_text(const struct shm_record *r, FILE *f);
 
-/* "tt_metal_record": [{pid, name, chip_uid, usage: {DRAM..CB}}] */
+/* "tt_metal_record": [{pid, name, chip_uid, device, usage: {DRAM..CB}}] */
 void shm_record__json(const struct shm_record *r, struct json_writer *w);
 
 /* "DRAM", "L1", "L1_SMALL", "TRACE", "CB" */

@@ -7,6 +7,7 @@
 #include <bpf/bpf.h>
 
 #include "buffer_address.h"
+#include "chip_ids.h"
 #include "state.h"
 
 /* A growing array of (key, value) pairs read from one hash map. */
@@ -155,6 +156,8 @@ static int cmp_dev(const void *a, const void *b)
 
 	if (x->kind != y->kind)
 		return x->kind < y->kind ? -1 : 1;
+	if (x->host_unknown != y->host_unknown)
+		return x->host_unknown ? 1 : -1;
 	if (x->device != y->device)
 		return x->device < y->device ? -1 : 1;
 	return 0;
@@ -171,6 +174,11 @@ static int cmp_proc_pid(const void *a, const void *b)
 	if (x->device != y->device)
 		return x->device < y->device ? -1 : 1;
 	return 0;
+}
+
+void state__sort_devs(struct state *s)
+{
+	qsort(s->devs, s->n_devs, sizeof(*s->devs), cmp_dev);
 }
 
 static int read_devs(const struct ttbpf_maps *m, struct state *s, bool batch)
@@ -222,6 +230,7 @@ static int read_procs(const struct ttbpf_maps *m, struct state *s, bool batch)
 		s->procs[i].pid = k->pid;
 		s->procs[i].device = k->device;
 		s->procs[i].kind = k->dev_kind;
+		s->procs[i].local_device = k->device;
 		memcpy(&s->procs[i].u, kv.vals + i * kv.vsz, kv.vsz);
 	}
 	s->n_procs = kv.n;
@@ -411,6 +420,8 @@ static int read_bufs(const struct ttbpf_maps *m, struct state *s, bool batch)
 			s->bufs[n++].a.device = c;
 		}
 	}
+	for (size_t i = 0; i < n; i++)
+		s->bufs[i].local_device = s->bufs[i].a.device;
 	s->n_bufs = n;
 	kv_free(&kv);
 	err = apply_native_stacks(m, s, batch);
@@ -442,6 +453,8 @@ int state__read(const struct ttbpf_maps *m, struct state *s, unsigned int flags)
 		if (err)
 			goto cleanup;
 	}
+	if (flags & STATE_HOST_CHIPS)
+		chip_ids__apply(m, s);
 	return 0;
 
 cleanup:

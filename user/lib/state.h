@@ -14,15 +14,20 @@
 #include "maps.h"
 
 struct state_dev {
-	int device;
-	uint32_t kind; /* enum ttbpf_dev_kind */
+	int device;	   /* a chip: its host-wide number (chip_ids.h) */
+	uint32_t kind;	   /* enum ttbpf_dev_kind */
+	bool host_unknown; /* chips of processes whose number is unknown */
 	struct ttbpf_usage u;
 };
 
 struct state_proc {
 	uint32_t pid;
-	int device;
+	int device; /* a chip: host-wide number, -1 when host_unknown */
 	uint32_t kind;
+	int local_device;  /* the id the process itself gives it */
+	bool host_unknown; /* the host-wide number cannot be known */
+	bool has_uid;	   /* chip_uid is known */
+	uint64_t chip_uid; /* TT-Metal's unique chip id (its shm file's) */
 	struct ttbpf_usage u;
 };
 
@@ -30,6 +35,8 @@ struct state_buf {
 	uint32_t pid;
 	uint64_t buffer;      /* Buffer* in that process */
 	struct ttbpf_alloc a; /* a mesh buffer: one entry per chip (device) */
+	int local_device;     /* a.device as the process numbers it */
+	bool host_unknown;    /* a.device (-1) cannot be known */
 };
 
 struct state {
@@ -42,12 +49,14 @@ struct state {
 	uint64_t stats[TTBPF_NR_STATS];
 	struct ttbpf_meta meta;
 	bool has_meta;
-	uint64_t now_ns; /* CLOCK_MONOTONIC at the read, like ts_ns */
+	uint64_t now_ns;  /* CLOCK_MONOTONIC at the read, like ts_ns */
+	bool chips_moved; /* device rows moved to host-wide numbers */
 };
 
 enum state_flags {
-	STATE_BUFFERS = 1 << 0,	 /* read outstanding buffers too (large) */
-	STATE_NO_BATCH = 1 << 1, /* iterate keys one by one (for tests) */
+	STATE_BUFFERS = 1 << 0,	   /* read outstanding buffers too (large) */
+	STATE_NO_BATCH = 1 << 1,   /* iterate keys one by one (for tests) */
+	STATE_HOST_CHIPS = 1 << 2, /* chips by host-wide number (chip_ids.h) */
 };
 
 /*
@@ -75,6 +84,8 @@ enum state_sort {
 };
 
 void state__sort_procs(struct state *s, enum state_sort by);
+/* Device rows by kind, then device (rows of unknown chips last). */
+void state__sort_devs(struct state *s);
 
 /* The device row for (@device, @kind), or NULL. */
 const struct state_dev *state__dev(const struct state *s, int device,

@@ -2,8 +2,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "chip_ids.h"
 #include "event_format.h"
 #include "format.h"
+#include "shm_record.h"
 #include "stat_notes.h"
 #include "state.h"
 #include "summary.h"
@@ -28,14 +30,22 @@ static int cmp_proc_dev(const void *a, const void *b)
  * device had allocations before the cut ("no allocations seen yet").
  */
 static int read_state(const struct ttbpf_maps *m, const struct summary_opts *o,
-		      struct state *s, bool *any_dev)
+		      struct state *s, bool *any_dev, struct shm_record *rec)
 {
 	int err;
 
-	err = state__read(m, s, 0);
+	memset(rec, 0, sizeof(*rec));
+	err = state__read(m, s, STATE_HOST_CHIPS);
 	if (err)
 		return err;
+	/* Before the cut: a process with rows on any chip is seen. */
+	if (o->tt_metal_record && !shm_record__read("/dev/shm", rec)) {
+		shm_record__keep_unseen(rec, s, 0);
+		shm_record__keep_device(rec, o->device);
+	}
 	*any_dev = s->n_devs > 0;
+	/* Exited rows left the map, not the device rows' counts. */
+	chip_ids__move_devs(s, o->exited, o->n_exited);
 	state__filter(s, o->device, -1, 0);
 	qsort(s->procs, s->n_procs, sizeof(*s->procs), cmp_proc_dev);
 	return 0;
@@ -87,7 +97,8 @@ static void print_proc_text(const struct state_proc *p, bool exited,
 
 	fprintf(f, "  pid %-7u %-15s %-7s:", p->pid,
 		text_escape(p->u.comm, TTBPF_COMM_LEN, comm, sizeof(comm)),
-		device_label(p->device, p->kind, dev, sizeof(dev)));
+		chip_ids__label(p->device, p->kind, p->local_device,
+				p->host_unknown, dev, sizeof(dev)));
 	print_usage_text(&p->u, f);
 	fprintf(f, " | peak DRAM %llu L1 %llu | allocs %llu frees %llu%s",
 		(unsigned long long)p->u.peak[TTBPF_DRAM],
@@ -101,12 +112,13 @@ static void print_proc_text(const struct state_proc *p, bool exited,
 int summary_print_text(const struct ttbpf_maps *m, const struct summary_opts *o,
 		       FILE *f)
 {
+	struct shm_record rec;
 	struct state st;
 	bool any_dev;
 	char dev[32];
 	int err;
 
-	err = read_state(m, o, &st, &any_dev);
+	err = read_state(m, o, &st, &any_dev, &rec);
 	if (err)
 		return err;
 	if (!any_dev)
@@ -133,6 +145,9 @@ int summary_print_text(const struct ttbpf_maps *m, const struct summary_opts *o,
 	for (size_t i = 0; o->processes && i < o->n_exited; i++)
 		if (row_wanted(&o->exited[i], o))
 			print_proc_text(&o->exited[i], true, o, f);
+	if (o->processes)
+		shm_record__print_text(&rec, f);
+	shm_record__free(&rec);
 
 	if (o->stats) {
 		const uint64_t *s = st.stats;
@@ -182,6 +197,15 @@ static void proc_json(struct json_writer *w, const struct state_proc *p,
 	json_writer__field_bool(w, "exited", exited);
 	name_json(w, p, o);
 	event_json_device(w, p->device, p->kind);
+	if (p->kind == TTBPF_DEV_CHIP) {
+		json_writer__key(w, "local_device");
+		json_writer__i64(w, p->local_device);
+		json_writer__key(w, "chip_uid");
+		if (p->has_uid)
+			json_writer__u64(w, p->chip_uid);
+		else
+			json_writer__null(w);
+	}
 	format_usage_json(w, &p->u);
 	json_writer__end_object(w);
 }
@@ -190,11 +214,12 @@ int summary_print_json(const struct ttbpf_maps *m, const struct summary_opts *o,
 		       FILE *f)
 {
 	struct json_writer w;
+	struct shm_record rec;
 	struct state st;
 	bool any_dev;
 	int err;
 
-	err = read_state(m, o, &st, &any_dev);
+	err = read_state(m, o, &st, &any_dev, &rec);
 	if (err)
 		return err;
 	json_writer__init(&w, f);
@@ -216,6 +241,8 @@ int summary_print_json(const struct ttbpf_maps *m, const struct summary_opts *o,
 		if (row_wanted(&o->exited[i], o))
 			proc_json(&w, &o->exited[i], true, o);
 	json_writer__end_array(&w);
+	shm_record__json(&rec, &w);
+	shm_record__free(&rec);
 	format_stats_json(&w, st.stats);
 	json_writer__end_object(&w);
 	fputc('\n', f);

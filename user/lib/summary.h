@@ -22,6 +22,9 @@ struct summary_opts {
 	size_t n_exited;
 	/* Command lines and containers; NULL: not shown. */
 	struct proc_names *names;
+	/* Processes not seen allocating, from TT-Metal's own record
+	 * (shm_record.h): when every process is traced. */
+	bool tt_metal_record;
 	/* When it was read (JSON): monotonic, and on the wall clock. */
 	unsigned long long ts_ns, wall_ns;
 };
