@@ -95,7 +95,8 @@ uninstall:
 ifneq ($(SAN),1)
 static-tools: $(STATIC_TOOLS)
 
-# SQLite's dlopen is only for load_extension, which the tools never call.
+# SQLite's dlopen is only for load_extension, which the tools never call;
+# libdw's is only for debuginfod, which native_unwind.c never asks.
 $(STATIC_OUT)/ttbpf-trace $(STATIC_OUT)/ttbpf-report: STATIC_TOOL_LDLIBS := \
 	-lsqlite3 -lm
 
@@ -110,6 +111,7 @@ $(STATIC_OUT)/ttbpf-%: $(OUT)/ttbpf-%.o $(LIBTTBPF) | $(STATIC_OUT)
 	$(Q)if grep -v -e "symbolize.c:[0-9]*: warning: Using 'dlopen'" \
 		-e 'in function .find_demangler' \
 		-e "libsqlite3.a(os_unix.o): in function .unixDlOpen" \
+		-e "libdw.a(debuginfod-client.o): in function .__libdwfl_debuginfod_init" \
 		-e "^(.text+0x[0-9a-f]*): warning: Using 'dlopen'" $@.log >&2; then \
 		echo "ttbpf: unexpected static link warnings (NSS or dlopen?)" >&2; \
 		rm -f $@; exit 1; \

@@ -30,9 +30,25 @@ struct native_unwinder {
 	struct native_unwind_stats st;
 };
 
+/*
+ * No separate debug files: the CFI needed is the mapped file's own
+ * .eh_frame. dwfl_standard_find_debuginfo would also ask debuginfod
+ * servers, which a root tool must not do behind the user's back (and
+ * which dlopens libdebuginfod, fatal in the static build).
+ */
+static int no_debuginfo(Dwfl_Module *mod, void **userdata, const char *name,
+			Dwarf_Addr base, const char *file_name,
+			const char *debuglink_file, GElf_Word debuglink_crc,
+			char **debuginfo_file_name)
+{
+	(void)mod, (void)userdata, (void)name, (void)base, (void)file_name;
+	(void)debuglink_file, (void)debuglink_crc, (void)debuginfo_file_name;
+	return -1;
+}
+
 static const Dwfl_Callbacks proc_callbacks = {
 	.find_elf = dwfl_linux_proc_find_elf,
-	.find_debuginfo = dwfl_standard_find_debuginfo,
+	.find_debuginfo = no_debuginfo,
 };
 
 static bool get_thread(Dwfl *dwfl, pid_t tid, void *arg, void **thread_arg)
