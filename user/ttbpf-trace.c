@@ -86,7 +86,7 @@ static void name_process(const struct tracer *t, uint32_t pid)
 }
 
 static int on_event(void *ctx, const struct ttbpf_event *raw,
-		    const struct release_rows *rows)
+		    struct release_rows *rows)
 {
 	struct ttbpf_event copy = *raw, *e = &copy;
 	unsigned long long wall =
@@ -95,6 +95,8 @@ static int on_event(void *ctx, const struct ttbpf_event *raw,
 
 	name_process(ctx, e->pid);
 	chip_ids__event(tracer__maps(ctx), e);
+	if (rows)
+		chip_ids__rows(tracer__maps(ctx), e->pid, rows);
 	if (rec)
 		recorder__event(rec, e, rows,
 				(uint64_t)(e->ts_ns + mono_to_wall_ns),

@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "chip_ids.h"
+#include "release_rows.h"
 #include "state.h"
 
 static void test_label(void **state)
@@ -127,6 +128,44 @@ static void test_set_at_run_time(void **state)
 	assert_int_equal(p.local_device, 0);
 }
 
+/* What a release gave back follows the same numbers: rows of a process
+ * (sorted, as the tracer hands them over) without TT_VISIBLE_DEVICES
+ * stay; a renumbered one's without a unique
+ * id go to one unknown row (device -1), their sums kept. */
+static void test_release_rows(void **state)
+{
+	struct release_row v[] = {
+		{ 0, TTBPF_DEV_CHIP, TTBPF_L1, 10, 1 },
+		{ 1, TTBPF_DEV_CHIP, TTBPF_L1, 5, 1 },
+		{ 7, TTBPF_DEV_MESH, TTBPF_DRAM, 64, 1 },
+	};
+	struct release_row w[3];
+	struct release_rows r = { .v = w, .n = 3, .cap = 3 };
+	struct state_proc p;
+
+	(void)state;
+	chip_ids__reset();
+	unsetenv("TT_VISIBLE_DEVICES");
+	p = child_row(false);
+	memcpy(w, v, sizeof(v));
+	chip_ids__rows(NULL, p.pid, &r);
+	assert_int_equal(r.n, 3);
+	assert_int_equal(w[0].device, 0);
+	assert_int_equal(w[1].device, 1);
+	assert_int_equal(w[2].dev_kind, TTBPF_DEV_MESH);
+
+	p = child_row(true);
+	memcpy(w, v, sizeof(v));
+	r.n = 3;
+	chip_ids__rows(NULL, p.pid, &r);
+	assert_int_equal(r.n, 2);
+	assert_int_equal(w[0].device, -1);
+	assert_int_equal(w[0].dev_kind, TTBPF_DEV_CHIP);
+	assert_int_equal(w[0].size, 15);
+	assert_int_equal(w[0].count, 2);
+	assert_int_equal(w[1].device, 7);
+}
+
 /* Device rows follow the processes: a row moved from local chip 0 to
  * host chip 1 takes its bytes, buffers and counts along; an unknown one
  * goes to the "?" row; a row only moved processes used goes. */
@@ -183,6 +222,7 @@ int main(void)
 		cmocka_unit_test(test_unseen_is_unknown),
 		cmocka_unit_test(test_not_renumbered),
 		cmocka_unit_test(test_set_at_run_time),
+		cmocka_unit_test(test_release_rows),
 		cmocka_unit_test(test_move_devs),
 	};
 

@@ -19,6 +19,7 @@
 #include "event_format.h"
 #include "maps.h"
 #include "proc_env.h"
+#include "release_rows.h"
 #include "state.h"
 
 /*
@@ -393,6 +394,39 @@ void chip_ids__event(const struct ttbpf_maps *m, struct ttbpf_event *e)
 	}
 	e->device = __builtin_ctzll(host);
 	e->chips = e->chips ? host : 0;
+}
+
+void chip_ids__rows(const struct ttbpf_maps *m, uint32_t pid,
+		    struct release_rows *r)
+{
+	const struct chip_proc *p;
+	uint64_t local = 0;
+
+	for (size_t i = 0; i < r->n; i++)
+		if (r->v[i].dev_kind == TTBPF_DEV_CHIP && r->v[i].device >= 0 &&
+		    r->v[i].device < TTBPF_MAX_CHIPS)
+			local |= 1ULL << r->v[i].device;
+	if (!local)
+		return;
+	if (C.n_procs == MAX_PROCS)
+		compact();
+	see_chips(m, pid, local);
+	p = find_proc(pid);
+	if (p && !p->visible)
+		return;
+	for (size_t i = 0; i < r->n; i++) {
+		struct release_row *row = &r->v[i];
+		uint64_t uid;
+		bool has, unknown;
+		int h;
+
+		if (row->dev_kind != TTBPF_DEV_CHIP || row->device < 0 ||
+		    row->device >= TTBPF_MAX_CHIPS)
+			continue;
+		translate(p, row->device, &h, &uid, &has, &unknown);
+		row->device = unknown || h < 0 || h >= TTBPF_MAX_CHIPS ? -1 : h;
+	}
+	release_rows__sort(r);
 }
 
 void chip_ids__translate(struct state_proc *p)

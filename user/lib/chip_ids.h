@@ -32,6 +32,12 @@ void chip_ids__see(const struct ttbpf_maps *m, uint32_t pid);
 struct ttbpf_event;
 void chip_ids__event(const struct ttbpf_maps *m, struct ttbpf_event *e);
 
+/* What a bulk free, exit or exec of @pid released, on host-wide chip
+ * numbers (device -1 when unknown), as chip_ids__event() does. */
+struct release_rows;
+void chip_ids__rows(const struct ttbpf_maps *m, uint32_t pid,
+		    struct release_rows *r);
+
 /* Rows of @s (processes, devices, buffers) on host-wide chip numbers,
  * each process row keeping its own id and the unique id where known. */
 void chip_ids__apply(const struct ttbpf_maps *m, struct state *s);

@@ -80,6 +80,24 @@ static int row_cmp(const void *a, const void *b)
 	return x->type < y->type ? -1 : x->type > y->type;
 }
 
+void release_rows__sort(struct release_rows *r)
+{
+	size_t n = 0;
+
+	if (!r->n)
+		return;
+	qsort(r->v, r->n, sizeof(*r->v), row_cmp);
+	for (size_t i = 1; i < r->n; i++) {
+		if (!row_cmp(&r->v[n], &r->v[i])) {
+			r->v[n].size += r->v[i].size;
+			r->v[n].count += r->v[i].count;
+			continue;
+		}
+		r->v[++n] = r->v[i];
+	}
+	r->n = n + 1;
+}
+
 int release_parts__add(struct release_parts *ps,
 		       const struct ttbpf_release_part *p)
 {

@@ -40,6 +40,9 @@ struct release_parts {
 int release_rows__add_part(struct release_rows *r,
 			   const struct ttbpf_release_part *p);
 void release_rows__free(struct release_rows *r);
+/* Sort @r and fold rows that came to name the same device and type
+ * (after their devices were renumbered). */
+void release_rows__sort(struct release_rows *r);
 
 int release_parts__add(struct release_parts *ps,
 		       const struct ttbpf_release_part *p);

@@ -41,11 +41,12 @@ struct release_rows;
 
 /*
  * Called for every event from tracer__poll(). @rows: what a bulk_free,
- * exit or exec released per device and type (NULL for other kinds).
+ * exit or exec released per device and type (NULL for other kinds),
+ * the callee's to renumber.
  * Return non-zero to stop.
  */
 typedef int (*tracer_event_fn)(void *ctx, const struct ttbpf_event *e,
-			       const struct release_rows *rows);
+			       struct release_rows *rows);
 
 /*
  * Analyse the libraries, load, attach. On failure returns a negative errno,
