@@ -148,3 +148,20 @@ mock_release_all() {
 		rcs+=("$?")
 	done
 }
+
+# mock_fifo_start DIR SCRIPT: once the tracer writing DIR/trace.err has
+# attached, start SCRIPT on $VENV in mock mode on one n150, its stdin a
+# fifo held open on fd 9 (the script goes on when fd 9 is closed). Sets WP.
+mock_fifo_start() {
+	local w=$1 s=$2
+	for _ in $(seq 100); do
+		grep -q attached "$w/trace.err" && break
+		sleep 0.1
+	done
+	mkfifo "$w/in"
+	TT_METAL_MOCK_CLUSTER_DESC_PATH=$CACHE/mock-n150.yaml \
+		"$VENV/bin/python" "$s" <"$w/in" >"$w/wl.out" 2>"$w/wl.err" &
+	WP=$!
+	BG_PIDS+=("$WP")
+	exec 9>"$w/in"
+}

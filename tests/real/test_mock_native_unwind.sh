@@ -16,16 +16,7 @@ op=$(grep '# LEAK-TENSOR' "$S" | sed -n 's/.*ttnn\.\([a-z_]*\)(.*/\1/p')
 
 "$TRACE" --lib "$LIB" --pin --pin-dir "$PIN" --quiet -i 0 --native-unwind >"$WORK/trace.out" 2>"$WORK/trace.err" &
 TP=$!
-for _ in $(seq 100); do
-	grep -q attached "$WORK/trace.err" && break
-	sleep 0.1
-done
-mkfifo "$WORK/in"
-TT_METAL_MOCK_CLUSTER_DESC_PATH=$CACHE/mock-n150.yaml \
-	"$VENV/bin/python" "$S" <"$WORK/in" >"$WORK/wl.out" 2>"$WORK/wl.err" &
-WP=$!
-BG_PIDS+=("$WP")
-exec 9>"$WORK/in"
+mock_fifo_start "$WORK" "$S"
 for _ in $(seq 240); do
 	grep -q '^ready' "$WORK/wl.out" && break
 	kill -0 "$WP" 2>/dev/null || break

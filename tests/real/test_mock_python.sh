@@ -29,16 +29,7 @@ leak_case() {
 	mkdir -p "$w"
 	"$TRACE" --lib "$LIB" --pin --pin-dir "$PIN" --quiet -i 0 -v >"$w/trace.out" 2>"$w/trace.err" &
 	TP=$!
-	for _ in $(seq 100); do
-		grep -q attached "$w/trace.err" && break
-		sleep 0.1
-	done
-	mkfifo "$w/in"
-	TT_METAL_MOCK_CLUSTER_DESC_PATH=$CACHE/mock-n150.yaml \
-		"$VENV/bin/python" "$S" <"$w/in" >"$w/wl.out" 2>"$w/wl.err" &
-	WP=$!
-	BG_PIDS+=("$WP")
-	exec 9>"$w/in"
+	mock_fifo_start "$w" "$S"
 	wait_for "$w/wl.out" '^ready' "$WP"
 	check "$v: the interpreter was inspected at its first allocation" \
 		wait_for "$w/trace.err" "pid $WP runs Python $v" "$WP"
