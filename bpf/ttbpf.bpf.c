@@ -1322,6 +1322,7 @@ static __always_inline void release_walk(struct release_ctx *rc)
 
 struct send_parts_ctx {
 	__u64 id;
+	__u64 ts; /* the release's stamp: its parts and its event carry it */
 	__u32 n;
 };
 
@@ -1339,7 +1340,7 @@ static long send_part(struct bpf_map *map, struct release_row_key *k,
 		p->chips = k->chips;
 		p->device = k->device;
 		p->dev_kind = k->dev_kind;
-		p->ts_ns = bpf_ktime_get_ns();
+		p->ts_ns = c->ts;
 		__builtin_memcpy(p->bytes, r->bytes, sizeof(p->bytes));
 		__builtin_memcpy(p->buffers, r->buffers, sizeof(p->buffers));
 		bpf_ringbuf_submit(p, BPF_RB_NO_WAKEUP);
@@ -1355,7 +1356,7 @@ static long send_part(struct bpf_map *map, struct release_row_key *k,
 static __always_inline void emit_release(__u8 kind, struct release_ctx *rc,
 					 struct ttbpf_alloc *a)
 {
-	struct send_parts_ctx c = { .id = rc->id };
+	struct send_parts_ctx c = { .id = rc->id, .ts = bpf_ktime_get_ns() };
 	struct ttbpf_event *e;
 
 	if (!emit_events)
@@ -1367,7 +1368,7 @@ static __always_inline void emit_release(__u8 kind, struct release_ctx *rc,
 		return;
 	}
 	__builtin_memset(e, 0, sizeof(*e));
-	e->ts_ns = bpf_ktime_get_ns();
+	e->ts_ns = c.ts;
 	e->pid = rc->pid;
 	e->tid = (__u32)rc->id;
 	e->kind = kind;

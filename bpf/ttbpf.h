@@ -282,7 +282,7 @@ struct ttbpf_release_part {
 	__u32 dev_kind;
 	__u64 bytes[TTBPF_NR_TYPES];
 	__u64 buffers[TTBPF_NR_TYPES];
-	__u64 ts_ns; /* when it was sent */
+	__u64 ts_ns; /* its event's ts_ns: parts of a lost event are told apart */
 };
 
 #define TTBPF_EVF_IMPLAUSIBLE 0x1 /* fields failed a sanity check */

@@ -374,7 +374,7 @@ static void report_unwind(const struct tracer *t)
 		"ttbpf: native unwind: %llu stacks unwound from .eh_frame "
 		"(%.1f frames, %.1f us each), %llu of them cut short (noted "
 		"in the stack)\n",
-		(unsigned long long)u.records,
+		(unsigned long long)(u.records - u.no_room),
 		u.records ? (double)u.frames / (double)u.records : 0.0,
 		u.records ? (double)u.ns / (double)u.records / 1000.0 : 0.0,
 		(unsigned long long)u.cut);
@@ -387,8 +387,12 @@ static void report_unwind(const struct tracer *t)
 			"buffers keep their frame-pointer stack\n",
 			(unsigned long long)b[TTBPF_UNWIND_COPY_FAILED],
 			(unsigned long long)b[TTBPF_UNWIND_RING_FULL],
-			(unsigned long long)(b[TTBPF_UNWIND_CAPTURED] -
-					     u.records - u.no_room),
+			/* records counts the ones not stored too */
+			(unsigned long long)(b[TTBPF_UNWIND_CAPTURED] >
+							     u.records
+						     ? b[TTBPF_UNWIND_CAPTURED] -
+							       u.records
+						     : 0),
 			(unsigned long long)u.no_room);
 	if (b[TTBPF_UNWIND_COPY_SHORT])
 		fprintf(stderr,

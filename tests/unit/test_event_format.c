@@ -346,6 +346,41 @@ static void test_json_alloc_failed(void **state)
 	free(json);
 }
 
+/* Parts of a release whose event was lost are not the next one's: the
+ * next release's parts replace them, and an event takes only its own. */
+static void test_release_parts_stale(void **state)
+{
+	struct ttbpf_release_part lost = { .id = 7ULL << 32 | 8,
+					   .dev_kind = TTBPF_DEV_CHIP,
+					   .ts_ns = 5 };
+	struct ttbpf_release_part next = lost;
+	struct release_parts parts = { 0 };
+	struct release_rows rows;
+
+	(void)state;
+	lost.bytes[TTBPF_DRAM] = 100;
+	lost.buffers[TTBPF_DRAM] = 1;
+	next.ts_ns = 9;
+	next.bytes[TTBPF_L1] = 30;
+	next.buffers[TTBPF_L1] = 3;
+	assert_int_equal(release_parts__add(&parts, &lost), 0);
+	assert_int_equal(release_parts__add(&parts, &next), 0);
+	release_parts__take(&parts, next.id, 9, &rows);
+	assert_int_equal(rows.n, 1);
+	assert_int_equal(rows.v[0].type, TTBPF_L1);
+	assert_int_equal(rows.v[0].size, 30);
+	assert_int_equal(rows.parts, 1);
+	release_rows__free(&rows);
+
+	/* Only a lost release's parts wait: an event of another stamp
+	 * takes nothing, and they are gone. */
+	assert_int_equal(release_parts__add(&parts, &lost), 0);
+	release_parts__take(&parts, lost.id, 9, &rows);
+	assert_int_equal(rows.n, 0);
+	assert_int_equal(parts.n, 0);
+	release_parts__free(&parts);
+}
+
 /* A bulk free's rows: per device and type, a mesh part on each chip,
  * summed into size and count; buffers counts allocations. */
 static void test_json_bulk_free(void **state)
@@ -372,7 +407,7 @@ static void test_json_bulk_free(void **state)
 	p2.buffers[TTBPF_DRAM] = 1;
 	assert_int_equal(release_parts__add(&parts, &p1), 0);
 	assert_int_equal(release_parts__add(&parts, &p2), 0);
-	release_parts__take(&parts, p1.id, &rows);
+	release_parts__take(&parts, p1.id, 0, &rows);
 	assert_int_equal(parts.n, 0);
 	e.kind = TTBPF_EV_BULK_FREE;
 	e.count = 4;
@@ -519,6 +554,7 @@ int main(void)
 		cmocka_unit_test(test_json_free),
 		cmocka_unit_test(test_json_alloc_failed),
 		cmocka_unit_test(test_json_bulk_free),
+		cmocka_unit_test(test_release_parts_stale),
 		cmocka_unit_test(test_json_exit_exec),
 		cmocka_unit_test(test_json_header_lost),
 		cmocka_unit_test(test_text_event),

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,8 +47,57 @@ static int no_debuginfo(Dwfl_Module *mod, void **userdata, const char *name,
 	return -1;
 }
 
+/* Whose modules are being opened: libdwfl opens them lazily, during an
+ * unwind of that process (the tracer unwinds on one thread). */
+static uint32_t find_pid;
+
+/*
+ * A module's file as the process maps it, through /proc/PID/map_files:
+ * the path in /proc/PID/maps names a file in the process's mount
+ * namespace, and opening it in ours would read another file, or one
+ * planted there since. [vdso] and the like are read from memory.
+ */
+static int find_elf_mapped(Dwfl_Module *mod, void **userdata, const char *name,
+			   Dwarf_Addr base, char **file_name, Elf **elfp)
+{
+	char path[64], line[4352];
+	int fd = -1;
+	FILE *f;
+
+	if (name[0] != '/')
+		return dwfl_linux_proc_find_elf(mod, userdata, name, base,
+						file_name, elfp);
+	snprintf(path, sizeof(path), "/proc/%u/maps", find_pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	while (fd < 0 && fgets(line, sizeof(line), f)) {
+		unsigned long start, end, off;
+		int pos = 0;
+		char *p;
+
+		if (sscanf(line, "%lx-%lx %*s %lx %*s %*s %n", &start, &end,
+			   &off, &pos) < 3 ||
+		    !pos)
+			continue;
+		p = line + pos;
+		p[strcspn(p, "\n")] = '\0';
+		if (off || strcmp(p, name))
+			continue;
+		snprintf(path, sizeof(path), "/proc/%u/map_files/%lx-%lx",
+			 find_pid, start, end);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			break;
+	}
+	fclose(f);
+	if (fd >= 0)
+		*file_name = strdup(name);
+	return fd;
+}
+
 static const Dwfl_Callbacks proc_callbacks = {
-	.find_elf = dwfl_linux_proc_find_elf,
+	.find_elf = find_elf_mapped,
 	.find_debuginfo = no_debuginfo,
 };
 
@@ -116,6 +166,7 @@ static Dwfl *proc_open(struct unwind_proc *p, uint32_t pid)
 {
 	Dwfl *d = dwfl_begin(&proc_callbacks);
 
+	find_pid = pid;
 	if (!d)
 		return NULL;
 	dwfl_report_begin(d);
@@ -188,6 +239,7 @@ static size_t unwind_in(struct unwind_proc *p, const struct ttbpf_unwind_rec *r,
 	*stale_modules = false;
 	p->rec = r;
 	p->read_miss = false;
+	find_pid = r->pid;
 	rc = dwfl_getthread_frames(p->dwfl, (pid_t)r->tid, frame_cb, &w);
 	p->rec = NULL;
 	/* libdwfl ends a chain without an error when a return address

@@ -189,10 +189,10 @@ int proc_env__has(uint32_t pid, const struct pid_maps *pm, const char *name)
 	envp = var ? proc_env__u64(pid, var) : 0;
 	if (!envp)
 		return -1;
-	for (size_t i = 0; i < MAX_ENV; i += 128) {
-		size_t n = 128;
-
-		/* The array may end near the end of a mapping. */
+	/* Steps by what was read: the array may end near the end of a
+	 * mapping, and a shorter read must not skip entries. */
+	for (size_t i = 0, n; i < MAX_ENV; i += n) {
+		n = 128;
 		while (n && proc_env__read_mem(pid, envp + i * 8, ptrs, n * 8))
 			n /= 2;
 		if (!n)

@@ -101,24 +101,35 @@ void release_rows__sort(struct release_rows *r)
 int release_parts__add(struct release_parts *ps,
 		       const struct ttbpf_release_part *p)
 {
-	for (size_t i = 0; i < ps->n; i++)
-		if (ps->v[i].id == p->id)
-			return release_rows__add_part(&ps->v[i].rows, p);
+	for (size_t i = 0; i < ps->n; i++) {
+		if (ps->v[i].id != p->id)
+			continue;
+		/* Left by a release whose event was lost: not this one's. */
+		if (ps->v[i].ts != p->ts_ns) {
+			release_rows__free(&ps->v[i].rows);
+			ps->v[i].ts = p->ts_ns;
+		}
+		return release_rows__add_part(&ps->v[i].rows, p);
+	}
 	if (grow((void **)&ps->v, &ps->cap, ps->n, sizeof(*ps->v)))
 		return -ENOMEM;
 	memset(&ps->v[ps->n], 0, sizeof(ps->v[0]));
 	ps->v[ps->n].id = p->id;
+	ps->v[ps->n].ts = p->ts_ns;
 	return release_rows__add_part(&ps->v[ps->n++].rows, p);
 }
 
-void release_parts__take(struct release_parts *ps, uint64_t id,
+void release_parts__take(struct release_parts *ps, uint64_t id, uint64_t ts,
 			 struct release_rows *out)
 {
 	memset(out, 0, sizeof(*out));
 	for (size_t i = 0; i < ps->n; i++) {
 		if (ps->v[i].id != id)
 			continue;
-		*out = ps->v[i].rows;
+		if (ps->v[i].ts == ts)
+			*out = ps->v[i].rows;
+		else
+			release_rows__free(&ps->v[i].rows);
 		ps->v[i] = ps->v[--ps->n];
 		break;
 	}

@@ -31,6 +31,7 @@ struct release_rows {
 struct release_parts {
 	struct release_parts_entry {
 		uint64_t id;
+		uint64_t ts; /* the release the rows are of */
 		struct release_rows rows;
 	} * v;
 	size_t n, cap;
@@ -46,9 +47,11 @@ void release_rows__sort(struct release_rows *r);
 
 int release_parts__add(struct release_parts *ps,
 		       const struct ttbpf_release_part *p);
-/* Move the rows gathered for thread @id (pid << 32 | tid) into @out,
- * sorted; empty when none came. The caller frees @out. */
-void release_parts__take(struct release_parts *ps, uint64_t id,
+/* Move the rows gathered for thread @id (pid << 32 | tid) by the release
+ * stamped @ts (its event's ts_ns) into @out, sorted; empty when none
+ * came. Rows of an earlier release whose event was lost are dropped.
+ * The caller frees @out. */
+void release_parts__take(struct release_parts *ps, uint64_t id, uint64_t ts,
 			 struct release_rows *out);
 void release_parts__free(struct release_parts *ps);
 

@@ -458,10 +458,16 @@ static int handle_rb(void *ctx, void *data, size_t size)
 	}
 	if (size < sizeof(*e))
 		return 0;
+	/* A new image, or a pid that may be reused: its modules are not
+	 * the ones the unwinder knew. */
+	if (t->unwinder &&
+	    (e->kind == TTBPF_EV_EXIT || e->kind == TTBPF_EV_EXEC))
+		native_unwinder__forget(t->unwinder, e->pid);
 	if (e->kind != TTBPF_EV_BULK_FREE && e->kind != TTBPF_EV_EXIT &&
 	    e->kind != TTBPF_EV_EXEC)
 		return t->event_fn(t->event_ctx, e, NULL);
-	release_parts__take(&t->parts, (uint64_t)e->pid << 32 | e->tid, &rows);
+	release_parts__take(&t->parts, (uint64_t)e->pid << 32 | e->tid,
+			    e->ts_ns, &rows);
 	rc = t->event_fn(t->event_ctx, e, &rows);
 	release_rows__free(&rows);
 	return rc;
