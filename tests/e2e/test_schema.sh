@@ -20,10 +20,21 @@ for v in $VARIANTS; do
 	start_workload "$v-kill" "$v" --scenario hold --devices 2 --seed 15 --count 40
 	for w in $W; do go "$v-$w"; done
 	for w in $W; do wait_holding "$v-$w"; done
-	# Everything up to now is in the trace once the tracer has polled
-	# (every 100 ms); the workloads are idle until released.
-	sleep 0.5
-	held=$(wc -l <"$WORK/$v.trace.out")
+	# Everything up to now is in the trace once the tracer has printed
+	# it: the workloads are idle until released, so wait until the trace
+	# stops growing over several of the tracer's 100 ms polls (20 s at
+	# most) rather than for a fixed time a loaded machine may exceed.
+	held=-1 same=0
+	for _ in $(seq 100); do
+		n=$(wc -l <"$WORK/$v.trace.out")
+		if [ "$n" -eq "$held" ]; then
+			same=$((same + 1))
+			[ $same -ge 3 ] && break
+		else
+			same=0 held=$n
+		fi
+		sleep 0.2
+	done
 	kill -KILL "${WL_PID[$v-kill]}"
 	wait "${WL_PID[$v-kill]}" 2>/dev/null
 	for w in steady mesh close threads; do release "$v-$w"; done

@@ -73,15 +73,26 @@ use_pin() {
 	mountpoint -q /sys/fs/bpf || skip "no bpffs at /sys/fs/bpf"
 }
 
+# wait_attached ERR_FILE: until the tracer $TP said it attached; a tracer
+# that died or took a minute ends the suite as failed, not its later
+# checks with misleading causes.
+wait_attached() {
+	for _ in $(seq 600); do
+		grep -qs '^ttbpf: attached' "$1" && return 0
+		kill -0 "$TP" 2>/dev/null || break
+		sleep 0.1
+	done
+	echo "not ok - tracer attaches: $(tail -3 "$1" | tr '\n' ' ')"
+	echo "0 passed, 1 failed"
+	exit 1
+}
+
 # ttbpf-trace --json [ARGS...] on the venv's library, in the background,
 # attached.
 start_tracer() {
 	"$TRACE" --json "$@" --lib "$LIB" >"$WORK/trace.json" 2>"$WORK/trace.err" &
 	TP=$!
-	for _ in $(seq 100); do
-		grep -qs attached "$WORK/trace.err" && break
-		sleep 0.1
-	done
+	wait_attached "$WORK/trace.err"
 }
 
 # Stop the tracer with SIGINT; its summary is the last line of trace.json.
@@ -149,15 +160,12 @@ mock_release_all() {
 	done
 }
 
-# mock_fifo_start DIR SCRIPT: once the tracer writing DIR/trace.err has
-# attached, start SCRIPT on $VENV in mock mode on one n150, its stdin a
+# mock_fifo_start DIR SCRIPT: once the tracer $TP writing DIR/trace.err
+# has attached, start SCRIPT on $VENV in mock mode on one n150, its stdin a
 # fifo held open on fd 9 (the script goes on when fd 9 is closed). Sets WP.
 mock_fifo_start() {
 	local w=$1 s=$2
-	for _ in $(seq 100); do
-		grep -q attached "$w/trace.err" && break
-		sleep 0.1
-	done
+	wait_attached "$w/trace.err"
 	mkfifo "$w/in"
 	TT_METAL_MOCK_CLUSTER_DESC_PATH=$CACHE/mock-n150.yaml \
 		"$VENV/bin/python" "$s" <"$w/in" >"$w/wl.out" 2>"$w/wl.err" &
