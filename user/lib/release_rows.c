@@ -133,8 +133,7 @@ void release_parts__take(struct release_parts *ps, uint64_t id, uint64_t ts,
 		ps->v[i] = ps->v[--ps->n];
 		break;
 	}
-	if (out->n)
-		qsort(out->v, out->n, sizeof(*out->v), row_cmp);
+	release_rows__sort(out);
 }
 
 void release_parts__free(struct release_parts *ps)
