@@ -75,8 +75,6 @@ static void name_process(const struct tracer *t, uint32_t pid)
 {
 	struct ttbpf_cmdline c;
 
-	/* Its chips' host-wide numbers, while it runs (cheap once known). */
-	chip_ids__see(tracer__maps(t), pid);
 	if (proc_names__find(&names, pid))
 		return;
 	if (!tracer__cmdline(t, pid, &c))
@@ -322,6 +320,9 @@ static void see_processes(struct tracer *t)
 	size_t had = n_exited;
 
 	while (!bpf_map_get_next_key(fd, prev, &key)) {
+		/* Its chips' host-wide numbers, while it runs (cheap once
+		 * known); on_event's chip_ids__event() does it per event. */
+		chip_ids__see(tracer__maps(t), key.pid);
 		name_process(t, key.pid);
 		prev = &key;
 	}

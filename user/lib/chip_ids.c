@@ -328,11 +328,19 @@ static void see_chips(const struct ttbpf_maps *m, uint32_t pid, uint64_t chips)
 		find_uids(m, &e, &chips, 1);
 }
 
-void chip_ids__see(const struct ttbpf_maps *m, uint32_t pid)
+/* @pid as known after looking at it now for its chips @local. */
+static const struct chip_proc *proc_seen(const struct ttbpf_maps *m,
+					 uint32_t pid, uint64_t local)
 {
 	if (C.n_procs == MAX_PROCS)
 		compact();
-	see_chips(m, pid, 0);
+	see_chips(m, pid, local);
+	return find_proc(pid);
+}
+
+void chip_ids__see(const struct ttbpf_maps *m, uint32_t pid)
+{
+	(void)proc_seen(m, pid, 0);
 }
 
 /* Host-wide number of one (process, Device::id_). */
@@ -354,38 +362,51 @@ static void translate(const struct chip_proc *e, int local, int *device,
 	*device = h ? h->host : -1;
 }
 
+/* A numbered chip of the process's own, which a bit of a mask can name. */
+static bool own_chip(unsigned int dev_kind, int device)
+{
+	return dev_kind == TTBPF_DEV_CHIP && device >= 0 &&
+	       device < TTBPF_MAX_CHIPS;
+}
+
+/* The host-wide number of @p's chip @local, -1 when it is unknown. */
+static int host_chip(const struct chip_proc *p, int local)
+{
+	uint64_t uid;
+	bool has, unknown;
+	int h;
+
+	translate(p, local, &h, &uid, &has, &unknown);
+	return unknown || h < 0 || h >= TTBPF_MAX_CHIPS ? -1 : h;
+}
+
 void chip_ids__event(const struct ttbpf_maps *m, struct ttbpf_event *e)
 {
 	uint64_t local = 0, host = 0;
 	const struct chip_proc *p;
 
-	if (e->kind != TTBPF_EV_ALLOC && e->kind != TTBPF_EV_FREE &&
-	    e->kind != TTBPF_EV_ALLOC_FAILED)
-		return;
-	if (e->chips)
-		local = e->chips;
-	else if (e->dev_kind == TTBPF_DEV_CHIP && e->device >= 0 &&
-		 e->device < TTBPF_MAX_CHIPS)
-		local = 1ULL << e->device;
+	if (e->kind == TTBPF_EV_ALLOC || e->kind == TTBPF_EV_FREE ||
+	    e->kind == TTBPF_EV_ALLOC_FAILED) {
+		if (e->chips)
+			local = e->chips;
+		else if (own_chip(e->dev_kind, e->device))
+			local = 1ULL << e->device;
+	}
+	/* Every event's process is seen while it runs, whatever the kind. */
+	p = proc_seen(m, e->pid, local);
 	if (!local)
 		return;
-	if (C.n_procs == MAX_PROCS)
-		compact();
-	see_chips(m, e->pid, local);
-	p = find_proc(e->pid);
 	if (p && !p->visible)
 		return;
 	if (p && p->visible == 1 && m)
 		learn_references(m, p, local);
 	for (int c = 0; c < TTBPF_MAX_CHIPS; c++) {
-		uint64_t uid;
-		bool has, unknown;
 		int h;
 
 		if (!(local >> c & 1))
 			continue;
-		translate(p, c, &h, &uid, &has, &unknown);
-		if (unknown || h < 0 || h >= TTBPF_MAX_CHIPS) {
+		h = host_chip(p, c);
+		if (h < 0) {
 			e->device = -1;
 			e->chips = 0;
 			return;
@@ -403,29 +424,16 @@ void chip_ids__rows(const struct ttbpf_maps *m, uint32_t pid,
 	uint64_t local = 0;
 
 	for (size_t i = 0; i < r->n; i++)
-		if (r->v[i].dev_kind == TTBPF_DEV_CHIP && r->v[i].device >= 0 &&
-		    r->v[i].device < TTBPF_MAX_CHIPS)
+		if (own_chip(r->v[i].dev_kind, r->v[i].device))
 			local |= 1ULL << r->v[i].device;
 	if (!local)
 		return;
-	if (C.n_procs == MAX_PROCS)
-		compact();
-	see_chips(m, pid, local);
-	p = find_proc(pid);
+	p = proc_seen(m, pid, local);
 	if (p && !p->visible)
 		return;
-	for (size_t i = 0; i < r->n; i++) {
-		struct release_row *row = &r->v[i];
-		uint64_t uid;
-		bool has, unknown;
-		int h;
-
-		if (row->dev_kind != TTBPF_DEV_CHIP || row->device < 0 ||
-		    row->device >= TTBPF_MAX_CHIPS)
-			continue;
-		translate(p, row->device, &h, &uid, &has, &unknown);
-		row->device = unknown || h < 0 || h >= TTBPF_MAX_CHIPS ? -1 : h;
-	}
+	for (size_t i = 0; i < r->n; i++)
+		if (own_chip(r->v[i].dev_kind, r->v[i].device))
+			r->v[i].device = host_chip(p, r->v[i].device);
 	release_rows__sort(r);
 }
 

@@ -28,7 +28,8 @@ struct ttbpf_maps;
 void chip_ids__see(const struct ttbpf_maps *m, uint32_t pid);
 
 /* An alloc/free event's device and chips on host-wide numbers (device -1
- * and no chips when unknown); sees the process first. */
+ * and no chips when unknown); sees the process of any event first, as
+ * chip_ids__see() does. */
 struct ttbpf_event;
 void chip_ids__event(const struct ttbpf_maps *m, struct ttbpf_event *e);
 
