@@ -34,6 +34,24 @@ struct {
 	__type(value, __u8);
 } py_unseen SEC(".maps");
 
+/*
+ * Wakes the tracer's inspector (user/lib/py_inspector.c) at once, not at
+ * its next poll: a process that just exec'd an interpreter, or one seen
+ * allocating for the first time without an entry in py_procs. Rare (once
+ * per process), so always with a wake-up.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 16384);
+} py_wake SEC(".maps");
+
+static __always_inline void py_wake_up(__u32 pid, __u32 why)
+{
+	struct ttbpf_py_wake w = { .pid = pid, .why = why };
+
+	bpf_ringbuf_output(&py_wake, &w, sizeof(w), BPF_RB_FORCE_WAKEUP);
+}
+
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, TTBPF_PY_MAX_STACKS);
@@ -150,11 +168,19 @@ static __always_inline __u64 py_tstate(const struct ttbpf_py_proc *pp)
 	struct task_struct *task = bpf_get_current_task_btf();
 	__u64 fsbase = task->thread.fsbase, tstate = 0;
 	__u32 key = pp->tss_key;
+	/* Py_tss_t: int _is_initialized, then the key. */
+	struct {
+		__s32 initialized;
+		__u32 key;
+	} tss;
 
-	if (!pp->tss_key_known &&
-	    bpf_probe_read_user(&key, sizeof(key),
-				(const void *)pp->tss_key_addr))
-		return 0;
+	if (!pp->tss_key_known) {
+		if (bpf_probe_read_user(&tss, sizeof(tss),
+					(const void *)(pp->tss_key_addr - 4)) ||
+		    tss.initialized != 1)
+			return 0;
+		key = tss.key;
+	}
 	/* Keys past glibc's first block of 32 need a second-level read:
 	 * CPython creates its key at start-up, so it is always a low one. */
 	if (key >= 32)
@@ -206,7 +232,10 @@ __noinline __s32 py_stack_id(__u32 pid)
 	int n = 0;
 
 	if (!pp) {
-		bpf_map_update_elem(&py_unseen, &pid, &one, BPF_NOEXIST);
+		/* Only the first allocation of the process wakes user space:
+		 * later ones find it queued. */
+		if (!bpf_map_update_elem(&py_unseen, &pid, &one, BPF_NOEXIST))
+			py_wake_up(pid, TTBPF_PY_WAKE_ALLOC);
 		return TTBPF_PY_PENDING;
 	}
 	if (!pp->enabled)
@@ -251,11 +280,34 @@ __noinline __s32 py_stack_id(__u32 pid)
 	return py_stack_store(&s->st);
 }
 
-/* At the exit of a process's last thread. */
+/* At the exit of a process's last thread, and at exec: the layout was
+ * the old image's. */
 static __always_inline void py_forget(__u32 pid)
 {
 	bpf_map_delete_elem(&py_procs, &pid);
 	bpf_map_delete_elem(&py_unseen, &pid);
+}
+
+/*
+ * An exec of a file named python*: the interpreter itself (the kernel has
+ * resolved symlinks and #! lines to it). User space inspects the process
+ * as soon as its interpreter is mapped, long before a Python program can
+ * open a device; any other process is inspected at its first allocation.
+ */
+static __always_inline void py_exec(__u32 pid, struct linux_binprm *bprm)
+{
+	static const char want[] = "python";
+	char name[8] = {};
+
+	py_forget(pid);
+	if (bpf_probe_read_kernel_str(name, sizeof(name),
+				      BPF_CORE_READ(bprm, file, f_path.dentry,
+						    d_name.name)) < 7)
+		return;
+	for (int i = 0; i < 6; i++)
+		if (name[i] != want[i])
+			return;
+	py_wake_up(pid, TTBPF_PY_WAKE_EXEC);
 }
 
 #endif /* TTBPF_PYFRAMES_BPF_H */

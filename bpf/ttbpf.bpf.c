@@ -1579,7 +1579,11 @@ int BPF_PROG(handle_exec, struct task_struct *task, pid_t old_pid,
 	struct release_ctx rc = { .pid = id >> 32, .id = id };
 	struct ttbpf_pending *p;
 
-	if (!pid_wanted(rc.pid) || !bpf_map_lookup_elem(&traced_pids, &rc.pid))
+	if (!pid_wanted(rc.pid))
+		return 0;
+	if (py_frames_on)
+		py_exec(rc.pid, bprm);
+	if (!bpf_map_lookup_elem(&traced_pids, &rc.pid))
 		return 0;
 	/* An allocation parked by the old image never returns: not a
 	 * failure of the new one. */

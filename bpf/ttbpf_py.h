@@ -23,6 +23,15 @@
 #define TTBPF_PY_PENDING   (-3) /* process not inspected yet */
 #define TTBPF_PY_LOST	   (-4) /* unreadable, or the stack map was full */
 
+/* A record of the py_wake ring: @pid is to be inspected now. */
+#define TTBPF_PY_WAKE_ALLOC 1 /* allocated, no py_procs entry */
+#define TTBPF_PY_WAKE_EXEC  2 /* exec'd a file named python* */
+
+struct ttbpf_py_wake {
+	__u32 pid;
+	__u32 why;
+};
+
 /*
  * Where one process keeps its current thread's Python frames. Filled by
  * user space from the interpreter binary; enabled == 0 marks a process

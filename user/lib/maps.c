@@ -65,6 +65,7 @@ static const struct map_spec specs[] = {
 	PIN_ONLY("cmdlines"),
 	PIN_ONLY("py_procs"),
 	PIN_ONLY("py_unseen"),
+	PIN_ONLY("py_wake"),
 	PIN_ONLY("unwind_rb"),
 	PIN_ONLY("unwind_stats"),
 };

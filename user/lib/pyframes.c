@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <unistd.h>
 #include <sys/uio.h>
 
@@ -72,6 +73,7 @@ static const struct py_table tables[] = {
 
 /* glibc 2.34 and later: struct pthread's specific_1stblock at 0x310. */
 #define GLIBC_SPECIFIC_OFF 0x310
+static const char LIBC_BUILTIN[] = "built-in (glibc >= 2.34)";
 
 static const struct py_table *table_of(uint32_t version)
 {
@@ -113,7 +115,7 @@ int pyframes__builtin(uint32_t version, struct py_target *out)
 	set_frame_len(&out->bpf);
 	out->layout_src = "built-in table";
 	out->tss_src = "built-in table";
-	out->libc_src = "built-in (glibc >= 2.34)";
+	out->libc_src = LIBC_BUILTIN;
 	return 0;
 }
 
@@ -470,6 +472,20 @@ int pyframes__inspect(const char *proc_root, uint32_t pid,
 	return 0;
 }
 
+/* What ttbpf-trace -v says of an interpreter it found. */
+static void say_found(uint32_t pid, const struct py_target *t)
+{
+	/* The path is the process's to choose. */
+	char esc[TEXT_ESCAPED_LEN(sizeof(t->interp))];
+
+	fprintf(stderr,
+		"ttbpf: pid %u runs Python 3.%u (%s): frames from %s, "
+		"thread key from %s, glibc slots from %s\n",
+		pid, t->version & 0xff,
+		text_escape(t->interp, SIZE_MAX, esc, sizeof(esc)),
+		t->layout_src, t->tss_src, t->libc_src);
+}
+
 /*
  * Tell the BPF side (map @procs_fd, pyframes.bpf.h) how to read @pid's
  * frames, or that it runs no CPython. Returns 1 when it runs one.
@@ -489,18 +505,57 @@ static int pyframes__register(int procs_fd, uint32_t pid, int verbose)
 				"%s\n",
 				pid, err);
 	} else if (verbose) {
-		/* The path is the process's to choose. */
-		char esc[TEXT_ESCAPED_LEN(sizeof(t.interp))];
-
-		fprintf(stderr,
-			"ttbpf: pid %u runs Python 3.%u (%s): frames from %s, "
-			"thread key from %s, glibc slots from %s\n",
-			pid, t.version & 0xff,
-			text_escape(t.interp, SIZE_MAX, esc, sizeof(esc)),
-			t.layout_src, t.tss_src, t.libc_src);
+		say_found(pid, &t);
 	}
 	bpf_map_update_elem(procs_fd, &pid, &t.bpf, BPF_ANY);
 	return !e;
+}
+
+int pyframes__register_exec(int procs_fd, uint32_t pid, bool last_try,
+			    int verbose)
+{
+	struct py_target t;
+	char err[512];
+	int e = pyframes__inspect("/proc", pid, &t, err, sizeof(err));
+
+	if (e == -ESRCH)
+		return PY_EXEC_GONE;
+	if (e == -ENOTSUP) {
+		fprintf(stderr, "ttbpf: no Python frames for pid %u: %s\n",
+			pid, err);
+		memset(&t, 0, sizeof(t));
+		bpf_map_update_elem(procs_fd, &pid, &t.bpf, BPF_ANY);
+		return PY_EXEC_GONE;
+	}
+	/* Right after exec the dynamic linker may not have mapped
+	 * libpython yet (the executable alone says "no CPython"), nor libc
+	 * (its key slots would be a guess): not a verdict. Its first
+	 * allocation still queues it if it never gets there. */
+	if (e || (!last_try && t.libc_src == LIBC_BUILTIN))
+		return last_try ? PY_EXEC_GONE : PY_EXEC_RETRY;
+	if (verbose)
+		say_found(pid, &t);
+	if (bpf_map_update_elem(procs_fd, &pid, &t.bpf, BPF_ANY))
+		return PY_EXEC_GONE;
+	return t.bpf.tss_key_known ? PY_EXEC_DONE : PY_EXEC_NO_KEY;
+}
+
+int pyframes__learn_key(int procs_fd, uint32_t pid)
+{
+	struct py_target t = { 0 };
+
+	if (bpf_map_lookup_elem(procs_fd, &pid, &t.bpf) || !t.bpf.enabled)
+		return PY_EXEC_GONE;
+	if (t.bpf.tss_key_known)
+		return PY_EXEC_DONE;
+	known_key("/proc", pid, &t);
+	if (!t.bpf.tss_key_known)
+		return kill((pid_t)pid, 0) && errno == ESRCH ? PY_EXEC_GONE
+							   : PY_EXEC_NO_KEY;
+	/* BPF_EXIST: not for a process whose exit removed the entry. */
+	if (bpf_map_update_elem(procs_fd, &pid, &t.bpf, BPF_EXIST))
+		return PY_EXEC_GONE;
+	return PY_EXEC_DONE;
 }
 
 static bool is_tt_lib(const char *p)

@@ -12,6 +12,7 @@
 #ifndef TTBPF_PYFRAMES_USER_H
 #define TTBPF_PYFRAMES_USER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -61,6 +62,26 @@ int pyframes__explain(FILE *f, const char *proc_root, uint32_t pid);
 
 /* Register every pid the BPF side queued in @unseen_fd; returns how many. */
 int pyframes__register_unseen(int unseen_fd, int procs_fd, int verbose);
+
+/* What pyframes__register_exec and pyframes__learn_key found. */
+enum {
+	PY_EXEC_GONE = -1,  /* no interpreter to wait for: stop */
+	PY_EXEC_RETRY = 0,  /* not mapped yet: try again soon */
+	PY_EXEC_DONE = 1,   /* registered, pthread key known */
+	PY_EXEC_NO_KEY = 2, /* registered; BPF reads the key each time until
+			     * pyframes__learn_key finds it initialised */
+};
+
+/*
+ * Register @pid, which has just exec'd a file named python*, once its
+ * interpreter (and libc) are mapped: until then PY_EXEC_RETRY, and no
+ * verdict is written. With @last_try, a guessed libc is accepted.
+ */
+int pyframes__register_exec(int procs_fd, uint32_t pid, bool last_try,
+			    int verbose);
+
+/* Give BPF @pid's pthread key once the interpreter created it. */
+int pyframes__learn_key(int procs_fd, uint32_t pid);
 
 /* Register the running processes (only @pid when non-zero) that run a
  * CPython, so that their first allocation already has frames. */

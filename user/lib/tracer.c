@@ -19,6 +19,7 @@
 #include "state.h"
 #include "text_escape.h"
 #include "native_unwind.h"
+#include "py_inspector.h"
 #include "pyframes.h"
 #include "release_rows.h"
 #include "tracer.h"
@@ -33,6 +34,7 @@ struct tracer {
 	struct ring_buffer *rb;
 	struct ring_buffer *unwind_rb; /* --native-unwind records */
 	struct native_unwinder *unwinder;
+	struct py_inspector *py; /* registers Python processes */
 	long long swept_ns; /* last sweep of native_stacks */
 	struct tt_lib_info *libs;
 	size_t n_libs;
@@ -560,9 +562,22 @@ int tracer__open(const struct tracer_opts *o, struct tracer **out, char *err,
 		goto cleanup;
 	}
 	set_map_fds(t);
-	if (t->python)
+	if (t->python) {
 		pyframes__register_running(bpf_map__fd(t->skel->maps.py_procs),
 					   (uint32_t)o->pid, o->verbose);
+		/* Before the exec tracepoint: nothing it names waits. */
+		t->py = py_inspector__start(
+			bpf_map__fd(t->skel->maps.py_wake),
+			bpf_map__fd(t->skel->maps.py_unseen),
+			bpf_map__fd(t->skel->maps.py_procs), o->verbose);
+		if (!t->py) {
+			e = errmsg_set(err, errlen, -errno,
+				       "starting the Python inspector failed: "
+				       "%s (--no-python goes without)",
+				       strerror(errno));
+			goto cleanup;
+		}
+	}
 	e = fill_maps(t, o);
 	if (e) {
 		e = errmsg_set(err, errlen, e,
@@ -705,11 +720,6 @@ int tracer__poll(struct tracer *t, int timeout_ms)
 		n = 0;
 	if (n < 0)
 		return n;
-	/* Python processes that allocated before we knew them. */
-	if (t->python)
-		pyframes__register_unseen(bpf_map__fd(t->skel->maps.py_unseen),
-					  bpf_map__fd(t->skel->maps.py_procs),
-					  t->verbose);
 	/* Events are submitted without a wake-up until the ring fills up:
 	 * epoll has not seen them, read what waits anyway. */
 	more = ring_buffer__consume(t->rb);
@@ -826,6 +836,7 @@ void tracer__close(struct tracer *t)
 		t->skel->data->emit_events = 0;
 		t->skel->bss->native_unwind_on = 0;
 	}
+	py_inspector__stop(t->py);
 	ring_buffer__free(t->rb);
 	ring_buffer__free(t->unwind_rb);
 	native_unwinder__free(t->unwinder);
