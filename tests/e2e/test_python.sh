@@ -5,7 +5,7 @@
 # comments. ttbpf-snapshot --json and --leaks must name file, function and
 # line of each leaked buffer and of its callers, Python frames first and
 # the native ones after; freed buffers must not appear. One interpreter is
-# started after the tracer: it is inspected at its first allocation.
+# started after the tracer: it is inspected when it starts.
 source "$(dirname "$0")/lib.sh"
 SNAP=$OUT/ttbpf-snapshot
 PIN=/sys/fs/bpf/ttbpf-e2e-py-$$
@@ -34,14 +34,14 @@ cp "$SCRIPT" "$EVIL"
 cp "$E2E/ttsim_ctypes.py" "$WORK/"
 start_py evil "${pythons[0]}" "$EVIL"
 start_tracer py --lib "$LIB" --pin --pin-dir "$PIN" --quiet -i 0 -v
-# The last interpreter again, started while tracing: its warm-up
-# allocation queues it for inspection.
+# The last interpreter again, started while tracing: inspected at its
+# exec (test_python_late.sh checks every allocation of such a process).
 late_py=${pythons[${#pythons[@]} - 1]}
 late=late${PYV[${names[${#names[@]} - 1]}]}
 PYV[$late]=${PYV[${names[${#names[@]} - 1]}]}
 start_py "$late" "$late_py"
 names+=("$late")
-check "$late: inspected at its first allocation" \
+check "$late: inspected when it started" \
 	wait_line "$WORK/py.trace.err" "pid ${WL_PID[$late]} runs Python" 5
 for n in "${names[@]}" evil; do py_go "$n"; done
 for n in "${names[@]}" evil; do wait_line "$WORK/$n.out" '^holding' 20; done

@@ -4,7 +4,10 @@
 # make_tensor() called by leak() called by main(); ttbpf-snapshot --json
 # --leaks, the text report and ttbpf-top must name those functions and the
 # lines the markers in the script are on, for each leaked buffer, and the
-# freed tensor must not appear.
+# freed tensor must not appear. Then mock_late.py, started after the
+# tracer, allocates as soon as its device is open: every allocation event
+# (--json --python-frames) must have its Python frames, none the note "not
+# inspected yet", and each of its tensors the line the script reports.
 source "$(dirname "$0")/mock_lib.sh"
 source "$HERE/../tap.sh"
 SNAP=$OUT/ttbpf-snapshot
@@ -31,7 +34,7 @@ leak_case() {
 	TP=$!
 	mock_fifo_start "$w" "$S"
 	wait_for "$w/wl.out" '^ready' "$WP"
-	check "$v: the interpreter was inspected at its first allocation" \
+	check "$v: the interpreter was inspected before its first allocation" \
 		wait_for "$w/trace.err" "pid $WP runs Python $v" "$WP"
 	echo go >&9
 	wait_for "$w/wl.out" '^holding' "$WP"
@@ -67,10 +70,58 @@ leak_case() {
 		grep -qxF "        python: 16384 B (16.00 KiB) in 2 buffers from make_tensor ($S:$a)" "$w/top.txt"
 }
 
+# late_case PYTHON_VERSION: mock_late.py started after the tracer.
+LS=$HERE/mock_late.py
+LN=20
+late_case() {
+	local v=$1 w=$WORK/late$1 WP kl kc cl cc
+	mkdir -p "$w"
+	"$TRACE" --lib "$LIB" --pin --pin-dir "$PIN" --json --python-frames -i 0 \
+		>"$w/trace.json" 2>"$w/trace.err" &
+	TP=$!
+	wait_attached "$w/trace.err"
+	mkfifo "$w/in"
+	TT_METAL_MOCK_CLUSTER_DESC_PATH=$CACHE/mock-n150.yaml \
+		"$VENV/bin/python" "$LS" "$LN" <"$w/in" >"$w/wl.out" 2>"$w/wl.err" &
+	WP=$!
+	BG_PIDS+=("$WP")
+	exec 9>"$w/in"
+	wait_for "$w/wl.out" '"holding"' "$WP"
+	"$SNAP" --pin-dir "$PIN" --json -p "$WP" >"$w/snap.json"
+	sleep 0.3
+	stop_tracer
+	echo done >&9
+	exec 9>&-
+	wait "$WP"
+	check "$v late: workload exits 0" test $? -eq 0
+	"$TRACE" --unpin --pin-dir "$PIN" >/dev/null 2>&1
+	read -r kl kc cl cc <<<"$(grep '"holding"' "$w/wl.out" |
+		jq -r '.sites | "\(.keep.line) \(.keep.count) \(.churn.line) \(.churn.count)"')"
+	check "$v late: the script made $LN tensors at each of its two lines" \
+		test "$kc $cc" = "$LN $LN"
+	# One buffer per tensor: the device opens without allocating here.
+	check "$v late: $((2 * LN)) allocation events, each with Python frames, none a note" \
+		jq -se --argjson p "$WP" '[.[] | select(.event == "alloc" and .pid == $p)]
+		 | length == 2 * '"$LN"' and all(.python | length > 0 and all(.[]; .note == null))' \
+		"$w/trace.json"
+	check "$v late: $LN of them from keep ($LS:$kl), $LN from churn ($LS:$cl)" \
+		jq -se --argjson p "$WP" --arg f "$LS" --argjson k "$kl" --argjson c "$cl" \
+		'[.[] | select(.event == "alloc" and .pid == $p) | [.python[] | select(.file == $f)][0]]
+		 | ([.[] | select(. == {function: "keep", file: $f, line: $k})] | length == '"$LN"')
+		 and ([.[] | select(. == {function: "churn", file: $f, line: $c})] | length == '"$LN"')' \
+		"$w/trace.json"
+	check "$v late: snapshot: $LN DRAM buffers held from keep ($LS:$kl), each with it" jq_true \
+		--arg f "$LS" --argjson k "$kl" \
+		'. as $r | [.buffers[] | select(.type == "DRAM") | [$r.stacks[.stack][] | objects | select(.file == $f)][0]]
+		 | map(select(. == {function: "keep", file: $f, line: $k})) | length == '"$LN" \
+		"$w/snap.json"
+}
+
 leak_case 3.10
+late_case 3.10
 mock_venv 3.12
 case $? in
-0) leak_case 3.12 ;;
+0) leak_case 3.12; late_case 3.12 ;;
 77) echo "# skip: cp312: $(cat "$WORK/setup.err")" ;;
 *) not_ok "cp312 mock setup" "$(cat "$WORK/setup.err")" ;;
 esac
