@@ -6,8 +6,12 @@
 # its device; the recording says, per allocation, whether it has a chain
 # or the "not inspected yet" note; the kernel's run_time_ns gives
 # alloc_entry's cost per hit.
+# With PY_LATE_EARLY=1 the process starts before the tracer instead (it is
+# inspected as the tracer starts): alloc_entry's cost for a process
+# inspected in time either way, to compare with.
 # Usage: tools/bench/py_late.sh OUT TTSIM
-# (env: PY_LATE_COUNT, PY_LATE_RUNS (default 3), RECORD_PYTHON).
+# (env: PY_LATE_COUNT, PY_LATE_RUNS (default 3), PY_LATE_EARLY,
+# RECORD_PYTHON).
 set -u
 BENCH_OUT=${1:-build/release}
 BENCH_TTSIM=${2:-build/ttsim}
@@ -17,12 +21,16 @@ COUNT=${PY_LATE_COUNT:-25000}
 RUNS=${PY_LATE_RUNS:-3}
 PY=${RECORD_PYTHON:-python3}
 
+trace() { # NAME DB
+	start_tracer "$1" --lib "$(lib_of $V)" --quiet -i 0 --no-stacks \
+		--record "$2" || exit 1
+}
+
 # one RUN: a JSON line for one traced py_burst.py run.
 one() {
 	local name=late$1 db=$WORK/late$1.db py st
 	sysctl -qw kernel.bpf_stats_enabled=1
-	start_tracer "$name" --lib "$(lib_of $V)" --quiet -i 0 --no-stacks \
-		--record "$db" || exit 1
+	[ -n "${PY_LATE_EARLY:-}" ] || trace "$name" "$db"
 	mkfifo "$WORK/$name.in"
 	"$PY" "$(dirname "$0")/py_burst.py" "$(lib_of $V)" "$COUNT" \
 		<"$WORK/$name.in" >"$WORK/$name.out" 2>&1 &
@@ -32,6 +40,7 @@ one() {
 	# No wait between "ready" and the burst: the case of a job that
 	# allocates as soon as its device is open.
 	wait_line "$WORK/$name.out" '^ready' 20 || exit 1
+	[ -z "${PY_LATE_EARLY:-}" ] || trace "$name" "$db"
 	echo go >&9
 	wait_line "$WORK/$name.out" '^done' 600 || exit 1
 	exec 9>&-
