@@ -300,9 +300,9 @@ static __always_inline void py_exec(__u32 pid, struct linux_binprm *bprm)
 	char name[8] = {};
 
 	py_forget(pid);
-	if (bpf_probe_read_kernel_str(name, sizeof(name),
-				      BPF_CORE_READ(bprm, file, f_path.dentry,
-						    d_name.name)) < 7)
+	if (bpf_probe_read_kernel_str(
+		    name, sizeof(name),
+		    BPF_CORE_READ(bprm, file, f_path.dentry, d_name.name)) < 7)
 		return;
 	for (int i = 0; i < 6; i++)
 		if (name[i] != want[i])

@@ -389,7 +389,8 @@ static void find_libc(const char *proc_root, uint32_t pid, struct py_target *t)
  * The interpreter's pthread key, read once here instead of at every
  * allocation. CPython creates it at start-up and keeps it; only a forked
  * child re-creates it, and a child is a new pid, inspected at its own
- * first allocation. Before the key is initialised BPF keeps reading it.
+ * first allocation. Before the key is initialised BPF keeps reading it
+ * (pyframes__learn_key gives it later).
  */
 static void known_key(const char *proc_root, uint32_t pid, struct py_target *t)
 {
@@ -521,8 +522,8 @@ int pyframes__register_exec(int procs_fd, uint32_t pid, bool last_try,
 	if (e == -ESRCH)
 		return PY_EXEC_GONE;
 	if (e == -ENOTSUP) {
-		fprintf(stderr, "ttbpf: no Python frames for pid %u: %s\n",
-			pid, err);
+		fprintf(stderr, "ttbpf: no Python frames for pid %u: %s\n", pid,
+			err);
 		memset(&t, 0, sizeof(t));
 		bpf_map_update_elem(procs_fd, &pid, &t.bpf, BPF_ANY);
 		return PY_EXEC_GONE;
@@ -551,7 +552,7 @@ int pyframes__learn_key(int procs_fd, uint32_t pid)
 	known_key("/proc", pid, &t);
 	if (!t.bpf.tss_key_known)
 		return kill((pid_t)pid, 0) && errno == ESRCH ? PY_EXEC_GONE
-							   : PY_EXEC_NO_KEY;
+							     : PY_EXEC_NO_KEY;
 	/* BPF_EXIST: not for a process whose exit removed the entry. */
 	if (bpf_map_update_elem(procs_fd, &pid, &t.bpf, BPF_EXIST))
 		return PY_EXEC_GONE;
@@ -623,8 +624,9 @@ int pyframes__explain(FILE *f, const char *proc_root, uint32_t pid)
 	}
 	closedir(dir);
 	if (!n)
-		fputs("  none running; a later one is inspected at its first "
-		      "allocation (ttbpf-trace -v prints what it used)\n",
+		fputs("  none running; a later one is inspected when it "
+		      "execs python*, else at its first allocation "
+		      "(ttbpf-trace -v prints what it used)\n",
 		      f);
 	return n;
 }

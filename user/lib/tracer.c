@@ -35,7 +35,7 @@ struct tracer {
 	struct ring_buffer *unwind_rb; /* --native-unwind records */
 	struct native_unwinder *unwinder;
 	struct py_inspector *py; /* registers Python processes */
-	long long swept_ns; /* last sweep of native_stacks */
+	long long swept_ns;	 /* last sweep of native_stacks */
 	struct tt_lib_info *libs;
 	size_t n_libs;
 	struct ttbpf_maps maps;
