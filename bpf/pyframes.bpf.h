@@ -310,4 +310,23 @@ static __always_inline void py_exec(__u32 pid, struct linux_binprm *bprm)
 	py_wake_up(pid, TTBPF_PY_WAKE_EXEC);
 }
 
+/*
+ * A child forked by an inspected interpreter runs a copy of its image at
+ * the same addresses: the parent's layout is the child's. Not its pthread
+ * key: CPython re-creates the key in the child (PyOS_AfterFork_Child), so
+ * BPF reads it at each allocation, initialised, as before user space
+ * knew a key; user space does not read it once, since it cannot tell the
+ * parent's copy from the child's own.
+ */
+static __always_inline void py_fork(__u32 ppid, __u32 cpid)
+{
+	struct ttbpf_py_proc *pp = bpf_map_lookup_elem(&py_procs, &ppid), c;
+
+	if (!pp || !pp->enabled)
+		return;
+	c = *pp;
+	c.tss_key_known = 0;
+	bpf_map_update_elem(&py_procs, &cpid, &c, BPF_ANY);
+}
+
 #endif /* TTBPF_PYFRAMES_BPF_H */

@@ -1626,9 +1626,12 @@ int BPF_PROG(handle_fork, struct task_struct *parent, struct task_struct *child)
 	__u32 ppid = parent->tgid, cpid = child->tgid;
 	__u8 one = 1;
 
-	if (!cfg.follow_tree || ppid == cpid || !pid_wanted(ppid))
+	if (ppid == cpid || !pid_wanted(ppid))
 		return 0;
-	if (bpf_map_update_elem(&tree_pids, &cpid, &one, BPF_ANY))
+	if (cfg.follow_tree &&
+	    bpf_map_update_elem(&tree_pids, &cpid, &one, BPF_ANY))
 		stat_inc(TTBPF_STAT_TREE_MAP_FULL, 1);
+	if (py_frames_on && pid_wanted(cpid))
+		py_fork(ppid, cpid);
 	return 0;
 }

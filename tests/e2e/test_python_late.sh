@@ -4,7 +4,8 @@
 # buffers from another, lines and counts as the interpreter reports them).
 # Every one of its 2N allocations must carry its Python line, in the
 # recording (--record) and in the snapshot, none "not inspected yet": the
-# interpreter is inspected when it is exec'd, before it runs Python. The
+# interpreter is inspected when it is exec'd, before it runs Python, and a
+# child it forks takes its layout (the fork cases). The
 # same interpreter under a name that is not python* is inspected only at
 # its first allocation: each allocation then has its right line or the
 # note "not inspected yet", never another line.
@@ -24,25 +25,26 @@ fi
 # sql DB QUERY: one value.
 sql() { sqlite3 "$1" "$2"; }
 
-# late NAME PYTHON [SCRIPT]: the tracer, then py_late.py under PYTHON;
-# leaves $WORK/NAME.db, NAME.snap.json and NAME.truth.json.
+# late NAME PYTHON [fork]: the tracer, then py_late.py under PYTHON;
+# leaves $WORK/NAME.db, NAME.snap.json and NAME.truth.json; WL_PID[NAME]
+# is the pid that allocated.
 late() {
-	local name=$1 py=$2 script=${3:-$S} fd
+	local name=$1 py=$2 fd
 	start_tracer "$name" --lib "$LIB" --pin --pin-dir "$PIN" --quiet -i 0 \
 		--record "$WORK/$name.db" || return 1
 	mkfifo "$WORK/$name.in"
-	"$py" "$script" "$LIB" "$N" "$WORK/$name.truth.json" \
+	"$py" "$S" "$LIB" "$N" "$WORK/$name.truth.json" ${3:-} \
 		<"$WORK/$name.in" >"$WORK/$name.out" 2>&1 &
-	WL_PID[$name]=$!
 	BG_PIDS+=("$!")
 	exec {fd}>"$WORK/$name.in"
 	wait_line "$WORK/$name.out" '^holding' 60
+	WL_PID[$name]=$(jq .pid "$WORK/$name.truth.json")
 	"$SNAP" --pin-dir "$PIN" --json -p "${WL_PID[$name]}" >"$WORK/$name.snap.json"
 	sleep 0.3
 	stop_tracer "$name"
 	echo done >&"$fd"
 	exec {fd}>&-
-	wait "${WL_PID[$name]}"
+	wait "${BG_PIDS[-1]}"
 	cleanup_pins
 }
 
@@ -62,10 +64,16 @@ allocs_noted() { # NAME NOTE_ID (any when empty)
 		AND pid = ${WL_PID[$1]} AND py_stack_id < 0 ${2:+AND py_stack_id = $2}"
 }
 
+# late3.10 ...: exec'd after the tracer; fork3.10 ...: forked at once by
+# such a process, which it takes its layout from.
+cases=()
 for py in "${pythons[@]}"; do
 	v=$("$py" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
-	n=late$v
-	late "$n" "$py"
+	cases+=("late$v $py" "fork$v $py fork")
+done
+for c in "${cases[@]}"; do
+	read -r n py fork <<<"$c"
+	late "$n" "$py" $fork
 	read -r kl kc <<<"$(site "$n" keep)"
 	read -r cl cc <<<"$(site "$n" churn)"
 	check "$n: the workload reports $N allocations at each of its two lines" \

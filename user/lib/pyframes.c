@@ -388,9 +388,9 @@ static void find_libc(const char *proc_root, uint32_t pid, struct py_target *t)
 /*
  * The interpreter's pthread key, read once here instead of at every
  * allocation. CPython creates it at start-up and keeps it; only a forked
- * child re-creates it, and a child is a new pid, inspected at its own
- * first allocation. Before the key is initialised BPF keeps reading it
- * (pyframes__learn_key gives it later).
+ * child re-creates it, and a child takes the parent's layout without the
+ * key (pyframes.bpf.h). Before the key is initialised BPF keeps reading
+ * it (pyframes__learn_key gives it later).
  */
 static void known_key(const char *proc_root, uint32_t pid, struct py_target *t)
 {

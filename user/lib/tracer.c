@@ -594,8 +594,9 @@ int tracer__open(const struct tracer_opts *o, struct tracer **out, char *err,
 				      "sched_process_exec", err, errlen);
 	if (e)
 		goto cleanup;
-	/* Before the command is released, so that no fork escapes. */
-	if (t->skel->rodata->cfg.follow_tree) {
+	/* Before the command is released, so that no fork escapes; and a
+	 * Python process's child takes its layout (pyframes.bpf.h). */
+	if (t->skel->rodata->cfg.follow_tree || t->python) {
 		e = attach_tracepoint(t, t->skel->progs.handle_fork,
 				      "sched_process_fork", err, errlen);
 		if (e)
