@@ -20,14 +20,17 @@
  * keeps reading it (as exact, one read more per allocation). */
 #define KEY_WITHIN_NS 60000000000LL
 /* How often a watched process is looked at: well inside the time an
- * interpreter needs to start and import anything. */
-#define WATCH_POLL_MS 2
-#define IDLE_POLL_MS  50
+ * interpreter needs to start and import anything, then, past its start,
+ * seldom (a program named python* that never maps one costs little). */
+#define WATCH_POLL_MS  2
+#define WATCH_SLOW_NS  100000000LL
+#define WATCH_SLOW_GAP 50000000LL
+#define IDLE_POLL_MS   50
 
 struct watched {
 	uint32_t pid;
 	int state; /* PY_EXEC_RETRY or PY_EXEC_NO_KEY */
-	long long since_ns;
+	long long since_ns, next_ns;
 };
 
 struct py_inspector {
@@ -63,7 +66,7 @@ static int on_wake(void *ctx, void *data, size_t size)
 		return 0; /* its first allocation queues it */
 	if (i == pi->n)
 		pi->n++;
-	pi->w[i] = (struct watched){ w->pid, PY_EXEC_RETRY, now_ns() };
+	pi->w[i] = (struct watched){ w->pid, PY_EXEC_RETRY, now_ns(), 0 };
 	return 0;
 }
 
@@ -77,6 +80,10 @@ static void step(struct py_inspector *pi)
 		long long age = now - w->since_ns;
 		int r;
 
+		if (now < w->next_ns) {
+			i++;
+			continue;
+		}
 		if (w->state == PY_EXEC_RETRY)
 			r = pyframes__register_exec(pi->procs_fd, w->pid,
 						    age > MAPPED_WITHIN_NS,
@@ -87,6 +94,8 @@ static void step(struct py_inspector *pi)
 				    : pyframes__learn_key(pi->procs_fd, w->pid);
 		if (r == PY_EXEC_RETRY || r == PY_EXEC_NO_KEY) {
 			w->state = r;
+			w->next_ns =
+				age < WATCH_SLOW_NS ? 0 : now + WATCH_SLOW_GAP;
 			i++;
 			continue;
 		}
