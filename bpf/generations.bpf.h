@@ -197,8 +197,8 @@ static __always_inline void gen_renew(struct ttbpf_owner *o)
 	for (int t = 0; t < TTBPF_NR_TYPES; t++)
 		if (b->buffers[t])
 			return;
-	if (__sync_val_compare_and_swap(&o->genword, w,
-					(w & ~0xffffffffULL) | gen_next(g)) != w)
+	if (__sync_val_compare_and_swap(
+		    &o->genword, w, (w & ~0xffffffffULL) | gen_next(g)) != w)
 		return;
 	__builtin_memset(b, 0, sizeof(*b));
 	end = IDX_ONCE(o->npages);
@@ -211,8 +211,8 @@ static __always_inline void gen_renew(struct ttbpf_owner *o)
  * process row of (@pid_dev: pid << 32 | device, @kind_t: kind << 8 | t),
  * counting them as freed. Global, with scalar arguments: checked once.
  */
-__noinline int gen_rows__sub(__u64 pid_dev, __u64 kind_t, __u64 n,
-			     __u64 bytes, __u64 ts)
+__noinline int gen_rows__sub(__u64 pid_dev, __u64 kind_t, __u64 n, __u64 bytes,
+			     __u64 ts)
 {
 	struct ttbpf_dev_key dk = { .device = (__s32)pid_dev,
 				    .dev_kind = (__u32)(kind_t >> 8) };

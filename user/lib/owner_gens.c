@@ -49,10 +49,12 @@ int owner_gens__read(int fd, struct owner_gens *g)
 			}
 			g->v = v;
 		}
-		g->v[g->n++] = (struct owner_gen){ key.pid, TTBPF_GEN(o.genword),
-						   key.allocator };
+		g->v[g->n++] =
+			(struct owner_gen){ key.pid, TTBPF_GEN(o.genword),
+					    key.allocator };
 	}
-	qsort(g->v, g->n, sizeof(*g->v), cmp_owner);
+	if (g->n)
+		qsort(g->v, g->n, sizeof(*g->v), cmp_owner);
 	/* Stays a marker of "read": an empty map holds no owners at all. */
 	if (!g->v)
 		g->v = calloc(1, sizeof(*g->v));
