@@ -1658,11 +1658,26 @@ static __always_inline void emit_released(__u8 kind, struct release_ctx *rc)
 	emit_release(kind, rc, &a);
 }
 
+/*
+ * Threads killed together (SIGKILL) may each find the process's live count
+ * at 0 when they pass the exit tracepoint: the one whose claim here
+ * succeeds releases, so the process has one exit event. The claim goes at
+ * the end of the release; a thread that comes later finds nothing left.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u32);
+	__type(value, __u8);
+} exit_claims SEC(".maps");
+
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(handle_exit, struct task_struct *task)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	struct release_ctx rc = { .pid = id >> 32, .id = id };
+	__u8 one = 1;
+	long claim;
 	int live;
 
 	/* The thread's pending slot goes with the task itself. */
@@ -1678,12 +1693,18 @@ int BPF_PROG(handle_exit, struct task_struct *task)
 		bpf_map_delete_elem(&tree_pids, &rc.pid);
 	if (!bpf_map_lookup_elem(&traced_pids, &rc.pid))
 		return 0;
+	/* Full: every claimant releases, as before claims (still exact). */
+	claim = bpf_map_update_elem(&exit_claims, &rc.pid, &one, BPF_NOEXIST);
+	if (claim == -EEXIST)
+		return 0;
 	rc.ts = bpf_ktime_get_ns();
 	process_release(&rc);
-	if (!rc.count)
-		return 0;
-	stat_inc(TTBPF_STAT_EXIT_FREED, rc.count);
-	emit_released(TTBPF_EV_EXIT, &rc);
+	if (rc.count) {
+		stat_inc(TTBPF_STAT_EXIT_FREED, rc.count);
+		emit_released(TTBPF_EV_EXIT, &rc);
+	}
+	if (!claim)
+		bpf_map_delete_elem(&exit_claims, &rc.pid);
 	return 0;
 }
 

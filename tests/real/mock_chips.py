@@ -6,13 +6,13 @@ until stdin has a line ("alloc": one more tensor, then hold again), then
 free everything and close.
 
 usage: mock_chips.py MODE"""
-import glob
 import json
 import os
 import struct
 import sys
 
 import ttnn
+from mock_workload import SHM_PROCS, own_records
 
 # (shape, memory config); bf16 tiles are 32x32x2 = 2048 B per page. A
 # tensor on a mesh is replicated: each chip holds the full size.
@@ -25,20 +25,14 @@ TYPES = ["DRAM", "L1", "L1_SMALL", "TRACE", "CB"]
 
 
 def shm_slots(pid):
-    """Per record file: its chip ids and this process's five totals (v3)."""
+    """Per record file: its chip ids and this process's (pid: our own) five
+    totals (v3)."""
     out = []
-    for path in sorted(glob.glob("/dev/shm/tt_device_*_memory")):
-        try:
-            with open(path, "rb") as f:
-                b = f.read()
-        except OSError:
-            continue
-        if len(b) < 0x358 + 64 * 120:
-            continue
+    for path, b in own_records():
         version, = struct.unpack_from("<I", b, 0)
         asic, dev = struct.unpack_from("<QI", b, 0x20)
         for i in range(64):
-            off = 0x358 + i * 120
+            off = SHM_PROCS + i * 120
             p, = struct.unpack_from("<i", b, off)
             if p == pid:
                 v = struct.unpack_from("<5Q", b, off + 8)

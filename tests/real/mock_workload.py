@@ -51,18 +51,36 @@ SHM_TYPES = ["DRAM", "L1", "L1_SMALL", "TRACE", "CB"]
 SHM_PROCS = 0x358
 
 
-def shm_slots(pid):
-    """{unique chip id: {"device_id", "version", bytes per type}} for every
-    chip where this process has a slot in TT-Metal's record."""
-    out = {}
-    for path in glob.glob("/dev/shm/tt_device_*_memory"):
+def own_records():
+    """(path, bytes) of each record file this process maps. A slot under
+    our pid in a file we do not map is not ours: TT-Metal clears a slot only
+    in its destructor, so a process killed with SIGKILL leaves its slot, and
+    its pid may be ours now."""
+    mapped = set()
+    with open("/proc/self/maps") as f:
+        for line in f:
+            fields = line.split()
+            if len(fields) >= 5 and fields[4] != "0":
+                maj, mnr = (int(x, 16) for x in fields[3].split(":"))
+                mapped.add((os.makedev(maj, mnr), int(fields[4])))
+    for path in sorted(glob.glob("/dev/shm/tt_device_*_memory")):
         try:
             with open(path, "rb") as f:
+                st = os.fstat(f.fileno())
                 b = f.read()
         except OSError:
             continue
-        if len(b) < SHM_PROCS + 64 * 120:
-            continue
+        if (st.st_dev, st.st_ino) in mapped and \
+                len(b) >= SHM_PROCS + 64 * 120:
+            yield path, b
+
+
+def shm_slots(pid):
+    """{unique chip id: {"device_id", "version", bytes per type}} for every
+    chip where this process (pid: our own) has a slot in TT-Metal's
+    record."""
+    out = {}
+    for _, b in own_records():
         version, = struct.unpack_from("<I", b, 0)
         unique, device = struct.unpack_from("<QI", b, 0x20)
         for i in range(64):

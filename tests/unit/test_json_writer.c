@@ -108,16 +108,32 @@ static void write_deep(FILE *f)
 	struct json_writer w;
 
 	json_writer__init(&w, f);
+	json_writer__begin_object(&w);
+	json_writer__key(&w, "a");
 	for (int i = 0; i < JSON_MAX_DEPTH + 2; i++)
 		json_writer__begin_array(&w);
 	assert_int_equal(w.err, -EOVERFLOW);
+	for (int i = 0; i < JSON_MAX_DEPTH + 2; i++)
+		json_writer__end_array(&w);
+	/* Back in the object, after its first member. */
+	json_writer__field_u64(&w, "b", 1);
+	json_writer__end_object(&w);
+	assert_int_equal(w.depth, 0);
 }
 
 static void test_json_depth(void **state)
 {
 	char *out = capture(write_deep);
+	char want[3 * JSON_MAX_DEPTH + 32], *p = want;
 
 	(void)state;
+	p += sprintf(p, "{\"a\":");
+	for (int i = 0; i < JSON_MAX_DEPTH + 2; i++)
+		*p++ = '[';
+	for (int i = 0; i < JSON_MAX_DEPTH + 2; i++)
+		*p++ = ']';
+	sprintf(p, ",\"b\":1}");
+	assert_string_equal(out, want);
 	free(out);
 }
 

@@ -6,7 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
+#include <fcntl.h>
 #include <cmocka.h>
 
 #include "shm_record.h"
@@ -41,6 +43,22 @@ static void write_record(const char *name, uint32_t version,
 	fclose(f);
 }
 
+/* Map the record as TT-Metal does for as long as it holds a slot in it. */
+static void *map_record(const char *name)
+{
+	char path[128];
+	void *m;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	fd = open(path, O_RDONLY);
+	assert_true(fd >= 0);
+	m = mmap(NULL, SIZE, PROT_READ, MAP_SHARED, fd, 0);
+	close(fd);
+	assert_true(m != MAP_FAILED);
+	return m;
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -64,12 +82,17 @@ static void test_reads_live_slots(void **state)
 	int32_t pids[] = { (int32_t)getpid(), 0x7ffffff0, 0 };
 	struct shm_record r;
 	char path[128], link[128];
+	void *mapped;
 
 	(void)state;
 	write_record("tt_device_4294967296_memory", 3, pids, 3);
-	/* Not read: another layout version, a link, a name not TT-Metal's. */
+	mapped = map_record("tt_device_4294967296_memory");
+	/* Not read: another layout version, a link, a name not TT-Metal's,
+	 * and a slot under our pid in a record we do not map (left by a
+	 * killed process whose pid is ours now). */
 	write_record("tt_device_5_memory", 4, pids, 1);
 	write_record("tt_device_6_memory.bak", 3, pids, 1);
+	write_record("tt_device_8_memory", 3, pids, 1);
 	snprintf(path, sizeof(path), "%s/tt_device_4294967296_memory", dir);
 	snprintf(link, sizeof(link), "%s/tt_device_7_memory", dir);
 	assert_int_equal(symlink(path, link), 0);
@@ -94,6 +117,7 @@ static void test_reads_live_slots(void **state)
 		assert_null(strchr(out, '\x1b'));
 	}
 	shm_record__free(&r);
+	munmap(mapped, SIZE);
 }
 
 static void test_seen_processes_dropped(void **state)
@@ -102,9 +126,11 @@ static void test_seen_processes_dropped(void **state)
 	struct state_proc proc = { .pid = (uint32_t)getpid() };
 	struct state s = { .procs = &proc, .n_procs = 1 };
 	struct shm_record r;
+	void *mapped;
 
 	(void)state;
 	write_record("tt_device_0_memory", 3, pids, 1);
+	mapped = map_record("tt_device_0_memory");
 	assert_int_equal(shm_record__read(dir, &r), 0);
 	assert_true(r.n >= 1);
 	/* ttbpf has rows for it: its own numbers, never both. */
@@ -117,6 +143,7 @@ static void test_seen_processes_dropped(void **state)
 	shm_record__keep_unseen(&r, &s, (uint32_t)getpid() + 1);
 	assert_int_equal(r.n, 0); /* -p another pid */
 	shm_record__free(&r);
+	munmap(mapped, SIZE);
 }
 
 static void test_missing_dir(void **state)

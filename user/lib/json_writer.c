@@ -73,6 +73,12 @@ void json_writer__init(struct json_writer *w, FILE *f)
 /* Separator before a value: none after a key, a comma between items. */
 static void before_value(struct json_writer *w)
 {
+	/* Past the nesting limit the text is already marked invalid (err):
+	 * nothing is tracked there, only the levels below are kept right. */
+	if (w->beyond) {
+		w->after_key = false;
+		return;
+	}
 	if (w->after_key) {
 		w->after_key = false;
 		return;
@@ -86,8 +92,9 @@ static void nest_open(struct json_writer *w, char c)
 {
 	before_value(w);
 	fputc_unlocked(c, w->f);
-	if (w->depth + 1 >= JSON_MAX_DEPTH) {
+	if (w->beyond || w->depth + 1 >= JSON_MAX_DEPTH) {
 		w->err = -EOVERFLOW;
+		w->beyond++;
 		return;
 	}
 	w->first[++w->depth] = true;
@@ -96,7 +103,10 @@ static void nest_open(struct json_writer *w, char c)
 static void nest_close(struct json_writer *w, char c)
 {
 	fputc_unlocked(c, w->f);
-	if (w->depth > 0)
+	/* Past the limit: only the levels that were tracked pop one. */
+	if (w->beyond)
+		w->beyond--;
+	else if (w->depth > 0)
 		w->depth--;
 }
 

@@ -26,6 +26,7 @@
 struct json_writer {
 	FILE *f;
 	int depth;
+	int beyond; /* levels opened past JSON_MAX_DEPTH, not tracked */
 	bool first[JSON_MAX_DEPTH];
 	bool after_key;
 	int err; /* -EOVERFLOW on too deep nesting */

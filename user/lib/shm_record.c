@@ -9,7 +9,10 @@
  *
  * The files are in a world-writable directory: only regular files that
  * are not links are read, and a slot is believed only for a live process
- * owned by the file's owner (TT-Metal creates it mode 0600).
+ * owned by the file's owner (TT-Metal creates it mode 0600) that maps this
+ * very file. TT-Metal clears a slot only in its destructor, so a process
+ * killed with SIGKILL leaves its slot behind, and its pid may since name
+ * another process: one that does not map the record holds nothing in it.
  */
 #include <dirent.h>
 #include <stdbool.h>
@@ -20,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "chip_ids.h"
@@ -52,6 +56,35 @@ static long proc_uid(int pid)
 	if (pid <= 0 || stat(path, &st))
 		return -1;
 	return (long)st.st_uid;
+}
+
+/* Whether @pid maps the file @st describes. Its device and inode, not its
+ * name: the name is resolved in that process's mount namespace. */
+static bool maps_file(int pid, const struct stat *st)
+{
+	char path[64], line[512];
+	bool found = false;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f)) {
+		unsigned int maj, min;
+		unsigned long long ino;
+
+		if (sscanf(line, "%*x-%*x %*s %*x %x:%x %llu", &maj, &min,
+			   &ino) == 3)
+			found = ino == (unsigned long long)st->st_ino &&
+				maj == major(st->st_dev) &&
+				min == minor(st->st_dev);
+		/* A line longer than the buffer: skip its rest. */
+		while (!strchr(line, '\n') && fgets(line, sizeof(line), f))
+			;
+	}
+	fclose(f);
+	return found;
 }
 
 static int read_file(int dirfd, const char *name, uint64_t uid,
@@ -89,7 +122,7 @@ static int read_file(int dirfd, const char *name, uint64_t uid,
 			continue;
 		for (int t = 0; t < SHM_RECORD_NR_TYPES; t++)
 			any |= get_u64(p + 8 + 8 * t) != 0;
-		if (!any)
+		if (!any || !maps_file(pid, &st))
 			continue;
 		if (out->n >= out->cap) {
 			size_t cap = out->cap ? 2 * out->cap : 16;

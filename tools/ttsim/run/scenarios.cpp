@@ -505,6 +505,14 @@ static int run_hold(run_ctx *ctx)
 		if (b)
 			ctx->live.push_back(held{ b, dev });
 	}
+	/* --threads T: T-1 more threads that idle while the buffers are
+	 * held, as TT-Metal's own workers do, so that a SIGKILL ends several
+	 * threads of the process at once. They end with the process. */
+	for (uint64_t t = 1; t < ctx->opt->threads; t++)
+		std::thread([] {
+			for (;;)
+				pause();
+		}).detach();
 	return 0;
 }
 
