@@ -10,7 +10,7 @@
  * starts the next one. The buffer map entries of the ended generation stay
  * behind, stale: every reader skips them, a free or a new allocation at
  * the same key takes them, the owner's process exit deletes them, and
- * later allocations reclaim a few at a time from the "retired" queue.
+ * later allocations reclaim a few at a time from the "idx_retired" queue.
  *
  * Who subtracts a buffer: an allocation or free enters the generation
  * (genword's in-flight count) before it stamps, adds or checks, and leaves
@@ -39,7 +39,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_QUEUE);
 	__uint(max_entries, TTBPF_MAX_OWNERS * 4);
 	__type(value, struct gen_retired);
-} retired SEC(".maps");
+} idx_retired SEC(".maps");
 
 /* Retired pages not yet reclaimed: allocations help only while some are. */
 __u64 retired_pages;
@@ -142,7 +142,7 @@ static __always_inline void gen_retire(__u32 pid, __u64 allocator, __u32 gen,
 				 .end = end };
 
 	/* Queue full: the process's exit or its frees take them. */
-	if (page < end && !bpf_map_push_elem(&retired, &r, 0))
+	if (page < end && !bpf_map_push_elem(&idx_retired, &r, 0))
 		__sync_fetch_and_add(&retired_pages, end - page);
 }
 
@@ -271,7 +271,7 @@ __noinline int gen_reclaim__step(void)
 	struct idx_page *pg;
 	__u32 s;
 
-	if (bpf_map_pop_elem(&retired, &r))
+	if (bpf_map_pop_elem(&idx_retired, &r))
 		return 0;
 	pk.pid = key.pid = r.pid;
 	pk.page = r.page;
@@ -295,7 +295,7 @@ __noinline int gen_reclaim__step(void)
 			bpf_map_delete_elem(&allocs, &key);
 	}
 	if (r.left) {
-		bpf_map_push_elem(&retired, &r, 0);
+		bpf_map_push_elem(&idx_retired, &r, 0);
 		return 1;
 	}
 	bpf_map_delete_elem(&idx_pages, &pk);
@@ -307,7 +307,7 @@ next:
 	o = bpf_map_lookup_elem(&owners, &ok);
 	if (o && o->reclaimed == r.page)
 		o->reclaimed = r.page + 1;
-	if (++r.page < r.end && bpf_map_push_elem(&retired, &r, 0))
+	if (++r.page < r.end && bpf_map_push_elem(&idx_retired, &r, 0))
 		__sync_fetch_and_sub(&retired_pages, r.end - r.page);
 	return 1;
 }
