@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * Which buffers each allocator of each process holds, so that a device
- * close or a process exit visits only those buffers instead of walking the
+ * Which buffers each allocator of each process holds, so that a process
+ * exit (and a device close that cannot end its generation at once, see
+ * generations.bpf.h) visits only those buffers instead of walking the
  * whole buffer map (whose cost is its size, not what it holds).
  *
  * Each (pid, allocator) owns pages of TTBPF_INDEX_SLOTS slots: a bitmap of
@@ -12,6 +13,9 @@
  * buffer map's entry for its Buffer* names the same allocator and slot,
  * and only the CPU whose delete of that entry succeeds subtracts it.
  * Each process lists its allocators, so that its exit finds them.
+ * Pages belong to one generation of their owner: a close hands its
+ * generation's pages to the reclaim queue and the next generation starts
+ * new ones (from owner->base on); pages below owner->reclaimed are gone.
  *
  * Included by ttbpf.bpf.c only: needs its allocs map.
  */

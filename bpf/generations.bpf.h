@@ -146,6 +146,18 @@ static __always_inline void gen_retire(__u32 pid, __u64 allocator, __u32 gen,
 		__sync_fetch_and_add(&retired_pages, end - page);
 }
 
+/* The generation whose bank is @b has just ended: empty the bank for the
+ * one after next, and give the next one pages of its own. */
+static __always_inline void gen_started(struct ttbpf_owner *o,
+					struct ttbpf_gen_bank *b)
+{
+	__u32 end = IDX_ONCE(o->npages);
+
+	__builtin_memset(b, 0, sizeof(*b));
+	o->base = end;
+	o->hint = end;
+}
+
 /*
  * End @o's current generation if nothing is in flight and all its
  * buffers are on one device row or chip set; then @bank holds what it
@@ -157,7 +169,7 @@ static __always_inline bool gen_close(__u32 pid, __u64 allocator,
 				      struct ttbpf_gen_bank *bank)
 {
 	__u64 w = IDX_ONCE(o->genword);
-	__u32 g = TTBPF_GEN(w), base, end, next;
+	__u32 g = TTBPF_GEN(w), base, next;
 	struct ttbpf_gen_bank *b = &o->bank[g & 1];
 
 	if (w & TTBPF_GEN_BUSY_MASK)
@@ -172,12 +184,9 @@ static __always_inline bool gen_close(__u32 pid, __u64 allocator,
 	if (__sync_val_compare_and_swap(&o->genword, w,
 					(w & ~0xffffffffULL) | next) != w)
 		return false;
-	__builtin_memset(b, 0, sizeof(*b));
 	base = o->base;
-	end = IDX_ONCE(o->npages);
-	o->base = end;
-	o->hint = end;
-	gen_retire(pid, allocator, g, base, end);
+	gen_started(o, b);
+	gen_retire(pid, allocator, g, base, o->base);
 	return true;
 }
 
@@ -189,7 +198,7 @@ static __always_inline bool gen_close(__u32 pid, __u64 allocator,
 static __always_inline void gen_renew(struct ttbpf_owner *o)
 {
 	__u64 w = IDX_ONCE(o->genword);
-	__u32 g = TTBPF_GEN(w), end;
+	__u32 g = TTBPF_GEN(w);
 	struct ttbpf_gen_bank *b = &o->bank[g & 1];
 
 	if (w & TTBPF_GEN_BUSY_MASK)
@@ -200,10 +209,7 @@ static __always_inline void gen_renew(struct ttbpf_owner *o)
 	if (__sync_val_compare_and_swap(
 		    &o->genword, w, (w & ~0xffffffffULL) | gen_next(g)) != w)
 		return;
-	__builtin_memset(b, 0, sizeof(*b));
-	end = IDX_ONCE(o->npages);
-	o->base = end;
-	o->hint = end;
+	gen_started(o, b);
 }
 
 /*
@@ -295,7 +301,9 @@ __noinline int gen_reclaim__step(void)
 			bpf_map_delete_elem(&allocs, &key);
 	}
 	if (r.left) {
-		bpf_map_push_elem(&idx_retired, &r, 0);
+		/* Lost (the queue filled meanwhile): the exit takes them. */
+		if (bpf_map_push_elem(&idx_retired, &r, 0))
+			__sync_fetch_and_sub(&retired_pages, r.end - r.page);
 		return 1;
 	}
 	bpf_map_delete_elem(&idx_pages, &pk);
