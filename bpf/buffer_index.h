@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * Which buffers each allocator of each process holds, so that a device
- * close or a process exit visits only those buffers instead of walking the
+ * Which buffers each allocator of each process holds, so that a process
+ * exit (and a device close that cannot end its generation at once, see
+ * generations.bpf.h) visits only those buffers instead of walking the
  * whole buffer map (whose cost is its size, not what it holds).
  *
  * Each (pid, allocator) owns pages of TTBPF_INDEX_SLOTS slots: a bitmap of
@@ -12,6 +13,9 @@
  * buffer map's entry for its Buffer* names the same allocator and slot,
  * and only the CPU whose delete of that entry succeeds subtracts it.
  * Each process lists its allocators, so that its exit finds them.
+ * Pages belong to one generation of their owner: a close hands its
+ * generation's pages to the reclaim queue and the next generation starts
+ * new ones (from owner->base on); pages below owner->reclaimed are gone.
  *
  * Included by ttbpf.bpf.c only: needs its allocs map.
  */
@@ -25,31 +29,16 @@
 /* Pages tried before a new one is started: bounds the claim's cost. */
 #define IDX_PAGE_TRIES 4
 
-struct idx_owner_key {
-	__u32 pid;
-	__u32 pad;
-	__u64 allocator;
-};
-
 /*
- * What the allocator's device resolved to, so that the next allocation
- * reads no Device and no mesh chain (read_buffer()). An allocator belongs
- * to one device for its whole life, and ends in a probed bulk free (its
- * destructor, TTBPF_LAYOUT_SEES_DTOR) that empties this before its memory
- * can be reused; the owner itself goes at the process's exit and exec.
- * dev_tag: the Device* it is of, or one of these.
+ * An owner also keeps what the allocator's device resolved to, so that the
+ * next allocation reads no Device and no mesh chain (read_buffer()). An
+ * allocator belongs to one device for its whole life, and ends in a probed
+ * bulk free (its destructor, TTBPF_LAYOUT_SEES_DTOR) that empties this
+ * before its memory can be reused; the owner itself goes at the process's
+ * exit and exec. dev_tag: the Device* it is of, or one of these.
  */
 #define IDX_DEV_NONE	0
 #define IDX_DEV_WRITING 1
-
-struct idx_owner {
-	__u32 npages; /* pages 0..npages-1 may exist */
-	__u32 hint;   /* a page where a slot was last released */
-	__u64 dev_tag;
-	__u64 chips;
-	__s32 device;
-	__u32 dev_kind;
-};
 
 struct idx_page_key {
 	__u32 pid;
@@ -59,6 +48,8 @@ struct idx_page_key {
 
 struct idx_page {
 	__u64 used; /* bit i: slot i holds a buffer */
+	__u32 gen;  /* the owner's generation whose buffers it takes */
+	__u32 pad;
 	__u64 buffer[TTBPF_INDEX_SLOTS];
 };
 
@@ -67,13 +58,14 @@ struct idx_proc_owner_key {
 	__u32 n; /* the process's n-th allocator */
 };
 
-/* Internal: not pinned (the loader pins no "idx_" map). */
+/* Pinned: readers need each owner's generation. The "idx_" maps are
+ * internal (the loader pins none). */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, TTBPF_MAX_OWNERS);
-	__type(key, struct idx_owner_key);
-	__type(value, struct idx_owner);
-} idx_owners SEC(".maps");
+	__type(key, struct ttbpf_owner_key);
+	__type(value, struct ttbpf_owner);
+} owners SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -127,6 +119,9 @@ struct {
 
 static const struct idx_page idx_zero_page;
 
+/* Generation numbers handed out so far, two at a time (gen_next()). */
+__u64 owner_gens = 2;
+
 static __always_inline struct idx_proc *idx_proc_get(__u32 pid)
 {
 	struct idx_proc zero = {};
@@ -136,39 +131,41 @@ static __always_inline struct idx_proc *idx_proc_get(__u32 pid)
 }
 
 /* The owner record of (@pid, @allocator) if there is one. */
-static __always_inline struct idx_owner *buffer_index__owner(__u32 pid,
-							     __u64 allocator)
+static __always_inline struct ttbpf_owner *buffer_index__owner(__u32 pid,
+							       __u64 allocator)
 {
-	struct idx_owner_key ok = { .pid = pid, .allocator = allocator };
+	struct ttbpf_owner_key ok = { .pid = pid, .allocator = allocator };
 
-	return bpf_map_lookup_elem(&idx_owners, &ok);
+	return bpf_map_lookup_elem(&owners, &ok);
 }
 
 /* The owner record of (@pid, @allocator), created and listed under the
  * process on first use; NULL when the owner or process list is full. */
-static __always_inline struct idx_owner *idx_owner_get(__u32 pid,
-						       __u64 allocator)
+static __always_inline struct ttbpf_owner *idx_owner_get(__u32 pid,
+							 __u64 allocator)
 {
-	struct idx_owner_key ok = { .pid = pid, .allocator = allocator };
+	struct ttbpf_owner_key ok = { .pid = pid, .allocator = allocator };
 	struct idx_proc_owner_key pk = { .pid = pid };
-	struct idx_owner zero = {}, *o;
+	struct ttbpf_owner zero = {}, *o;
 	struct idx_proc *proc;
 
-	o = bpf_map_lookup_elem(&idx_owners, &ok);
+	o = bpf_map_lookup_elem(&owners, &ok);
 	if (o)
 		return o;
+	/* A generation no owner has had (see gen_next()), bank 0. */
+	zero.genword = (__u32)__sync_fetch_and_add(&owner_gens, 2) & ~1u;
 	/* Only the CPU that creates the owner lists it: once per owner. */
-	if (bpf_map_update_elem(&idx_owners, &ok, &zero, BPF_NOEXIST))
-		return bpf_map_lookup_elem(&idx_owners, &ok);
+	if (bpf_map_update_elem(&owners, &ok, &zero, BPF_NOEXIST))
+		return bpf_map_lookup_elem(&owners, &ok);
 	proc = idx_proc_get(pid);
 	if (proc) {
 		pk.n = __sync_fetch_and_add(&proc->n_owners, 1);
 		if (!bpf_map_update_elem(&idx_proc_owners, &pk, &allocator,
 					 BPF_ANY))
-			return bpf_map_lookup_elem(&idx_owners, &ok);
+			return bpf_map_lookup_elem(&owners, &ok);
 	}
 	/* Unlisted, its exit would not find it: do not use it. */
-	bpf_map_delete_elem(&idx_owners, &ok);
+	bpf_map_delete_elem(&owners, &ok);
 	return NULL;
 }
 
@@ -201,22 +198,24 @@ static __always_inline int idx_claim(struct idx_page *pg, __u32 page,
  */
 static __always_inline int buffer_index__add(const struct ttbpf_alloc_key *key,
 					     struct ttbpf_alloc *a,
-					     struct idx_owner *o)
+					     struct ttbpf_owner *o)
 {
 	struct idx_page_key pk = { .pid = key->pid, .allocator = a->allocator };
 	struct idx_page *pg;
-	__u32 page, npages;
+	__u32 page, npages, base;
 	int slot;
 
 	if (!o)
 		return -1;
-	/* The page a release last freed a slot in, then the next ones. */
+	/* The page a release last freed a slot in, then the next ones of
+	 * the current generation (from base on). */
 	npages = o->npages;
+	base = o->base;
 	page = o->hint;
-	for (int i = 0; i < IDX_PAGE_TRIES && npages; i++) {
-		pk.page = page < npages ? page : 0;
+	for (int i = 0; i < IDX_PAGE_TRIES && npages > base; i++) {
+		pk.page = page < npages && page >= base ? page : base;
 		pg = bpf_map_lookup_elem(&idx_pages, &pk);
-		if (pg) {
+		if (pg && pg->gen == a->gen) {
 			slot = idx_claim(pg, pk.page, key->buffer);
 			if (slot >= 0) {
 				if (pk.page != o->hint)
@@ -233,6 +232,7 @@ static __always_inline int buffer_index__add(const struct ttbpf_alloc_key *key,
 	pg = bpf_map_lookup_elem(&idx_pages, &pk);
 	if (!pg)
 		return -1;
+	pg->gen = a->gen;
 	slot = idx_claim(pg, pk.page, key->buffer);
 	if (slot < 0)
 		return -1;
@@ -244,17 +244,18 @@ found:
 
 /* Free the slot of @a, a buffer of @pid: only after its buffer map entry
  * was deleted, and only by the CPU whose delete succeeded. The claim finds
- * a page with room from the hint on; only a page that was full needs to
- * become the hint (saves the owner lookup on almost every free). */
+ * a page with room from the hint on; only a page of the current generation
+ * that was full needs to become the hint (saves the owner lookup on almost
+ * every free). @o: its owner if the caller has it, else NULL. */
 static __always_inline void buffer_index__remove(__u32 pid,
-						 const struct ttbpf_alloc *a)
+						 const struct ttbpf_alloc *a,
+						 struct ttbpf_owner *o)
 {
 	struct idx_page_key pk = { .pid = pid,
 				   .page = a->slot / TTBPF_INDEX_SLOTS,
 				   .allocator = a->allocator };
-	struct idx_owner_key ok = { .pid = pid, .allocator = a->allocator };
+	struct ttbpf_owner_key ok = { .pid = pid, .allocator = a->allocator };
 	struct idx_page *pg;
-	struct idx_owner *o;
 	__u64 was;
 
 	if (a->slot == TTBPF_NO_SLOT)
@@ -266,14 +267,15 @@ static __always_inline void buffer_index__remove(__u32 pid,
 				   ~(1ULL << (a->slot & IDX_SLOT_MASK)));
 	if (was != ~0ULL)
 		return;
-	o = bpf_map_lookup_elem(&idx_owners, &ok);
-	if (o)
+	if (!o)
+		o = bpf_map_lookup_elem(&owners, &ok);
+	if (o && pk.page >= o->base)
 		o->hint = pk.page;
 }
 
 /* The device @o's allocator resolved to, if known for Device* @dev. */
 static __always_inline bool
-buffer_index__dev_get(struct idx_owner *o, __u64 dev, struct ttbpf_alloc *a)
+buffer_index__dev_get(struct ttbpf_owner *o, __u64 dev, struct ttbpf_alloc *a)
 {
 	if (!o || IDX_ONCE(o->dev_tag) != dev)
 		return false;
@@ -287,7 +289,7 @@ buffer_index__dev_get(struct idx_owner *o, __u64 dev, struct ttbpf_alloc *a)
 
 /* Note what Device* @dev resolved to in @a. One writer: whoever moves the
  * tag from none to writing; an empty done meanwhile wins. */
-static __always_inline void buffer_index__dev_put(struct idx_owner *o,
+static __always_inline void buffer_index__dev_put(struct ttbpf_owner *o,
 						  __u64 dev,
 						  const struct ttbpf_alloc *a)
 {
@@ -305,7 +307,7 @@ static __always_inline void buffer_index__dev_put(struct idx_owner *o,
  * memory may next hold another device's allocator. */
 static __always_inline void buffer_index__dev_forget(__u32 pid, __u64 allocator)
 {
-	struct idx_owner *o = buffer_index__owner(pid, allocator);
+	struct ttbpf_owner *o = buffer_index__owner(pid, allocator);
 
 	if (o)
 		IDX_ONCE(o->dev_tag) = IDX_DEV_NONE;

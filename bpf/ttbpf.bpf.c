@@ -471,6 +471,7 @@ static __always_inline void count_failure_one(__u32 pid,
 }
 
 #include "chips.bpf.h"
+#include "generations.bpf.h"
 
 /* A mesh buffer counts on each of its chips (chips.bpf.h). */
 static __always_inline bool account_add(__u32 pid, struct ttbpf_pending *p,
@@ -641,7 +642,7 @@ static __always_inline int read_fields(__u64 addr, const __s32 *offs, int n,
 static __always_inline bool
 read_buffer(struct pt_regs *ctx, const struct ttbpf_lib *lib, __u64 cookie,
 	    __u64 buffer, struct ttbpf_alloc *a, bool want_address,
-	    struct idx_owner *o, __u64 *cache_dev)
+	    struct ttbpf_owner *o, __u64 *cache_dev)
 {
 	const struct ttbpf_layout *l = &lib->layout;
 	__s32 offs[4] = { l->size_off, l->type_off, l->device_off,
@@ -847,9 +848,11 @@ static __s32 user_stack_id(struct pt_regs *ctx, __u64 *ret)
  * buffer twice. */
 static __always_inline int record_alloc(struct ttbpf_alloc_key *key,
 					struct ttbpf_alloc *a,
-					struct idx_owner *o)
+					struct ttbpf_owner *o)
 {
 	struct ttbpf_alloc *prev, old;
+	struct ttbpf_owner *po;
+	__u32 g;
 	int err;
 
 	if (!o || buffer_index__add(key, a, o))
@@ -859,15 +862,25 @@ static __always_inline int record_alloc(struct ttbpf_alloc_key *key,
 		prev = bpf_map_lookup_elem(&allocs, key);
 		if (prev) {
 			old = *prev;
+			po = buffer_index__owner(key->pid, old.allocator);
+			/* Still held (not released by a bulk free): the
+			 * generation cannot end while we are in it. */
+			g = po ? gen_enter(po) : 0;
 			if (!bpf_map_delete_elem(&allocs, key)) {
-				account_sub(key->pid, &old, false, a->ts_ns);
-				buffer_index__remove(key->pid, &old);
+				buffer_index__remove(key->pid, &old, po);
+				if (po && g == old.gen) {
+					account_sub(key->pid, &old, false,
+						    a->ts_ns);
+					gen_bank_sub(po, &old);
+				}
 			}
+			if (po)
+				gen_leave(po);
 		}
 		err = bpf_map_update_elem(&allocs, key, a, BPF_NOEXIST);
 	}
 	if (err)
-		buffer_index__remove(key->pid, a);
+		buffer_index__remove(key->pid, a, o);
 	return err;
 }
 
@@ -885,9 +898,10 @@ int BPF_KPROBE(alloc_entry)
 	__u64 id = bpf_get_current_pid_tgid();
 	struct ttbpf_alloc_key key = { .pid = id >> 32 };
 	struct ttbpf_pending *p;
-	struct idx_owner *o;
+	struct ttbpf_owner *o;
 	struct ttbpf_lib *lib;
 	__u64 cache_dev = 0;
+	int err;
 
 	if (!pid_wanted(key.pid))
 		return 0;
@@ -932,27 +946,45 @@ int BPF_KPROBE(alloc_entry)
 	if (py_frames_on)
 		p->a.py_stack_id = py_stack_id(key.pid);
 	p->active = 1;
+	/* In the allocator's generation until counted: its bulk free then
+	 * waits for nothing (generations.bpf.h). */
+	p->a.gen = o ? gen_enter(o) : 0;
+	p->a.pad2 = 0;
+	err = record_alloc(&key, &p->a, o);
+	/* A full map or index while stale entries wait: take a few and
+	 * try again, so that nothing is lost to what is no longer held. */
+	if (err && o && IDX_ONCE(retired_pages)) {
+		for (int i = 0; i < 8; i++)
+			gen_reclaim__step();
+		err = record_alloc(&key, &p->a, o);
+	}
 	/* Not counted, but a failure is still reported. */
-	if (record_alloc(&key, &p->a, o)) {
+	if (err) {
 		p->counted = PENDING_MAP_FULL;
 		stat_inc(TTBPF_STAT_ALLOCS_MAP_FULL, 1);
 	} else if (!account_add(key.pid, p, p->a.ts_ns)) {
 		/* No usage row (counted): not recorded at all. */
 		if (!bpf_map_delete_elem(&allocs, &key))
-			buffer_index__remove(key.pid, &p->a);
+			buffer_index__remove(key.pid, &p->a, o);
 		p->counted = PENDING_NO_ROW;
 	} else {
 		p->counted = PENDING_COUNTED;
+		gen_bank_add(o, &p->a);
 		stat_inc(TTBPF_STAT_ALLOCS, 1);
 		/* Counted: the process is in traced_pids, so its exit or
 		 * exec drops the owner and what it keeps. */
 		if (cache_dev && lib->layout.flags & TTBPF_LAYOUT_SEES_DTOR)
 			buffer_index__dev_put(o, cache_dev, &p->a);
 	}
+	if (o)
+		gen_leave(o);
 	/* Registers and stack for a .eh_frame unwind: native_unwind.bpf.h */
 	if (native_unwind_on && p->counted == PENDING_COUNTED)
 		native_unwind__capture(ctx, key.buffer, p->a.ts_ns);
 	emit(TTBPF_EV_ALLOC, key.pid, (__u32)id, &p->a, key.buffer, 1, 0);
+	/* Stale entries of closed devices go a few at a time. */
+	if (IDX_ONCE(retired_pages))
+		gen_reclaim__step();
 	return 0;
 }
 
@@ -999,6 +1031,8 @@ static __always_inline bool free_inherited(const struct ttbpf_alloc_key *key,
 		if (!found)
 			continue;
 		a = *found;
+		if (!gen_held(pk.pid, &a))
+			continue;
 		stat_inc(TTBPF_STAT_INHERITED_FREES, 1);
 		emit_event(TTBPF_EV_FREE, key->pid, tid, &a, key->buffer, 0,
 			   TTBPF_EVF_INHERITED, pk.pid);
@@ -1015,6 +1049,7 @@ int BPF_KPROBE(free_entry)
 	__u64 id = bpf_get_current_pid_tgid();
 	struct ttbpf_alloc_key key = { .pid = id >> 32 };
 	struct ttbpf_alloc a = {}, *found;
+	struct ttbpf_owner *o;
 	struct ttbpf_lib *lib;
 	__u64 dev;
 
@@ -1024,17 +1059,35 @@ int BPF_KPROBE(free_entry)
 	found = bpf_map_lookup_elem(&allocs, &key);
 	if (found) {
 		a = *found;
-		if (!bpf_map_delete_elem(&allocs, &key)) {
-			buffer_index__remove(key.pid, &a);
-			account_sub(key.pid, &a, true, bpf_ktime_get_ns());
-			stat_inc(TTBPF_STAT_FREES, 1);
-			/* Still in the Buffer: the free reads it too. */
-			if (emit_events && !a.address)
-				a.address = read_address(a.lib, key.buffer);
-			emit(TTBPF_EV_FREE, key.pid, (__u32)id, &a, key.buffer,
-			     1, 0);
+		o = buffer_index__owner(key.pid, a.allocator);
+		/* Held only in its owner's current generation, which cannot
+		 * end while we are in it. */
+		if (o && gen_enter(o) == a.gen) {
+			if (!bpf_map_delete_elem(&allocs, &key)) {
+				buffer_index__remove(key.pid, &a, o);
+				account_sub(key.pid, &a, true,
+					    bpf_ktime_get_ns());
+				gen_bank_sub(o, &a);
+				gen_leave(o);
+				stat_inc(TTBPF_STAT_FREES, 1);
+				/* Still in the Buffer: the free reads it. */
+				if (emit_events && !a.address)
+					a.address =
+						read_address(a.lib, key.buffer);
+				emit(TTBPF_EV_FREE, key.pid, (__u32)id, &a,
+				     key.buffer, 1, 0);
+				return 0;
+			}
+			gen_leave(o);
+			return 0;
 		}
-		return 0;
+		if (o)
+			gen_leave(o);
+		/* Stale: a bulk free released it. Its entry goes now, and
+		 * the free is one of a buffer not held, as it would be had
+		 * the bulk free deleted the entry. */
+		if (!bpf_map_delete_elem(&allocs, &key))
+			buffer_index__remove(key.pid, &a, o);
 	}
 
 	if (free_inherited(&key, (__u32)id))
@@ -1102,6 +1155,8 @@ struct release_ctx {
 	__u32 whole_process;
 	__u32 in_page; /* bits holds what is left of page */
 	__u64 bits;
+	__u32 gen; /* the owner's current generation: its held buffers */
+	__u32 pad2;
 	struct release_batch b;
 };
 
@@ -1221,6 +1276,7 @@ static __noinline void release_chunk(struct release_ctx *rc)
 				   .allocator = rc->allocator };
 	struct ttbpf_alloc_key key = { .pid = rc->pid };
 	struct ttbpf_alloc *a, copy;
+	struct ttbpf_owner *o;
 	struct idx_page *pg;
 	__u32 s;
 
@@ -1229,6 +1285,11 @@ static __noinline void release_chunk(struct release_ctx *rc)
 		/* Never made, or a concurrent exit walk has done it. */
 		rc->bits = 0;
 		rc->in_page = 0;
+		rc->page++;
+		return;
+	}
+	/* One allocator: only the pages of its current generation. */
+	if (!rc->in_page && !rc->whole_process && pg->gen != rc->gen) {
 		rc->page++;
 		return;
 	}
@@ -1247,11 +1308,22 @@ static __noinline void release_chunk(struct release_ctx *rc)
 		    a->slot != rc->page * TTBPF_INDEX_SLOTS + s)
 			continue;
 		copy = *a;
+		/* A stale entry (an ended generation) is only deleted, and
+		 * only by the walk of the whole process. */
+		if (copy.gen != rc->gen && !rc->whole_process)
+			continue;
 		/* Only the CPU whose delete succeeds subtracts: a free, an
 		 * exit and a bulk free may race on the same buffer. */
 		if (bpf_map_delete_elem(&allocs, &key))
 			continue;
 		__sync_fetch_and_and(&pg->used, ~(1ULL << s));
+		if (copy.gen != rc->gen)
+			continue;
+		if (!rc->whole_process) {
+			o = buffer_index__owner(rc->pid, rc->allocator);
+			if (o)
+				gen_bank_sub(o, &copy);
+		}
 		release_add(rc, &copy);
 	}
 	if (rc->bits)
@@ -1268,8 +1340,8 @@ static long release_step(struct bpf_map *map, __u32 *idx, __u8 *val,
 			 struct release_ctx *rc)
 {
 	struct idx_proc_owner_key pk = { .pid = rc->pid };
-	struct idx_owner_key ok = { .pid = rc->pid };
-	struct idx_owner *o;
+	struct ttbpf_owner_key ok = { .pid = rc->pid };
+	struct ttbpf_owner *o;
 	__u64 *allocator;
 
 	if (rc->allocator && rc->page < rc->npages) {
@@ -1280,7 +1352,7 @@ static long release_step(struct bpf_map *map, __u32 *idx, __u8 *val,
 		return 1;
 	if (rc->allocator) {
 		ok.allocator = rc->allocator;
-		bpf_map_delete_elem(&idx_owners, &ok);
+		bpf_map_delete_elem(&owners, &ok);
 	}
 	if (rc->next_owner >= rc->n_owners)
 		return 1;
@@ -1289,9 +1361,10 @@ static long release_step(struct bpf_map *map, __u32 *idx, __u8 *val,
 	rc->allocator = allocator ? *allocator : 0;
 	bpf_map_delete_elem(&idx_proc_owners, &pk);
 	ok.allocator = rc->allocator;
-	o = rc->allocator ? bpf_map_lookup_elem(&idx_owners, &ok) : NULL;
+	o = rc->allocator ? bpf_map_lookup_elem(&owners, &ok) : NULL;
 	rc->npages = o ? o->npages : 0;
-	rc->page = 0;
+	rc->page = o ? o->reclaimed : 0;
+	rc->gen = o ? TTBPF_GEN(o->genword) : 0;
 	return 0;
 }
 
@@ -1299,9 +1372,9 @@ static long release_step(struct bpf_map *map, __u32 *idx, __u8 *val,
  * allocator of rc->pid: the cost is their pages and buffers. */
 static __always_inline void release_walk(struct release_ctx *rc)
 {
-	struct idx_owner_key ok = { .pid = rc->pid,
-				    .allocator = rc->allocator };
-	struct idx_owner *o;
+	struct ttbpf_owner_key ok = { .pid = rc->pid,
+				      .allocator = rc->allocator };
+	struct ttbpf_owner *o;
 	struct idx_proc *proc;
 
 	if (rc->whole_process) {
@@ -1310,10 +1383,12 @@ static __always_inline void release_walk(struct release_ctx *rc)
 			return;
 		rc->n_owners = proc->n_owners;
 	} else {
-		o = bpf_map_lookup_elem(&idx_owners, &ok);
+		o = bpf_map_lookup_elem(&owners, &ok);
 		if (!o)
 			return;
 		rc->npages = o->npages;
+		rc->page = o->reclaimed;
+		rc->gen = TTBPF_GEN(o->genword);
 	}
 	release_batch_reset(rc);
 	bpf_for_each_map_elem(&idx_loop, release_step, rc, 0);
@@ -1384,12 +1459,40 @@ static __always_inline void emit_release(__u8 kind, struct release_ctx *rc,
 	bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);
 }
 
+/* What an ended generation held (gen_close()) out of the rows it was
+ * counted in, as release_add() would have taken it buffer by buffer. */
+static __always_inline void release_bank(struct release_ctx *rc,
+					 const struct ttbpf_gen_bank *b)
+{
+	__u64 dev = (__u64)(__u32)b->device << 32 | b->dev_kind;
+
+	for (int t = 0; t < TTBPF_NR_TYPES; t++) {
+		__u64 n = b->buffers[t], bytes = b->bytes[t];
+
+		if (!n)
+			continue;
+		rc->count += n;
+		rc->bytes += bytes;
+		if (b->chips)
+			gen_chips__sub((__u64)rc->pid << 32 | t, b->chips, n,
+				       bytes, rc->ts);
+		else
+			gen_rows__sub((__u64)rc->pid << 32 | (__u32)b->device,
+				      (__u64)b->dev_kind << 8 | t, n, bytes,
+				      rc->ts);
+		rc->rows_lost |= release_rows__add(rc->id, b->chips, dev,
+						   (__u64)t << 56 | n, bytes);
+	}
+}
+
 SEC("uprobe")
 int BPF_KPROBE(bulk_free)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	struct release_ctx rc = { .pid = id >> 32, .id = id };
+	struct ttbpf_gen_bank bank;
 	struct ttbpf_alloc a = {};
+	struct ttbpf_owner *o;
 
 	if (!pid_wanted(rc.pid))
 		return 0;
@@ -1399,8 +1502,16 @@ int BPF_KPROBE(bulk_free)
 	buffer_index__dev_forget(rc.pid, rc.allocator);
 	if (!bpf_map_lookup_elem(&traced_pids, &rc.pid))
 		return 0;
+	o = buffer_index__owner(rc.pid, rc.allocator);
+	if (!o)
+		return 0;
 	rc.ts = bpf_ktime_get_ns();
-	release_walk(&rc);
+	if (gen_close(rc.pid, rc.allocator, o, &bank)) {
+		release_bank(&rc, &bank);
+	} else {
+		release_walk(&rc);
+		gen_renew(o);
+	}
 	if (!rc.count)
 		return 0;
 	stat_inc(TTBPF_STAT_BULK_FREED, rc.count);
@@ -1415,19 +1526,28 @@ static __always_inline void undo_alloc(__u32 pid, struct ttbpf_pending *p)
 {
 	struct ttbpf_alloc_key key = { .pid = pid, .buffer = p->buffer };
 	struct ttbpf_alloc *cur = bpf_map_lookup_elem(&allocs, &key), copy;
+	struct ttbpf_owner *o;
 
 	/* Ours, and not released meanwhile by an exit or a bulk free: only
 	 * the CPU whose delete succeeds subtracts. */
 	if (!cur || cur->ts_ns != p->a.ts_ns || cur->tid != p->a.tid)
 		return;
 	copy = *cur;
-	if (bpf_map_delete_elem(&allocs, &key))
+	o = buffer_index__owner(pid, copy.allocator);
+	if (!o)
 		return;
-	buffer_index__remove(pid, &copy);
+	/* Released meanwhile by a bulk free (stale): already taken. */
+	if (gen_enter(o) != copy.gen || bpf_map_delete_elem(&allocs, &key)) {
+		gen_leave(o);
+		return;
+	}
+	buffer_index__remove(pid, &copy, o);
 	if (p->a.chips)
 		chips__apply(pid, &p->a, CHIPS_UNDO, 0);
 	else
 		account_unadd_one(pid, &p->a, p->peak_was, p->peak_now, true);
+	gen_bank_sub(o, &copy);
+	gen_leave(o);
 	stat_inc(TTBPF_STAT_ALLOCS, -1);
 }
 

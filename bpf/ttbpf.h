@@ -14,7 +14,7 @@
 #include <linux/types.h>
 #endif
 
-#define TTBPF_MAP_ABI 7
+#define TTBPF_MAP_ABI 8
 
 #define TTBPF_MAX_LIBS 16 /* distinct libtt_metal.so inodes per run */
 /* Default map sizes (--max-devices, --max-procs). A Galaxy host has 32
@@ -158,6 +158,64 @@ struct ttbpf_alloc {
 	/* Chips of a mesh buffer (bit = Device::id_), device = the lowest;
 	 * 0 for a buffer on the one chip in device. */
 	__u64 chips;
+	/* Its allocator's generation when it was allocated: the buffer is
+	 * held only while that is still the allocator's current one (see
+	 * struct ttbpf_owner); otherwise a bulk free released it and the
+	 * entry is stale, waiting to be reclaimed. */
+	__u32 gen;
+	__u32 pad2;
+};
+
+/*
+ * One allocator of one process (map "owners"). A bulk free (device close)
+ * ends the allocator's current generation: it subtracts the generation's
+ * totals from the usage rows at once and starts the next one, so that it
+ * costs what the allocator's index pages cost, not one map operation per
+ * buffer. Buffers of ended generations are stale: every reader skips a
+ * buffer map entry whose gen is not its owner's current one, or that has
+ * no owner (ttbpf_alloc__held()).
+ */
+struct ttbpf_owner_key {
+	__u32 pid;
+	__u32 pad;
+	__u64 allocator;
+};
+
+/* What one generation holds, and where all of it was counted. */
+struct ttbpf_gen_bank {
+	__u64 bytes[TTBPF_NR_TYPES];
+	__u64 buffers[TTBPF_NR_TYPES];
+	__u64 chips; /* as in struct ttbpf_alloc */
+	__s32 device;
+	__u32 dev_kind;
+	__u32 id_state; /* TTBPF_GEN_ID_*: whether device..chips are known */
+	__u32 pad;
+};
+
+#define TTBPF_GEN_ID_UNSET   0
+#define TTBPF_GEN_ID_WRITING 1
+#define TTBPF_GEN_ID_SET     2
+/* Buffers of more than one device: its bulk free visits each buffer. */
+#define TTBPF_GEN_ID_MIXED 3
+
+/* Bits of ttbpf_owner.genword: the generation is the low 32. */
+#define TTBPF_GEN(word)	    ((__u32)(word))
+#define TTBPF_GEN_BUSY	    (1ULL << 32) /* one allocation or free in flight */
+#define TTBPF_GEN_BUSY_MASK (0xffffULL << 32)
+#define TTBPF_GEN_SEQ	    (1ULL << 48) /* counts entries: no ABA */
+
+struct ttbpf_owner {
+	__u64 genword;	 /* generation, in-flight count, entry sequence */
+	__u32 npages;	 /* index pages 0..npages-1 may exist */
+	__u32 hint;	 /* a page where a slot was last released */
+	__u32 base;	 /* the current generation's first page */
+	__u32 reclaimed; /* pages below this one are gone */
+	/* What the allocator's device resolved to (buffer_index.h). */
+	__u64 dev_tag;
+	__u64 chips;
+	__s32 device;
+	__u32 dev_kind;
+	struct ttbpf_gen_bank bank[2]; /* by generation & 1 */
 };
 
 /*

@@ -18,6 +18,12 @@ stat_of() { # SNAPSHOT COUNTER
 	jq ".stats.$2" "$WORK/$1.json"
 }
 
+# Entries in the pinned buffer map under DIR, held or stale: what no view
+# shows but the map still holds.
+map_entries() { # DIR
+	bpftool -j map dump pinned "$1/allocs" | jq length
+}
+
 # Nothing of PID left: no buffer, no process row, every device row empty.
 gone() { # SNAPSHOT PID
 	jq_true --argjson pid "$2" '([.buffers[] | select(.pid == $pid)] |
@@ -55,6 +61,11 @@ for v in $VARIANTS; do
 	check "$v: after one device close, snapshot equals ground truth" \
 		"$E2E/compare.py" "$WORK/$w-held.json" --device-totals --buffers \
 		"$WORK/$w.truth.json"
+	# The close ended its allocators' generations without deleting each
+	# buffer: their entries wait, stale, and no view counts them.
+	check "$v: the close left stale entries that the snapshot skips" test \
+		"$(map_entries "$PIN")" -gt "$(jq '.buffers | length' \
+		"$WORK/$w-held.json")"
 	release "$w"
 	snap "$w-end"
 	check "$v: teardown bulk-frees exactly the $live buffers left" test \
@@ -98,7 +109,37 @@ for v in $VARIANTS; do
 	check "$v: nothing of the closed and killed process is left" \
 		gone "$w-end" "${WL_PID[$w]}"
 
+	# Every process is gone: their exits took the stale entries too.
+	check "$v: the buffer map is empty once the processes are gone" test \
+		"$(map_entries "$PIN")" -eq 0
 	stop_tracer "$v"
+	cleanup_pins
+
+	# Pins only, the tracer gone, a map of 1024 buffers: four rounds of
+	# 400 buffers on the same chip, each closed and its Buffers dropped.
+	# Without reclaiming what the closes left, rounds 3 and 4 would find
+	# the map full; new Buffers take the dropped ones' memory and must
+	# count once.
+	start_tracer "$v-pin" --lib "$(lib_of "$v")" --pin --pin-dir "$PIN" \
+		--quiet -i 0 --max-buffers 1024 || {
+		not_ok "$v: pinned tracer attaches" \
+			"$(cat "$WORK/$v-pin.trace.err")"
+		continue
+	}
+	stop_tracer "$v-pin" >/dev/null
+	w=$v-reopen
+	hold "$w" "$v" --scenario reopen --count 400
+	check "$v: pins only: reopened 4 times, snapshot equals ground truth" \
+		"$E2E/compare.py" "$WORK/$w-held.json" --device-totals --buffers \
+		"$WORK/$w.truth.json"
+	check "$v: pins only: stale entries reclaimed, no allocation lost" \
+		test "$(stat_of "$w-held" allocs_map_full)" -eq 0
+	release "$w"
+	snap "$w-end"
+	check "$v: pins only: the exit leaves nothing in the buffer map" test \
+		"$(map_entries "$PIN")" -eq 0
+	check "$v: pins only: nothing of the reopening process is left" \
+		gone "$w-end" "${WL_PID[$w]}"
 	cleanup_pins
 done
 finish

@@ -26,7 +26,7 @@ FUZZ_LIB_NAMES := tt_lib elf_image eras entry_insn accessor_decode \
 		  dwarf_layout layout_field layout_override layout_profiles errmsg \
 		  capacity format event_format text_escape file_open state maps \
 		  shm_record mesh_decode pin_dir buffer_address json_writer \
-		  stat_notes chip_ids proc_env release_rows
+		  stat_notes chip_ids proc_env release_rows owner_gens
 FUZZ_LIB_OBJS := $(patsubst %,$(FUZZ_OUT)/lib/%.o,$(FUZZ_LIB_NAMES))
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,$(FUZZ_OUT)/%,$(FUZZ_SRCS))

@@ -215,7 +215,7 @@ for v in $VARIANTS; do
 	check "$v: variant reported by the library" \
 		jq_true --arg e "$era" '.variant == $e' "$WORK/$v-variant.json"
 
-	for s in steady leak oom close mesh threads burst hold; do
+	for s in steady leak oom close mesh threads burst hold reopen; do
 		args=(--scenario "$s" --devices 2 --seed 3)
 		case $s in
 		burst) args+=(--count 2000) ;;
@@ -252,6 +252,8 @@ for v in $VARIANTS; do
 	check "$v: steady touched both devices and all four types" jq_true \
 		'(.devices | length == 2) and ([.devices[].usage | to_entries[] | select(.value.allocs > 0) | .key] | unique == ["DRAM","L1","L1_SMALL","TRACE"])' \
 		"$t-steady.json"
+	check "$v: reopen holds only its last round's 100 buffers" jq_true \
+		'[.devices[].usage[].buffers] | add == 100' "$t-reopen.json"
 	check "$v: leak keeps exactly the named sites' buffers" jq_true \
 		'[.devices[].usage[].buffers] | add == 20' "$t-leak.json"
 	check "$v: oom failures counted and caught" jq_true \

@@ -31,17 +31,18 @@ static const char *const mfx_names[] = {
 	TTBPF_MAP_ALLOCS, TTBPF_MAP_DEV_USAGE, TTBPF_MAP_PROC_USAGE,
 	TTBPF_MAP_STATS,  TTBPF_MAP_STACKS,    TTBPF_MAP_LIBS,
 	TTBPF_MAP_META,	  TTBPF_MAP_PY_STACKS, TTBPF_MAP_NATIVE_STACKS,
+	TTBPF_MAP_OWNERS,
 };
 
 #define MFX_N_MAPS (sizeof(mfx_names) / sizeof(mfx_names[0]))
 
 static inline int *mfx_fd(struct mfx *f, size_t i)
 {
-	int *fds[] = { &f->m.allocs_fd,	      &f->m.dev_usage_fd,
-		       &f->m.proc_usage_fd,   &f->m.stats_fd,
-		       &f->m.stacks_fd,	      &f->m.libs_fd,
-		       &f->m.meta_fd,	      &f->m.py_stacks_fd,
-		       &f->m.native_stacks_fd };
+	int *fds[] = { &f->m.allocs_fd,	       &f->m.dev_usage_fd,
+		       &f->m.proc_usage_fd,    &f->m.stats_fd,
+		       &f->m.stacks_fd,	       &f->m.libs_fd,
+		       &f->m.meta_fd,	       &f->m.py_stacks_fd,
+		       &f->m.native_stacks_fd, &f->m.owners_fd };
 
 	return fds[i];
 }
@@ -94,6 +95,8 @@ static inline int mfx_create(struct mfx *f, __u32 max_allocs, bool pin)
 		{ BPF_MAP_TYPE_HASH, 4, sizeof(struct ttbpf_py_stack), 64 },
 		{ BPF_MAP_TYPE_HASH, sizeof(struct ttbpf_alloc_key),
 		  sizeof(struct ttbpf_unwound), max_allocs },
+		{ BPF_MAP_TYPE_HASH, sizeof(struct ttbpf_owner_key),
+		  sizeof(struct ttbpf_owner), TTBPF_MAX_OWNERS },
 	};
 	char path[256];
 	int err;

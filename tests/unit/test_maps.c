@@ -23,8 +23,8 @@ static void test_every_pinned_name_is_a_map(void **state)
 	(void)state;
 	assert_non_null(skel);
 	names = ttbpf_maps__pinned(&n);
-	/* the readers' nine and the pinned tracer's own nine */
-	assert_int_equal(n, 18);
+	/* the readers' ten and the pinned tracer's own nine */
+	assert_int_equal(n, 19);
 	for (size_t i = 0; i < n; i++) {
 		if (!bpf_object__find_map_by_name(skel->obj, names[i]))
 			fail_msg("pinned map %s is not in the BPF object",

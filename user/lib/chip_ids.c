@@ -18,6 +18,7 @@
 #include "chip_ids.h"
 #include "event_format.h"
 #include "maps.h"
+#include "owner_gens.h"
 #include "proc_env.h"
 #include "release_rows.h"
 #include "state.h"
@@ -220,6 +221,7 @@ static bool wants_uids(const struct chip_proc *e, uint64_t chips)
 static void consider(struct chip_proc **want, const uint64_t *chips,
 		     struct pid_maps *pm, size_t n,
 		     const struct ttbpf_lib *libs, const bool *have_lib,
+		     const struct owner_gens *gens,
 		     const struct ttbpf_alloc_key *key,
 		     const struct ttbpf_alloc *a)
 {
@@ -229,6 +231,9 @@ static void consider(struct chip_proc **want, const uint64_t *chips,
 	while (i < n && want[i]->pid != key->pid)
 		i++;
 	if (i == n || a->lib >= TTBPF_MAX_LIBS || !have_lib[a->lib])
+		return;
+	/* Its device closed: the Buffer may be gone. */
+	if (!owner_gens__held(gens, key->pid, a))
 		return;
 	on = a->chips					     ? a->chips
 	     : a->device >= 0 && a->device < TTBPF_MAX_CHIPS ? 1ULL << a->device
@@ -254,9 +259,10 @@ static void find_uids(const struct ttbpf_maps *m, struct chip_proc **want,
 	struct ttbpf_alloc *vals = calloc(PASS_BATCH, sizeof(*vals));
 	struct ttbpf_alloc_key key, *prev = NULL;
 	__u64 in[4], out[4]; /* batch cursor: at least key-sized */
+	struct owner_gens gens = { 0 };
 	bool first = true;
 
-	if (!pm || !keys || !vals)
+	if (!pm || !keys || !vals || owner_gens__read(m->owners_fd, &gens))
 		goto out;
 	for (size_t i = 0; i < n; i++) {
 		want[i]->tries++;
@@ -272,8 +278,8 @@ static void find_uids(const struct ttbpf_maps *m, struct chip_proc **want,
 		if (ret && errno != ENOENT)
 			break; /* no batch lookups here: key by key below */
 		for (__u32 k = 0; k < count; k++)
-			consider(want, chips, pm, n, libs, have_lib, &keys[k],
-				 &vals[k]);
+			consider(want, chips, pm, n, libs, have_lib, &gens,
+				 &keys[k], &vals[k]);
 		if (ret)
 			goto out; /* ENOENT: the pass is complete */
 		memcpy(in, out, sizeof(in));
@@ -284,10 +290,11 @@ static void find_uids(const struct ttbpf_maps *m, struct chip_proc **want,
 	while (!bpf_map_get_next_key(m->allocs_fd, prev, &key)) {
 		prev = &key;
 		if (!bpf_map_lookup_elem(m->allocs_fd, &key, &vals[0]))
-			consider(want, chips, pm, n, libs, have_lib, &key,
-				 &vals[0]);
+			consider(want, chips, pm, n, libs, have_lib, &gens,
+				 &key, &vals[0]);
 	}
 out:
+	owner_gens__free(&gens);
 	free(pm);
 	free(keys);
 	free(vals);

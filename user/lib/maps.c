@@ -58,6 +58,8 @@ static const struct map_spec specs[] = {
 	     sizeof(__u32), sizeof(struct ttbpf_py_stack)),
 	SPEC(TTBPF_MAP_NATIVE_STACKS, native_stacks_fd, BPF_MAP_TYPE_HASH,
 	     sizeof(struct ttbpf_alloc_key), sizeof(struct ttbpf_unwound)),
+	SPEC(TTBPF_MAP_OWNERS, owners_fd, BPF_MAP_TYPE_HASH,
+	     sizeof(struct ttbpf_owner_key), sizeof(struct ttbpf_owner)),
 	/* What a pinned tracer keeps using after its loader is gone. */
 	PIN_ONLY("events"),
 	PIN_ONLY("traced_pids"),

@@ -26,6 +26,7 @@
 #define TTBPF_MAP_META		"meta"
 #define TTBPF_MAP_PY_STACKS	"py_stacks"
 #define TTBPF_MAP_NATIVE_STACKS "native_stacks"
+#define TTBPF_MAP_OWNERS	"owners"
 
 struct ttbpf_maps {
 	int allocs_fd;
@@ -37,6 +38,7 @@ struct ttbpf_maps {
 	int meta_fd;
 	int py_stacks_fd;
 	int native_stacks_fd; /* --native-unwind stacks per buffer */
+	int owners_fd;	      /* generations: which allocs are held */
 	bool pinned;	      /* fds came from bpffs: close them on release */
 };
 

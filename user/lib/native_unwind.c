@@ -11,6 +11,7 @@
 #include <elfutils/libdwfl.h>
 
 #include "native_unwind.h"
+#include "owner_gens.h"
 #include "ttbpf.h"
 
 #define CACHE_PIDS 64
@@ -25,7 +26,7 @@ struct unwind_proc {
 };
 
 struct native_unwinder {
-	int stacks_fd, native_fd, allocs_fd;
+	int stacks_fd, native_fd, allocs_fd, owners_fd;
 	struct unwind_proc cache[CACHE_PIDS];
 	uint64_t clock;
 	struct native_unwind_stats st;
@@ -368,8 +369,10 @@ void native_unwinder__sweep(struct native_unwinder *u)
 		prev = &key;
 		if (bpf_map_lookup_elem(u->native_fd, &key, &val))
 			continue;
+		/* A stale entry (its device closed) is gone too. */
 		if (bpf_map_lookup_elem(u->allocs_fd, &key, &a) ||
-		    a.ts_ns != val.ts_ns)
+		    a.ts_ns != val.ts_ns ||
+		    !owner_gens__held_one(u->owners_fd, key.pid, &a))
 			gone[n++] = key;
 	}
 	for (size_t i = 0; i < n; i++)
@@ -378,7 +381,7 @@ void native_unwinder__sweep(struct native_unwinder *u)
 }
 
 struct native_unwinder *native_unwinder__new(int stacks_fd, int native_fd,
-					     int allocs_fd)
+					     int allocs_fd, int owners_fd)
 {
 	struct native_unwinder *u = calloc(1, sizeof(*u));
 
@@ -387,6 +390,7 @@ struct native_unwinder *native_unwinder__new(int stacks_fd, int native_fd,
 	u->stacks_fd = stacks_fd;
 	u->native_fd = native_fd;
 	u->allocs_fd = allocs_fd;
+	u->owners_fd = owners_fd;
 	return u;
 }
 

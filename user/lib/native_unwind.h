@@ -26,9 +26,9 @@ struct native_unwind_stats {
 	uint64_t stale;	  /* entries of freed buffers swept */
 };
 
-/* @stacks_fd, @native_fd, @allocs_fd: the maps of that name. */
+/* @stacks_fd, @native_fd, @allocs_fd, @owners_fd: the maps of that name. */
 struct native_unwinder *native_unwinder__new(int stacks_fd, int native_fd,
-					     int allocs_fd);
+					     int allocs_fd, int owners_fd);
 void native_unwinder__free(struct native_unwinder *u);
 
 /* One ring record (a struct ttbpf_unwind_rec cut after its data). 0, or

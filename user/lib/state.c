@@ -8,6 +8,7 @@
 
 #include "buffer_address.h"
 #include "chip_ids.h"
+#include "owner_gens.h"
 #include "state.h"
 
 /* A growing array of (key, value) pairs read from one hash map. */
@@ -265,9 +266,10 @@ static int fill_addresses(const struct ttbpf_maps *m, struct state *s,
 			  bool batch)
 {
 	struct live_key *live = NULL, want;
+	struct owner_gens gens;
+	size_t unknown = 0, n_live = 0;
 	uint64_t *addr;
 	struct kv kv;
-	size_t unknown = 0;
 	int err;
 
 	for (size_t i = 0; i < s->n_bufs; i++)
@@ -282,10 +284,13 @@ static int fill_addresses(const struct ttbpf_maps *m, struct state *s,
 			sizeof(struct ttbpf_alloc), batch, &kv);
 	if (err)
 		goto out;
+	err = owner_gens__read(m->owners_fd, &gens);
+	if (err)
+		goto out_kv;
 	live = malloc((kv.n ? kv.n : 1) * sizeof(*live));
 	if (!live) {
 		err = -ENOMEM;
-		goto out_kv;
+		goto out_gens;
 	}
 	for (size_t i = 0; i < kv.n; i++) {
 		const struct ttbpf_alloc_key *k =
@@ -293,10 +298,12 @@ static int fill_addresses(const struct ttbpf_maps *m, struct state *s,
 		const struct ttbpf_alloc *a =
 			(const void *)(kv.vals + i * kv.vsz);
 
-		live[i] = (struct live_key){ k->pid, a->tid, k->buffer,
-					     a->ts_ns };
+		if (owner_gens__held(&gens, k->pid, a))
+			live[n_live++] =
+				(struct live_key){ k->pid, a->tid, k->buffer,
+						   a->ts_ns };
 	}
-	qsort(live, kv.n, sizeof(*live), cmp_live);
+	qsort(live, n_live, sizeof(*live), cmp_live);
 	for (size_t i = 0; i < s->n_bufs; i++) {
 		struct state_buf *b = &s->bufs[i];
 		const struct live_key *l;
@@ -305,11 +312,13 @@ static int fill_addresses(const struct ttbpf_maps *m, struct state *s,
 			continue;
 		want.pid = b->pid;
 		want.buffer = b->buffer;
-		l = bsearch(&want, live, kv.n, sizeof(*live), cmp_live);
+		l = bsearch(&want, live, n_live, sizeof(*live), cmp_live);
 		if (l && l->ts_ns == b->a.ts_ns && l->tid == b->a.tid)
 			b->a.address = addr[i];
 	}
 	free(live);
+out_gens:
+	owner_gens__free(&gens);
 out_kv:
 	kv_free(&kv);
 out:
@@ -381,6 +390,7 @@ static int apply_native_stacks(const struct ttbpf_maps *m, struct state *s,
 
 static int read_bufs(const struct ttbpf_maps *m, struct state *s, bool batch)
 {
+	struct owner_gens gens;
 	size_t extra = 0, n = 0;
 	struct kv kv;
 	int err;
@@ -389,6 +399,12 @@ static int read_bufs(const struct ttbpf_maps *m, struct state *s, bool batch)
 			sizeof(struct ttbpf_alloc), batch, &kv);
 	if (err)
 		return err;
+	/* After the buffers: what a close ended meanwhile is skipped. */
+	err = owner_gens__read(m->owners_fd, &gens);
+	if (err) {
+		kv_free(&kv);
+		return err;
+	}
 	for (size_t i = 0; i < kv.n; i++) {
 		const struct ttbpf_alloc *a =
 			(const void *)(kv.vals + i * kv.vsz);
@@ -400,12 +416,19 @@ static int read_bufs(const struct ttbpf_maps *m, struct state *s, bool batch)
 	s->bufs = calloc(kv.n + extra ? kv.n + extra : 1, sizeof(*s->bufs));
 	if (!s->bufs) {
 		kv_free(&kv);
+		owner_gens__free(&gens);
 		return -ENOMEM;
 	}
 	for (size_t i = 0; i < kv.n; i++) {
 		const struct ttbpf_alloc_key *k =
 			(const void *)(kv.keys + i * kv.ksz);
-		struct state_buf *b = &s->bufs[n++];
+		struct state_buf *b;
+
+		/* Released by a device close, not yet reclaimed. */
+		if (!owner_gens__held(&gens, k->pid,
+				      (const void *)(kv.vals + i * kv.vsz)))
+			continue;
+		b = &s->bufs[n++];
 
 		b->pid = k->pid;
 		b->buffer = k->buffer;
@@ -424,6 +447,7 @@ static int read_bufs(const struct ttbpf_maps *m, struct state *s, bool batch)
 		s->bufs[i].local_device = s->bufs[i].a.device;
 	s->n_bufs = n;
 	kv_free(&kv);
+	owner_gens__free(&gens);
 	err = apply_native_stacks(m, s, batch);
 	return err ? err : fill_addresses(m, s, batch);
 }

@@ -428,6 +428,7 @@ static void set_map_fds(struct tracer *t)
 	t->maps.meta_fd = bpf_map__fd(s->maps.meta);
 	t->maps.py_stacks_fd = bpf_map__fd(s->maps.py_stacks);
 	t->maps.native_stacks_fd = bpf_map__fd(s->maps.native_stacks);
+	t->maps.owners_fd = bpf_map__fd(s->maps.owners);
 	t->maps.pinned = false;
 }
 
@@ -618,9 +619,9 @@ int tracer__open(const struct tracer_opts *o, struct tracer **out, char *err,
 		goto cleanup;
 	}
 	if (o->native_unwind) {
-		t->unwinder = native_unwinder__new(t->maps.stacks_fd,
-						   t->maps.native_stacks_fd,
-						   t->maps.allocs_fd);
+		t->unwinder = native_unwinder__new(
+			t->maps.stacks_fd, t->maps.native_stacks_fd,
+			t->maps.allocs_fd, t->maps.owners_fd);
 		t->unwind_rb =
 			ring_buffer__new(bpf_map__fd(t->skel->maps.unwind_rb),
 					 handle_unwind, t, NULL);

@@ -35,7 +35,7 @@ static const char usage[] =
 	"                 [--first-device ID] [--exec-after CMD]\n"
 	"\n"
 	"Scenarios: steady leak oom close mesh remesh threads burst hold "
-	"fork.\n"
+	"fork reopen.\n"
 	"Run with LD_LIBRARY_PATH pointing at one libtt_metal.so variant.\n"
 	"\n"
 	"EXAMPLES:\n"

@@ -349,6 +349,41 @@ static int run_remesh(run_ctx *ctx)
 	return 0;
 }
 
+/*
+ * The same chip opened, filled, closed and destroyed again and again, its
+ * buffers dropped after the close (which calls nothing in the allocator):
+ * what a close leaves of each round is the tracer's to reclaim, while new
+ * Buffers take the memory of the dropped ones. The last round holds.
+ */
+static int run_reopen(run_ctx *ctx)
+{
+	uint64_t count = count_or(ctx, 100);
+	const int rounds = 4;
+
+	for (int r = 0; r < rounds; r++) {
+		ttsim::device *dev = ttsim::open_device(
+			(int)ctx->opt->first_device, nullptr);
+		std::vector<held> mine;
+		for (uint64_t i = 0; i < count; i++) {
+			ttsim::buffer *b = try_alloc(
+				ctx, dev, 0, ttsim::MEM_DRAM, 4096, 4096);
+			if (b)
+				mine.push_back(held{ b, dev });
+		}
+		if (r + 1 == rounds) {
+			ctx->chips.push_back(dev);
+			ctx->live.insert(ctx->live.end(), mine.begin(),
+					 mine.end());
+			break;
+		}
+		ttsim::close_device(dev);
+		for (held &h : mine)
+			ttsim::destroy_buffer(h.buf);
+		ttsim::destroy_device(dev);
+	}
+	return 0;
+}
+
 namespace
 {
 class barrier
@@ -529,6 +564,7 @@ static const struct {
 	{ "mesh", run_mesh },	    { "remesh", run_remesh },
 	{ "threads", run_threads }, { "burst", run_burst },
 	{ "hold", run_hold },	    { "fork", run_fork },
+	{ "reopen", run_reopen },
 };
 
 bool scenario_known(const std::string &name)
