@@ -154,6 +154,7 @@ static __always_inline struct ttbpf_owner *idx_owner_get(__u32 pid,
 		return o;
 	/* A generation no owner has had (see gen_next()), bank 0. */
 	zero.genword = (__u32)__sync_fetch_and_add(&owner_gens, 2) & ~1u;
+	zero.tag = (__u32)zero.genword;
 	/* Only the CPU that creates the owner lists it: once per owner. */
 	if (bpf_map_update_elem(&owners, &ok, &zero, BPF_NOEXIST))
 		return bpf_map_lookup_elem(&owners, &ok);

@@ -25,14 +25,12 @@
 #ifndef TTBPF_GENERATIONS_BPF_H
 #define TTBPF_GENERATIONS_BPF_H
 
-/* Pages of an ended generation whose stale entries are still there. */
+/* An owner with pages of ended generations, below its base, still there.
+ * tag: which owner of that pid and allocator address (ttbpf_owner.tag). */
 struct gen_retired {
 	__u32 pid;
-	__u32 gen;
+	__u32 tag;
 	__u64 allocator;
-	__u32 page; /* next page to reclaim */
-	__u32 end;  /* first page past the generation */
-	__u64 left; /* slots of page still to look at; 0: not started */
 };
 
 struct {
@@ -41,8 +39,8 @@ struct {
 	__type(value, struct gen_retired);
 } idx_retired SEC(".maps");
 
-/* Retired pages not yet reclaimed: allocations help only while some are. */
-__u64 retired_pages;
+/* Records in idx_retired: allocations help only while there are some. */
+__u64 retired_queued;
 
 /* Stale entries looked at per reclaim step: bounds what one allocation
  * pays for reclaiming. */
@@ -97,17 +95,21 @@ static __always_inline void gen_bank_add(struct ttbpf_owner *o,
 	__sync_fetch_and_add(&b->bytes[t], a->size);
 	__sync_fetch_and_add(&b->buffers[t], 1);
 	st = IDX_ONCE(b->id_state);
-	if (st == TTBPF_GEN_ID_UNSET &&
-	    __sync_val_compare_and_swap(&b->id_state, TTBPF_GEN_ID_UNSET,
-					TTBPF_GEN_ID_WRITING) ==
-		    TTBPF_GEN_ID_UNSET) {
-		b->device = a->device;
-		b->dev_kind = a->dev_kind;
-		b->chips = a->chips;
-		/* Fails when another CPU found it half-written: mixed. */
-		__sync_val_compare_and_swap(&b->id_state, TTBPF_GEN_ID_WRITING,
-					    TTBPF_GEN_ID_SET);
-		return;
+	if (st == TTBPF_GEN_ID_UNSET) {
+		st = __sync_val_compare_and_swap(
+			&b->id_state, TTBPF_GEN_ID_UNSET, TTBPF_GEN_ID_WRITING);
+		if (st == TTBPF_GEN_ID_UNSET) {
+			b->device = a->device;
+			b->dev_kind = a->dev_kind;
+			b->chips = a->chips;
+			/* Fails when another CPU found it half-written:
+			 * mixed. */
+			__sync_val_compare_and_swap(&b->id_state,
+						    TTBPF_GEN_ID_WRITING,
+						    TTBPF_GEN_ID_SET);
+			return;
+		}
+		/* Another CPU's first buffer won: compare with it. */
 	}
 	for (int i = 0; i < 4 && st == TTBPF_GEN_ID_WRITING; i++)
 		st = IDX_ONCE(b->id_state);
@@ -131,28 +133,27 @@ static __always_inline void gen_bank_sub(struct ttbpf_owner *o,
 	__sync_fetch_and_sub(&b->buffers[t], 1);
 }
 
-/* Queue pages [@page, @end) of @gen for reclaiming. */
-static __always_inline void gen_retire(__u32 pid, __u64 allocator, __u32 gen,
-				       __u32 page, __u32 end)
+/* Queue @o, owner of (@pid, @allocator), for reclaiming the pages of its
+ * ended generations (below its base). */
+static __always_inline void gen_retire(__u32 pid, __u64 allocator,
+				       struct ttbpf_owner *o)
 {
 	struct gen_retired r = { .pid = pid,
-				 .gen = gen,
-				 .allocator = allocator,
-				 .page = page,
-				 .end = end };
+				 .tag = o->tag,
+				 .allocator = allocator };
 
-	/* Queue full: the process's exit or its frees take them. */
-	if (page < end && !bpf_map_push_elem(&idx_retired, &r, 0))
-		__sync_fetch_and_add(&retired_pages, end - page);
+	/* Queue full: its next close queues it again, or its exit or its
+	 * frees take them. */
+	if (o->reclaimed < o->base && !bpf_map_push_elem(&idx_retired, &r, 0))
+		__sync_fetch_and_add(&retired_queued, 1);
 }
 
-/* The generation whose bank is @b has just ended: empty the bank for the
- * one after next, and give the next one pages of its own. */
+/* The generation whose bank is @b has just ended, with pages below @end:
+ * empty the bank for the one after next, and give the next one pages of
+ * its own. */
 static __always_inline void gen_started(struct ttbpf_owner *o,
-					struct ttbpf_gen_bank *b)
+					struct ttbpf_gen_bank *b, __u32 end)
 {
-	__u32 end = IDX_ONCE(o->npages);
-
 	__builtin_memset(b, 0, sizeof(*b));
 	o->base = end;
 	o->hint = end;
@@ -169,35 +170,40 @@ static __always_inline bool gen_close(__u32 pid, __u64 allocator,
 				      struct ttbpf_gen_bank *bank)
 {
 	__u64 w = IDX_ONCE(o->genword);
-	__u32 g = TTBPF_GEN(w), base, next;
+	/* Read after the word: a page made by an allocation that left the
+	 * generation before that read is in it; one made later entered
+	 * after the read, and the compare-and-swap below fails. */
+	__u32 end = IDX_ONCE(o->npages);
+	__u32 g = TTBPF_GEN(w), st;
 	struct ttbpf_gen_bank *b = &o->bank[g & 1];
 
 	if (w & TTBPF_GEN_BUSY_MASK)
 		return false;
-	next = gen_next(g);
+	st = IDX_ONCE(b->id_state);
+	if (st == TTBPF_GEN_ID_WRITING || st == TTBPF_GEN_ID_MIXED)
+		return false;
+	/* Nothing entered since the read (the sequence would differ), and
+	 * nothing enters it now. */
+	if (__sync_val_compare_and_swap(
+		    &o->genword, w, (w & ~0xffffffffULL) | gen_next(g)) != w)
+		return false;
+	/* Copied after the swap: no one can change the bank any more. */
 	*bank = *b;
-	if (bank->id_state == TTBPF_GEN_ID_WRITING ||
-	    bank->id_state == TTBPF_GEN_ID_MIXED)
-		return false;
-	/* Nothing entered since the read (the sequence would differ): the
-	 * copy is what the generation holds, and nothing enters it now. */
-	if (__sync_val_compare_and_swap(&o->genword, w,
-					(w & ~0xffffffffULL) | next) != w)
-		return false;
-	base = o->base;
-	gen_started(o, b);
-	gen_retire(pid, allocator, g, base, o->base);
+	gen_started(o, b, end);
+	gen_retire(pid, allocator, o);
 	return true;
 }
 
 /*
  * After a walk released @o's generation buffer by buffer: start the next
  * one if the walk left it empty and nothing is in flight, so that its
- * next close can take the fast way again.
+ * next close can take the fast way again; the emptied pages are queued.
  */
-static __always_inline void gen_renew(struct ttbpf_owner *o)
+static __always_inline void gen_renew(__u32 pid, __u64 allocator,
+				      struct ttbpf_owner *o)
 {
 	__u64 w = IDX_ONCE(o->genword);
+	__u32 end = IDX_ONCE(o->npages);
 	__u32 g = TTBPF_GEN(w);
 	struct ttbpf_gen_bank *b = &o->bank[g & 1];
 
@@ -209,7 +215,8 @@ static __always_inline void gen_renew(struct ttbpf_owner *o)
 	if (__sync_val_compare_and_swap(
 		    &o->genword, w, (w & ~0xffffffffULL) | gen_next(g)) != w)
 		return;
-	gen_started(o, b);
+	gen_started(o, b, end);
+	gen_retire(pid, allocator, o);
 }
 
 /*
@@ -262,61 +269,80 @@ __noinline int gen_chips__sub(__u64 pid_t, __u64 chips, __u64 n, __u64 bytes,
 }
 
 /*
- * Look at up to GEN_RECLAIM_STEP slots of the oldest retired page and
- * delete the stale entries among them; the page goes when all are seen.
- * Global: checked once.
+ * Look at up to GEN_RECLAIM_STEP slots of @o's oldest page below its base
+ * and delete the stale entries among them; the page goes when all are
+ * seen. Pages go in order, so "below reclaimed" is exactly what is gone.
+ * Returns whether pages are left. Only one CPU at a time (reclaiming).
+ */
+static __always_inline bool gen_reclaim_owner(const struct gen_retired *r,
+					      struct ttbpf_owner *o)
+{
+	struct idx_page_key pk = { .pid = r->pid,
+				   .page = o->reclaimed,
+				   .allocator = r->allocator };
+	struct ttbpf_alloc_key key = { .pid = r->pid };
+	struct ttbpf_alloc *a;
+	struct idx_page *pg;
+	__u64 left;
+	__u32 s;
+
+	if (pk.page >= o->base)
+		return false;
+	pg = bpf_map_lookup_elem(&idx_pages, &pk);
+	left = pg ? (o->reclaim_left ?: pg->used) : 0;
+	for (int i = 0; i < GEN_RECLAIM_STEP && left; i++) {
+		s = lowest_bit64(left);
+		left &= left - 1;
+		key.buffer = pg->buffer[s & IDX_SLOT_MASK];
+		a = bpf_map_lookup_elem(&allocs, &key);
+		/* The page's generation has ended: its entries are stale. */
+		if (a && a->allocator == r->allocator && a->gen == pg->gen &&
+		    a->slot == pk.page * TTBPF_INDEX_SLOTS + s)
+			bpf_map_delete_elem(&allocs, &key);
+	}
+	o->reclaim_left = left;
+	if (left)
+		return true;
+	if (pg)
+		bpf_map_delete_elem(&idx_pages, &pk);
+	o->reclaimed = pk.page + 1;
+	return pk.page + 1 < o->base;
+}
+
+/*
+ * One step of reclaiming: the oldest queued owner's next few stale
+ * entries. A record of an owner that is gone (its exit took its entries)
+ * or is another owner at the same pid and address is dropped without
+ * costing the step. Global: checked once.
  */
 __noinline int gen_reclaim__step(void)
 {
+	struct ttbpf_owner_key ok = {};
 	struct gen_retired r;
-	struct idx_page_key pk;
-	struct ttbpf_alloc_key key;
-	struct ttbpf_owner_key ok;
-	struct ttbpf_alloc *a;
 	struct ttbpf_owner *o;
-	struct idx_page *pg;
-	__u32 s;
+	bool more;
 
-	if (bpf_map_pop_elem(&idx_retired, &r))
-		return 0;
-	pk.pid = key.pid = r.pid;
-	pk.page = r.page;
-	pk.allocator = r.allocator;
-	key.pad = 0;
-	pg = bpf_map_lookup_elem(&idx_pages, &pk);
-	/* Gone with its process, or a page the next generation started. */
-	if (!pg || pg->gen != r.gen) {
-		r.left = 0;
-		goto next;
-	}
-	if (!r.left)
-		r.left = pg->used;
-	for (int i = 0; i < GEN_RECLAIM_STEP && r.left; i++) {
-		s = lowest_bit64(r.left);
-		r.left &= r.left - 1;
-		key.buffer = pg->buffer[s & IDX_SLOT_MASK];
-		a = bpf_map_lookup_elem(&allocs, &key);
-		if (a && a->allocator == r.allocator && a->gen == r.gen &&
-		    a->slot == r.page * TTBPF_INDEX_SLOTS + s)
-			bpf_map_delete_elem(&allocs, &key);
-	}
-	if (r.left) {
-		/* Lost (the queue filled meanwhile): the exit takes them. */
-		if (bpf_map_push_elem(&idx_retired, &r, 0))
-			__sync_fetch_and_sub(&retired_pages, r.end - r.page);
+	for (int i = 0; i < 4; i++) {
+		if (bpf_map_pop_elem(&idx_retired, &r))
+			return 0;
+		ok.pid = r.pid;
+		ok.allocator = r.allocator;
+		o = bpf_map_lookup_elem(&owners, &ok);
+		if (!o || o->tag != r.tag) {
+			__sync_fetch_and_sub(&retired_queued, 1);
+			continue;
+		}
+		/* Another CPU is at it: back in the queue. */
+		if (__sync_val_compare_and_swap(&o->reclaiming, 0, 1)) {
+			more = true;
+		} else {
+			more = gen_reclaim_owner(&r, o);
+			__sync_fetch_and_and(&o->reclaiming, 0);
+		}
+		if (!more || bpf_map_push_elem(&idx_retired, &r, 0))
+			__sync_fetch_and_sub(&retired_queued, 1);
 		return 1;
 	}
-	bpf_map_delete_elem(&idx_pages, &pk);
-next:
-	__sync_fetch_and_sub(&retired_pages, 1);
-	ok.pid = r.pid;
-	ok.pad = 0;
-	ok.allocator = r.allocator;
-	o = bpf_map_lookup_elem(&owners, &ok);
-	if (o && o->reclaimed == r.page)
-		o->reclaimed = r.page + 1;
-	if (++r.page < r.end && bpf_map_push_elem(&idx_retired, &r, 0))
-		__sync_fetch_and_sub(&retired_pages, r.end - r.page);
 	return 1;
 }
 

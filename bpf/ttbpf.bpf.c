@@ -953,7 +953,7 @@ int BPF_KPROBE(alloc_entry)
 	err = record_alloc(&key, &p->a, o);
 	/* A full map or index while stale entries wait: take a few and
 	 * try again, so that nothing is lost to what is no longer held. */
-	if (err && o && IDX_ONCE(retired_pages)) {
+	if (err && o && IDX_ONCE(retired_queued)) {
 		for (int i = 0; i < 8; i++)
 			gen_reclaim__step();
 		err = record_alloc(&key, &p->a, o);
@@ -983,7 +983,7 @@ int BPF_KPROBE(alloc_entry)
 		native_unwind__capture(ctx, key.buffer, p->a.ts_ns);
 	emit(TTBPF_EV_ALLOC, key.pid, (__u32)id, &p->a, key.buffer, 1, 0);
 	/* Stale entries of closed devices go a few at a time. */
-	if (IDX_ONCE(retired_pages))
+	if (IDX_ONCE(retired_queued))
 		gen_reclaim__step();
 	return 0;
 }
@@ -1510,7 +1510,7 @@ int BPF_KPROBE(bulk_free)
 		release_bank(&rc, &bank);
 	} else {
 		release_walk(&rc);
-		gen_renew(o);
+		gen_renew(rc.pid, rc.allocator, o);
 	}
 	if (!rc.count)
 		return 0;

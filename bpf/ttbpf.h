@@ -210,6 +210,11 @@ struct ttbpf_owner {
 	__u32 hint;	 /* a page where a slot was last released */
 	__u32 base;	 /* the current generation's first page */
 	__u32 reclaimed; /* pages below this one are gone */
+	/* Its first generation: unique, tells this owner from an earlier
+	 * one of the same pid and allocator address in the reclaim queue. */
+	__u32 tag;
+	__u32 reclaiming;   /* a CPU is reclaiming its stale entries */
+	__u64 reclaim_left; /* slots of page reclaimed still to look at */
 	/* What the allocator's device resolved to (buffer_index.h). */
 	__u64 dev_tag;
 	__u64 chips;

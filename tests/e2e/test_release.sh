@@ -7,6 +7,10 @@
 source "$(dirname "$0")/lib.sh"
 SNAP=$OUT/ttbpf-snapshot
 PIN=/sys/fs/bpf/ttbpf-e2e-release-$$
+# Reopenings in the reopen-many case: enough (about one new index page
+# number per two) that a walk from a stuck reclaim cursor would run out
+# of steps at --max-buffers 1024 (49,281).
+REOPENINGS=${REOPENINGS:-120000}
 cleanup_pins() { "$TRACE" --unpin --pin-dir "$PIN" >/dev/null 2>&1; }
 trap 'cleanup_pins; cleanup' EXIT
 
@@ -139,6 +143,22 @@ for v in $VARIANTS; do
 	check "$v: pins only: the exit leaves nothing in the buffer map" test \
 		"$(map_entries "$PIN")" -eq 0
 	check "$v: pins only: nothing of the reopening process is left" \
+		gone "$w-end" "${WL_PID[$w]}"
+
+	# A big generation, then closes coming faster than its stale entries
+	# are reclaimed, so many that an index walk from page 0 would run out
+	# of steps before the live page; then SIGKILL.
+	w=$v-reopen-many
+	hold "$w" "$v" --scenario reopen --count 300 --rounds "$REOPENINGS"
+	check "$v: pins only: $REOPENINGS reopenings, snapshot equals ground truth" \
+		"$E2E/compare.py" "$WORK/$w-held.json" --device-totals --buffers \
+		"$WORK/$w.truth.json"
+	kill -KILL "${WL_PID[$w]}"
+	wait "${WL_PID[$w]}" 2>/dev/null
+	snap "$w-end"
+	check "$v: pins only: SIGKILL after $REOPENINGS reopenings leaves nothing in the buffer map" \
+		test "$(map_entries "$PIN")" -eq 0
+	check "$v: pins only: nothing of the process reopened $REOPENINGS times is left" \
 		gone "$w-end" "${WL_PID[$w]}"
 	cleanup_pins
 done

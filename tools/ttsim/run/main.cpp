@@ -33,6 +33,7 @@ static const char usage[] =
 	"                 [--duration-ms MS] [--truth PATH] [--wait-go]\n"
 	"                 [--hold-after] [--buffer-size BYTES]\n"
 	"                 [--first-device ID] [--exec-after CMD]\n"
+	"                 [--rounds N]\n"
 	"\n"
 	"Scenarios: steady leak oom close mesh remesh threads burst hold "
 	"fork reopen.\n"
@@ -110,6 +111,7 @@ static int parse_args(int argc, char **argv, env *e)
 		{ "buffer-size", required_argument, nullptr, 'B' },
 		{ "first-device", required_argument, nullptr, 'F' },
 		{ "exec-after", required_argument, nullptr, 'X' },
+		{ "rounds", required_argument, nullptr, 'R' },
 		{ "help", no_argument, nullptr, 'h' },
 		{},
 	};
@@ -169,6 +171,10 @@ static int parse_args(int argc, char **argv, env *e)
 		case 'F':
 			err = parse_u64("first-device", optarg, 0, 1 << 20,
 					&e->first_device);
+			break;
+		case 'R':
+			err = parse_u64("rounds", optarg, 2, 1000000,
+					&e->rounds);
 			break;
 		case 'X':
 			e->exec_after = optarg;

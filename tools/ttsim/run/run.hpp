@@ -19,6 +19,7 @@ struct env {
 	bool count_set = false;
 	uint64_t devices = 1;
 	uint64_t first_device = 0; // id of the first chip opened
+	uint64_t rounds = 0;	   // reopen: 0 = 4 rounds of --count
 	uint64_t threads = 4;
 	uint64_t rate = 0; // operations per second, 0 = unlimited
 	uint64_t duration_ms = 0;

@@ -358,13 +358,16 @@ static int run_remesh(run_ctx *ctx)
 static int run_reopen(run_ctx *ctx)
 {
 	uint64_t count = count_or(ctx, 100);
-	const int rounds = 4;
+	/* --rounds N: a big generation, then N-1 of one buffer each: closes
+	 * come faster than the big one's stale entries are reclaimed. */
+	uint64_t rounds = ctx->opt->rounds ? ctx->opt->rounds : 4;
 
-	for (int r = 0; r < rounds; r++) {
+	for (uint64_t r = 0; r < rounds; r++) {
 		ttsim::device *dev = ttsim::open_device(
 			(int)ctx->opt->first_device, nullptr);
 		std::vector<held> mine;
-		for (uint64_t i = 0; i < count; i++) {
+		uint64_t n = ctx->opt->rounds && r ? 1 : count;
+		for (uint64_t i = 0; i < n; i++) {
 			ttsim::buffer *b = try_alloc(
 				ctx, dev, 0, ttsim::MEM_DRAM, 4096, 4096);
 			if (b)
