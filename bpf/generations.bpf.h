@@ -144,8 +144,13 @@ static __always_inline void gen_retire(__u32 pid, __u64 allocator,
 
 	/* Queue full: its next close queues it again, or its exit or its
 	 * frees take them. */
-	if (o->reclaimed < o->base && !bpf_map_push_elem(&idx_retired, &r, 0))
+	if (o->reclaimed >= o->base ||
+	    __sync_val_compare_and_swap(&o->queued, 0, 1))
+		return;
+	if (!bpf_map_push_elem(&idx_retired, &r, 0))
 		__sync_fetch_and_add(&retired_queued, 1);
+	else
+		__sync_fetch_and_and(&o->queued, 0);
 }
 
 /* The generation whose bank is @b has just ended, with pages below @end:
@@ -339,8 +344,12 @@ __noinline int gen_reclaim__step(void)
 			more = gen_reclaim_owner(&r, o);
 			__sync_fetch_and_and(&o->reclaiming, 0);
 		}
-		if (!more || bpf_map_push_elem(&idx_retired, &r, 0))
-			__sync_fetch_and_sub(&retired_queued, 1);
+		if (more && !bpf_map_push_elem(&idx_retired, &r, 0))
+			return 1;
+		__sync_fetch_and_sub(&retired_queued, 1);
+		__sync_fetch_and_and(&o->queued, 0);
+		/* A close since may have found it queued: queue it again. */
+		gen_retire(r.pid, r.allocator, o);
 		return 1;
 	}
 	return 1;

@@ -214,6 +214,8 @@ struct ttbpf_owner {
 	 * one of the same pid and allocator address in the reclaim queue. */
 	__u32 tag;
 	__u32 reclaiming;   /* a CPU is reclaiming its stale entries */
+	__u32 queued;	    /* a record of it is in idx_retired */
+	__u32 pad_q;	    /* keeps reclaim_left 8-aligned */
 	__u64 reclaim_left; /* slots of page reclaimed still to look at */
 	/* What the allocator's device resolved to (buffer_index.h). */
 	__u64 dev_tag;
